@@ -1,0 +1,218 @@
+// The geometry contract of DESIGN.md, in one place: parameter checks, the gnomonic row table,
+// and the sampling plan derived from it (with a small cache keyed by layer and device).
+#include "geometry.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
+#include <list>
+#include <mutex>
+#include <tuple>
+
+namespace equiconv {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kDeg = kPi / 180.0;
+constexpr double kEps = 1e-9;
+
+int64_t floor_to_int(double v) { return static_cast<int64_t>(std::floor(v)); }
+
+std::pair<int64_t, int64_t> pair_arg(c10::IntArrayRef v, const char* name) {
+  TORCH_CHECK_VALUE(v.size() == 1 || v.size() == 2, name, " must have 1 or 2 elements, got ",
+                    v.size());
+  return {v[0], v.size() == 2 ? v[1] : v[0]};
+}
+
+}  // namespace
+
+bool GeometryParams::full_longitude() const { return std::abs(lon_span - 360.0) < kEps; }
+
+bool GeometryParams::full_sphere() const {
+  return full_longitude() && std::abs(lat_top - 90.0) < kEps && std::abs(lat_bottom + 90.0) < kEps;
+}
+
+bool GeometryParams::operator==(const GeometryParams& o) const {
+  return std::tie(height, width, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h,
+                  dil_w, lat_top, lat_bottom, lon_span) ==
+         std::tie(o.height, o.width, o.kernel_h, o.kernel_w, o.stride_h, o.stride_w, o.pad_h,
+                  o.pad_w, o.dil_h, o.dil_w, o.lat_top, o.lat_bottom, o.lon_span);
+}
+
+GeometryParams make_params(
+    int64_t height, int64_t width, c10::IntArrayRef kernel_size, c10::IntArrayRef stride,
+    c10::IntArrayRef padding, c10::IntArrayRef dilation, c10::ArrayRef<double> lat_range,
+    double lon_span) {
+  GeometryParams p{};
+  p.height = height;
+  p.width = width;
+  std::tie(p.kernel_h, p.kernel_w) = pair_arg(kernel_size, "kernel_size");
+  std::tie(p.stride_h, p.stride_w) = pair_arg(stride, "stride");
+  std::tie(p.pad_h, p.pad_w) = pair_arg(padding, "padding");
+  std::tie(p.dil_h, p.dil_w) = pair_arg(dilation, "dilation");
+  TORCH_CHECK_VALUE(lat_range.size() == 2, "lat_range must be (top_deg, bottom_deg)");
+  p.lat_top = lat_range[0];
+  p.lat_bottom = lat_range[1];
+  p.lon_span = lon_span;
+
+  TORCH_CHECK_VALUE(height > 0 && width > 0, "input height and width must be positive, got ",
+                    height, "x", width);
+  TORCH_CHECK_VALUE(p.kernel_h > 0 && p.kernel_w > 0, "kernel_size must be positive");
+  TORCH_CHECK_VALUE(p.stride_h > 0 && p.stride_w > 0, "stride must be positive");
+  TORCH_CHECK_VALUE(p.pad_h >= 0 && p.pad_w >= 0, "padding must be non-negative");
+  TORCH_CHECK_VALUE(p.dil_h > 0 && p.dil_w > 0, "dilation must be positive");
+  TORCH_CHECK_VALUE(p.lat_top <= 90.0 && p.lat_bottom >= -90.0 && p.lat_top > p.lat_bottom,
+                    "lat_range must satisfy 90 >= top > bottom >= -90, got (", p.lat_top, ", ",
+                    p.lat_bottom, ")");
+  TORCH_CHECK_VALUE(lon_span > 0.0 && lon_span <= 360.0, "lon_span must be in (0, 360], got ",
+                    lon_span);
+  TORCH_CHECK_VALUE((p.lat_top - p.lat_bottom) / height < 90.0,
+                    "input height ", height, " is too small for lat_range: a pixel must span "
+                    "less than 90 degrees of latitude");
+  TORCH_CHECK_VALUE(lon_span / width < 90.0, "input width ", width,
+                    " is too small for lon_span: a pixel must span less than 90 degrees of "
+                    "longitude");
+  TORCH_CHECK_VALUE(p.out_h() > 0 && p.out_w() > 0 &&
+                        height + 2 * p.pad_h >= p.dil_h * (p.kernel_h - 1) + 1 &&
+                        width + 2 * p.pad_w >= p.dil_w * (p.kernel_w - 1) + 1,
+                    "input (", height, "x", width, ", padded by ", p.pad_h, "x", p.pad_w,
+                    ") is smaller than the dilated kernel (",
+                    p.dil_h * (p.kernel_h - 1) + 1, "x", p.dil_w * (p.kernel_w - 1) + 1, ")");
+  return p;
+}
+
+RowTable row_table(const GeometryParams& p) {
+  const double top = p.lat_top * kDeg;
+  const double dphi = (p.lat_top - p.lat_bottom) * kDeg / p.height;
+  const double dlam = p.lon_span * kDeg / p.width;
+  const double tan_dphi = std::tan(dphi), tan_dlam = std::tan(dlam);
+  const int64_t out_h = p.out_h();
+  const double half_kh = (p.kernel_h - 1) / 2.0, half_kw = (p.kernel_w - 1) / 2.0;
+  const double centre_dx = -p.pad_w + p.dil_w * half_kw;
+
+  RowTable t;
+  t.rows.resize(out_h * p.taps());
+  t.cols.resize(out_h * p.taps());
+  for (int64_t r = 0; r < out_h; ++r) {
+    const double yc = r * p.stride_h - p.pad_h + p.dil_h * half_kh;
+    const double phi0 = std::clamp(top - (yc + 0.5) * dphi, -kPi / 2, kPi / 2);
+    const double s0 = std::sin(phi0), c0 = std::cos(phi0);
+    for (int64_t i = 0; i < p.kernel_h; ++i) {
+      const double b = (i - half_kh) * p.dil_h * tan_dphi;  // south on the tangent plane
+      for (int64_t j = 0; j < p.kernel_w; ++j) {
+        const double a = (j - half_kw) * p.dil_w * tan_dlam;  // east on the tangent plane
+        const double n = std::sqrt(1.0 + a * a + b * b);
+        const double phi = std::asin(std::clamp((s0 - b * c0) / n, -1.0, 1.0));
+        const double dl = std::atan2(a, c0 + b * s0);
+        const int64_t k = (r * p.kernel_h + i) * p.kernel_w + j;
+        t.rows[k] = (top - phi) / dphi - 0.5;
+        t.cols[k] = centre_dx + dl / dlam;
+      }
+    }
+  }
+  return t;
+}
+
+namespace {
+
+// Source of extended row y (which may lie outside [0, H)): (row, crosses a pole) or (-1, _).
+std::pair<int64_t, bool> source_row(const GeometryParams& p, int64_t y) {
+  if (y >= 0 && y < p.height) return {y, false};
+  if (!p.full_sphere()) return {-1, false};
+  const int64_t mirrored = y < 0 ? -1 - y : 2 * p.height - 1 - y;
+  if (mirrored < 0 || mirrored >= p.height) return {-1, false};
+  return {mirrored, true};
+}
+
+int64_t source_col(const GeometryParams& p, int64_t x) {
+  if (p.full_longitude()) return ((x % p.width) + p.width) % p.width;
+  return (x >= 0 && x < p.width) ? x : -1;
+}
+
+SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType acc_dtype) {
+  const RowTable t = row_table(p);
+  const int64_t n = static_cast<int64_t>(t.rows.size());
+  std::vector<int64_t> y0(n), x0(n);
+  for (int64_t k = 0; k < n; ++k) {
+    y0[k] = floor_to_int(t.rows[k]);
+    x0[k] = floor_to_int(t.cols[k]);
+  }
+  const auto [ylo, yhi] = std::minmax_element(y0.begin(), y0.end());
+  const auto [xlo, xhi] = std::minmax_element(x0.begin(), x0.end());
+  const int64_t y_first = *ylo, x_first = *xlo;
+  SamplingPlan plan;
+  plan.ext_h = *yhi + 1 - y_first + 1;
+  plan.ext_w = (p.out_w() - 1) * p.stride_w + *xhi + 1 - x_first + 1;
+
+  auto i64 = at::TensorOptions().dtype(at::kLong);
+  plan.tap_offset = at::empty({n}, i64);
+  at::Tensor weight = at::empty({n, 4}, at::TensorOptions().dtype(at::kDouble));
+  auto* off = plan.tap_offset.data_ptr<int64_t>();
+  auto* w = weight.data_ptr<double>();
+  for (int64_t k = 0; k < n; ++k) {
+    off[k] = (y0[k] - y_first) * plan.ext_w + (x0[k] - x_first);
+    const double wy = t.rows[k] - y0[k], wx = t.cols[k] - x0[k];
+    w[4 * k + 0] = (1 - wy) * (1 - wx);
+    w[4 * k + 1] = (1 - wy) * wx;
+    w[4 * k + 2] = wy * (1 - wx);
+    w[4 * k + 3] = wy * wx;
+  }
+  plan.tap_weight = weight.view({-1}).to(acc_dtype);
+
+  plan.ext_row_src = at::empty({plan.ext_h}, i64);
+  plan.ext_row_shift = at::empty({plan.ext_h}, i64);
+  for (int64_t e = 0; e < plan.ext_h; ++e) {
+    const auto [row, crosses] = source_row(p, y_first + e);
+    plan.ext_row_src.data_ptr<int64_t>()[e] = row;
+    plan.ext_row_shift.data_ptr<int64_t>()[e] = crosses ? 1 : 0;
+  }
+  plan.ext_col_src = at::empty({2 * plan.ext_w}, i64);
+  for (int64_t e = 0; e < plan.ext_w; ++e) {
+    plan.ext_col_src.data_ptr<int64_t>()[e] = source_col(p, x_first + e);
+    plan.ext_col_src.data_ptr<int64_t>()[plan.ext_w + e] =
+        source_col(p, x_first + e + p.width / 2);
+  }
+  return plan;
+}
+
+struct CacheEntry {
+  GeometryParams params;
+  c10::Device device;
+  c10::ScalarType dtype;
+  std::shared_ptr<const SamplingPlan> plan;
+};
+
+constexpr size_t kCacheCapacity = 256;
+
+}  // namespace
+
+std::shared_ptr<const SamplingPlan> sampling_plan(
+    const GeometryParams& p, c10::Device device, c10::ScalarType acc_dtype) {
+  static std::mutex mutex;
+  static std::list<CacheEntry> cache;  // most recently used first
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto it = cache.begin(); it != cache.end(); ++it) {
+      if (it->params == p && it->device == device && it->dtype == acc_dtype) {
+        cache.splice(cache.begin(), cache, it);
+        return cache.front().plan;
+      }
+    }
+  }
+  SamplingPlan plan = build_plan(p, acc_dtype);
+  if (!device.is_cpu()) {
+    for (at::Tensor* t : {&plan.tap_offset, &plan.tap_weight, &plan.ext_row_src,
+                          &plan.ext_row_shift, &plan.ext_col_src}) {
+      *t = t->to(device);
+    }
+  }
+  auto shared = std::make_shared<const SamplingPlan>(std::move(plan));
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.push_front(CacheEntry{p, device, acc_dtype, shared});
+  if (cache.size() > kCacheCapacity) cache.pop_back();
+  return shared;
+}
+
+}  // namespace equiconv

@@ -1,0 +1,77 @@
+// Geometry of the equirectangular convolution: the parameters of a layer, the row table
+// of DESIGN.md "Geometry", and the sampling plan the kernels read (cached per layer).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+#include <memory>
+#include <vector>
+
+#include "plan_view.h"
+
+namespace equiconv {
+
+struct GeometryParams {
+  int64_t height, width;
+  int64_t kernel_h, kernel_w;
+  int64_t stride_h, stride_w;
+  int64_t pad_h, pad_w;
+  int64_t dil_h, dil_w;
+  double lat_top, lat_bottom, lon_span;  // degrees
+
+  int64_t out_h() const { return (height + 2 * pad_h - dil_h * (kernel_h - 1) - 1) / stride_h + 1; }
+  int64_t out_w() const { return (width + 2 * pad_w - dil_w * (kernel_w - 1) - 1) / stride_w + 1; }
+  int64_t taps() const { return kernel_h * kernel_w; }
+  bool full_longitude() const;
+  bool full_sphere() const;
+  bool operator==(const GeometryParams& o) const;
+};
+
+// Validates everything and throws a c10::Error naming the offending argument.
+GeometryParams make_params(
+    int64_t height, int64_t width, c10::IntArrayRef kernel_size, c10::IntArrayRef stride,
+    c10::IntArrayRef padding, c10::IntArrayRef dilation, c10::ArrayRef<double> lat_range,
+    double lon_span);
+
+// y_s and x_s - q*s_w for every (output row, tap), row-major over (out_h, kernel_h, kernel_w).
+struct RowTable {
+  std::vector<double> rows, cols;
+};
+RowTable row_table(const GeometryParams& p);
+
+// What the kernels need, held as tensors on the target device. The per-channel image is first
+// copied into an "extended" buffer of ext_h x ext_w that already contains the spherical
+// boundary (wrapped columns, rows across the poles, zeros), so sampling needs no branches.
+struct SamplingPlan {
+  int64_t ext_h = 0, ext_w = 0;
+  at::Tensor tap_offset;     // int64 [out_h * taps]: top-left neighbour of the tap in the ext buffer
+  at::Tensor tap_weight;     // accumulation dtype [out_h * taps * 4]: bilinear weights
+  at::Tensor ext_row_src;    // int64 [ext_h]: source row, or -1 for a zero row
+  at::Tensor ext_row_shift;  // int64 [ext_h]: 1 where the row comes across a pole (half-turn)
+  at::Tensor ext_col_src;    // int64 [2 * ext_w]: source column (unshifted, half-turn), or -1
+
+  template <typename acc_t>
+  PlanView<acc_t> view(const GeometryParams& p) const {
+    return PlanView<acc_t>{p.height,
+                           p.width,
+                           p.out_h(),
+                           p.out_w(),
+                           p.taps(),
+                           p.stride_w,
+                           ext_h,
+                           ext_w,
+                           tap_offset.data_ptr<int64_t>(),
+                           tap_weight.data_ptr<acc_t>(),
+                           ext_row_src.data_ptr<int64_t>(),
+                           ext_row_shift.data_ptr<int64_t>(),
+                           ext_col_src.data_ptr<int64_t>()};
+  }
+};
+
+// Cached per (params, device, accumulation dtype); safe to call from several threads.
+std::shared_ptr<const SamplingPlan> sampling_plan(
+    const GeometryParams& p, c10::Device device, c10::ScalarType acc_dtype);
+
+}  // namespace equiconv

@@ -1,0 +1,12 @@
+"""equiconv: spherical convolutions for equirectangular (360 degree) images.
+
+``EquiConv2d`` is a drop-in ``nn.Conv2d`` whose kernels are laid on the sphere; ``convert``
+swaps them into an existing network; ``sampling_grid`` / ``deform_offsets`` expose the geometry.
+"""
+from equiconv import functional, reference
+from equiconv.convert import convert
+from equiconv.geometry import deform_offsets, sampling_grid
+from equiconv.nn import EquiConv2d
+
+__version__ = "0.1.0"
+__all__ = ["EquiConv2d", "convert", "deform_offsets", "functional", "reference", "sampling_grid"]

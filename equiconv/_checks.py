@@ -1,0 +1,160 @@
+"""Argument checks and normalisation at the public boundary.
+
+Every public entry point (functional op, reference, module, geometry API) goes through these,
+so bad input gets the same clear error, naming the argument, whichever path runs.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Sequence, Tuple, Union
+
+import torch
+
+FULL_LAT_RANGE = (90.0, -90.0)
+FULL_LON_SPAN = 360.0
+
+Pair = Tuple[int, int]
+IntOrPair = Union[int, Sequence[int]]
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
+    """(h, w) from an int or a 1- or 2-sequence of ints, each at least ``minimum``."""
+    if _is_int(value):
+        result = (int(value), int(value))
+    elif isinstance(value, (tuple, list, torch.Size)) and len(value) in (1, 2) and all(map(_is_int, value)):
+        result = (int(value[0]), int(value[-1]))
+    else:
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(result) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return result
+
+
+def padding_pair(padding: Union[str, IntOrPair], kernel_size: Pair, stride: Pair, dilation: Pair) -> Pair:
+    """Numeric padding; 'valid' is 0 and 'same' keeps the size (stride 1, symmetric kernels)."""
+    if not isinstance(padding, str):
+        return pair(padding, "padding", 0)
+    if padding == "valid":
+        return (0, 0)
+    if padding != "same":
+        raise ValueError(f"padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
+    if stride != (1, 1):
+        raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
+    span = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
+    if any(s % 2 for s in span):
+        raise ValueError(
+            f"padding='same' needs dilation*(kernel_size-1) even on both axes, got {tuple(span)} "
+            "(the kernel centre must fall on a pixel centre)")
+    return (span[0] // 2, span[1] // 2)
+
+
+def sphere_range(lat_range: Sequence[float], lon_span: float) -> Tuple[Tuple[float, float], float]:
+    """Validated (lat_range, lon_span) in degrees, as plain floats."""
+    if not (isinstance(lat_range, (tuple, list)) and len(lat_range) == 2
+            and all(isinstance(v, numbers.Real) for v in lat_range)):
+        raise TypeError(f"lat_range must be a pair of numbers (top_deg, bottom_deg), got {lat_range!r}")
+    top, bottom = float(lat_range[0]), float(lat_range[1])
+    if not (90.0 >= top > bottom >= -90.0):
+        raise ValueError(f"lat_range must satisfy 90 >= top > bottom >= -90, got {lat_range!r}")
+    if not isinstance(lon_span, numbers.Real) or isinstance(lon_span, bool):
+        raise TypeError(f"lon_span must be a number of degrees, got {lon_span!r}")
+    if not 0.0 < float(lon_span) <= 360.0:
+        raise ValueError(f"lon_span must be in (0, 360], got {lon_span!r}")
+    return (top, bottom), float(lon_span)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A layer's full geometric description: what the row table is computed from."""
+
+    height: int
+    width: int
+    kernel_size: Pair
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    lat_range: Tuple[float, float]
+    lon_span: float
+
+    @property
+    def out_size(self) -> Pair:
+        return tuple(  # type: ignore[return-value]
+            (n + 2 * p - d * (k - 1) - 1) // s + 1
+            for n, k, s, p, d in zip((self.height, self.width), self.kernel_size, self.stride,
+                                     self.padding, self.dilation))
+
+
+def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
+             lat_range=FULL_LAT_RANGE, lon_span=FULL_LON_SPAN) -> Geometry:
+    """Checks a layer's geometry against the input size and returns it normalised."""
+    kernel_size = pair(kernel_size, "kernel_size", 1)
+    stride = pair(stride, "stride", 1)
+    dilation = pair(dilation, "dilation", 1)
+    padding = padding_pair(padding, kernel_size, stride, dilation)
+    lat_range, lon_span = sphere_range(lat_range, lon_span)
+    height, width = int(height), int(width)
+    if height < 1 or width < 1:
+        raise ValueError(f"input height and width must be positive, got {height}x{width}")
+    extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size)]
+    if height + 2 * padding[0] < extent[0] or width + 2 * padding[1] < extent[1]:
+        raise ValueError(
+            f"input ({height}x{width}, padding {padding}) is smaller than the dilated kernel "
+            f"({extent[0]}x{extent[1]})")
+    if (lat_range[0] - lat_range[1]) / height >= 90.0:
+        raise ValueError(f"input height {height} is too small for lat_range {lat_range}: "
+                         "a pixel must span less than 90 degrees")
+    if lon_span / width >= 90.0:
+        raise ValueError(f"input width {width} is too small for lon_span {lon_span}: "
+                         "a pixel must span less than 90 degrees")
+    return Geometry(height, width, kernel_size, stride, padding, dilation, lat_range, lon_span)
+
+
+def conv_tensors(input, weight, bias, groups) -> None:
+    """Checks the tensors of a convolution call (ranks, dtypes, devices, channels, groups)."""
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if bias is not None and not isinstance(bias, torch.Tensor):
+        raise TypeError(f"bias must be a torch.Tensor or None, got {type(bias).__name__}")
+    if input.dim() != 4:
+        raise ValueError(f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(input.shape)}")
+    if weight.dim() != 4:
+        raise ValueError(
+            f"weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape {tuple(weight.shape)}")
+    if not input.is_floating_point():
+        raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
+    if weight.dtype != input.dtype:
+        raise TypeError(f"weight dtype {weight.dtype} differs from input dtype {input.dtype}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise TypeError(f"bias dtype {bias.dtype} differs from input dtype {input.dtype}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.device != input.device:
+            raise RuntimeError(f"{name} is on {t.device} but input is on {input.device}")
+    if not _is_int(groups) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    out_channels = weight.shape[0]
+    if out_channels % groups:
+        raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
+    if input.shape[1] != weight.shape[1] * groups:
+        raise ValueError(
+            f"input has {input.shape[1]} channels but weight expects {weight.shape[1] * groups} "
+            f"(in_channels/groups={weight.shape[1]} x groups={groups})")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+
+
+def conv_call(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
+    """The prologue of every convolution entry point: accepts unbatched (C, H, W) input like
+    ``nn.Conv2d``, checks everything, and returns (batched input, geometry, was_unbatched)."""
+    unbatched = isinstance(input, torch.Tensor) and input.dim() == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    conv_tensors(input, weight, bias, groups)
+    g = geometry(input.shape[2], input.shape[3], tuple(weight.shape[2:]), stride, padding, dilation,
+                 lat_range=lat_range, lon_span=lon_span)
+    return input, g, unbatched

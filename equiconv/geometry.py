@@ -1,0 +1,49 @@
+"""Public geometry API: where every tap of an equirectangular convolution samples the input."""
+import functools
+from typing import Tuple
+
+import torch
+
+from equiconv import _checks, _core
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(geometry: _checks.Geometry) -> Tuple[torch.Tensor, torch.Tensor]:
+    _core.require()
+    g = geometry
+    return torch.ops.equiconv.sampling_grid(g.height, g.width, list(g.kernel_size), list(g.stride),
+                                            list(g.padding), list(g.dilation), list(g.lat_range), g.lon_span)
+
+
+def sampling_grid(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
+                  lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
+    """Sample positions (rows, cols), float64 tensors of shape (Ho, kH, kW), in input pixels.
+
+    ``rows[r, i, j]`` is the row that tap (i, j) of output row r reads; ``cols[r, i, j]`` is its
+    column minus ``q * stride_w`` for output column q, the same for every q (row invariance).
+    Computed by the compiled core and cached by the arguments.
+    """
+    rows, cols = _grid(_checks.geometry(height, width, kernel_size, stride, padding, dilation,
+                                        lat_range=lat_range, lon_span=lon_span))
+    return rows.clone(), cols.clone()
+
+
+def deform_offsets(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
+                   lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
+    """The same geometry as offsets of shape (1, 2*kH*kW, Ho, Wo) in the layout of
+    ``torchvision.ops.deform_conv2d`` (dy, dx per tap, relative to the regular grid).
+
+    Expand the batch dimension to use them. A generic deformable convolution pads with zeros,
+    so it agrees with EquiConv only where no tap wraps around in longitude or crosses a pole.
+    """
+    g = _checks.geometry(height, width, kernel_size, stride, padding, dilation,
+                         lat_range=lat_range, lon_span=lon_span)
+    rows, cols = _grid(g)
+    (kh, kw), (sh, _), (ph, pw), (dh, dw) = g.kernel_size, g.stride, g.padding, g.dilation
+    ho, wo = g.out_size
+    f64 = dict(dtype=torch.float64)
+    regular_y = torch.arange(ho, **f64)[:, None, None] * sh - ph + torch.arange(kh, **f64)[None, :, None] * dh
+    regular_x = -pw + torch.arange(kw, **f64)[None, None, :] * dw
+    dy, dx = (rows - regular_y).expand(ho, kh, kw), (cols - regular_x).expand(ho, kh, kw)
+    offsets = torch.stack((dy, dx), dim=-1).reshape(ho, 2 * kh * kw)  # (Ho, [dy0, dx0, dy1, ...])
+    return offsets.t()[None, :, :, None].expand(1, 2 * kh * kw, ho, wo).contiguous()

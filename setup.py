@@ -1,0 +1,63 @@
+"""Builds equiconv and its compiled core ``equiconv._C`` from ``csrc/``.
+
+Environment switches:
+  EQUICONV_FORCE_CUDA=1  compile the CUDA sources even if torch reports no CUDA device;
+  EQUICONV_NO_CUDA=1     build the CPU core only;
+  EQUICONV_DEBUG=1       -O0 -g instead of -O3.
+"""
+import glob
+import os
+
+from setuptools import find_packages, setup
+from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
+
+import torch
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+
+def _flag(name):
+    return os.environ.get(name, "0") not in ("", "0", "false", "False")
+
+
+def _sources(pattern):
+    return sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, pattern), recursive=True))
+
+
+def _extension():
+    cpu_sources = _sources("csrc/*.cpp") + _sources("csrc/cpu/*.cpp")
+    cuda_sources = _sources("csrc/cuda/*.cu") + _sources("csrc/cuda/*.cpp")
+    with_cuda = bool(cuda_sources) and not _flag("EQUICONV_NO_CUDA") and CUDA_HOME is not None and (
+        _flag("EQUICONV_FORCE_CUDA") or torch.cuda.is_available()
+    )
+    opt = ["-O0", "-g"] if _flag("EQUICONV_DEBUG") else ["-O3"]
+    cxx = opt + ["-fopenmp", "-Wall", "-Wno-unknown-pragmas"]
+    if with_cuda:
+        return CUDAExtension(
+            "equiconv._C",
+            cpu_sources + cuda_sources,
+            define_macros=[("WITH_CUDA", None)],
+            extra_compile_args={"cxx": cxx, "nvcc": opt + ["--expt-relaxed-constexpr"]},
+            extra_link_args=["-fopenmp"],
+        )
+    return CppExtension("equiconv._C", cpu_sources, extra_compile_args=cxx, extra_link_args=["-fopenmp"])
+
+
+setup(
+    name="equiconv",
+    version="0.1.0",
+    description="Spherical convolutions for equirectangular (360 degree) images, with a compiled core",
+    long_description=open(os.path.join(ROOT, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["equiconv", "equiconv.*", "panosis_models", "panosis_models.*", "benchmarks", "benchmarks.*"]),
+    install_requires=["torch>=2.4"],
+    extras_require={
+        "demo": ["matplotlib", "numpy", "pillow", "tqdm"],
+        "dev": ["matplotlib", "numpy", "pillow", "tqdm", "pytest", "hypothesis"],
+    },
+    ext_modules=[_extension()],
+    cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
+    zip_safe=False,
+)
