@@ -1,33 +1,17 @@
-// Forward = sample the input into columns through the cached plan, then one batched GEMM per
-// chunk of images; backward = GEMMs for grad weight / grad columns, then the adjoint sampling.
-// The batch is processed in chunks so the column buffers stay within kColumnsBudgetBytes.
+// Operator entry points: argument checks, dtype handling, bias, and dispatch to the device
+// implementation (csrc/cpu, csrc/cuda).
 #include "equi_conv2d.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
-#include "geometry.h"
-#include "sampling.h"
+#include "layer.h"
 
 namespace equiconv {
-namespace {
 
-constexpr int64_t kColumnsBudgetBytes = int64_t(128) << 20;
-
-struct Layer {
-  GeometryParams p;
-  int64_t batch, in_channels, out_channels, groups;
-  int64_t k_group() const { return in_channels / groups * p.taps(); }
-  int64_t pixels() const { return p.out_h() * p.out_w(); }
-  int64_t chunk(int64_t element_size) const {
-    const int64_t per_image = std::max<int64_t>(1, in_channels * p.taps() * pixels() * element_size);
-    return std::clamp<int64_t>(kColumnsBudgetBytes / per_image, 1, std::max<int64_t>(batch, 1));
-  }
-};
-
-Layer check_layer(const at::Tensor& input, const at::Tensor& weight,
-                  c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef dilation,
-                  int64_t groups, c10::ArrayRef<double> lat_range, double lon_span) {
+Layer check_layer(const at::Tensor& input, const at::Tensor& weight, c10::IntArrayRef stride,
+                  c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
+                  c10::ArrayRef<double> lat_range, double lon_span) {
   TORCH_CHECK_VALUE(input.dim() == 4, "input must be 4-D (N, C, H, W), got ", input.dim(), "-D");
   TORCH_CHECK_VALUE(weight.dim() == 4, "weight must be 4-D (out, in/groups, kH, kW), got ",
                     weight.dim(), "-D");
@@ -43,30 +27,29 @@ Layer check_layer(const at::Tensor& input, const at::Tensor& weight,
   TORCH_CHECK_VALUE(input.size(1) == weight.size(1) * groups, "input has ", input.size(1),
                     " channels but weight expects ", weight.size(1) * groups,
                     " (in_channels/groups=", weight.size(1), " x groups=", groups, ")");
-  Layer l{make_params(input.size(2), input.size(3), {weight.size(2), weight.size(3)}, stride,
-                      padding, dilation, lat_range, lon_span),
-          input.size(0), input.size(1), weight.size(0), groups};
-  return l;
+  return Layer{make_params(input.size(2), input.size(3), {weight.size(2), weight.size(3)}, stride,
+                           padding, dilation, lat_range, lon_span),
+               input.size(0), input.size(1), weight.size(0), groups};
 }
 
-void images_to_columns(const at::Tensor& images, at::Tensor& columns, const SamplingPlan& plan,
-                       const GeometryParams& p) {
-  TORCH_CHECK(images.is_cpu(), "equiconv was built without kernels for ", images.device());
-  cpu::images_to_columns(images, columns, plan, p);
+namespace {
+
+// The CPU kernels run in float32/float64; bfloat16 goes through float32.
+at::ScalarType compute_dtype(const at::Tensor& t) {
+  return t.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
 }
 
-void columns_to_images(const at::Tensor& grad_columns, at::Tensor& grad_images,
-                       const SamplingPlan& plan, const GeometryParams& p) {
-  TORCH_CHECK(grad_columns.is_cpu(), "equiconv was built without kernels for ",
-              grad_columns.device());
-  cpu::columns_to_images(grad_columns, grad_images, plan, p);
+// What the kernels see: detached (their ATen calls, also on worker threads, must not record
+// autograd history), contiguous, in the compute dtype.
+at::Tensor kernel_operand(const at::Tensor& t, at::ScalarType dtype) {
+  return t.detach().to(dtype).contiguous();
 }
 
-// Weight as (b * groups, out/groups, k_group): the left operand of the batched GEMM.
-at::Tensor grouped_weight(const at::Tensor& weight, const Layer& l, int64_t b) {
-  return weight.reshape({1, l.groups, l.out_channels / l.groups, l.k_group()})
-      .expand({b, l.groups, l.out_channels / l.groups, l.k_group()})
-      .reshape({b * l.groups, l.out_channels / l.groups, l.k_group()});
+void require_cpu(const at::Tensor& t) {
+  TORCH_CHECK(t.is_cpu(), "equiconv was built without kernels for ", t.device());
+  TORCH_CHECK_TYPE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble ||
+                       t.scalar_type() == at::kBFloat16,
+                   "equiconv on CPU supports float32, float64 and bfloat16, got ", t.scalar_type());
 }
 
 }  // namespace
@@ -76,24 +59,20 @@ at::Tensor equi_conv2d_forward(
     c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
     c10::ArrayRef<double> lat_range, double lon_span) {
   const Layer l = check_layer(input, weight, stride, padding, dilation, groups, lat_range, lon_span);
-  at::Tensor out = at::empty({l.batch, l.out_channels, l.p.out_h(), l.p.out_w()}, input.options());
-  if (l.batch == 0 || l.out_channels == 0) return out;
-  const auto plan = sampling_plan(l.p, input.device(), accumulation_dtype(input.scalar_type()));
-  const at::Tensor x = input.contiguous();
-  const int64_t chunk = l.chunk(x.element_size());
-  for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
-    const int64_t b = std::min(chunk, l.batch - n0);
-    at::Tensor columns = at::empty({b, l.in_channels * l.p.taps(), l.pixels()}, x.options());
-    images_to_columns(x.narrow(0, n0, b), columns, *plan, l.p);
-    at::Tensor out_b = out.narrow(0, n0, b).view({b * l.groups, -1, l.pixels()});
-    at::bmm_out(out_b, grouped_weight(weight, l, b), columns.view({b * l.groups, l.k_group(), -1}));
-  }
-  if (bias.has_value() && bias->defined()) {
+  const bool has_bias = bias.has_value() && bias->defined();
+  if (has_bias) {
     TORCH_CHECK_VALUE(bias->dim() == 1 && bias->size(0) == l.out_channels,
                       "bias must have shape (", l.out_channels, "), got ", bias->sizes());
-    out.add_(bias->view({1, -1, 1, 1}));
   }
-  return out;
+  require_cpu(input);
+  const auto dtype = compute_dtype(input);
+  at::Tensor out = at::empty({l.batch, l.out_channels, l.p.out_h(), l.p.out_w()},
+                             input.options().dtype(dtype));
+  if (l.batch > 0 && l.out_channels > 0) {
+    cpu::forward(l, kernel_operand(input, dtype), kernel_operand(weight, dtype), out);
+    if (has_bias) out.add_(kernel_operand(*bias, dtype).view({1, -1, 1, 1}));
+  }
+  return out.to(input.scalar_type());
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> equi_conv2d_backward(
@@ -101,46 +80,25 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> equi_conv2d_backward(
     c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
     c10::ArrayRef<double> lat_range, double lon_span, std::array<bool, 3> output_mask) {
   const Layer l = check_layer(input, weight, stride, padding, dilation, groups, lat_range, lon_span);
-  TORCH_CHECK_VALUE(grad_output.sizes() == at::IntArrayRef({l.batch, l.out_channels, l.p.out_h(),
-                                                             l.p.out_w()}),
-                    "grad_output has shape ", grad_output.sizes(), ", expected the output's");
-  const auto acc = accumulation_dtype(input.scalar_type());
-  const bool acc_is_storage = acc == input.scalar_type();
-  const at::Tensor x = input.contiguous(), go = grad_output.contiguous();
-  at::Tensor grad_input = output_mask[0] ? at::empty_like(x) : at::empty({0}, x.options());
-  at::Tensor grad_weight = output_mask[1]
-                               ? at::zeros({l.groups, l.out_channels / l.groups, l.k_group()},
-                                           x.options().dtype(acc))
-                               : at::empty({0}, x.options());
-  at::Tensor grad_bias = output_mask[2] ? go.sum({0, 2, 3}) : at::empty({0}, x.options());
-
-  if (l.batch > 0 && l.out_channels > 0 && (output_mask[0] || output_mask[1])) {
-    const auto plan = sampling_plan(l.p, x.device(), acc);
-    const int64_t chunk = l.chunk(x.element_size());
-    for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
-      const int64_t b = std::min(chunk, l.batch - n0);
-      const at::Tensor go_b = go.narrow(0, n0, b).view({b * l.groups, -1, l.pixels()});
-      if (output_mask[1]) {
-        at::Tensor columns = at::empty({b, l.in_channels * l.p.taps(), l.pixels()}, x.options());
-        images_to_columns(x.narrow(0, n0, b), columns, *plan, l.p);
-        at::Tensor part =
-            at::bmm(go_b, columns.view({b * l.groups, l.k_group(), -1}).transpose(1, 2));
-        grad_weight.add_(part.view({b, l.groups, -1, l.k_group()}).sum(0, false, acc));
-      }
-      if (output_mask[0]) {
-        at::Tensor grad_columns =
-            at::bmm(grouped_weight(weight, l, b).transpose(1, 2), go_b);
-        at::Tensor gi_b = grad_input.narrow(0, n0, b);
-        at::Tensor target = acc_is_storage ? gi_b : at::empty(gi_b.sizes(), x.options().dtype(acc));
-        columns_to_images(grad_columns, target, *plan, l.p);
-        if (!acc_is_storage) gi_b.copy_(target);
-      }
-    }
+  TORCH_CHECK_VALUE(
+      grad_output.sizes() == at::IntArrayRef({l.batch, l.out_channels, l.p.out_h(), l.p.out_w()}),
+      "grad_output has shape ", grad_output.sizes(), ", expected the output's");
+  require_cpu(input);
+  const auto dtype = compute_dtype(input);
+  const auto opts = input.options().dtype(dtype);
+  const at::Tensor x = kernel_operand(input, dtype), w = kernel_operand(weight, dtype);
+  const at::Tensor go = kernel_operand(grad_output, dtype);
+  at::Tensor grad_input = output_mask[0] ? at::empty_like(x) : at::empty({0}, opts);
+  at::Tensor grad_weight = output_mask[1] ? at::zeros_like(w) : at::empty({0}, opts);
+  at::Tensor grad_bias = output_mask[2] ? go.sum({0, 2, 3}) : at::empty({0}, opts);
+  if (l.batch > 0 && l.out_channels > 0) {
+    cpu::backward(l, go, x, w, output_mask[0] ? &grad_input : nullptr,
+                  output_mask[1] ? &grad_weight : nullptr);
   } else if (output_mask[0]) {
     grad_input.zero_();
   }
-  if (output_mask[1]) grad_weight = grad_weight.view(weight.sizes()).to(weight.scalar_type());
-  return {grad_input, grad_weight, grad_bias};
+  const auto t = input.scalar_type();
+  return {grad_input.to(t), grad_weight.to(t), grad_bias.to(t)};
 }
 
 std::tuple<at::Tensor, at::Tensor> sampling_grid(
@@ -152,9 +110,8 @@ std::tuple<at::Tensor, at::Tensor> sampling_grid(
   RowTable t = row_table(p);
   const auto shape = std::vector<int64_t>{p.out_h(), p.kernel_h, p.kernel_w};
   auto f64 = at::TensorOptions().dtype(at::kDouble);
-  at::Tensor rows = at::from_blob(t.rows.data(), shape, f64).clone();
-  at::Tensor cols = at::from_blob(t.cols.data(), shape, f64).clone();
-  return {rows, cols};
+  return {at::from_blob(t.rows.data(), shape, f64).clone(),
+          at::from_blob(t.cols.data(), shape, f64).clone()};
 }
 
 }  // namespace equiconv

@@ -46,18 +46,20 @@ void fold_extended(const acc_t* grad_ext, out_t* grad_image, const PlanView<acc_
   }
 }
 
-// columns[taps x out_h x out_w] of one channel, sampled from its extended image.
+// columns[taps x (r1 - r0) x out_w] of one channel for output rows [r0, r1), sampled from
+// the channel's extended image.
 template <typename scalar_t, typename acc_t>
-void ext_to_columns(const scalar_t* ext, scalar_t* columns, const PlanView<acc_t>& v) {
+void ext_to_columns(const scalar_t* ext, scalar_t* columns, const PlanView<acc_t>& v,
+                    int64_t r0, int64_t r1) {
   const int64_t s = v.stride_w;
   for (int64_t t = 0; t < v.taps; ++t) {
-    for (int64_t r = 0; r < v.out_h; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       const int64_t k = r * v.taps + t;
       const acc_t* w = v.tap_weight + 4 * k;
       const acc_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
       const scalar_t* __restrict__ p0 = ext + v.tap_offset[k];
       const scalar_t* __restrict__ p1 = p0 + v.ext_w;
-      scalar_t* __restrict__ dst = columns + (t * v.out_h + r) * v.out_w;
+      scalar_t* __restrict__ dst = columns + (t * (r1 - r0) + r - r0) * v.out_w;
       if (s == 1) {
         for (int64_t q = 0; q < v.out_w; ++q) {
           dst[q] = static_cast<scalar_t>(w00 * acc_t(p0[q]) + w01 * acc_t(p0[q + 1]) +
@@ -74,18 +76,19 @@ void ext_to_columns(const scalar_t* ext, scalar_t* columns, const PlanView<acc_t
   }
 }
 
-// grad_ext[ext_h x ext_w] += adjoint of ext_to_columns applied to grad_columns (one channel).
+// grad_ext[ext_h x ext_w] += adjoint of ext_to_columns (same layout and row range).
 template <typename scalar_t, typename acc_t>
-void columns_to_ext(const scalar_t* grad_columns, acc_t* grad_ext, const PlanView<acc_t>& v) {
+void columns_to_ext(const scalar_t* grad_columns, acc_t* grad_ext, const PlanView<acc_t>& v,
+                    int64_t r0, int64_t r1) {
   const int64_t s = v.stride_w, wo = v.out_w;
   for (int64_t t = 0; t < v.taps; ++t) {
-    for (int64_t r = 0; r < v.out_h; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       const int64_t k = r * v.taps + t;
       const acc_t* w = v.tap_weight + 4 * k;
       const acc_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
       acc_t* __restrict__ p0 = grad_ext + v.tap_offset[k];
       acc_t* __restrict__ p1 = p0 + v.ext_w;
-      const scalar_t* __restrict__ g = grad_columns + (t * v.out_h + r) * wo;
+      const scalar_t* __restrict__ g = grad_columns + (t * (r1 - r0) + r - r0) * wo;
       if (s == 1) {
         // Written as a gather (each ext element once) so that it vectorises.
         const acc_t g0 = acc_t(g[0]);

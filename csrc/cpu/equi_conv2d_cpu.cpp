@@ -1,0 +1,218 @@
+// CPU implementation: each image is first extended (boundary resolved) once, then processed in
+// blocks of output rows. A block's columns are sampled into a per-thread buffer that stays in
+// cache and consumed at once by a GEMM per group (no image-sized column buffer, no page faults).
+// Backward runs the blocks in phases whose extended-image rows do not overlap, so the
+// scatter into the gradient of the extended image is race-free and deterministic.
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "../layer.h"
+#include "sphere_sampling.h"
+
+namespace equiconv {
+namespace cpu {
+namespace {
+
+constexpr int64_t kBlockBytes = int64_t(1) << 20;      // target size of one block's columns
+constexpr int64_t kMinBlockPixels = 256;               // keep the GEMMs wide enough
+constexpr int64_t kExtendedBudgetBytes = int64_t(256) << 20;  // extended images per batch chunk
+
+struct Blocks {
+  int64_t rows, count;  // output rows per block, number of blocks
+  int64_t begin(int64_t b) const { return b * rows; }
+  int64_t end(int64_t b, int64_t out_h) const { return std::min(out_h, (b + 1) * rows); }
+};
+
+Blocks make_blocks(const Layer& l, int64_t element_size) {
+  const int64_t wo = l.p.out_w(), ho = l.p.out_h();
+  const int64_t column_bytes = l.in_channels * l.p.taps() * wo * element_size;  // one output row
+  int64_t rows = std::max(kBlockBytes / std::max<int64_t>(column_bytes, 1),
+                          (kMinBlockPixels + wo - 1) / wo);
+  // Enough blocks for every thread to have work.
+  const int64_t want = 2 * at::get_num_threads();
+  if (l.batch * ((ho + rows - 1) / rows) < want) rows = (ho * l.batch + want - 1) / want;
+  rows = std::clamp<int64_t>(rows, 1, ho);
+  return {rows, (ho + rows - 1) / rows};
+}
+
+// Groups of blocks whose scatter targets (rows of the extended image) are pairwise disjoint.
+std::vector<std::vector<int64_t>> disjoint_phases(const Layer& l, const SamplingPlan& plan,
+                                                  const Blocks& blocks) {
+  const int64_t taps = l.p.taps();
+  const int64_t* off = plan.tap_offset.data_ptr<int64_t>();
+  std::vector<std::vector<int64_t>> phases;
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> spans;
+  for (int64_t b = 0; b < blocks.count; ++b) {
+    int64_t lo = plan.ext_h, hi = -1;
+    for (int64_t k = blocks.begin(b) * taps; k < blocks.end(b, l.p.out_h()) * taps; ++k) {
+      lo = std::min(lo, off[k] / plan.ext_w);
+      hi = std::max(hi, off[k] / plan.ext_w + 1);
+    }
+    size_t phase = 0;
+    for (; phase < phases.size(); ++phase) {
+      const bool clash = std::any_of(spans[phase].begin(), spans[phase].end(),
+                                     [&](auto s) { return lo <= s.second && s.first <= hi; });
+      if (!clash) break;
+    }
+    if (phase == phases.size()) {
+      phases.emplace_back();
+      spans.emplace_back();
+    }
+    phases[phase].push_back(b);
+    spans[phase].push_back({lo, hi});
+  }
+  return phases;
+}
+
+int64_t chunk_images(const Layer& l, const SamplingPlan& plan, int64_t element_size) {
+  const int64_t per_image = std::max<int64_t>(1, l.in_channels * plan.ext_h * plan.ext_w * element_size);
+  return std::clamp<int64_t>(kExtendedBudgetBytes / per_image, 1, l.batch);
+}
+
+template <typename scalar_t>
+void extend_images(const scalar_t* images, scalar_t* ext, int64_t count, const Layer& l,
+                   const SamplingPlan& plan, const PlanView<scalar_t>& view) {
+  const int64_t image = l.p.height * l.p.width, extended = plan.ext_h * plan.ext_w;
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) extend_image(images + i * image, ext + i * extended, view);
+  });
+}
+
+// Samples the columns of output rows [r0, r1) of one image: (in_channels * taps, pixels).
+template <typename scalar_t>
+void sample_block(const scalar_t* ext_image, scalar_t* columns, const Layer& l,
+                  const SamplingPlan& plan, const PlanView<scalar_t>& view, int64_t r0, int64_t r1) {
+  const int64_t extended = plan.ext_h * plan.ext_w, per_channel = l.p.taps() * (r1 - r0) * l.p.out_w();
+  for (int64_t c = 0; c < l.in_channels; ++c) {
+    ext_to_columns(ext_image + c * extended, columns + c * per_channel, view, r0, r1);
+  }
+}
+
+template <typename scalar_t>
+void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+  const auto plan = sampling_plan(l.p, input.device(), input.scalar_type());
+  const auto view = plan->view<scalar_t>(l.p);
+  const Blocks blocks = make_blocks(l, sizeof(scalar_t));
+  const int64_t chunk = chunk_images(l, *plan, sizeof(scalar_t));
+  const int64_t extended = l.in_channels * plan->ext_h * plan->ext_w, wo = l.p.out_w();
+  const at::Tensor w = weight.view({l.groups, l.out_group(), l.k_group()});
+  at::Tensor ext = at::empty({chunk * extended}, input.options());
+  for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, l.batch - n0);
+    extend_images(input.const_data_ptr<scalar_t>() + n0 * l.in_channels * l.p.height * l.p.width,
+                  ext.data_ptr<scalar_t>(), nb * l.in_channels, l, *plan, view);
+    at::parallel_for(0, nb * blocks.count, 1, [&](int64_t begin, int64_t end) {
+      at::Tensor columns = at::empty({l.in_channels * l.p.taps() * blocks.rows * wo}, input.options());
+      for (int64_t item = begin; item < end; ++item) {
+        const int64_t n = item / blocks.count, blk = item % blocks.count;
+        const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
+        sample_block(ext.const_data_ptr<scalar_t>() + n * extended, columns.data_ptr<scalar_t>(), l,
+                     *plan, view, r0, r1);
+        const at::Tensor cols = columns.narrow(0, 0, l.in_channels * l.p.taps() * pixels)
+                                    .view({l.groups, l.k_group(), pixels});
+        at::Tensor dst = out[n0 + n].view({l.groups, l.out_group(), -1}).narrow(2, r0 * wo, pixels);
+        for (int64_t g = 0; g < l.groups; ++g) {
+          at::Tensor d = dst[g];
+          at::mm_out(d, w[g], cols[g]);
+        }
+      }
+    });
+  }
+}
+
+template <typename scalar_t>
+void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
+                   const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight) {
+  const auto plan = sampling_plan(l.p, input.device(), input.scalar_type());
+  const auto view = plan->view<scalar_t>(l.p);
+  const Blocks blocks = make_blocks(l, sizeof(scalar_t));
+  const int64_t chunk = chunk_images(l, *plan, sizeof(scalar_t));
+  const int64_t extended = l.in_channels * plan->ext_h * plan->ext_w, wo = l.p.out_w();
+  const int64_t kt = l.in_channels * l.p.taps();
+  const at::Tensor w = weight.view({l.groups, l.out_group(), l.k_group()});
+  std::vector<std::vector<int64_t>> phases;
+  if (grad_input) {
+    phases = disjoint_phases(l, *plan, blocks);
+  } else {  // only grad weight: no scatter, every block at once
+    phases.emplace_back(blocks.count);
+    for (int64_t b = 0; b < blocks.count; ++b) phases[0][b] = b;
+  }
+  const int64_t threads = at::get_num_threads();
+  at::Tensor gw_partial;  // one accumulator per thread, summed at the end: deterministic
+  if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, input.options());
+  at::Tensor ext = at::empty({grad_weight ? chunk * extended : 0}, input.options());
+  at::Tensor grad_ext = at::empty({grad_input ? chunk * extended : 0}, input.options());
+
+  for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, l.batch - n0);
+    if (grad_weight) {
+      extend_images(input.const_data_ptr<scalar_t>() + n0 * l.in_channels * l.p.height * l.p.width,
+                    ext.data_ptr<scalar_t>(), nb * l.in_channels, l, *plan, view);
+    }
+    if (grad_input) grad_ext.zero_();
+    for (const auto& phase : phases) {
+      const int64_t items = nb * static_cast<int64_t>(phase.size());
+      at::parallel_for(0, items, 1, [&](int64_t begin, int64_t end) {
+        at::Tensor columns = at::empty({kt * blocks.rows * wo}, input.options());
+        at::Tensor gw_thread = grad_weight ? gw_partial[at::get_thread_num()] : at::Tensor();
+        for (int64_t item = begin; item < end; ++item) {
+          const int64_t n = item / static_cast<int64_t>(phase.size());
+          const int64_t blk = phase[item % phase.size()];
+          const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
+          const at::Tensor go = grad_output[n0 + n].view({l.groups, l.out_group(), -1}).narrow(2, r0 * wo, pixels);
+          at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
+          if (grad_weight) {
+            sample_block(ext.const_data_ptr<scalar_t>() + n * extended, columns.data_ptr<scalar_t>(),
+                         l, *plan, view, r0, r1);
+            for (int64_t g = 0; g < l.groups; ++g) {
+              at::Tensor acc = gw_thread[g];
+              at::addmm_out(acc, acc, go[g], cols[g].t());
+            }
+          }
+          if (grad_input) {
+            for (int64_t g = 0; g < l.groups; ++g) {
+              at::Tensor d = cols[g];
+              at::mm_out(d, w[g].t(), go[g]);
+            }
+            const int64_t per_channel = l.p.taps() * pixels;
+            scalar_t* gext = grad_ext.data_ptr<scalar_t>() + n * extended;
+            for (int64_t c = 0; c < l.in_channels; ++c) {
+              columns_to_ext(columns.const_data_ptr<scalar_t>() + c * per_channel,
+                             gext + c * plan->ext_h * plan->ext_w, view, r0, r1);
+            }
+          }
+        }
+      });
+    }
+    if (grad_input) {
+      const int64_t image = l.p.height * l.p.width, ext_image = plan->ext_h * plan->ext_w;
+      scalar_t* gi = grad_input->data_ptr<scalar_t>() + n0 * l.in_channels * image;
+      const scalar_t* ge = grad_ext.const_data_ptr<scalar_t>();
+      at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) fold_extended(ge + i * ext_image, gi + i * image, view);
+      });
+    }
+  }
+  if (grad_weight) grad_weight->view({l.groups, l.out_group(), l.k_group()}).copy_(gw_partial.sum(0));
+}
+
+}  // namespace
+
+void forward(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+  AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "equi_conv2d_forward_cpu",
+                             [&] { forward_impl<scalar_t>(l, input, weight, out); });
+}
+
+void backward(const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
+              const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight) {
+  AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "equi_conv2d_backward_cpu", [&] {
+    backward_impl<scalar_t>(l, grad_output, input, weight, grad_input, grad_weight);
+  });
+}
+
+}  // namespace cpu
+}  // namespace equiconv
