@@ -40,8 +40,9 @@ class EquiConv2d(nn.Module):
         self.backend = backend
         factory = dict(device=device, dtype=dtype)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel_size, **factory))
-        self.bias = nn.Parameter(torch.empty(out_channels, **factory)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels, **factory))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 

@@ -1,0 +1,1 @@
+"""PanOSIS reference models, data and command lines built on equiconv."""

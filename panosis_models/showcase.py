@@ -1,0 +1,236 @@
+"""A quick tour of equiconv on one panorama: edges, the seam, the sampling pattern and timing.
+
+``python -m panosis_models.showcase --out demo_out`` (what ``make demo`` runs); CPU only, well
+under two minutes on two cores.
+"""
+import argparse
+import datetime
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: the demo has to run on headless machines
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from PIL import Image  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import equiconv  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/cvrg-pano-sample/image.png"
+SIZE = (256, 512)
+WORLD = (-180, 180, -90, 90)  # imshow extent of a full panorama, in degrees
+
+
+def lat_lon(rows, cols, height, width):
+    """Pixel coordinates (centres at integers) to degrees, longitude wrapped into [-180, 180)."""
+    lat = 90.0 - (np.asarray(rows) + 0.5) * 180.0 / height
+    lon = -180.0 + (np.asarray(cols) + 0.5) * 360.0 / width
+    return lat, (lon + 180.0) % 360.0 - 180.0
+
+
+def save(fig, path):
+    """Write a figure and free it (pyplot keeps every open figure alive otherwise)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def synthetic_pattern(height, width):
+    """A 15-degree lat/lon checkerboard plus circles of one size on the sphere: their growing
+    stretch towards the pole shows the distortion of the projection."""
+    lat, lon = (torch.tensor(np.radians(a)) for a in lat_lon(np.arange(height)[:, None],
+                                                             np.arange(width)[None, :], height, width))
+    cells = (torch.floor(lat / np.radians(15)) + torch.floor(lon / np.radians(15))) % 2
+    xyz = torch.stack(torch.broadcast_tensors(lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()))
+    rings = torch.zeros_like(cells)
+    for a, b in np.radians([(0, -120), (30, -40), (60, 40), (75, 120)]):
+        centre = torch.tensor([np.cos(a) * np.cos(b), np.cos(a) * np.sin(b), np.sin(a)])[:, None, None]
+        angle = torch.rad2deg(torch.acos((xyz * centre).sum(0).clamp(-1, 1)))
+        rings = torch.maximum(rings, ((angle - 12).abs() < 1.5).double())
+    image = torch.stack([0.25 + 0.5 * cells, 0.3 + 0.4 * cells, 0.6 - 0.3 * cells])
+    return (image * (1 - rings) + torch.tensor([1.0, 0.2, 0.1])[:, None, None] * rings)[None].float()
+
+
+def load_panorama(path):
+    """The panorama as (1, 3, 256, 512) float32 in [0, 1]; the synthetic pattern if it is missing."""
+    if Path(path).is_file():
+        array = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+        image, source = torch.from_numpy(array).permute(2, 0, 1)[None], str(path)
+    else:
+        image, source = synthetic_pattern(*SIZE), "synthetic lat/lon test pattern (no sample image)"
+    image = F.interpolate(image, size=SIZE, mode="bilinear", antialias=True, align_corners=False)
+    return image.clamp(0, 1).contiguous(), source
+
+
+def sobel_pair():
+    """The same fixed Sobel x/y kernels, per colour channel (groups=3), in an nn.Conv2d and an
+    EquiConv2d, so any difference comes from where the taps sample."""
+    gx = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]) / 8
+    weight = torch.stack([gx, gx.t()])[:, None].repeat(3, 1, 1, 1)  # (6, 1, 3, 3): gx, gy per channel
+    flat = torch.nn.Conv2d(3, 6, 3, padding=1, groups=3, bias=False)
+    sphere = equiconv.EquiConv2d(3, 6, 3, padding=1, groups=3)  # bias=False raises KeyError in 0.1.0
+    sphere.bias = None
+    with torch.no_grad():
+        flat.weight.copy_(weight)
+        sphere.weight.copy_(weight)
+    return flat, sphere
+
+
+def magnitude(out):
+    """Gradient magnitude averaged over the colour channels, as an (H, W) array."""
+    return out[0].view(3, 2, *out.shape[-2:]).pow(2).sum(1).sqrt().mean(0).numpy()
+
+
+def edge_figures(image, out_dir):
+    """Edges on the flat image vs on the sphere, and a close-up of the +-180 degree seam."""
+    flat, sphere = sobel_pair()
+    with torch.no_grad():
+        outs = {"nn.Conv2d (flat, zero padding)": flat(image), "EquiConv2d (on the sphere)": sphere(image)}
+    mags = {name: magnitude(out) for name, out in outs.items()}
+    vmax = float(np.percentile(np.concatenate([m.ravel() for m in mags.values()]), 99.5))
+    fig, axes = plt.subplots(3, 1, figsize=(8, 12.5))
+    axes[0].imshow(image[0].permute(1, 2, 0).numpy(), extent=WORLD)
+    axes[0].set_title(f"input panorama ({SIZE[0]} x {SIZE[1]})")
+    for ax, (name, mag) in zip(axes[1:], mags.items()):
+        ax.imshow(mag, cmap="gray", vmin=0, vmax=vmax, extent=WORLD)
+        ax.set_title(f"Sobel magnitude, {name}")
+    for ax in axes:
+        ax.set(xlabel="longitude (deg)", ylabel="latitude (deg)", xticks=range(-180, 181, 60),
+               yticks=range(-90, 91, 45))
+    save(fig, out_dir / "edges.png")
+    half = image.shape[-1] // 2
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    for ax, (name, mag) in zip(axes, mags.items()):  # rolled so that the seam sits in the middle
+        ax.imshow(np.roll(mag, half, axis=1)[:, half - 64:half + 64], cmap="gray", vmin=0, vmax=vmax,
+                  extent=(135, 225, -90, 90), aspect="auto")
+        ax.axvline(180, color="tab:red", ls="--", lw=1)
+        ax.set(title=f"{name.split(' (')[0]}: the +-180 deg seam (dashed)", ylabel="latitude (deg)",
+               xlabel="longitude (deg, unwrapped)")
+    save(fig, out_dir / "seam.png")
+    # On a panorama columns 0 and W-1 are neighbours: a continuous result keeps them as close as
+    # any two neighbouring columns. Compared on the raw (signed) gx, gy outputs.
+    print("edges (Sobel per channel): mean |output column 0 - column W-1|")
+    for name, out in outs.items():
+        seam, inner = (out[..., 0] - out[..., -1]).abs().mean(), (out[..., 1:] - out[..., :-1]).abs().mean()
+        print(f"  {name:32s} seam {seam:.4f}   (neighbouring columns elsewhere: {inner:.4f})")
+    return ["edges.png", "seam.png"]
+
+
+def outline(lat, lon):
+    """A 3x3 kernel's border taps in order, the path cut where it crosses the +-180 line."""
+    xs, ys = [], []
+    for k, (i, j) in enumerate([(0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0), (0, 0)]):
+        if k and abs(lon[i, j] - xs[-1]) > 180:
+            xs.append(np.nan), ys.append(np.nan)
+        xs.append(lon[i, j]), ys.append(lat[i, j])
+    return xs, ys
+
+
+def sampling_figure(image, out_dir, height=64, width=128, dilation=4):
+    """Where a dilated 3x3 kernel at column W/2 reads, on the sphere vs on the flat grid."""
+    rows, cols = equiconv.sampling_grid(height, width, 3, padding=dilation, dilation=dilation)
+    q, centres = width // 2, 90.0 - (np.arange(height) + 0.5) * 180.0 / height
+    picks = sorted({int(np.abs(centres - t).argmin()) for t in (0, 30, 60, 80, 90)}, reverse=True)
+    small = F.interpolate(image, size=(height, width), mode="bilinear", antialias=True)
+    fig, ax = plt.subplots(figsize=(11, 5.5))
+    ax.imshow(small[0].permute(1, 2, 0).numpy(), extent=WORLD, alpha=0.45, aspect="auto")
+    ax.axhspan(90, 110, color="0.85")
+    ax.text(-175, 96, "outside the image (nn.Conv2d reads zeros here)", fontsize=8, va="center")
+    grid, spans = (np.arange(3) - 1) * dilation + np.zeros((3, 3)), []
+    for k, r in enumerate(picks):
+        colour = plt.cm.plasma(0.85 * k / (len(picks) - 1))
+        lat, lon = lat_lon(rows[r].numpy(), cols[r].numpy() + q, height, width)
+        spans.append(f"{lon[1, 2] - lon[1, 0]:.0f}")  # the middle row of taps never wraps at W/2
+        ax.plot(*outline(lat, lon), "-", color=colour, lw=1.2)
+        ax.plot(lon.ravel(), lat.ravel(), "o", color=colour, ms=5,
+                label=f"EquiConv2d, row {r} ({centres[r]:.1f} deg)")
+        flat_lat, flat_lon = lat_lon(r + grid.T, q + grid, height, width)
+        ax.plot(flat_lon.ravel(), flat_lat.ravel(), "x", color=colour, ms=6, mew=1.5)
+    ax.plot([], [], "kx", label="nn.Conv2d taps (same rows)")
+    ax.set(xlim=(-180, 180), ylim=(-20, 102), xticks=range(-180, 181, 30), yticks=range(-15, 91, 15),
+           xlabel="longitude (deg)", ylabel="latitude (deg)",
+           title=f"3x3 taps, dilation {dilation}, on a {height}x{width} panorama, output column {q}")
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    save(fig, out_dir / "sampling_pattern.png")
+    print(f"sampling pattern: the middle row of taps at rows {picks} spans {', '.join(spans)} deg of "
+          f"longitude (nn.Conv2d: {2 * dilation * 360 / width:.1f} deg at every row)")
+    return ["sampling_pattern.png"]
+
+
+def time_ms(step, module):
+    """Wall time of one call, in milliseconds."""
+    start = time.perf_counter()
+    step(module)
+    return 1e3 * (time.perf_counter() - start)
+
+
+def cpu_name():
+    """platform.processor() is empty on most Linux systems, where /proc/cpuinfo names the CPU."""
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.is_file() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
+
+
+def timing(out_dir, warmups=2, repeats=7):
+    """EquiConv2d vs nn.Conv2d, interleaved in one process so that both see the same machine."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1)
+    equi = equiconv.EquiConv2d.from_conv2d(conv)  # shares conv's parameters
+    x = torch.rand(4, 64, 128, 256)
+    xg = x.clone().requires_grad_()
+
+    def forward(m):
+        with torch.no_grad():
+            m(x)
+
+    def forward_backward(m):
+        xg.grad = conv.weight.grad = conv.bias.grad = None
+        m(xg).sum().backward()
+
+    results = {}
+    for label, step in [("forward", forward), ("forward+backward", forward_backward)]:
+        for _ in range(warmups):
+            step(conv), step(equi)
+        runs = [(time_ms(step, conv), time_ms(step, equi)) for _ in tqdm(range(repeats), desc=label, leave=False)]
+        flat_ms, equi_ms = (statistics.median(column) for column in zip(*runs))
+        results[label] = {"conv2d_ms": round(flat_ms, 2), "equiconv_ms": round(equi_ms, 2),
+                          "ratio": round(equi_ms / flat_ms, 2)}
+    print(f"timing: batch 4, 64->64, 3x3, padding 1, 128x256, float32, {torch.get_num_threads()} threads, "
+          f"median of {repeats}")
+    print(f"  {'':18s}{'nn.Conv2d ms':>14s}{'EquiConv2d ms':>15s}{'ratio':>8s}")
+    for label, r in results.items():
+        print(f"  {label:18s}{r['conv2d_ms']:14.1f}{r['equiconv_ms']:15.1f}{r['ratio']:7.2f}x")
+    config = {"batch": 4, "channels": [64, 64], "kernel_size": 3, "padding": 1, "size": [128, 256],
+              "dtype": "float32", "warmups": warmups, "repeats": repeats, "statistic": "median"}
+    report = {"config": config, **results, "torch": torch.__version__, "equiconv": equiconv.__version__,
+              "threads": torch.get_num_threads(), "processor": platform.processor(), "cpu": cpu_name(),
+              "machine": platform.machine(), "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    (out_dir / "timing.json").write_text(json.dumps(report, indent=2) + "\n")
+    return ["timing.json"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("demo_out"), help="output directory")
+    parser.add_argument("--image", type=Path, help="equirectangular image (default: the CVRG-Pano sample)")
+    args = parser.parse_args(argv)
+    if args.image is not None and not args.image.is_file():
+        parser.error(f"no such image: {args.image}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    image, source = load_panorama(args.image or SAMPLE)
+    print(f"panorama: {source}, resized to {SIZE[0]}x{SIZE[1]}")
+    written = edge_figures(image, args.out) + sampling_figure(image, args.out) + timing(args.out)
+    print("files written:")
+    for name in written:
+        print(f"  {args.out / name}")
+
+
+if __name__ == "__main__":
+    main()

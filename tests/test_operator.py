@@ -1,0 +1,205 @@
+"""The compiled operator against the reference and against the contract's boundary rules."""
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import example, given, strategies as st
+
+import equiconv
+from equiconv.functional import equi_conv2d
+from strategies import layers
+
+F64 = torch.float64
+
+
+def make_tensors(cfg, dtype=F64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(cfg["batch"], cfg["in_channels"], cfg["height"], cfg["width"], generator=g, dtype=dtype)
+    w = torch.randn(cfg["out_channels"], cfg["in_channels"] // cfg["groups"], *cfg["kernel_size"],
+                    generator=g, dtype=dtype)
+    b = torch.randn(cfg["out_channels"], generator=g, dtype=dtype)
+    return x, w, b
+
+
+def conv_kwargs(cfg):
+    return dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"],
+                lat_range=cfg["lat_range"], lon_span=cfg["lon_span"])
+
+
+def pole_layer(**overrides):
+    """A full-sphere layer whose taps fall within half a pixel of a pole (row -1 / row H)."""
+    cfg = dict(batch=2, in_channels=2, out_channels=2, groups=1, kernel_size=(3, 3), stride=(1, 1),
+               padding=(2, 1), dilation=(2, 1), height=8, width=16, lat_range=(90.0, -90.0), lon_span=360.0)
+    cfg.update(overrides)
+    return cfg
+
+
+@given(layers())
+@example(pole_layer())
+@example(pole_layer(padding=(3, 1), dilation=(1, 1), width=13, stride=(2, 1)))
+def test_compiled_equals_reference_forward_and_backward(cfg):
+    x, w, b = make_tensors(cfg)
+    results = []
+    for backend in ("compiled", "reference"):
+        xs, ws, bs = (t.clone().requires_grad_() for t in (x, w, b))
+        y = equi_conv2d(xs, ws, bs, backend=backend, **conv_kwargs(cfg))
+        probe = torch.linspace(-1, 1, y.numel(), dtype=F64).view_as(y)
+        (y * probe).sum().backward()
+        results.append((y, xs.grad, ws.grad, bs.grad))
+    for got, want in zip(*results):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(padding=1),                                                    # full sphere: poles and wrap
+    dict(stride=2, padding=(2, 1), dilation=2, groups=2),
+    dict(padding=1, lat_range=(60.0, -10.0), lon_span=120.0),          # partial: zeros outside
+    dict(kernel=(2, 3), padding=(0, 1), lat_range=(90.0, 0.0)),         # upper hemisphere band
+])
+def test_gradcheck_float64(kwargs):
+    kwargs = dict(kwargs)
+    kernel = kwargs.pop("kernel", (3, 3))
+    groups = kwargs.get("groups", 1)
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 7, 10, dtype=F64, requires_grad=True)
+    w = torch.randn(2 * groups, 4 // groups, *kernel, dtype=F64, requires_grad=True)
+    b = torch.randn(2 * groups, dtype=F64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x, w, b: equi_conv2d(x, w, b, **kwargs), (x, w, b))
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.sampled_from([1, 3, 5]), st.integers(3, 6), st.integers(-4, 4),
+       st.booleans())
+def test_rolling_longitude_rolls_the_output(stride, dilation, k, columns_per_stride, m, full_sphere):
+    width = stride * columns_per_stride * 2  # the output grid tiles the circle exactly
+    pad = dilation * (k - 1) // 2
+    lat_range = (90.0, -90.0) if full_sphere else (50.0, -20.0)
+    torch.manual_seed(1)
+    x = torch.randn(1, 2, 9, width, dtype=F64)
+    w = torch.randn(3, 2, k, k, dtype=F64)
+    kwargs = dict(stride=(1, stride), padding=pad, dilation=dilation, lat_range=lat_range)
+    y = equi_conv2d(x, w, None, **kwargs)
+    assert y.shape[-1] * stride == width
+    y_rolled = equi_conv2d(torch.roll(x, stride * m, dims=3), w, None, **kwargs)
+    torch.testing.assert_close(y_rolled, torch.roll(y, m, dims=3), rtol=0, atol=1e-12)
+
+
+def sphere_extended(x, margin):
+    """The boundary rules built by hand: rows beyond a pole are the mirrored rows turned by
+    half a revolution, then columns wrap around."""
+    w = x.shape[-1]
+    north = torch.roll(x[..., :margin, :].flip(-2), w // 2, dims=-1)
+    south = torch.roll(x[..., -margin:, :].flip(-2), w // 2, dims=-1)
+    tall = torch.cat([north, x, south], dim=-2)
+    return torch.cat([tall[..., -w:], tall, tall[..., :w]], dim=-1)  # margin of a whole turn
+
+
+@pytest.mark.parametrize("height,width,padding,dilation", [
+    (8, 16, 1, 1), (7, 13, 1, 1),
+    (8, 16, (2, 1), (2, 1)), (7, 13, (3, 1), 1),  # these read rows -1 and H, across the poles
+])
+def test_pole_crossing_and_wrap_match_an_explicit_construction(height, width, padding, dilation):
+    torch.manual_seed(2)
+    x = torch.randn(1, 2, height, width, dtype=F64)
+    weight = torch.randn(3, 2, 3, 3, dtype=F64)
+    rows, cols = equiconv.sampling_grid(height, width, 3, padding=padding, dilation=dilation)
+    ho, margin = rows.shape[0], 2
+    ext = sphere_extended(x, margin)
+    ys = rows[..., None] + margin                                    # (Ho, kH, kW, 1)
+    xs = cols[..., None] + torch.arange(width, dtype=F64) + width    # (Ho, kH, kW, Wo)
+    ys = ys.expand_as(xs)
+    grid = torch.stack([2 * xs / (ext.shape[-1] - 1) - 1, 2 * ys / (ext.shape[-2] - 1) - 1], dim=-1)
+    samples = F.grid_sample(ext, grid.reshape(1, -1, width, 2), mode="bilinear", align_corners=True)
+    samples = samples.view(1, 2, ho, 3, 3, width)
+    expected = torch.einsum("ncrijq,ocij->norq", samples, weight)
+    got = equi_conv2d(x, weight, None, padding=padding, dilation=dilation)
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_float32_and_bfloat16_follow_float64():
+    torch.manual_seed(3)
+    x, w, b = torch.randn(2, 8, 16, 32, dtype=F64), torch.randn(8, 8, 3, 3, dtype=F64), torch.randn(8, dtype=F64)
+    want = equi_conv2d(x, w, b, padding=1)
+    for dtype, tol in ((torch.float32, 1e-4), (torch.bfloat16, 0.1)):
+        xs, ws, bs = (t.to(dtype).requires_grad_() for t in (x, w, b))
+        y = equi_conv2d(xs, ws, bs, padding=1)
+        assert y.dtype == dtype
+        torch.testing.assert_close(y.to(F64), want, rtol=tol, atol=tol * want.abs().max().item())
+        y.sum().backward()
+        assert xs.grad.dtype == dtype and ws.grad.dtype == dtype and torch.isfinite(ws.grad.float()).all()
+
+
+def test_empty_batch_gives_empty_output_and_gradients():
+    x = torch.randn(0, 3, 8, 16, requires_grad=True)
+    w = torch.randn(4, 3, 3, 3, requires_grad=True)
+    y = equi_conv2d(x, w, None, padding=1)
+    assert y.shape == (0, 4, 8, 16)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and torch.equal(w.grad, torch.zeros_like(w))
+
+
+def test_unbatched_input_like_conv2d():
+    x, w = torch.randn(3, 8, 16), torch.randn(4, 3, 3, 3)
+    torch.testing.assert_close(equi_conv2d(x, w, None, padding=1), equi_conv2d(x[None], w, None, padding=1)[0])
+
+
+def test_channels_last_and_strided_inputs():
+    x, w = torch.randn(2, 4, 8, 16), torch.randn(4, 4, 3, 3)
+    want = equi_conv2d(x, w, None, padding=1)
+    torch.testing.assert_close(equi_conv2d(x.to(memory_format=torch.channels_last), w, None, padding=1), want)
+    wide = torch.randn(2, 4, 8, 32)
+    torch.testing.assert_close(equi_conv2d(wide[..., ::2], w, None, padding=1),
+                               equi_conv2d(wide[..., ::2].contiguous(), w, None, padding=1))
+
+
+def test_large_batch_is_chunked_consistently():
+    torch.manual_seed(4)
+    x, w = torch.randn(9, 3, 12, 24, dtype=F64), torch.randn(5, 3, 3, 3, dtype=F64)
+    full = equi_conv2d(x, w, None, padding=1)
+    one_by_one = torch.cat([equi_conv2d(x[i:i + 1], w, None, padding=1) for i in range(9)])
+    torch.testing.assert_close(full, one_by_one, rtol=1e-12, atol=1e-12)
+
+
+def test_backward_is_deterministic():
+    torch.manual_seed(5)
+    x = torch.randn(3, 6, 20, 40, requires_grad=True)
+    w = torch.randn(6, 6, 3, 3, requires_grad=True)
+    grads = []
+    for _ in range(2):
+        x.grad = w.grad = None
+        equi_conv2d(x, w, None, padding=1).square().sum().backward()
+        grads.append((x.grad.clone(), w.grad.clone()))
+    assert torch.equal(grads[0][0], grads[1][0]) and torch.equal(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_opcheck(bias):
+    x = torch.randn(2, 4, 8, 16, dtype=F64, requires_grad=True)
+    w = torch.randn(6, 2, 3, 3, dtype=F64, requires_grad=True)
+    b = torch.randn(6, dtype=F64, requires_grad=True) if bias else None
+    torch.library.opcheck(torch.ops.equiconv.equi_conv2d.default,
+                          (x, w, b, [1, 2], [1, 1], [1, 1], 2, [90.0, -90.0], 360.0))
+
+
+class TinyPanoNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = equiconv.EquiConv2d(3, 8, 3, padding=1)
+        self.b = equiconv.EquiConv2d(8, 4, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x))).mean(dim=(2, 3))
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_torch_compile_fullgraph(backend):
+    torch.manual_seed(6)
+    net = TinyPanoNet()
+    x = torch.randn(2, 3, 16, 32)
+    compiled = torch.compile(net, fullgraph=True, backend=backend)
+    y = compiled(x)
+    torch.testing.assert_close(y, net(x))
+    y.sum().backward()
+    grads = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    net(x).sum().backward()
+    for got, p in zip(grads, net.parameters()):
+        torch.testing.assert_close(got, p.grad)
