@@ -8,7 +8,7 @@ import datetime
 import json
 import platform
 import statistics
-import time
+import timeit
 from pathlib import Path
 
 import matplotlib
@@ -83,17 +83,14 @@ def sobel_pair():
     return flat, sphere
 
 
-def magnitude(out):
-    """Gradient magnitude averaged over the colour channels, as an (H, W) array."""
-    return out[0].view(3, 2, *out.shape[-2:]).pow(2).sum(1).sqrt().mean(0).numpy()
-
-
 def edge_figures(image, out_dir):
     """Edges on the flat image vs on the sphere, and a close-up of the +-180 degree seam."""
     flat, sphere = sobel_pair()
     with torch.no_grad():
         outs = {"nn.Conv2d (flat, zero padding)": flat(image), "EquiConv2d (on the sphere)": sphere(image)}
-    mags = {name: magnitude(out) for name, out in outs.items()}
+    # gradient magnitude per colour channel, then averaged: one grey level per pixel
+    mags = {name: out[0].view(3, 2, *out.shape[-2:]).pow(2).sum(1).sqrt().mean(0).numpy()
+            for name, out in outs.items()}
     vmax = float(np.percentile(np.concatenate([m.ravel() for m in mags.values()]), 99.5))
     fig, axes = plt.subplots(3, 1, figsize=(8, 12.5))
     axes[0].imshow(image[0].permute(1, 2, 0).numpy(), extent=WORLD)
@@ -164,13 +161,6 @@ def sampling_figure(image, out_dir, height=64, width=128, dilation=4):
     return ["sampling_pattern.png"]
 
 
-def time_ms(step, module):
-    """Wall time of one call, in milliseconds."""
-    start = time.perf_counter()
-    step(module)
-    return 1e3 * (time.perf_counter() - start)
-
-
 def cpu_name():
     """platform.processor() is empty on most Linux systems, where /proc/cpuinfo names the CPU."""
     info = Path("/proc/cpuinfo")
@@ -198,7 +188,8 @@ def timing(out_dir, warmups=2, repeats=7):
     for label, step in [("forward", forward), ("forward+backward", forward_backward)]:
         for _ in range(warmups):
             step(conv), step(equi)
-        runs = [(time_ms(step, conv), time_ms(step, equi)) for _ in tqdm(range(repeats), desc=label, leave=False)]
+        runs = [[1e3 * timeit.timeit(lambda: step(m), number=1) for m in (conv, equi)]
+                for _ in tqdm(range(repeats), desc=label, leave=False)]
         flat_ms, equi_ms = (statistics.median(column) for column in zip(*runs))
         results[label] = {"conv2d_ms": round(flat_ms, 2), "equiconv_ms": round(equi_ms, 2),
                           "ratio": round(equi_ms / flat_ms, 2)}

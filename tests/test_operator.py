@@ -84,10 +84,10 @@ def test_rolling_longitude_rolls_the_output(stride, dilation, k, columns_per_str
 
 def sphere_extended(x, margin):
     """The boundary rules built by hand: rows beyond a pole are the mirrored rows turned by
-    half a revolution, then columns wrap around."""
+    half a revolution (row -1, column x reads row 0, column x + W//2), then columns wrap."""
     w = x.shape[-1]
-    north = torch.roll(x[..., :margin, :].flip(-2), w // 2, dims=-1)
-    south = torch.roll(x[..., -margin:, :].flip(-2), w // 2, dims=-1)
+    north = torch.roll(x[..., :margin, :].flip(-2), -(w // 2), dims=-1)
+    south = torch.roll(x[..., -margin:, :].flip(-2), -(w // 2), dims=-1)
     tall = torch.cat([north, x, south], dim=-2)
     return torch.cat([tall[..., -w:], tall, tall[..., :w]], dim=-1)  # margin of a whole turn
 
