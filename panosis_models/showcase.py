@@ -75,8 +75,7 @@ def sobel_pair():
     gx = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]) / 8
     weight = torch.stack([gx, gx.t()])[:, None].repeat(3, 1, 1, 1)  # (6, 1, 3, 3): gx, gy per channel
     flat = torch.nn.Conv2d(3, 6, 3, padding=1, groups=3, bias=False)
-    sphere = equiconv.EquiConv2d(3, 6, 3, padding=1, groups=3)  # bias=False raises KeyError in 0.1.0
-    sphere.bias = None
+    sphere = equiconv.EquiConv2d(3, 6, 3, padding=1, groups=3, bias=False)
     with torch.no_grad():
         flat.weight.copy_(weight)
         sphere.weight.copy_(weight)
