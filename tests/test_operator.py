@@ -203,3 +203,12 @@ def test_torch_compile_fullgraph(backend):
     net(x).sum().backward()
     for got, p in zip(grads, net.parameters()):
         torch.testing.assert_close(got, p.grad)
+
+
+def test_torch_export_keeps_the_custom_op():
+    net = TinyPanoNet().eval()
+    x = torch.randn(1, 3, 16, 32)
+    exported = torch.export.export(net, (x,))
+    targets = {str(node.target) for node in exported.graph.nodes if node.op == "call_function"}
+    assert "equiconv.equi_conv2d.default" in targets
+    torch.testing.assert_close(exported.module()(x), net(x))
