@@ -13,7 +13,6 @@ struct Layer {
 
   int64_t k_group() const { return in_channels / groups * p.taps(); }  // GEMM depth per group
   int64_t out_group() const { return out_channels / groups; }
-  int64_t pixels() const { return p.out_h() * p.out_w(); }
 };
 
 // Checks ranks, dtypes, devices, channels, groups and geometry; throws naming the argument.
