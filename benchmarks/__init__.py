@@ -1,0 +1,1 @@
+"""Benchmarks of equiconv against standard convolution: every claim is a ratio measured in one run."""
