@@ -6,9 +6,6 @@ under two minutes on two cores.
 import argparse
 import datetime
 import json
-import platform
-import statistics
-import timeit
 from pathlib import Path
 
 import matplotlib
@@ -19,9 +16,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import equiconv  # noqa: E402
+from benchmarks.cases import quick  # noqa: E402
+from benchmarks.timing import device_name, measure  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/cvrg-pano-sample/image.png"
 SIZE = (256, 512)
@@ -160,48 +158,19 @@ def sampling_figure(image, out_dir, height=64, width=128, dilation=4):
     return ["sampling_pattern.png"]
 
 
-def cpu_name():
-    """platform.processor() is empty on most Linux systems, where /proc/cpuinfo names the CPU."""
-    info = Path("/proc/cpuinfo")
-    lines = info.read_text().splitlines() if info.is_file() else []
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
-
-
 def timing(out_dir, warmups=2, repeats=7):
-    """EquiConv2d vs nn.Conv2d, interleaved in one process so that both see the same machine."""
-    torch.manual_seed(0)
-    conv = torch.nn.Conv2d(64, 64, 3, padding=1)
-    equi = equiconv.EquiConv2d.from_conv2d(conv)  # shares conv's parameters
-    x = torch.rand(4, 64, 128, 256)
-    xg = x.clone().requires_grad_()
-
-    def forward(m):
-        with torch.no_grad():
-            m(x)
-
-    def forward_backward(m):
-        xg.grad = conv.weight.grad = conv.bias.grad = None
-        m(xg).sum().backward()
-
-    results = {}
-    for label, step in [("forward", forward), ("forward+backward", forward_backward)]:
-        for _ in range(warmups):
-            step(conv), step(equi)
-        runs = [[1e3 * timeit.timeit(lambda: step(m), number=1) for m in (conv, equi)]
-                for _ in tqdm(range(repeats), desc=label, leave=False)]
-        flat_ms, equi_ms = (statistics.median(column) for column in zip(*runs))
-        results[label] = {"conv2d_ms": round(flat_ms, 2), "equiconv_ms": round(equi_ms, 2),
-                          "ratio": round(equi_ms / flat_ms, 2)}
-    print(f"timing: batch 4, 64->64, 3x3, padding 1, 128x256, float32, {torch.get_num_threads()} threads, "
-          f"median of {repeats}")
+    """EquiConv2d vs nn.Conv2d on the core issue's reference shape, by the benchmark's own
+    interleaved measurement (``python -m benchmarks --quick`` records the same)."""
+    case, device = quick()[0], torch.device("cpu")
+    row = measure(case, device, torch.float32, warmups, repeats)
+    print(f"timing: batch {case.batch}, {case.in_channels}->{case.out_channels}, 3x3, {case.height}x{case.width}, "
+          f"float32, {torch.get_num_threads()} threads, median of {repeats}")
     print(f"  {'':18s}{'nn.Conv2d ms':>14s}{'EquiConv2d ms':>15s}{'ratio':>8s}")
-    for label, r in results.items():
+    for label in ("forward", "forward_backward"):
+        r = row[label]
         print(f"  {label:18s}{r['conv2d_ms']:14.1f}{r['equiconv_ms']:15.1f}{r['ratio']:7.2f}x")
-    config = {"batch": 4, "channels": [64, 64], "kernel_size": 3, "padding": 1, "size": [128, 256],
-              "dtype": "float32", "warmups": warmups, "repeats": repeats, "statistic": "median"}
-    report = {"config": config, **results, "torch": torch.__version__, "equiconv": equiconv.__version__,
-              "threads": torch.get_num_threads(), "processor": platform.processor(), "cpu": cpu_name(),
-              "machine": platform.machine(), "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    report = {**row, "device": device_name(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+              "date": datetime.datetime.now().isoformat(timespec="seconds")}
     (out_dir / "timing.json").write_text(json.dumps(report, indent=2) + "\n")
     return ["timing.json"]
 
