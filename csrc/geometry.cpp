@@ -131,7 +131,7 @@ int64_t source_col(const GeometryParams& p, int64_t x) {
   return (x >= 0 && x < p.width) ? x : -1;
 }
 
-SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType acc_dtype) {
+SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
   const RowTable t = row_table(p);
   const int64_t n = static_cast<int64_t>(t.rows.size());
   std::vector<int64_t> y0(n), x0(n);
@@ -159,7 +159,7 @@ SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType acc_dtype) {
     w[4 * k + 2] = wy * (1 - wx);
     w[4 * k + 3] = wy * wx;
   }
-  plan.tap_weight = weight.view({-1}).to(acc_dtype);
+  plan.tap_weight = weight.view({-1}).to(dtype);
 
   plan.ext_row_src = at::empty({plan.ext_h}, i64);
   plan.ext_row_shift = at::empty({plan.ext_h}, i64);
@@ -189,19 +189,19 @@ constexpr size_t kCacheCapacity = 256;
 }  // namespace
 
 std::shared_ptr<const SamplingPlan> sampling_plan(
-    const GeometryParams& p, c10::Device device, c10::ScalarType acc_dtype) {
+    const GeometryParams& p, c10::Device device, c10::ScalarType dtype) {
   static std::mutex mutex;
   static std::list<CacheEntry> cache;  // most recently used first
   {
     std::lock_guard<std::mutex> lock(mutex);
     for (auto it = cache.begin(); it != cache.end(); ++it) {
-      if (it->params == p && it->device == device && it->dtype == acc_dtype) {
+      if (it->params == p && it->device == device && it->dtype == dtype) {
         cache.splice(cache.begin(), cache, it);
         return cache.front().plan;
       }
     }
   }
-  SamplingPlan plan = build_plan(p, acc_dtype);
+  SamplingPlan plan = build_plan(p, dtype);
   if (!device.is_cpu()) {
     for (at::Tensor* t : {&plan.tap_offset, &plan.tap_weight, &plan.ext_row_src,
                           &plan.ext_row_shift, &plan.ext_col_src}) {
@@ -210,7 +210,7 @@ std::shared_ptr<const SamplingPlan> sampling_plan(
   }
   auto shared = std::make_shared<const SamplingPlan>(std::move(plan));
   std::lock_guard<std::mutex> lock(mutex);
-  cache.push_front(CacheEntry{p, device, acc_dtype, shared});
+  cache.push_front(CacheEntry{p, device, dtype, shared});
   if (cache.size() > kCacheCapacity) cache.pop_back();
   return shared;
 }

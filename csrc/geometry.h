@@ -47,14 +47,14 @@ RowTable row_table(const GeometryParams& p);
 struct SamplingPlan {
   int64_t ext_h = 0, ext_w = 0;
   at::Tensor tap_offset;     // int64 [out_h * taps]: top-left neighbour of the tap in the ext buffer
-  at::Tensor tap_weight;     // accumulation dtype [out_h * taps * 4]: bilinear weights
+  at::Tensor tap_weight;     // compute dtype [out_h * taps * 4]: bilinear weights
   at::Tensor ext_row_src;    // int64 [ext_h]: source row, or -1 for a zero row
   at::Tensor ext_row_shift;  // int64 [ext_h]: 1 where the row comes across a pole (half-turn)
   at::Tensor ext_col_src;    // int64 [2 * ext_w]: source column (unshifted, half-turn), or -1
 
-  template <typename acc_t>
-  PlanView<acc_t> view(const GeometryParams& p) const {
-    return PlanView<acc_t>{p.height,
+  template <typename scalar_t>
+  PlanView<scalar_t> view(const GeometryParams& p) const {
+    return PlanView<scalar_t>{p.height,
                            p.width,
                            p.out_h(),
                            p.out_w(),
@@ -63,15 +63,15 @@ struct SamplingPlan {
                            ext_h,
                            ext_w,
                            tap_offset.data_ptr<int64_t>(),
-                           tap_weight.data_ptr<acc_t>(),
+                           tap_weight.data_ptr<scalar_t>(),
                            ext_row_src.data_ptr<int64_t>(),
                            ext_row_shift.data_ptr<int64_t>(),
                            ext_col_src.data_ptr<int64_t>()};
   }
 };
 
-// Cached per (params, device, accumulation dtype); safe to call from several threads.
+// Cached per (params, device, compute dtype of the kernels); safe to call from several threads.
 std::shared_ptr<const SamplingPlan> sampling_plan(
-    const GeometryParams& p, c10::Device device, c10::ScalarType acc_dtype);
+    const GeometryParams& p, c10::Device device, c10::ScalarType dtype);
 
 }  // namespace equiconv

@@ -6,7 +6,7 @@
 
 namespace equiconv {
 
-template <typename acc_t>
+template <typename scalar_t>
 struct PlanView {
   int64_t height, width;  // input image
   int64_t out_h, out_w;
@@ -14,7 +14,7 @@ struct PlanView {
   int64_t stride_w;
   int64_t ext_h, ext_w;   // extended (boundary-resolved) image
   const int64_t* tap_offset;     // [out_h * taps]
-  const acc_t* tap_weight;       // [out_h * taps * 4]: w00, w01, w10, w11
+  const scalar_t* tap_weight;       // [out_h * taps * 4]: w00, w01, w10, w11
   const int64_t* ext_row_src;    // [ext_h]
   const int64_t* ext_row_shift;  // [ext_h]
   const int64_t* ext_col_src;    // [2 * ext_w]

@@ -68,6 +68,12 @@ def sphere_range(lat_range: Sequence[float], lon_span: float) -> Tuple[Tuple[flo
     return (top, bottom), float(lon_span)
 
 
+def output_size(sizes, kernel_size, stride, padding, dilation) -> tuple:
+    """The output grid of nn.Conv2d along each axis (works on SymInts too)."""
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, s, p, d in zip(sizes, kernel_size, stride, padding, dilation))
+
+
 @dataclass(frozen=True)
 class Geometry:
     """A layer's full geometric description: what the row table is computed from."""
@@ -83,10 +89,8 @@ class Geometry:
 
     @property
     def out_size(self) -> Pair:
-        return tuple(  # type: ignore[return-value]
-            (n + 2 * p - d * (k - 1) - 1) // s + 1
-            for n, k, s, p, d in zip((self.height, self.width), self.kernel_size, self.stride,
-                                     self.padding, self.dilation))
+        return output_size((self.height, self.width), self.kernel_size, self.stride, self.padding,
+                           self.dilation)  # type: ignore[return-value]
 
 
 def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,

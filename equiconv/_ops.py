@@ -2,16 +2,13 @@
 and torch.export, and autograd. The operators themselves are declared in csrc/register.cpp."""
 import torch
 
-from equiconv import _core
+from equiconv import _checks, _core
 
 if _core.AVAILABLE:
 
     @torch.library.register_fake("equiconv::equi_conv2d")
     def _equi_conv2d_fake(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
-        sizes = [
-            (n + 2 * p - d * (k - 1) - 1) // s + 1
-            for n, k, s, p, d in zip(input.shape[2:], weight.shape[2:], stride, padding, dilation)
-        ]
+        sizes = _checks.output_size(input.shape[2:], weight.shape[2:], stride, padding, dilation)
         return input.new_empty((input.shape[0], weight.shape[0], *sizes))
 
     @torch.library.register_fake("equiconv::equi_conv2d_backward")

@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "../layer.h"
@@ -68,56 +69,67 @@ std::vector<std::vector<int64_t>> disjoint_phases(const Layer& l, const Sampling
   return phases;
 }
 
-int64_t chunk_images(const Layer& l, const SamplingPlan& plan, int64_t element_size) {
-  const int64_t per_image = std::max<int64_t>(1, l.in_channels * plan.ext_h * plan.ext_w * element_size);
-  return std::clamp<int64_t>(kExtendedBudgetBytes / per_image, 1, l.batch);
-}
-
+// What forward and backward both derive from one call, and the two steps they share.
 template <typename scalar_t>
-void extend_images(const scalar_t* images, scalar_t* ext, int64_t count, const Layer& l,
-                   const SamplingPlan& plan, const PlanView<scalar_t>& view) {
-  const int64_t image = l.p.height * l.p.width, extended = plan.ext_h * plan.ext_w;
-  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) extend_image(images + i * image, ext + i * extended, view);
-  });
-}
+struct Pass {
+  const Layer& l;
+  std::shared_ptr<const SamplingPlan> plan;
+  PlanView<scalar_t> view;
+  Blocks blocks;
+  int64_t ext_image, extended, chunk;  // one extended channel, one extended image, images a chunk
+  at::Tensor w;                        // (groups, out/groups, k_group)
 
-// Samples the columns of output rows [r0, r1) of one image: (in_channels * taps, pixels).
-template <typename scalar_t>
-void sample_block(const scalar_t* ext_image, scalar_t* columns, const Layer& l,
-                  const SamplingPlan& plan, const PlanView<scalar_t>& view, int64_t r0, int64_t r1) {
-  const int64_t extended = plan.ext_h * plan.ext_w, per_channel = l.p.taps() * (r1 - r0) * l.p.out_w();
-  for (int64_t c = 0; c < l.in_channels; ++c) {
-    ext_to_columns(ext_image + c * extended, columns + c * per_channel, view, r0, r1);
+  Pass(const Layer& layer, const at::Tensor& input, const at::Tensor& weight)
+      : l(layer),
+        plan(sampling_plan(l.p, input.device(), input.scalar_type())),
+        view(plan->view<scalar_t>(l.p)),
+        blocks(make_blocks(l, sizeof(scalar_t))),
+        ext_image(plan->ext_h * plan->ext_w),
+        extended(l.in_channels * ext_image),
+        chunk(std::clamp<int64_t>(kExtendedBudgetBytes / std::max<int64_t>(1, extended * sizeof(scalar_t)),
+                                  1, l.batch)),
+        w(weight.view({l.groups, l.out_group(), l.k_group()})) {}
+
+  // ext <- the extended images of input images [n0, n0 + nb).
+  void extend(const at::Tensor& input, int64_t n0, int64_t nb, at::Tensor& ext) const {
+    const int64_t image = l.p.height * l.p.width;
+    const scalar_t* in = input.const_data_ptr<scalar_t>() + n0 * l.in_channels * image;
+    scalar_t* out = ext.data_ptr<scalar_t>();
+    at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) extend_image(in + i * image, out + i * ext_image, view);
+    });
   }
-}
+
+  // columns (in_channels * taps, pixels) of output rows [r0, r1) of extended image n.
+  void sample(const at::Tensor& ext, int64_t n, scalar_t* columns, int64_t r0, int64_t r1) const {
+    const scalar_t* image = ext.const_data_ptr<scalar_t>() + n * extended;
+    const int64_t per_channel = l.p.taps() * (r1 - r0) * l.p.out_w();
+    for (int64_t c = 0; c < l.in_channels; ++c) {
+      ext_to_columns(image + c * ext_image, columns + c * per_channel, view, r0, r1);
+    }
+  }
+};
 
 template <typename scalar_t>
 void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
-  const auto plan = sampling_plan(l.p, input.device(), input.scalar_type());
-  const auto view = plan->view<scalar_t>(l.p);
-  const Blocks blocks = make_blocks(l, sizeof(scalar_t));
-  const int64_t chunk = chunk_images(l, *plan, sizeof(scalar_t));
-  const int64_t extended = l.in_channels * plan->ext_h * plan->ext_w, wo = l.p.out_w();
-  const at::Tensor w = weight.view({l.groups, l.out_group(), l.k_group()});
-  at::Tensor ext = at::empty({chunk * extended}, input.options());
-  for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
-    const int64_t nb = std::min(chunk, l.batch - n0);
-    extend_images(input.const_data_ptr<scalar_t>() + n0 * l.in_channels * l.p.height * l.p.width,
-                  ext.data_ptr<scalar_t>(), nb * l.in_channels, l, *plan, view);
+  const Pass<scalar_t> pass(l, input, weight);
+  const Blocks& blocks = pass.blocks;
+  const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
+  at::Tensor ext = at::empty({pass.chunk * pass.extended}, input.options());
+  for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
+    const int64_t nb = std::min(pass.chunk, l.batch - n0);
+    pass.extend(input, n0, nb, ext);
     at::parallel_for(0, nb * blocks.count, 1, [&](int64_t begin, int64_t end) {
-      at::Tensor columns = at::empty({l.in_channels * l.p.taps() * blocks.rows * wo}, input.options());
+      at::Tensor columns = at::empty({kt * blocks.rows * wo}, input.options());
       for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / blocks.count, blk = item % blocks.count;
         const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
-        sample_block(ext.const_data_ptr<scalar_t>() + n * extended, columns.data_ptr<scalar_t>(), l,
-                     *plan, view, r0, r1);
-        const at::Tensor cols = columns.narrow(0, 0, l.in_channels * l.p.taps() * pixels)
-                                    .view({l.groups, l.k_group(), pixels});
+        pass.sample(ext, n, columns.data_ptr<scalar_t>(), r0, r1);
+        const at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
         at::Tensor dst = out[n0 + n].view({l.groups, l.out_group(), -1}).narrow(2, r0 * wo, pixels);
         for (int64_t g = 0; g < l.groups; ++g) {
           at::Tensor d = dst[g];
-          at::mm_out(d, w[g], cols[g]);
+          at::mm_out(d, pass.w[g], cols[g]);
         }
       }
     });
@@ -127,16 +139,12 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
 template <typename scalar_t>
 void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
                    const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight) {
-  const auto plan = sampling_plan(l.p, input.device(), input.scalar_type());
-  const auto view = plan->view<scalar_t>(l.p);
-  const Blocks blocks = make_blocks(l, sizeof(scalar_t));
-  const int64_t chunk = chunk_images(l, *plan, sizeof(scalar_t));
-  const int64_t extended = l.in_channels * plan->ext_h * plan->ext_w, wo = l.p.out_w();
-  const int64_t kt = l.in_channels * l.p.taps();
-  const at::Tensor w = weight.view({l.groups, l.out_group(), l.k_group()});
+  const Pass<scalar_t> pass(l, input, weight);
+  const Blocks& blocks = pass.blocks;
+  const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
   std::vector<std::vector<int64_t>> phases;
   if (grad_input) {
-    phases = disjoint_phases(l, *plan, blocks);
+    phases = disjoint_phases(l, *pass.plan, blocks);
   } else {  // only grad weight: no scatter, every block at once
     phases.emplace_back(blocks.count);
     for (int64_t b = 0; b < blocks.count; ++b) phases[0][b] = b;
@@ -144,15 +152,12 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
   const int64_t threads = at::get_num_threads();
   at::Tensor gw_partial;  // one accumulator per thread, summed at the end: deterministic
   if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, input.options());
-  at::Tensor ext = at::empty({grad_weight ? chunk * extended : 0}, input.options());
-  at::Tensor grad_ext = at::empty({grad_input ? chunk * extended : 0}, input.options());
+  at::Tensor ext = at::empty({grad_weight ? pass.chunk * pass.extended : 0}, input.options());
+  at::Tensor grad_ext = at::empty({grad_input ? pass.chunk * pass.extended : 0}, input.options());
 
-  for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
-    const int64_t nb = std::min(chunk, l.batch - n0);
-    if (grad_weight) {
-      extend_images(input.const_data_ptr<scalar_t>() + n0 * l.in_channels * l.p.height * l.p.width,
-                    ext.data_ptr<scalar_t>(), nb * l.in_channels, l, *plan, view);
-    }
+  for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
+    const int64_t nb = std::min(pass.chunk, l.batch - n0);
+    if (grad_weight) pass.extend(input, n0, nb, ext);
     if (grad_input) grad_ext.zero_();
     for (const auto& phase : phases) {
       const int64_t items = nb * static_cast<int64_t>(phase.size());
@@ -166,8 +171,7 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
           const at::Tensor go = grad_output[n0 + n].view({l.groups, l.out_group(), -1}).narrow(2, r0 * wo, pixels);
           at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
           if (grad_weight) {
-            sample_block(ext.const_data_ptr<scalar_t>() + n * extended, columns.data_ptr<scalar_t>(),
-                         l, *plan, view, r0, r1);
+            pass.sample(ext, n, columns.data_ptr<scalar_t>(), r0, r1);
             for (int64_t g = 0; g < l.groups; ++g) {
               at::Tensor acc = gw_thread[g];
               at::addmm_out(acc, acc, go[g], cols[g].t());
@@ -176,24 +180,24 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
           if (grad_input) {
             for (int64_t g = 0; g < l.groups; ++g) {
               at::Tensor d = cols[g];
-              at::mm_out(d, w[g].t(), go[g]);
+              at::mm_out(d, pass.w[g].t(), go[g]);
             }
             const int64_t per_channel = l.p.taps() * pixels;
-            scalar_t* gext = grad_ext.data_ptr<scalar_t>() + n * extended;
+            scalar_t* gext = grad_ext.data_ptr<scalar_t>() + n * pass.extended;
             for (int64_t c = 0; c < l.in_channels; ++c) {
               columns_to_ext(columns.const_data_ptr<scalar_t>() + c * per_channel,
-                             gext + c * plan->ext_h * plan->ext_w, view, r0, r1);
+                             gext + c * pass.ext_image, pass.view, r0, r1);
             }
           }
         }
       });
     }
     if (grad_input) {
-      const int64_t image = l.p.height * l.p.width, ext_image = plan->ext_h * plan->ext_w;
+      const int64_t image = l.p.height * l.p.width;
       scalar_t* gi = grad_input->data_ptr<scalar_t>() + n0 * l.in_channels * image;
       const scalar_t* ge = grad_ext.const_data_ptr<scalar_t>();
       at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) fold_extended(ge + i * ext_image, gi + i * image, view);
+        for (int64_t i = begin; i < end; ++i) fold_extended(ge + i * pass.ext_image, gi + i * image, pass.view);
       });
     }
   }
