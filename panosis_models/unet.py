@@ -1,0 +1,82 @@
+"""The PanOSIS U-Net, built from a convolution factory so that ``conv="equi"`` puts the sphere
+into every 3x3 convolution (the original's "equiconv" variant silently never did)."""
+from typing import Callable
+
+import torch
+from torch import nn
+
+from equiconv import EquiConv2d
+
+CONV_KINDS = ("std", "equi")
+NUM_CLASSES = 8  # CVRG-Pano labels 0-7, 0 = unlabelled
+
+
+def conv3x3_factory(kind: str) -> Callable[[int, int], nn.Module]:
+    """``(in_channels, out_channels) -> module`` for a padded 3x3 convolution of ``kind``."""
+    if kind == "std":
+        return lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1)
+    if kind == "equi":
+        return lambda c_in, c_out: EquiConv2d(c_in, c_out, 3, padding=1)
+    raise ValueError(f"conv must be one of {CONV_KINDS}, got {kind!r}")
+
+
+class DoubleConv(nn.Sequential):
+    """Two [3x3 conv (+ BatchNorm) + ReLU], optionally followed by dropout."""
+
+    def __init__(self, conv, c_in, c_out, batch_norm, dropout=0.0):
+        layers = []
+        for a, b in ((c_in, c_out), (c_out, c_out)):
+            layers.append(conv(a, b))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(b))
+            layers.append(nn.ReLU(inplace=True))
+        if dropout:
+            layers.append(nn.Dropout2d(dropout))
+        super().__init__(*layers)
+
+
+class UNet(nn.Module):
+    """Encoder of ``len(channels)`` double-conv blocks with 2x2 max-pooling between them
+    (dropout on the two deepest), decoder of 2x2 transposed convolutions, skip concatenation
+    and double-convs, head 3x3 conv + ReLU + 1x1 conv. Input sides must be multiples of
+    ``2 ** (len(channels) - 1)``."""
+
+    def __init__(self, in_channels=3, num_classes=NUM_CLASSES, channels=(32, 64, 128, 256, 512),
+                 conv="std", batch_norm=False, dropout=0.3):
+        super().__init__()
+        if len(channels) < 2:
+            raise ValueError(f"channels needs at least two levels, got {channels!r}")
+        make = conv3x3_factory(conv)
+        self.conv_kind, self.channels = conv, tuple(channels)
+        deep = len(channels) - 2  # index of the first of the two deepest blocks
+        self.down = nn.ModuleList()
+        previous = in_channels
+        for i, c in enumerate(channels):
+            self.down.append(DoubleConv(make, previous, c, batch_norm, dropout if i >= deep else 0.0))
+            previous = c
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.ModuleList()
+        self.merge = nn.ModuleList()
+        for c_deep, c in zip(channels[:0:-1], channels[-2::-1]):
+            self.up.append(nn.ConvTranspose2d(c_deep, c, 2, stride=2))
+            self.merge.append(DoubleConv(make, 2 * c, c, batch_norm))
+        self.head = nn.Sequential(make(channels[0], channels[0]), nn.ReLU(inplace=True),
+                                  nn.Conv2d(channels[0], num_classes, 1))
+
+    @property
+    def multiple(self) -> int:
+        return 2 ** (len(self.channels) - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[-2] % self.multiple or x.shape[-1] % self.multiple:
+            raise ValueError(f"input must be (N, C, H, W) with H and W multiples of {self.multiple}, "
+                             f"got shape {tuple(x.shape)}")
+        skips = []
+        for i, block in enumerate(self.down):
+            if i:
+                x = self.pool(x)
+            x = block(x)
+            skips.append(x)
+        for up, merge, skip in zip(self.up, self.merge, skips[-2::-1]):
+            x = merge(torch.cat([up(x), skip], dim=1))
+        return self.head(x)
