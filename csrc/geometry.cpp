@@ -131,6 +131,47 @@ int64_t source_col(const GeometryParams& p, int64_t x) {
   return (x >= 0 && x < p.width) ? x : -1;
 }
 
+// CSR (start offsets, values) of a list of (key, value) pairs with keys in [0, keys).
+std::pair<at::Tensor, at::Tensor> csr(int64_t keys, const std::vector<std::pair<int64_t, int64_t>>& items) {
+  auto i64 = at::TensorOptions().dtype(at::kLong);
+  at::Tensor start = at::zeros({keys + 1}, i64), values = at::empty({int64_t(items.size())}, i64);
+  int64_t* st = start.data_ptr<int64_t>();
+  for (const auto& kv : items) ++st[kv.first + 1];
+  for (int64_t k = 0; k < keys; ++k) st[k + 1] += st[k];
+  std::vector<int64_t> fill(st, st + keys);
+  for (const auto& kv : items) values.data_ptr<int64_t>()[fill[kv.first]++] = kv.second;
+  return {start, values};
+}
+
+// The tables that let a kernel gather the gradient of each input pixel instead of scattering.
+void add_inverse_tables(const GeometryParams& p, SamplingPlan& plan) {
+  const int64_t n = plan.tap_offset.numel();
+  const int64_t* off = plan.tap_offset.data_ptr<int64_t>();
+  plan.tap_rc = at::empty({2 * n}, at::TensorOptions().dtype(at::kLong));
+  std::vector<std::pair<int64_t, int64_t>> entries, rows, cols;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t row = off[k] / plan.ext_w;
+    plan.tap_rc.data_ptr<int64_t>()[2 * k] = row;
+    plan.tap_rc.data_ptr<int64_t>()[2 * k + 1] = off[k] % plan.ext_w;
+    entries.push_back({row, 2 * k});
+    entries.push_back({row + 1, 2 * k + 1});
+  }
+  const int64_t* row_src = plan.ext_row_src.data_ptr<int64_t>();
+  for (int64_t e = 0; e < plan.ext_h; ++e) {
+    if (row_src[e] >= 0) rows.push_back({row_src[e], e});
+  }
+  const int64_t* col_src = plan.ext_col_src.data_ptr<int64_t>();
+  for (int64_t shift = 0; shift < 2; ++shift) {
+    for (int64_t e = 0; e < plan.ext_w; ++e) {
+      const int64_t x = col_src[shift * plan.ext_w + e];
+      if (x >= 0) cols.push_back({shift * p.width + x, e});
+    }
+  }
+  std::tie(plan.entry_start, plan.entry) = csr(plan.ext_h, entries);
+  std::tie(plan.src_row_start, plan.src_row_ext) = csr(p.height, rows);
+  std::tie(plan.src_col_start, plan.src_col_ext) = csr(2 * p.width, cols);
+}
+
 SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
   const RowTable t = row_table(p);
   const int64_t n = static_cast<int64_t>(t.rows.size());
@@ -174,8 +215,28 @@ SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
     plan.ext_col_src.data_ptr<int64_t>()[plan.ext_w + e] =
         source_col(p, x_first + e + p.width / 2);
   }
+  add_inverse_tables(p, plan);
   return plan;
 }
+
+}  // namespace
+
+std::vector<std::pair<const char*, at::Tensor*>> SamplingPlan::tables() {
+  return {{"tap_offset", &tap_offset},       {"tap_weight", &tap_weight},
+          {"ext_row_src", &ext_row_src},     {"ext_row_shift", &ext_row_shift},
+          {"ext_col_src", &ext_col_src},     {"tap_rc", &tap_rc},
+          {"src_row_start", &src_row_start}, {"src_row_ext", &src_row_ext},
+          {"src_col_start", &src_col_start}, {"src_col_ext", &src_col_ext},
+          {"entry_start", &entry_start},     {"entry", &entry}};
+}
+
+std::vector<std::pair<const char*, const at::Tensor*>> SamplingPlan::tables() const {
+  std::vector<std::pair<const char*, const at::Tensor*>> out;
+  for (auto& named : const_cast<SamplingPlan*>(this)->tables()) out.push_back(named);
+  return out;
+}
+
+namespace {
 
 struct CacheEntry {
   GeometryParams params;
@@ -203,10 +264,7 @@ std::shared_ptr<const SamplingPlan> sampling_plan(
   }
   SamplingPlan plan = build_plan(p, dtype);
   if (!device.is_cpu()) {
-    for (at::Tensor* t : {&plan.tap_offset, &plan.tap_weight, &plan.ext_row_src,
-                          &plan.ext_row_shift, &plan.ext_col_src}) {
-      *t = t->to(device);
-    }
+    for (auto& named : plan.tables()) *named.second = named.second->to(device);
   }
   auto shared = std::make_shared<const SamplingPlan>(std::move(plan));
   std::lock_guard<std::mutex> lock(mutex);

@@ -51,6 +51,12 @@ struct SamplingPlan {
   at::Tensor ext_row_src;    // int64 [ext_h]: source row, or -1 for a zero row
   at::Tensor ext_row_shift;  // int64 [ext_h]: 1 where the row comes across a pole (half-turn)
   at::Tensor ext_col_src;    // int64 [2 * ext_w]: source column (unshifted, half-turn), or -1
+  // Inverse tables for gathers (see PlanView): which extended positions and taps read what.
+  at::Tensor tap_rc, src_row_start, src_row_ext, src_col_start, src_col_ext, entry_start, entry;
+
+  // Every table, named, in a fixed order (for moving to a device and for inspection).
+  std::vector<std::pair<const char*, at::Tensor*>> tables();
+  std::vector<std::pair<const char*, const at::Tensor*>> tables() const;
 
   template <typename scalar_t>
   PlanView<scalar_t> view(const GeometryParams& p) const {
@@ -66,7 +72,14 @@ struct SamplingPlan {
                            tap_weight.data_ptr<scalar_t>(),
                            ext_row_src.data_ptr<int64_t>(),
                            ext_row_shift.data_ptr<int64_t>(),
-                           ext_col_src.data_ptr<int64_t>()};
+                           ext_col_src.data_ptr<int64_t>(),
+                           tap_rc.data_ptr<int64_t>(),
+                           src_row_start.data_ptr<int64_t>(),
+                           src_row_ext.data_ptr<int64_t>(),
+                           src_col_start.data_ptr<int64_t>(),
+                           src_col_ext.data_ptr<int64_t>(),
+                           entry_start.data_ptr<int64_t>(),
+                           entry.data_ptr<int64_t>()};
   }
 };
 

@@ -27,4 +27,13 @@ void backward(const Layer& l, const at::Tensor& grad_output, const at::Tensor& i
               const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight);
 }  // namespace cpu
 
+#ifdef WITH_CUDA
+namespace cuda {
+// Contiguous CUDA tensors of float32/float64/float16/bfloat16; as cpu:: otherwise.
+void forward(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out);
+void backward(const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
+              const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight);
+}  // namespace cuda
+#endif
+
 }  // namespace equiconv

@@ -18,6 +18,14 @@ struct PlanView {
   const int64_t* ext_row_src;    // [ext_h]
   const int64_t* ext_row_shift;  // [ext_h]
   const int64_t* ext_col_src;    // [2 * ext_w]
+  // For gathers (each output element summed in a fixed order, no atomics):
+  const int64_t* tap_rc;         // [out_h * taps * 2]: extended (row, col) of tap_offset
+  const int64_t* src_row_start;  // [height + 1]: CSR of the extended rows that copy input row y
+  const int64_t* src_row_ext;
+  const int64_t* src_col_start;  // [2 * width + 1]: CSR over (shift, x) of extended columns
+  const int64_t* src_col_ext;    //   whose source (after the half-turn if shift) is column x
+  const int64_t* entry_start;    // [ext_h + 1]: CSR over extended rows of the taps reading them,
+  const int64_t* entry;          //   each as 2 * (r * taps + t) + (0: top, 1: bottom neighbour)
 };
 
 }  // namespace equiconv

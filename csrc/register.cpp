@@ -25,9 +25,29 @@ TORCH_LIBRARY(equiconv, m) {
       "sampling_grid(int height, int width, int[2] kernel_size, int[2] stride, int[2] padding, "
       "int[2] dilation, float[2] lat_range, float lon_span) -> (Tensor, Tensor)",
       &equiconv::sampling_grid);
+  m.def(
+      "sampling_plan(int height, int width, int[2] kernel_size, int[2] stride, int[2] padding, "
+      "int[2] dilation, float[2] lat_range, float lon_span) -> Tensor[]",
+      &equiconv::sampling_plan_tables);
 }
 
+// One device-generic entry point per operator (csrc/equi_conv2d.cpp picks the kernels).
 TORCH_LIBRARY_IMPL(equiconv, CPU, m) {
   m.impl("equi_conv2d", &equiconv::equi_conv2d_forward);
   m.impl("equi_conv2d_backward", &equiconv::equi_conv2d_backward);
+}
+
+#ifdef WITH_CUDA
+TORCH_LIBRARY_IMPL(equiconv, CUDA, m) {
+  m.impl("equi_conv2d", &equiconv::equi_conv2d_forward);
+  m.impl("equi_conv2d_backward", &equiconv::equi_conv2d_backward);
+}
+#endif
+
+TORCH_LIBRARY_IMPL(equiconv, AutocastCPU, m) {
+  m.impl("equi_conv2d", &equiconv::equi_conv2d_autocast<c10::DeviceType::CPU>);
+}
+
+TORCH_LIBRARY_IMPL(equiconv, AutocastCUDA, m) {
+  m.impl("equi_conv2d", &equiconv::equi_conv2d_autocast<c10::DeviceType::CUDA>);
 }

@@ -28,6 +28,28 @@ def sampling_grid(height, width, kernel_size, stride=1, padding=0, dilation=1, *
     return rows.clone(), cols.clone()
 
 
+# Names of the tensors of torch.ops.equiconv.sampling_plan after its first ([ext_h, ext_w]), in the
+# order of SamplingPlan::tables() in csrc/geometry.cpp.
+PLAN_TABLES = ("tap_offset", "tap_weight", "ext_row_src", "ext_row_shift", "ext_col_src", "tap_rc",
+               "src_row_start", "src_row_ext", "src_col_start", "src_col_ext", "entry_start", "entry")
+
+
+def sampling_plan(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
+                  lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN) -> dict:
+    """The compiled core's cached sampling plan for one layer, for inspection: ``ext_h``,
+    ``ext_w`` and its tables (CPU, float64 weights). Its size is what the layer's geometry costs,
+    whatever the batch or the channels."""
+    _core.require()
+    g = _checks.geometry(height, width, kernel_size, stride, padding, dilation,
+                         lat_range=lat_range, lon_span=lon_span)
+    shape, *tables = torch.ops.equiconv.sampling_plan(
+        g.height, g.width, list(g.kernel_size), list(g.stride), list(g.padding), list(g.dilation),
+        list(g.lat_range), g.lon_span)
+    if len(tables) != len(PLAN_TABLES):
+        raise RuntimeError(f"compiled core returned {len(tables)} plan tables, expected {len(PLAN_TABLES)}")
+    return {"ext_h": int(shape[0]), "ext_w": int(shape[1]), **dict(zip(PLAN_TABLES, tables))}
+
+
 def deform_offsets(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
                    lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
     """The same geometry as offsets of shape (1, 2*kH*kW, Ho, Wo) in the layout of

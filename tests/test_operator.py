@@ -212,3 +212,16 @@ def test_torch_export_keeps_the_custom_op():
     targets = {str(node.target) for node in exported.graph.nodes if node.op == "call_function"}
     assert "equiconv.equi_conv2d.default" in targets
     torch.testing.assert_close(exported.module()(x), net(x))
+
+
+def test_cpu_autocast_runs_in_bfloat16_and_keeps_float32_gradients():
+    torch.manual_seed(7)
+    conv = equiconv.EquiConv2d(4, 6, 3, padding=1)
+    x = torch.randn(2, 4, 8, 16, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = conv(x)
+    assert y.dtype == torch.bfloat16
+    want = conv(x)
+    torch.testing.assert_close(y.float(), want, rtol=0.05, atol=0.05 * want.abs().max().item())
+    y.float().sum().backward()
+    assert x.grad.dtype == torch.float32 and conv.weight.grad.dtype == torch.float32

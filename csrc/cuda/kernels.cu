@@ -1,0 +1,105 @@
+// The CUDA sampling kernels: grid-stride loops over sampling_elements.h, with 32-bit indices
+// whenever every index of the call fits (cheaper divisions), 64-bit otherwise.
+#include "kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "sampling_elements.h"
+
+namespace equiconv {
+namespace cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int64_t kMaxBlocks = int64_t(1) << 20;  // the grid-stride loop covers the rest
+
+template <typename scalar_t, typename acc_t, typename index_t>
+__global__ void __launch_bounds__(kThreads)
+    im2col_kernel(const scalar_t* __restrict__ input, scalar_t* __restrict__ columns,
+                  PlanView<acc_t> plan, index_t channels, index_t images, index_t total) {
+  for (index_t i = blockIdx.x * index_t(blockDim.x) + threadIdx.x; i < total;
+       i += index_t(blockDim.x) * gridDim.x) {
+    im2col_element<scalar_t, acc_t, index_t>(i, input, columns, plan, channels, images);
+  }
+}
+
+template <typename scalar_t, typename acc_t, typename index_t>
+__global__ void __launch_bounds__(kThreads)
+    col2im_kernel(const scalar_t* __restrict__ columns, scalar_t* __restrict__ grad_input,
+                  PlanView<acc_t> plan, index_t channels, index_t images, index_t total) {
+  for (index_t i = blockIdx.x * index_t(blockDim.x) + threadIdx.x; i < total;
+       i += index_t(blockDim.x) * gridDim.x) {
+    col2im_element<scalar_t, acc_t, index_t>(i, columns, grad_input, plan, channels, images);
+  }
+}
+
+void check_launch(const char* name) {
+  const cudaError_t error = cudaGetLastError();
+  if (error != cudaSuccess) {
+    throw std::runtime_error(std::string("equiconv: launch of ") + name +
+                             " failed: " + cudaGetErrorString(error));
+  }
+}
+
+// Calls launch(index_t{}) with the narrowest index type that holds every index of the call,
+// including the last step of the grid-stride loop past the end.
+template <typename Launch>
+void with_index_type(int64_t largest, Launch launch) {
+  if (largest <= std::numeric_limits<int32_t>::max() - kThreads * kMaxBlocks) {
+    launch(int32_t{});
+  } else {
+    launch(int64_t{});
+  }
+}
+
+int64_t blocks_for(int64_t total) { return std::min((total + kThreads - 1) / kThreads, kMaxBlocks); }
+
+}  // namespace
+
+template <typename scalar_t, typename acc_t>
+void im2col(const scalar_t* input, scalar_t* columns, const PlanView<acc_t>& plan,
+            int64_t channels, int64_t images, cudaStream_t stream) {
+  const int64_t total = images * channels * plan.out_h * plan.out_w;
+  if (total == 0) return;
+  const int64_t largest = std::max(total * plan.taps, images * channels * plan.height * plan.width);
+  with_index_type(largest, [&](auto index) {
+    using index_t = decltype(index);
+    im2col_kernel<scalar_t, acc_t, index_t><<<blocks_for(total), kThreads, 0, stream>>>(
+        input, columns, plan, index_t(channels), index_t(images), index_t(total));
+  });
+  check_launch("im2col");
+}
+
+template <typename scalar_t, typename acc_t>
+void col2im(const scalar_t* columns, scalar_t* grad_input, const PlanView<acc_t>& plan,
+            int64_t channels, int64_t images, cudaStream_t stream) {
+  const int64_t total = images * channels * plan.height * plan.width;
+  if (total == 0) return;
+  const int64_t largest = std::max(total, images * channels * plan.taps * plan.out_h * plan.out_w);
+  with_index_type(largest, [&](auto index) {
+    using index_t = decltype(index);
+    col2im_kernel<scalar_t, acc_t, index_t><<<blocks_for(total), kThreads, 0, stream>>>(
+        columns, grad_input, plan, index_t(channels), index_t(images), index_t(total));
+  });
+  check_launch("col2im");
+}
+
+#define EQUICONV_INSTANTIATE(scalar_t, acc_t)                                                  \
+  template void im2col<scalar_t, acc_t>(const scalar_t*, scalar_t*, const PlanView<acc_t>&,     \
+                                        int64_t, int64_t, cudaStream_t);                        \
+  template void col2im<scalar_t, acc_t>(const scalar_t*, scalar_t*, const PlanView<acc_t>&,     \
+                                        int64_t, int64_t, cudaStream_t);
+
+EQUICONV_INSTANTIATE(float, float)
+EQUICONV_INSTANTIATE(double, double)
+EQUICONV_INSTANTIATE(__half, float)
+EQUICONV_INSTANTIATE(__nv_bfloat16, float)
+
+}  // namespace cuda
+}  // namespace equiconv

@@ -1,0 +1,97 @@
+// The work of one GPU thread of the sampling kernels, as plain functions that compile for the
+// host too: the CUDA kernels (kernels.cu) are loops over these, and tests run the very same
+// functions on the CPU (tests/cuda_host/) where no GPU is available.
+//
+// Columns layout (what the GEMMs read): [channels * taps, images, out_h * out_w], i.e. for each
+// (channel, tap) one row holding every output pixel of every image of the chunk. Neighbouring
+// threads take neighbouring output columns, so reads of the input and writes of the columns are
+// coalesced, and the per-(row, tap) weights and offsets are the same across a warp.
+#pragma once
+
+#include <cstdint>
+
+#include "../plan_view.h"
+
+#if defined(__CUDACC__)
+#define EQUICONV_HD __host__ __device__ __forceinline__
+#else
+#define EQUICONV_HD inline
+#endif
+
+namespace equiconv {
+namespace cuda {
+
+// The extended image at (er, ec), read straight from the channel through the boundary tables
+// (wrap, pole crossing, zeros) instead of from a materialised extended copy.
+template <typename acc_t, typename scalar_t>
+EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>& v, int64_t er,
+                                 int64_t ec) {
+  const int64_t row = v.ext_row_src[er];
+  if (row < 0) return acc_t(0);
+  const int64_t col = v.ext_col_src[v.ext_row_shift[er] * v.ext_w + ec];
+  return col < 0 ? acc_t(0) : static_cast<acc_t>(channel[row * v.width + col]);
+}
+
+// Thread i of im2col: output pixel p of image n, channel c, all taps.
+template <typename scalar_t, typename acc_t, typename index_t>
+EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* columns,
+                                const PlanView<acc_t>& v, index_t channels, index_t images) {
+  // index_t (int32 when every index fits) keeps the divisions cheap.
+  const index_t wo = static_cast<index_t>(v.out_w), taps = static_cast<index_t>(v.taps);
+  const index_t pixels = static_cast<index_t>(v.out_h) * wo;
+  const index_t p = i % pixels, nc = i / pixels;
+  const index_t n = nc % images, c = nc / images;
+  const index_t r = p / wo, q = p - r * wo;
+  const scalar_t* channel = input + (n * channels + c) * static_cast<index_t>(v.height * v.width);
+  scalar_t* out = columns + (c * taps * images + n) * pixels + p;
+  const index_t tap_stride = images * pixels;
+  for (index_t t = 0; t < taps; ++t) {
+    const index_t k = r * taps + t;
+    const int64_t er = v.tap_rc[2 * k], ec = v.tap_rc[2 * k + 1] + q * v.stride_w;
+    const acc_t* w = v.tap_weight + 4 * k;
+    const acc_t value = w[0] * extended_value(channel, v, er, ec) +
+                        w[1] * extended_value(channel, v, er, ec + 1) +
+                        w[2] * extended_value(channel, v, er + 1, ec) +
+                        w[3] * extended_value(channel, v, er + 1, ec + 1);
+    out[t * tap_stride] = static_cast<scalar_t>(value);
+  }
+}
+
+// Thread i of the adjoint: the gradient of input pixel (n, c, y, x), gathered in a fixed order
+// from every (extended position, tap, corner, output column) that read it. No atomics, so the
+// result is deterministic.
+template <typename scalar_t, typename acc_t, typename index_t>
+EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* grad_input,
+                                const PlanView<acc_t>& v, index_t channels, index_t images) {
+  const index_t width = static_cast<index_t>(v.width), height = static_cast<index_t>(v.height);
+  const index_t x = i % width, rest = i / width;
+  const index_t y = rest % height, nc = rest / height;
+  const index_t n = nc / channels, c = nc - n * channels;
+  const index_t pixels = static_cast<index_t>(v.out_h * v.out_w), tap_stride = images * pixels;
+  const scalar_t* base = columns + (c * static_cast<index_t>(v.taps) * images + n) * pixels;
+  const int64_t s = v.stride_w;
+  acc_t acc(0);
+  for (int64_t a = v.src_row_start[y]; a < v.src_row_start[y + 1]; ++a) {
+    const int64_t er = v.src_row_ext[a];
+    const int64_t key = v.ext_row_shift[er] * v.width + x;
+    for (int64_t b = v.src_col_start[key]; b < v.src_col_start[key + 1]; ++b) {
+      const int64_t ec = v.src_col_ext[b];
+      for (int64_t e = v.entry_start[er]; e < v.entry_start[er + 1]; ++e) {
+        const int64_t k = v.entry[e] >> 1, bottom = v.entry[e] & 1;
+        const int64_t r = k / v.taps, t = k - r * v.taps;
+        const acc_t* w = v.tap_weight + 4 * k + 2 * bottom;
+        const scalar_t* g = base + t * tap_stride + r * v.out_w;
+        for (int64_t right = 0; right < 2; ++right) {
+          const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
+          if (d < 0) continue;
+          const int64_t q = d / s;
+          if (q * s == d && q < v.out_w) acc += w[right] * static_cast<acc_t>(g[q]);
+        }
+      }
+    }
+  }
+  grad_input[i] = static_cast<scalar_t>(acc);
+}
+
+}  // namespace cuda
+}  // namespace equiconv

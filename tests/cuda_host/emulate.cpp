@@ -1,0 +1,54 @@
+// Runs the per-thread functions of the CUDA kernels (csrc/cuda/sampling_elements.h) on the host:
+// one loop iteration per GPU thread, in the kernels' index order and with both index types.
+// Built and called through ctypes by tests/test_cuda_host.py; pointers come from torch tensors.
+#include <cstdint>
+
+#include "cuda/sampling_elements.h"
+
+using equiconv::PlanView;
+
+namespace {
+
+// dims: height, width, out_h, out_w, taps, stride_w, ext_h, ext_w
+PlanView<double> make_view(const int64_t* dims, const int64_t* const* tables, const double* tap_weight) {
+  return PlanView<double>{dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7],
+                          tables[0], tap_weight, tables[1], tables[2], tables[3], tables[4],
+                          tables[5], tables[6], tables[7], tables[8], tables[9], tables[10]};
+}
+
+template <typename index_t>
+void im2col(const double* input, double* columns, const PlanView<double>& v, int64_t channels, int64_t images) {
+  const int64_t total = images * channels * v.out_h * v.out_w;
+  for (int64_t i = 0; i < total; ++i) {
+    equiconv::cuda::im2col_element<double, double, index_t>(index_t(i), input, columns, v, index_t(channels),
+                                                             index_t(images));
+  }
+}
+
+template <typename index_t>
+void col2im(const double* columns, double* grad_input, const PlanView<double>& v, int64_t channels, int64_t images) {
+  const int64_t total = images * channels * v.height * v.width;
+  for (int64_t i = 0; i < total; ++i) {
+    equiconv::cuda::col2im_element<double, double, index_t>(index_t(i), columns, grad_input, v, index_t(channels),
+                                                             index_t(images));
+  }
+}
+
+}  // namespace
+
+// tables: tap_offset, ext_row_src, ext_row_shift, ext_col_src, tap_rc, src_row_start, src_row_ext,
+// src_col_start, src_col_ext, entry_start, entry (as in PlanView).
+extern "C" void emulate_im2col(const double* input, double* columns, const int64_t* dims,
+                               const int64_t* const* tables, const double* tap_weight, int64_t channels,
+                               int64_t images, int wide_index) {
+  const PlanView<double> v = make_view(dims, tables, tap_weight);
+  wide_index ? im2col<int64_t>(input, columns, v, channels, images) : im2col<int32_t>(input, columns, v, channels, images);
+}
+
+extern "C" void emulate_col2im(const double* columns, double* grad_input, const int64_t* dims,
+                               const int64_t* const* tables, const double* tap_weight, int64_t channels,
+                               int64_t images, int wide_index) {
+  const PlanView<double> v = make_view(dims, tables, tap_weight);
+  wide_index ? col2im<int64_t>(columns, grad_input, v, channels, images)
+             : col2im<int32_t>(columns, grad_input, v, channels, images);
+}
