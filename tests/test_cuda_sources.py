@@ -44,7 +44,8 @@ def _cuda_include(nvcc: str) -> Path:
 @pytest.mark.parametrize("source", sorted(p.name for p in (CSRC / "cuda").glob("*.cu")))
 def test_kernels_compile_with_nvcc(source, tmp_path):
     gencode = [f"-gencode=arch=compute_{a},code=sm_{a}" for a in ARCHS]
-    command = [_nvcc(), "-std=c++17", "-O3", "--expt-relaxed-constexpr", "-Werror", "all-warnings", *gencode,
+    # torch's own nvcc flags (they disable the implicit half/bfloat16 conversions, for one)
+    command = [_nvcc(), "-std=c++17", "-O3", *cpp_extension.COMMON_NVCC_FLAGS, "-Werror", "all-warnings", *gencode,
                "-c", str(CSRC / "cuda" / source), "-o", str(tmp_path / "kernel.o")]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"

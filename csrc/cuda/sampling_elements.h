@@ -13,6 +13,8 @@
 #include "../plan_view.h"
 
 #if defined(__CUDACC__)
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #define EQUICONV_HD __host__ __device__ __forceinline__
 #else
 #define EQUICONV_HD inline
@@ -20,6 +22,30 @@
 
 namespace equiconv {
 namespace cuda {
+
+// Explicit conversions between storage and accumulation types (torch builds CUDA code with the
+// implicit half/bfloat16 conversions switched off).
+template <typename to_t, typename from_t>
+struct Convert {
+  static EQUICONV_HD to_t apply(from_t v) { return static_cast<to_t>(v); }
+};
+#if defined(__CUDACC__)
+template <> struct Convert<float, __half> {
+  static __device__ __forceinline__ float apply(__half v) { return __half2float(v); }
+};
+template <> struct Convert<__half, float> {
+  static __device__ __forceinline__ __half apply(float v) { return __float2half_rn(v); }
+};
+template <> struct Convert<float, __nv_bfloat16> {
+  static __device__ __forceinline__ float apply(__nv_bfloat16 v) { return __bfloat162float(v); }
+};
+template <> struct Convert<__nv_bfloat16, float> {
+  static __device__ __forceinline__ __nv_bfloat16 apply(float v) { return __float2bfloat16_rn(v); }
+};
+#endif
+
+template <typename to_t, typename from_t>
+EQUICONV_HD to_t convert(from_t v) { return Convert<to_t, from_t>::apply(v); }
 
 // The extended image at (er, ec), read straight from the channel through the boundary tables
 // (wrap, pole crossing, zeros) instead of from a materialised extended copy.
@@ -29,7 +55,7 @@ EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>&
   const int64_t row = v.ext_row_src[er];
   if (row < 0) return acc_t(0);
   const int64_t col = v.ext_col_src[v.ext_row_shift[er] * v.ext_w + ec];
-  return col < 0 ? acc_t(0) : static_cast<acc_t>(channel[row * v.width + col]);
+  return col < 0 ? acc_t(0) : convert<acc_t>(channel[row * v.width + col]);
 }
 
 // Thread i of im2col: output pixel p of image n, channel c, all taps.
@@ -53,7 +79,7 @@ EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* colu
                         w[1] * extended_value(channel, v, er, ec + 1) +
                         w[2] * extended_value(channel, v, er + 1, ec) +
                         w[3] * extended_value(channel, v, er + 1, ec + 1);
-    out[t * tap_stride] = static_cast<scalar_t>(value);
+    out[t * tap_stride] = convert<scalar_t>(value);
   }
 }
 
@@ -85,12 +111,12 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
           const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
           if (d < 0) continue;
           const int64_t q = d / s;
-          if (q * s == d && q < v.out_w) acc += w[right] * static_cast<acc_t>(g[q]);
+          if (q * s == d && q < v.out_w) acc += w[right] * convert<acc_t>(g[q]);
         }
       }
     }
   }
-  grad_input[i] = static_cast<scalar_t>(acc);
+  grad_input[i] = convert<scalar_t>(acc);
 }
 
 }  // namespace cuda
