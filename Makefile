@@ -11,7 +11,8 @@ install:
 	$(PIP) install --no-build-isolation -e ".[dev]"
 
 demo: install
-	$(PYTHON) -m panosis_models.showcase --out demo_out
+	$(PYTHON) -m panosis_models.showcase --out demo_out/showcase
+	$(PYTHON) -m panosis_models.experiment --preset demo --out demo_out/experiment
 
 test: install
 	$(PYTHON) -m pytest -q tests

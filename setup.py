@@ -57,6 +57,11 @@ setup(
         "demo": ["matplotlib", "numpy", "pillow", "tqdm"],
         "dev": ["matplotlib", "numpy", "pillow", "tqdm", "pytest", "hypothesis"],
     },
+    entry_points={"console_scripts": [
+        "panosis-train = panosis_models.train:main",
+        "panosis-evaluate = panosis_models.evaluate:main",
+        "panosis-experiment = panosis_models.experiment:main",
+    ]},
     ext_modules=[_extension()],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
     zip_safe=False,

@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from equiconv import EquiConv2d
+from panosis_models.data.palette import NUM_CLASSES
 
 CONV_KINDS = ("std", "equi")
-NUM_CLASSES = 8  # CVRG-Pano labels 0-7, 0 = unlabelled
 
 
 def conv3x3_factory(kind: str) -> Callable[[int, int], nn.Module]:

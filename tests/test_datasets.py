@@ -1,0 +1,218 @@
+"""Data sets (CVRG-Pano folder, synthetic streets with their cache), the split and the
+sphere-preserving augmentation."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+from torch.utils.data import Subset
+
+from panosis_models.data import (PanoramaAugment, PanoramaFolder, SyntheticPanoramas,
+                                 Transformed, labels_to_colour, prerender, render_panorama,
+                                 split_indices)
+from panosis_models.data.augment import hflip, roll
+from panosis_models.data.datasets import derive_seed
+from panosis_models.data.world import World
+
+
+def write_pair(root, stem, image, mask):
+    (root / "rgb").mkdir(parents=True, exist_ok=True)
+    (root / "mask").mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(root / "rgb" / f"{stem}.png")
+    Image.fromarray(mask).save(root / "mask" / f"{stem}.png")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three 6x12 pairs a, b, c with random pixels and labels."""
+    rng = np.random.default_rng(0)
+    pairs = {}
+    for stem in "abc":
+        pairs[stem] = (rng.integers(0, 256, (6, 12, 3), dtype=np.uint8),
+                       rng.integers(0, 8, (6, 12), dtype=np.uint8))
+        write_pair(tmp_path, stem, *pairs[stem])
+    return tmp_path, pairs
+
+
+def test_folder_reads_pairs_by_stem(folder):
+    root, pairs = folder
+    data = PanoramaFolder(root)
+    assert len(data) == 3
+    for i, stem in enumerate("abc"):
+        image, mask = data[i]
+        assert image.dtype == torch.float32 and mask.dtype == torch.int64
+        np.testing.assert_array_equal((image * 255).round().byte().permute(1, 2, 0).numpy(),
+                                      pairs[stem][0])
+        np.testing.assert_array_equal(mask.numpy(), pairs[stem][1])
+
+
+def test_folder_with_colour_masks(tmp_path):
+    labels = np.arange(8, dtype=np.uint8).repeat(3).reshape(2, 12)
+    write_pair(tmp_path, "x", np.zeros((2, 12, 3), np.uint8), labels_to_colour(labels))
+    _, mask = PanoramaFolder(tmp_path, colour_masks=True)[0]
+    np.testing.assert_array_equal(mask.numpy(), labels)
+
+
+def test_folder_resizes_images_bilinear_and_masks_nearest(folder):
+    root, pairs = folder
+    image, mask = PanoramaFolder(root, size=(3, 6))[0]
+    assert image.shape == (3, 3, 6) and mask.shape == (3, 6)
+    assert set(mask.unique().tolist()) <= set(np.unique(pairs["a"][1]).tolist())
+    assert 0 <= image.min() and image.max() <= 1
+
+
+def test_folder_resize_nearest_keeps_pixel_centres(tmp_path):
+    labels = np.arange(8, dtype=np.uint8).repeat(2)[None].repeat(4, axis=0)  # 4x16, 2-px stripes
+    write_pair(tmp_path, "x", np.zeros((4, 16, 3), np.uint8), labels)
+    _, mask = PanoramaFolder(tmp_path, size=(2, 8))[0]
+    assert mask.tolist() == [list(range(8))] * 2
+
+
+@pytest.mark.parametrize("damage, culprit", [
+    ("corrupt image", "rgb/b.png"), ("corrupt mask", "mask/b.png"), ("bad label", "mask/b.png"),
+    ("size mismatch", "mask/b.png"), ("colour mask", "mask/b.png")])
+def test_folder_errors_name_the_file(folder, damage, culprit):
+    root, _ = folder
+    if damage == "corrupt image":
+        (root / "rgb/b.png").write_bytes(b"\x89PNG not really")
+    elif damage == "corrupt mask":
+        (root / "mask/b.png").write_bytes((root / "mask/b.png").read_bytes()[:40])
+    elif damage == "bad label":
+        Image.fromarray(np.full((6, 12), 9, np.uint8)).save(root / "mask/b.png")
+    elif damage == "size mismatch":
+        Image.fromarray(np.zeros((6, 10), np.uint8)).save(root / "mask/b.png")
+    else:
+        Image.fromarray(np.zeros((6, 12, 3), np.uint8)).save(root / "mask/b.png")
+    data = PanoramaFolder(root)
+    data[0]
+    with pytest.raises(ValueError, match=culprit):
+        data[1]
+
+
+@pytest.mark.parametrize("missing", ["mask/c.png", "rgb/c.png"])
+def test_folder_missing_partner_names_the_file(folder, missing):
+    root, _ = folder
+    (root / missing).unlink()
+    partner = "rgb/c.png" if missing.startswith("mask") else "mask/c.png"
+    with pytest.raises(ValueError, match=f"{partner} has no partner .*{missing}"):
+        PanoramaFolder(root)
+
+
+def test_folder_layout_errors(tmp_path):
+    with pytest.raises(ValueError, match="rgb"):
+        PanoramaFolder(tmp_path)
+    (tmp_path / "rgb").mkdir()
+    (tmp_path / "mask").mkdir()
+    with pytest.raises(ValueError, match="no PNG"):
+        PanoramaFolder(tmp_path)
+
+
+@given(st.integers(0, 300), st.integers(0, 10))
+def test_split_is_disjoint_and_covering(n, seed):
+    train, val, test = split_indices(n, seed=seed)
+    assert sorted(train + val + test) == list(range(n))
+    assert len(train) == round(0.8 * n)
+    assert split_indices(n, seed=seed) == (train, val, test)
+
+
+def test_split_depends_on_the_seed_and_checks_fractions():
+    assert split_indices(100, seed=0) != split_indices(100, seed=1)
+    assert split_indices(10, (0.5, 0.5, 0.0))[2] == []
+    with pytest.raises(ValueError, match="fractions"):
+        split_indices(10, (0.5, 0.6, 0.1))
+    with pytest.raises(ValueError, match="n must"):
+        split_indices(-1)
+
+
+def test_synthetic_items_are_cached_and_read_back_identically(tmp_path):
+    data = SyntheticPanoramas(2, 16, 32, seed=4, cache_dir=tmp_path)
+    image, mask = data[1]
+    assert image.shape == (3, 16, 32) and image.dtype == torch.float32
+    assert mask.shape == (16, 32) and mask.dtype == torch.int64
+    assert data.cache_path(1).exists() and not data.cache_path(0).exists()
+    again = SyntheticPanoramas(2, 16, 32, seed=4, cache_dir=tmp_path)[1]
+    assert torch.equal(image, again[0]) and torch.equal(mask, again[1])
+    want_image, want_mask = render_panorama(World.random(derive_seed(4, 1)), 16, 32)
+    assert torch.equal(mask, want_mask)
+    torch.testing.assert_close(image, want_image, rtol=0, atol=0.5 / 255 + 1e-6)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_synthetic_cache_is_keyed_by_every_parameter(tmp_path):
+    base = dict(num=1, height=8, width=16, seed=0, cache_dir=tmp_path)
+    variants = [base, {**base, "seed": 1}, {**base, "height": 10}, {**base, "kind": "perspective"},
+                {**base, "kind": "perspective", "fov_deg": 60.0}]
+    keys = {SyntheticPanoramas(**kwargs).key() for kwargs in variants}
+    assert len(keys) == len(variants)
+
+
+def test_synthetic_perspective_items_and_prerender(tmp_path):
+    data = SyntheticPanoramas(3, 12, 12, seed=0, cache_dir=tmp_path, kind="perspective",
+                              fov_deg=70.0)
+    prerender(data, progress=False)
+    assert all(data.cache_path(i).exists() for i in range(3))
+    items = [data[i] for i in range(3)]
+    assert not torch.equal(items[0][0], items[1][0])
+    with pytest.raises(IndexError):
+        data[3]
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(num=-1), "num"), (dict(height=0), "height"),
+                                          (dict(kind="cube"), "kind"),
+                                          (dict(kind="perspective", fov_deg=0.0), "fov_deg")])
+def test_synthetic_bad_arguments(tmp_path, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        SyntheticPanoramas(**{**dict(num=1, height=8, width=16, cache_dir=tmp_path), **kwargs})
+
+
+def coded_pair(height=6, width=10, seed=0):
+    """A mask and an image whose red channel encodes it, so alignment can be checked."""
+    mask = torch.randint(0, 8, (height, width), generator=torch.Generator().manual_seed(seed))
+    image = torch.stack([mask / 7, torch.rand(height, width), torch.rand(height, width)])
+    return image, mask
+
+
+def test_roll_keeps_image_and_mask_aligned():
+    image, mask = coded_pair()
+    for seed in range(5):
+        rolled_image, rolled_mask = PanoramaAugment(flip=True, jitter=0.0, seed=seed)(image, mask)
+        assert torch.equal(rolled_image[0], rolled_mask / 7)
+        assert any(torch.equal(rolled_mask, m.roll(s, 1)) for s in range(10)
+                   for m in (mask, mask.flip(1)))
+
+
+def test_flip_twice_is_identity_and_roll_is_a_rotation():
+    image, mask = coded_pair()
+    flipped = hflip(*hflip(image, mask))
+    assert torch.equal(flipped[0], image) and torch.equal(flipped[1], mask)
+    turned = roll(*roll(image, mask, 3), 7)
+    assert torch.equal(turned[0], image) and torch.equal(turned[1], mask)  # 3 + 7 = W columns
+
+
+def test_jitter_changes_the_image_only():
+    image, mask = coded_pair()
+    out_image, out_mask = PanoramaAugment(roll=False, flip=False, jitter=0.5, seed=0)(image, mask)
+    assert torch.equal(out_mask, mask)
+    assert not torch.equal(out_image, image)
+    assert 0 <= out_image.min() and out_image.max() <= 1
+
+
+def test_augment_is_reproducible_for_a_seed_and_checks_input():
+    image, mask = coded_pair()
+    first = [PanoramaAugment(seed=3)(image, mask) for _ in range(2)]
+    assert torch.equal(first[0][0], first[1][0]) and torch.equal(first[0][1], first[1][1])
+    with pytest.raises(ValueError, match="mask"):
+        PanoramaAugment()(image, mask[:, :-1])
+    with pytest.raises(ValueError, match="jitter"):
+        PanoramaAugment(jitter=1.5)
+
+
+def test_augmented_subset(folder):
+    root, _ = folder
+    data = PanoramaFolder(root)
+    train, _, _ = split_indices(len(data), (0.67, 0.33, 0.0), seed=0)
+    augmented = Transformed(Subset(data, train), PanoramaAugment(seed=0))
+    assert len(augmented) == len(train) == 2
+    image, mask = augmented[0]
+    assert image.shape == (3, 6, 12) and mask.shape == (6, 12)

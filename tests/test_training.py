@@ -1,0 +1,129 @@
+"""The U-Net, its metrics, training with checkpoints and resume, evaluation and DDP."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import equiconv
+from panosis_models import checkpoint
+from panosis_models.evaluate import evaluate, load_model
+from panosis_models.experiment import matched_fov
+from panosis_models.metrics import confusion_matrix, scores
+from panosis_models.train import TrainConfig, main as train_main, train
+from panosis_models.unet import UNet
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(num=6, size=(32, 64), channels=(4, 8), epochs=1, batch_size=2, device="cpu", progress=False)
+
+
+def tiny(tmp_path, **overrides) -> TrainConfig:
+    return TrainConfig(**{**TINY, "out": str(tmp_path / "run"), "cache_dir": str(tmp_path / "cache"), **overrides})
+
+
+@pytest.mark.parametrize("conv,expected", [("std", nn.Conv2d), ("equi", equiconv.EquiConv2d)])
+def test_every_3x3_convolution_follows_the_factory(conv, expected):
+    net = UNet(conv=conv, channels=(4, 8, 16))
+    three = [m for m in net.modules() if isinstance(m, (nn.Conv2d, equiconv.EquiConv2d))
+             and tuple(m.kernel_size) == (3, 3)]
+    assert len(three) == 2 * 3 + 2 * 2 + 1  # encoder, decoder, head
+    assert all(type(m) is expected for m in three)
+    assert net(torch.randn(1, 3, 16, 32)).shape == (1, 8, 16, 32)
+
+
+def test_unet_rejects_sizes_it_cannot_pool():
+    with pytest.raises(ValueError, match="multiples of 4"):
+        UNet(channels=(4, 8, 16))(torch.randn(1, 3, 18, 32))
+    with pytest.raises(ValueError, match="conv must be one of"):
+        UNet(conv="sphere")
+
+
+def test_metrics_against_hand_computed_values():
+    target = torch.tensor([[0, 1, 1, 2], [2, 2, 5, 5]])
+    prediction = torch.tensor([[3, 1, 2, 2], [2, 1, 5, 0]])
+    c = confusion_matrix(prediction, target)
+    assert c.sum() == 8 and c[1, 1] == 1 and c[1, 2] == 1 and c[2, 1] == 1 and c[5, 0] == 1
+    s = scores(c)
+    # label 0 pixels are not scored: the prediction 3 at an unlabelled pixel costs nothing
+    # class 1: tp 1, true 2, predicted 2 -> 1/3; class 2: tp 2, true 3, predicted 3 -> 2/4;
+    # class 5: tp 1, true 2, predicted 1 -> 1/2; classes 3, 4, 6, 7 absent everywhere
+    assert s["iou"][1] == pytest.approx(1 / 3) and s["iou"][2] == pytest.approx(0.5)
+    assert s["iou"][5] == pytest.approx(0.5) and s["iou"][3] is None and s["iou"][7] is None
+    assert s["miou"] == pytest.approx((1 / 3 + 0.5 + 0.5) / 3)
+    assert s["pixel_accuracy"] == pytest.approx(4 / 7)
+
+
+def test_metrics_reject_bad_labels():
+    with pytest.raises(ValueError, match="target labels"):
+        confusion_matrix(torch.tensor([1]), torch.tensor([9]))
+    with pytest.raises(ValueError, match="shape"):
+        confusion_matrix(torch.zeros(2, 2), torch.zeros(2, 3))
+
+
+def test_checkpoints_are_atomic_and_loaded_safely(tmp_path):
+    path = checkpoint.save_atomically({"w": torch.ones(2), "epoch": 3}, tmp_path / "c.pt")
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temp file left
+    assert checkpoint.load(path)["epoch"] == 3
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(ValueError, match="c.pt"):
+        checkpoint.load(path)
+
+
+def test_training_resumes_exactly_where_it_stopped(tmp_path):
+    """Two epochs in one go == one epoch, an interruption, and --resume for the second."""
+    whole = train(tiny(tmp_path / "a", epochs=2, conv="equi"))
+    train(tiny(tmp_path / "b", epochs=1, conv="equi"))
+    resumed = train(tiny(tmp_path / "b", epochs=2, conv="equi", resume=True))
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2]
+    a = checkpoint.load(tmp_path / "a/run/last.pt")["model"]
+    b = checkpoint.load(tmp_path / "b/run/last.pt")["model"]
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=0, atol=0, msg=name)
+    assert resumed["history"][1]["loss"] == pytest.approx(whole["history"][1]["loss"])
+    assert resumed["history"][0]["loss"] != resumed["history"][1]["loss"]  # it did learn something
+
+
+def test_bad_configuration_names_the_argument(tmp_path):
+    with pytest.raises(ValueError, match="size must be"):
+        train(tiny(tmp_path, size=(31, 64)))
+    with pytest.raises(ValueError, match="epochs"):
+        train(tiny(tmp_path, epochs=0))
+    with pytest.raises(SystemExit):
+        train_main(["--size", "big"])
+
+
+def test_evaluation_writes_metrics_and_pictures(tmp_path):
+    cfg = tiny(tmp_path, num=10)
+    train(cfg)
+    model, loaded = load_model(Path(cfg.out) / "best.pt", conv="equi")
+    assert loaded.conv == "equi" and any(isinstance(m, equiconv.EquiConv2d) for m in model.modules())
+    from panosis_models.evaluate import test_split
+    result = evaluate(model, test_split(cfg), tmp_path / "eval", progress=False)
+    for name in ("metrics.json", "confusion.png", "predictions.png"):
+        assert (tmp_path / "eval" / name).stat().st_size > 0
+    saved = json.loads((tmp_path / "eval/metrics.json").read_text())
+    assert saved["miou"] == pytest.approx(result["miou"]) and len(saved["confusion"]) == 8
+
+
+def test_matched_field_of_view():
+    # the central pixel of the view spans what one panorama column spans
+    fov = matched_fov(48, 128)
+    focal = 24 / torch.tan(torch.deg2rad(torch.tensor(fov / 2)))
+    assert float(torch.rad2deg(torch.atan(1 / focal))) == pytest.approx(360 / 128, rel=1e-4)
+
+
+def test_two_process_gloo_ddp_run(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "panosis_models.train", "--out", str(tmp_path / "ddp"), "--items", "8", "--size", "32x64",
+               "--channels", "4,8", "--epochs", "1", "--batch-size", "2", "--device", "cpu",
+               "--cache-dir", str(tmp_path / "cache"), "--no-progress"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads((tmp_path / "ddp/summary.json").read_text())
+    assert len(summary["history"]) == 1 and (tmp_path / "ddp/last.pt").is_file()
+    assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports and writes
