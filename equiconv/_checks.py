@@ -132,10 +132,11 @@ def conv_tensors(input, weight, bias, groups) -> None:
             f"weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape {tuple(weight.shape)}")
     if not input.is_floating_point():
         raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
-    if weight.dtype != input.dtype:
-        raise TypeError(f"weight dtype {weight.dtype} differs from input dtype {input.dtype}")
-    if bias is not None and bias.dtype != input.dtype:
-        raise TypeError(f"bias dtype {bias.dtype} differs from input dtype {input.dtype}")
+    if not torch.is_autocast_enabled(input.device.type):  # under autocast the op casts them itself
+        if weight.dtype != input.dtype:
+            raise TypeError(f"weight dtype {weight.dtype} differs from input dtype {input.dtype}")
+        if bias is not None and bias.dtype != input.dtype:
+            raise TypeError(f"bias dtype {bias.dtype} differs from input dtype {input.dtype}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.device != input.device:
             raise RuntimeError(f"{name} is on {t.device} but input is on {input.device}")

@@ -216,12 +216,12 @@ def test_torch_export_keeps_the_custom_op():
 
 def test_cpu_autocast_runs_in_bfloat16_and_keeps_float32_gradients():
     torch.manual_seed(7)
-    conv = equiconv.EquiConv2d(4, 6, 3, padding=1)
+    first, conv = equiconv.EquiConv2d(4, 4, 3, padding=1), equiconv.EquiConv2d(4, 6, 3, padding=1)
     x = torch.randn(2, 4, 8, 16, requires_grad=True)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        y = conv(x)
+        y = conv(first(x))  # the second layer gets bfloat16 input and float32 weights
     assert y.dtype == torch.bfloat16
-    want = conv(x)
+    want = conv(first(x))
     torch.testing.assert_close(y.float(), want, rtol=0.05, atol=0.05 * want.abs().max().item())
     y.float().sum().backward()
     assert x.grad.dtype == torch.float32 and conv.weight.grad.dtype == torch.float32
