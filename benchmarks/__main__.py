@@ -1,65 +1,123 @@
-"""python -m benchmarks: EquiConv2d against nn.Conv2d on identical shapes, forward and
-forward+backward, as ratios of interleaved medians; results as JSON in benchmarks/results/."""
+"""python -m benchmarks: EquiConv2d against nn.Conv2d (and the pure-PyTorch reference, and
+torchvision's deform_conv2d where installed) on identical shapes, and the U-Net training step,
+as ratios of interleaved medians; results as JSON + CSV (and a PNG of the ratios) in
+benchmarks/results/."""
 import argparse
-import datetime
-import json
-import subprocess
+import sys
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-import equiconv
 from benchmarks import cases as case_sets
-from benchmarks.timing import device_name, measure
+from benchmarks import memory, report, results
+from benchmarks.candidates import CANDIDATES, REFERENCE_BUDGET
+from benchmarks.devices import environment
+from benchmarks.timing import measure
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
-
-def commit() -> str:
+def _size(text: str) -> tuple:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=Path(__file__).resolve().parent).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW such as 128x256, got {text!r}") from None
+    if height < 16 or width < 16 or height % 16 or width % 16:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: height and width must be positive multiples of 16 (the U-Net pools 4 times)")
+    return height, width
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return int(text)
+    return parse
+
+
+def _suite(text: str) -> str:
+    if text not in case_sets.SUITES:
+        raise argparse.ArgumentTypeError(f"unknown suite {text!r}; choose from {', '.join(case_sets.SUITES)}")
+    return text
+
+
+def _list_of(parse):
+    """A comma-separated list, each item checked by ``parse`` (so errors name the argument)."""
+    def parse_list(text: str) -> list:
+        items = [parse(item.strip()) for item in text.split(",") if item.strip()]
+        if not items:
+            raise argparse.ArgumentTypeError("expected at least one value")
+        return items
+    return parse_list
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
-    parser.add_argument("--quick", action="store_true", help="the core issue's single reference shape")
-    parser.add_argument("--size", default="128x256", help="U-Net input size HxW (default 128x256)")
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--warmups", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="directory of the results file")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
+                        help="float32 everywhere; bfloat16 and float16 are meant for CUDA")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small set (every suite and candidate) that runs in about a minute on 2 CPU cores")
+    parser.add_argument("--suite", type=_list_of(_suite), default=list(case_sets.SUITES),
+                        help=f"comma-separated subset of {','.join(case_sets.SUITES)} (default: all)")
+    parser.add_argument("--size", type=_list_of(_size),
+                        help="comma-separated HxW input sizes (default: 128x256 on cpu, 256x512,512x1024 on cuda)")
+    parser.add_argument("--batch", type=_list_of(_count(1)),
+                        help="comma-separated batch sizes for every suite (default: 1,4,16 for the layers, "
+                             "fewer for the sweeps and the U-Net step)")
+    parser.add_argument("--warmups", type=_count(0), default=2, help="untimed rounds before timing (default 2)")
+    parser.add_argument("--repeats", type=_count(1), default=7, help="timed rounds; medians are reported (default 7)")
+    parser.add_argument("--out", type=Path, default=results.RESULTS, help="directory of the results files")
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG of the ratios")
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("argument --device: cuda requested but torch.cuda.is_available() is False")
+    if args.device == "cpu" and args.dtype == "float16":
+        parser.error("argument --dtype: float16 is measured on cuda only (use float32 or bfloat16 on cpu)")
+    if args.quick and (args.size or args.batch):
+        parser.error("argument --quick: fixes its own shapes; leave out --size and --batch")
+    return args
+
+
+def run(args: argparse.Namespace, argv) -> dict:
+    """Measures every selected case and returns the results file's content."""
     device, dtype = torch.device(args.device), getattr(torch, args.dtype)
-    height, width = (int(v) for v in args.size.lower().split("x"))
-    cases = case_sets.quick() if args.quick else case_sets.unet_layers(height, width, args.batch)
-    rows = [measure(c, device, dtype, args.warmups, args.repeats) for c in tqdm(cases, desc="cases")]
-    now = datetime.datetime.now(datetime.timezone.utc)
-    report = {
-        "device": device_name(device), "device_type": device.type, "dtype": args.dtype,
-        "torch": torch.__version__, "cuda": torch.version.cuda, "threads": torch.get_num_threads(),
-        "equiconv": equiconv.__version__, "commit": commit(), "date": now.isoformat(timespec="seconds"),
-        "method": f"interleaved medians of {args.repeats} after {args.warmups} warm-ups",
+    if args.quick:
+        cases = [c for c in case_sets.quick() if c.suite in args.suite]
+    else:
+        cases = case_sets.plan(device.type, args.suite, args.size, args.batch)
+    suites = [s for s in case_sets.SUITES if any(c.suite == s for c in cases)]
+    sizes = args.size or case_sets.DEFAULT_SIZES[device.type]
+    label = "quick" if args.quick else "_".join(suites) + "-" + "_".join(f"{h}x{w}" for h, w in sizes)
+    rows = []
+    with tqdm(cases, desc="cases", unit="case") as bar:
+        for case in bar:
+            bar.set_postfix_str(case.name)
+            rows.append(measure(case, device, dtype, args.warmups, args.repeats))
+    return {
+        "schema": results.SCHEMA, "label": label, "quick": args.quick, "suites": suites,
+        **environment(device), "dtype": args.dtype,
+        "method": (f"per case and mode, the candidates alternate within each of {args.repeats} timed rounds "
+                   f"after a first call and {args.warmups} untimed rounds; medians of wall time with "
+                   "synchronisation; ratios = candidate / nn.Conv2d from the same rounds"),
+        "memory_method": memory.METHOD[device.type],
+        "candidates": CANDIDATES, "reference_budget": REFERENCE_BUDGET[device.type],
+        "argv": list(argv if argv is not None else sys.argv[1:]),
         "results": rows,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{device.type}-{args.dtype}-{'quick' if args.quick else args.size}-{now:%Y%m%d}.json"
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"{'case':40s}{'fwd ratio':>10s}{'fwd+bwd ratio':>15s}")
-    for r in rows:
-        c = r["case"]
-        name = f"b{c['batch']} {c['in_channels']}->{c['out_channels']} {c['height']}x{c['width']} k{c['kernel_size']}"
-        print(f"{name:40s}{r['forward']['ratio']:10.2f}{r['forward_backward']['ratio']:15.2f}")
-    print(f"written: {path}")
-    return report
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    content = run(args, argv)
+    json_path, csv_path = results.write(content, args.out)
+    print(report.render([(content, content["suites"])], source=json_path))
+    written = [json_path, csv_path]
+    if not args.no_plot:
+        from benchmarks import plot
+        written.append(plot.plot(content, json_path.with_suffix(".png")))
+    print("written: " + ", ".join(map(str, written)))
+    return {**content, "files": [str(p) for p in written]}
 
 
 if __name__ == "__main__":

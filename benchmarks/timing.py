@@ -1,18 +1,23 @@
 """Interleaved timing: the candidates of one case alternate within each repeat, so a slow
 moment of the machine hits all of them and the ratio stays meaningful."""
-import platform
+import gc
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
-import equiconv
+from benchmarks import memory
+from benchmarks.candidates import BASELINE, SUBJECT, layer_bench
+from benchmarks.cases import UNetCase
+from benchmarks.devices import device_name, synchronize
+from benchmarks.unet_step import unet_bench
 
+__all__ = ["device_name", "interleaved_medians", "measure", "synchronize"]  # device_name: for the showcase
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+# What a candidate may raise where it cannot run (an unsupported device or dtype, an argument
+# check that rejects autocast's mixed dtypes, out of memory: torch.OutOfMemoryError is a
+# RuntimeError); it is then recorded as skipped, with the reason, and the run goes on.
+CANNOT_RUN = (RuntimeError, NotImplementedError, TypeError, ValueError)
 
 
 def interleaved_medians(steps: dict, device: torch.device, warmups: int, repeats: int) -> dict:
@@ -31,36 +36,70 @@ def interleaved_medians(steps: dict, device: torch.device, warmups: int, repeats
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def device_name(device: torch.device) -> str:
+def reason(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def _release(device: torch.device) -> None:
+    """Gives the memory of a failed attempt back, so the next candidate starts clean."""
+    gc.collect()
     if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpuinfo = Path("/proc/cpuinfo")
-    names = [l.split(":", 1)[1].strip() for l in cpuinfo.read_text().splitlines()
-             if l.startswith("model name")] if cpuinfo.is_file() else []
-    return names[0] if names else platform.processor() or platform.machine()
+        torch.cuda.empty_cache()
 
 
-def measure(case, device, dtype, warmups, repeats) -> dict:
-    """Median times of both layers (sharing one set of weights) and their ratios."""
+def summarise(times: dict, peaks: dict, items=None) -> dict:
+    """Milliseconds per candidate, ratios to the baseline (``ratio``: EquiConv's), peak memory."""
+    out = {f"{name}_ms": round(1e3 * t, 4) for name, t in times.items()}
+    base = times.get(BASELINE)
+    ratios = {name: round(t / base, 3) for name, t in times.items() if name != BASELINE and base}
+    out.update(ratio=ratios.get(SUBJECT), ratios=ratios,
+               peak_bytes={name: value for name, (value, _) in peaks.items()})
+    missing = {name: why for name, (_, why) in peaks.items() if why}
+    if missing:
+        out["peak_bytes_missing"] = missing
+    if items:
+        out["images_per_s"] = {name: round(items / t, 3) for name, t in times.items()}
+    return out
+
+
+def _peak(step, device):
+    try:
+        return memory.peak_bytes(step, device), None
+    except CANNOT_RUN as error:
+        _release(device)
+        return None, reason(error)
+
+
+def measure(case, device: torch.device, dtype: torch.dtype, warmups: int, repeats: int) -> dict:
+    """One results row: per mode, the median time of each candidate that can run (after a first
+    call that builds caches and finds those that cannot), ratios to nn.Conv2d from the same
+    interleaved repeats, and peak memory."""
     torch.manual_seed(0)
-    conv = torch.nn.Conv2d(case.in_channels, case.out_channels, case.kernel_size, case.stride, case.padding,
-                           device=device, dtype=dtype)
-    equi = equiconv.EquiConv2d.from_conv2d(conv)
-    x = torch.randn(case.batch, case.in_channels, case.height, case.width, device=device, dtype=dtype)
-    xg = x.clone().requires_grad_()
-
-    def forward(m):
-        with torch.no_grad():
-            m(x)
-
-    def forward_backward(m):
-        xg.grad = conv.weight.grad = conv.bias.grad = None
-        m(xg).sum().backward()
-
-    row = {"case": case.as_dict()}
-    for label, step in (("forward", forward), ("forward_backward", forward_backward)):
-        t = interleaved_medians({"conv2d": lambda: step(conv), "equiconv": lambda: step(equi)},
-                                device, warmups, repeats)
-        row[label] = {"conv2d_ms": round(1e3 * t["conv2d"], 3), "equiconv_ms": round(1e3 * t["equiconv"], 3),
-                      "ratio": round(t["equiconv"] / t["conv2d"], 3)}
-    return row
+    row = {"suite": case.suite, "name": case.name, "case": case.as_dict()}
+    try:
+        bench = (unet_bench if isinstance(case, UNetCase) else layer_bench)(case, device, dtype)
+    except CANNOT_RUN as error:  # e.g. out of memory for the inputs themselves
+        _release(device)
+        return {**row, "error": reason(error), "skipped": {}}
+    skipped = dict(bench.skipped)
+    for mode, steps in bench.steps.items():
+        runnable = {}
+        for name, step in steps.items():
+            if name in skipped:
+                continue
+            try:
+                step()
+                runnable[name] = step
+            except CANNOT_RUN as error:
+                skipped[name] = f"{mode}: {reason(error)}"
+                _release(device)
+        peaks = {name: _peak(step, device) for name, step in runnable.items()}
+        try:
+            times = interleaved_medians(runnable, device, warmups, repeats)
+        except CANNOT_RUN as error:
+            _release(device)
+            row[mode] = {"error": reason(error)}
+            continue
+        row[mode] = summarise(times, peaks, bench.items)
+    return {**row, "skipped": skipped, **bench.info}

@@ -1,0 +1,163 @@
+"""python -m benchmarks.report: regenerates the README's benchmark tables, between its marker
+comments, from the latest results file per (device, dtype, suite); each table names its file,
+so every figure in the README can be traced to a run."""
+import argparse
+import os
+from pathlib import Path
+
+from benchmarks import results
+
+BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
+README = Path(__file__).resolve().parent.parent / "README.md"
+TITLES = {"layers": "layers", "kernels": "kernel-size sweep", "stride": "stride 2",
+          "unet": "U-Net training step (forward, cross-entropy, backward, clipping, Adam)"}
+LEGEND = ("Ratios are a candidate's median time over `nn.Conv2d`'s, both from the same interleaved "
+          "rounds (below 1 is faster than `nn.Conv2d`); `—` means not measured (the reason is in the "
+          "results file). Peak memory is the extra memory of one step; geometry is what EquiConv keeps "
+          "per layer (its row table) against the batch-sized offsets a generic deformable convolution needs.")
+
+
+def _ratio(value) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def _ms(value) -> str:
+    """About three significant digits, without exponents."""
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else \
+        f"{value:.2f}" if value >= 1 else f"{value:.3g}"
+
+
+def _bytes(value) -> str:
+    if value is None:
+        return "—"
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    return f"{value:.3g} GiB"
+
+
+def _pair(a, b) -> str:
+    return "—" if a is None and b is None else f"{_bytes(a)} / {_bytes(b)}"
+
+
+def _table(header, lines) -> list:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+        ["| " + " | ".join(line) + " |" for line in lines]
+
+
+def _layer_line(row) -> list:
+    fwd, both = row.get("forward", {}), row.get("forward_backward", {})
+    peaks, geometry = both.get("peak_bytes", {}), row.get("geometry_bytes", {})
+    return [row["name"], _ms(fwd.get("conv2d_ms")), _ratio(fwd.get("ratio")), _ms(both.get("conv2d_ms")),
+            _ratio(both.get("ratio")), _ratio(both.get("ratios", {}).get("deform_conv2d")),
+            _ratio(both.get("ratios", {}).get("reference")),
+            _pair(peaks.get("equiconv"), peaks.get("conv2d")),
+            _pair(geometry.get("table"), geometry.get("deform_offsets"))]
+
+
+def _unet_line(row) -> list:
+    step = row.get("train_step", {})
+    rate, peaks = step.get("images_per_s", {}), step.get("peak_bytes", {})
+    return [row["name"], _ms(step.get("conv2d_ms")), _ratio(step.get("ratio")),
+            "—" if rate.get("conv2d") is None else f"{rate['conv2d']:.3g}",
+            "—" if rate.get("equiconv") is None else f"{rate['equiconv']:.3g}",
+            _pair(peaks.get("equiconv"), peaks.get("conv2d"))]
+
+
+LAYER_HEADER = ("case (batch, channels, kernel, stride, size)", "Conv2d fwd ms", "EquiConv fwd",
+                "Conv2d fwd+bwd ms", "EquiConv fwd+bwd", "deform_conv2d fwd+bwd", "reference fwd+bwd",
+                "peak fwd+bwd: EquiConv / Conv2d", "geometry: table / deform offsets")
+UNET_HEADER = ("case", "std step ms", "equi / std", "std images/s", "equi images/s", "peak: equi / std")
+
+
+def _notes(rows) -> list:
+    """What was not measured and why, and the deform_conv2d agreement check."""
+    notes, skipped = [], {}
+    for row in rows:
+        for name, why in row.get("skipped", {}).items():
+            skipped.setdefault(name, []).append(why)
+        if "error" in row:
+            notes.append(f"{row['name']}: not measured ({row['error']})")
+    for name, reasons in skipped.items():
+        more = " (and other reasons)" if len(set(reasons)) > 1 else ""
+        notes.append(f"{name} not run in {len(reasons)} of {len(rows)} cases: {reasons[0]}{more}")
+    checks = [row["deform_check"] for row in rows if "deform_check" in row]
+    bad = [(row["name"], row["deform_check"]) for row in rows
+           if row.get("deform_check", {}).get("ok") is False]
+    if checks:
+        notes.append(f"deform_conv2d vs EquiConv on outputs whose taps neither wrap nor cross a pole: "
+                     f"{sum(c.get('ok') is True for c in checks)} of {len(checks)} cases agree" +
+                     "".join(f"; MISMATCH in {name} (max |diff| {c['max_abs_diff']:.3g}, "
+                             f"largest output {c['max_abs_output']:.3g})" for name, c in bad) +
+                     "".join(f"; not checked in {row['name']}: {row['deform_check']['skipped']}"
+                             for row in rows if "skipped" in row.get("deform_check", {})))
+    return [f"- {note}" for note in notes]
+
+
+def _where(path, relative_to) -> str:
+    path = Path(path).resolve()
+    try:
+        return os.path.relpath(path, relative_to) if relative_to else str(path)
+    except ValueError:
+        return str(path)
+
+
+def render(selection, source=None, relative_to=None) -> str:
+    """Markdown for ``[(report, suites)]`` (results.latest): per file, where it came from, then
+    a table per suite with its notes."""
+    out = [LEGEND]
+    for report, suites in selection:
+        where = _where(source or report["path"], relative_to)
+        out.append(
+            f"\n**{report['device_type'].upper()} {report['dtype']}{', quick set' if report['quick'] else ''}** "
+            f"— from `{where}`: {report['device']} (nn.Conv2d on {report.get('baseline', '?')}), "
+            f"{report['threads']} threads, torch {report['torch']}"
+            f"{', CUDA ' + report['cuda'] if report.get('cuda') else ''}, commit {report['commit']}, "
+            f"{report['date'][:10]}. {report['method'][0].upper() + report['method'][1:]}.")
+        for suite in suites:
+            rows = [row for row in report["results"] if row["suite"] == suite]
+            lines = [_unet_line(row) if suite == "unet" else _layer_line(row) for row in rows]
+            out += [f"\n*{TITLES.get(suite, suite)}*\n"]
+            out += _table(UNET_HEADER if suite == "unet" else LAYER_HEADER, lines)
+            notes = _notes(rows)
+            out += [""] + notes if notes else []
+    return "\n".join(out)
+
+
+def update_readme(readme: Path, text: str) -> None:
+    """Replaces what lies between the markers; everything outside them is left as it is."""
+    content = readme.read_text()
+    if content.count(BEGIN) != 1 or content.count(END) != 1 or content.index(BEGIN) > content.index(END):
+        raise SystemExit(f"{readme}: needs exactly one {BEGIN} followed by one {END}")
+    head, rest = content.split(BEGIN)
+    _, tail = rest.split(END)
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+def main(argv=None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path, help="results files (default: all in --results)")
+    parser.add_argument("--results", type=Path, default=results.RESULTS, help="directory of results files")
+    parser.add_argument("--readme", type=Path, default=README, help="the README to update")
+    parser.add_argument("--print", action="store_true", help="print the tables, leave the README alone")
+    args = parser.parse_args(argv)
+    files = args.files or results.results_files(args.results)
+    missing = [str(f) for f in files if not Path(f).is_file()]
+    if missing:
+        parser.error(f"argument files: no such file: {', '.join(missing)}")
+    if not files:
+        parser.error(f"argument --results: no results files in {args.results}")
+    text = render(results.latest(files), relative_to=args.readme.resolve().parent)
+    if args.print:
+        print(text)
+    else:
+        update_readme(args.readme, text)
+        print(f"updated {args.readme} from {len(files)} results file(s)")
+    return text
+
+
+if __name__ == "__main__":
+    main()
