@@ -19,25 +19,37 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = int64_t(1) << 20;  // the grid-stride loop covers the rest
 
-template <typename scalar_t, typename acc_t, typename index_t>
-__global__ void __launch_bounds__(kThreads)
-    im2col_kernel(const scalar_t* __restrict__ input, scalar_t* __restrict__ columns,
-                  PlanView<acc_t> plan, index_t channels, index_t images, index_t total) {
+// One GPU thread per element of `total`, in a grid-stride loop: thread(i) does element i.
+template <typename index_t, typename Thread>
+__global__ void __launch_bounds__(kThreads) for_each_element(index_t total, Thread thread) {
   for (index_t i = blockIdx.x * index_t(blockDim.x) + threadIdx.x; i < total;
        i += index_t(blockDim.x) * gridDim.x) {
-    im2col_element<scalar_t, acc_t, index_t>(i, input, columns, plan, channels, images);
+    thread(i);
   }
 }
 
+// The threads of the two kernels (sampling_elements.h), as functors for for_each_element.
 template <typename scalar_t, typename acc_t, typename index_t>
-__global__ void __launch_bounds__(kThreads)
-    col2im_kernel(const scalar_t* __restrict__ columns, scalar_t* __restrict__ grad_input,
-                  PlanView<acc_t> plan, index_t channels, index_t images, index_t total) {
-  for (index_t i = blockIdx.x * index_t(blockDim.x) + threadIdx.x; i < total;
-       i += index_t(blockDim.x) * gridDim.x) {
+struct Im2col {
+  const scalar_t* input;
+  scalar_t* columns;
+  PlanView<acc_t> plan;
+  index_t channels, images;
+  __device__ void operator()(index_t i) const {
+    im2col_element<scalar_t, acc_t, index_t>(i, input, columns, plan, channels, images);
+  }
+};
+
+template <typename scalar_t, typename acc_t, typename index_t>
+struct Col2im {
+  const scalar_t* columns;
+  scalar_t* grad_input;
+  PlanView<acc_t> plan;
+  index_t channels, images;
+  __device__ void operator()(index_t i) const {
     col2im_element<scalar_t, acc_t, index_t>(i, columns, grad_input, plan, channels, images);
   }
-}
+};
 
 void check_launch(const char* name) {
   const cudaError_t error = cudaGetLastError();
@@ -70,8 +82,8 @@ void im2col(const scalar_t* input, scalar_t* columns, const PlanView<acc_t>& pla
   const int64_t largest = std::max(total * plan.taps, images * channels * plan.height * plan.width);
   with_index_type(largest, [&](auto index) {
     using index_t = decltype(index);
-    im2col_kernel<scalar_t, acc_t, index_t><<<blocks_for(total), kThreads, 0, stream>>>(
-        input, columns, plan, index_t(channels), index_t(images), index_t(total));
+    for_each_element<<<blocks_for(total), kThreads, 0, stream>>>(
+        index_t(total), Im2col<scalar_t, acc_t, index_t>{input, columns, plan, index_t(channels), index_t(images)});
   });
   check_launch("im2col");
 }
@@ -84,8 +96,8 @@ void col2im(const scalar_t* columns, scalar_t* grad_input, const PlanView<acc_t>
   const int64_t largest = std::max(total, images * channels * plan.taps * plan.out_h * plan.out_w);
   with_index_type(largest, [&](auto index) {
     using index_t = decltype(index);
-    col2im_kernel<scalar_t, acc_t, index_t><<<blocks_for(total), kThreads, 0, stream>>>(
-        columns, grad_input, plan, index_t(channels), index_t(images), index_t(total));
+    for_each_element<<<blocks_for(total), kThreads, 0, stream>>>(
+        index_t(total), Col2im<scalar_t, acc_t, index_t>{columns, grad_input, plan, index_t(channels), index_t(images)});
   });
   check_launch("col2im");
 }

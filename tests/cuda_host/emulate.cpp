@@ -16,21 +16,15 @@ PlanView<double> make_view(const int64_t* dims, const int64_t* const* tables, co
                           tables[5], tables[6], tables[7], tables[8], tables[9], tables[10]};
 }
 
-template <typename index_t>
-void im2col(const double* input, double* columns, const PlanView<double>& v, int64_t channels, int64_t images) {
-  const int64_t total = images * channels * v.out_h * v.out_w;
+// What the kernel launch does, one iteration per GPU thread, with the index type of the kernel.
+template <typename Thread>
+void for_each_element(int64_t total, int wide_index, Thread thread) {
   for (int64_t i = 0; i < total; ++i) {
-    equiconv::cuda::im2col_element<double, double, index_t>(index_t(i), input, columns, v, index_t(channels),
-                                                             index_t(images));
-  }
-}
-
-template <typename index_t>
-void col2im(const double* columns, double* grad_input, const PlanView<double>& v, int64_t channels, int64_t images) {
-  const int64_t total = images * channels * v.height * v.width;
-  for (int64_t i = 0; i < total; ++i) {
-    equiconv::cuda::col2im_element<double, double, index_t>(index_t(i), columns, grad_input, v, index_t(channels),
-                                                             index_t(images));
+    if (wide_index) {
+      thread(i);
+    } else {
+      thread(static_cast<int32_t>(i));
+    }
   }
 }
 
@@ -42,13 +36,19 @@ extern "C" void emulate_im2col(const double* input, double* columns, const int64
                                const int64_t* const* tables, const double* tap_weight, int64_t channels,
                                int64_t images, int wide_index) {
   const PlanView<double> v = make_view(dims, tables, tap_weight);
-  wide_index ? im2col<int64_t>(input, columns, v, channels, images) : im2col<int32_t>(input, columns, v, channels, images);
+  for_each_element(images * channels * v.out_h * v.out_w, wide_index, [&](auto i) {
+    using index_t = decltype(i);
+    equiconv::cuda::im2col_element<double, double, index_t>(i, input, columns, v, index_t(channels), index_t(images));
+  });
 }
 
 extern "C" void emulate_col2im(const double* columns, double* grad_input, const int64_t* dims,
                                const int64_t* const* tables, const double* tap_weight, int64_t channels,
                                int64_t images, int wide_index) {
   const PlanView<double> v = make_view(dims, tables, tap_weight);
-  wide_index ? col2im<int64_t>(columns, grad_input, v, channels, images)
-             : col2im<int32_t>(columns, grad_input, v, channels, images);
+  for_each_element(images * channels * v.height * v.width, wide_index, [&](auto i) {
+    using index_t = decltype(i);
+    equiconv::cuda::col2im_element<double, double, index_t>(i, columns, grad_input, v, index_t(channels),
+                                                             index_t(images));
+  });
 }
