@@ -27,9 +27,9 @@ from panosis_models.evaluate import evaluate, load_model  # noqa: E402
 from panosis_models.train import BEST, TrainConfig, train  # noqa: E402
 
 PRESETS = {
-    # two CPU cores, about ten minutes: small images, a narrow U-Net with BatchNorm, few epochs
-    "demo": dict(size=(64, 128), view_side=48, channels=(16, 32, 64, 128, 256), batch_norm=True,
-                 num_train=160, num_test=24, epochs=6, batch_size=8),
+    # two CPU cores, about ten minutes: a narrow U-Net with BatchNorm, few epochs
+    "demo": dict(size=(128, 256), view_side=96, channels=(16, 32, 64, 128, 256), batch_norm=True,
+                 num_train=240, num_test=32, epochs=12, batch_size=8),
     # a GPU: the PanOSIS U-Net at 256x512
     "full": dict(size=(256, 512), view_side=192, channels=(32, 64, 128, 256, 512), batch_norm=False,
                  num_train=2000, num_test=200, epochs=40, batch_size=8),
