@@ -28,26 +28,15 @@ __global__ void __launch_bounds__(kThreads) for_each_element(index_t total, Thre
   }
 }
 
-// The threads of the two kernels (sampling_elements.h), as functors for for_each_element.
-template <typename scalar_t, typename acc_t, typename index_t>
-struct Im2col {
-  const scalar_t* input;
-  scalar_t* columns;
+// Thread i of kernel Kind (Im2col or Col2im, sampling_elements.h), as a functor.
+template <typename Kind, typename scalar_t, typename acc_t, typename index_t>
+struct Thread {
+  const scalar_t* src;
+  scalar_t* dst;
   PlanView<acc_t> plan;
   index_t channels, images;
   __device__ void operator()(index_t i) const {
-    im2col_element<scalar_t, acc_t, index_t>(i, input, columns, plan, channels, images);
-  }
-};
-
-template <typename scalar_t, typename acc_t, typename index_t>
-struct Col2im {
-  const scalar_t* columns;
-  scalar_t* grad_input;
-  PlanView<acc_t> plan;
-  index_t channels, images;
-  __device__ void operator()(index_t i) const {
-    col2im_element<scalar_t, acc_t, index_t>(i, columns, grad_input, plan, channels, images);
+    Kind::template run<scalar_t, acc_t, index_t>(i, src, dst, plan, channels, images);
   }
 };
 
@@ -72,34 +61,31 @@ void with_index_type(int64_t largest, Launch launch) {
 
 int64_t blocks_for(int64_t total) { return std::min((total + kThreads - 1) / kThreads, kMaxBlocks); }
 
+template <typename Kind, typename scalar_t, typename acc_t>
+void launch(const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& plan, int64_t channels,
+            int64_t images, cudaStream_t stream, const char* name) {
+  const int64_t total = Kind::threads(plan, channels, images);
+  if (total == 0) return;
+  with_index_type(largest_index(plan, channels, images), [&](auto index) {
+    using index_t = decltype(index);
+    for_each_element<<<blocks_for(total), kThreads, 0, stream>>>(
+        index_t(total), Thread<Kind, scalar_t, acc_t, index_t>{src, dst, plan, index_t(channels), index_t(images)});
+  });
+  check_launch(name);
+}
+
 }  // namespace
 
 template <typename scalar_t, typename acc_t>
 void im2col(const scalar_t* input, scalar_t* columns, const PlanView<acc_t>& plan,
             int64_t channels, int64_t images, cudaStream_t stream) {
-  const int64_t total = images * channels * plan.out_h * plan.out_w;
-  if (total == 0) return;
-  const int64_t largest = std::max(total * plan.taps, images * channels * plan.height * plan.width);
-  with_index_type(largest, [&](auto index) {
-    using index_t = decltype(index);
-    for_each_element<<<blocks_for(total), kThreads, 0, stream>>>(
-        index_t(total), Im2col<scalar_t, acc_t, index_t>{input, columns, plan, index_t(channels), index_t(images)});
-  });
-  check_launch("im2col");
+  launch<Im2col>(input, columns, plan, channels, images, stream, "im2col");
 }
 
 template <typename scalar_t, typename acc_t>
 void col2im(const scalar_t* columns, scalar_t* grad_input, const PlanView<acc_t>& plan,
             int64_t channels, int64_t images, cudaStream_t stream) {
-  const int64_t total = images * channels * plan.height * plan.width;
-  if (total == 0) return;
-  const int64_t largest = std::max(total, images * channels * plan.taps * plan.out_h * plan.out_w);
-  with_index_type(largest, [&](auto index) {
-    using index_t = decltype(index);
-    for_each_element<<<blocks_for(total), kThreads, 0, stream>>>(
-        index_t(total), Col2im<scalar_t, acc_t, index_t>{columns, grad_input, plan, index_t(channels), index_t(images)});
-  });
-  check_launch("col2im");
+  launch<Col2im>(columns, grad_input, plan, channels, images, stream, "col2im");
 }
 
 #define EQUICONV_INSTANTIATE(scalar_t, acc_t)                                                  \

@@ -119,5 +119,40 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
   grad_input[i] = convert<scalar_t>(acc);
 }
 
+// The largest index either kernel forms: an element of the columns or of the image batch. It
+// decides whether 32-bit indices suffice.
+template <typename acc_t>
+int64_t largest_index(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
+  const int64_t columns = images * channels * v.taps * v.out_h * v.out_w;
+  const int64_t input = images * channels * v.height * v.width;
+  return columns > input ? columns : input;
+}
+
+// The two kernels as types: how many threads a call runs and the work of thread i, reading `src`
+// and writing `dst`. The CUDA launcher and the host emulator both take these.
+struct Im2col {
+  template <typename acc_t>
+  static int64_t threads(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
+    return images * channels * v.out_h * v.out_w;
+  }
+  template <typename scalar_t, typename acc_t, typename index_t>
+  static EQUICONV_HD void run(index_t i, const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& v,
+                              index_t channels, index_t images) {
+    im2col_element<scalar_t, acc_t, index_t>(i, src, dst, v, channels, images);
+  }
+};
+
+struct Col2im {
+  template <typename acc_t>
+  static int64_t threads(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
+    return images * channels * v.height * v.width;
+  }
+  template <typename scalar_t, typename acc_t, typename index_t>
+  static EQUICONV_HD void run(index_t i, const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& v,
+                              index_t channels, index_t images) {
+    col2im_element<scalar_t, acc_t, index_t>(i, src, dst, v, channels, images);
+  }
+};
+
 }  // namespace cuda
 }  // namespace equiconv

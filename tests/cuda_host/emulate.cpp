@@ -16,14 +16,18 @@ PlanView<double> make_view(const int64_t* dims, const int64_t* const* tables, co
                           tables[5], tables[6], tables[7], tables[8], tables[9], tables[10]};
 }
 
-// What the kernel launch does, one iteration per GPU thread, with the index type of the kernel.
-template <typename Thread>
-void for_each_element(int64_t total, int wide_index, Thread thread) {
+// What launching kernel Kind does, one iteration per GPU thread, with the kernel's index type
+// (int32 unless wide_index).
+template <typename Kind>
+void emulate(const double* src, double* dst, const int64_t* dims, const int64_t* const* tables,
+             const double* tap_weight, int64_t channels, int64_t images, int wide_index) {
+  const PlanView<double> v = make_view(dims, tables, tap_weight);
+  const int64_t total = Kind::threads(v, channels, images);
   for (int64_t i = 0; i < total; ++i) {
     if (wide_index) {
-      thread(i);
+      Kind::run(i, src, dst, v, channels, images);
     } else {
-      thread(static_cast<int32_t>(i));
+      Kind::run(static_cast<int32_t>(i), src, dst, v, static_cast<int32_t>(channels), static_cast<int32_t>(images));
     }
   }
 }
@@ -35,20 +39,11 @@ void for_each_element(int64_t total, int wide_index, Thread thread) {
 extern "C" void emulate_im2col(const double* input, double* columns, const int64_t* dims,
                                const int64_t* const* tables, const double* tap_weight, int64_t channels,
                                int64_t images, int wide_index) {
-  const PlanView<double> v = make_view(dims, tables, tap_weight);
-  for_each_element(images * channels * v.out_h * v.out_w, wide_index, [&](auto i) {
-    using index_t = decltype(i);
-    equiconv::cuda::im2col_element<double, double, index_t>(i, input, columns, v, index_t(channels), index_t(images));
-  });
+  emulate<equiconv::cuda::Im2col>(input, columns, dims, tables, tap_weight, channels, images, wide_index);
 }
 
 extern "C" void emulate_col2im(const double* columns, double* grad_input, const int64_t* dims,
                                const int64_t* const* tables, const double* tap_weight, int64_t channels,
                                int64_t images, int wide_index) {
-  const PlanView<double> v = make_view(dims, tables, tap_weight);
-  for_each_element(images * channels * v.height * v.width, wide_index, [&](auto i) {
-    using index_t = decltype(i);
-    equiconv::cuda::col2im_element<double, double, index_t>(i, columns, grad_input, v, index_t(channels),
-                                                             index_t(images));
-  });
+  emulate<equiconv::cuda::Col2im>(columns, grad_input, dims, tables, tap_weight, channels, images, wide_index);
 }
