@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 
 import torch
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import Dataset
 
 import equiconv
 from panosis_models import checkpoint, distributed
-from panosis_models.data import split_indices
 from panosis_models.metrics import scores
 from panosis_models.plots import save_confusion, save_overlays
-from panosis_models.train import TrainConfig, build_model, confusion_over, make_dataset, size_arg
+from panosis_models.train import TrainConfig, build_model, confusion_over, make_dataset, size_arg, split
 from panosis_models.unet import CONV_KINDS
 
 
@@ -51,12 +50,6 @@ def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu
     return result
 
 
-def test_split(cfg: TrainConfig) -> Dataset:
-    """The held-out part of the run's own seeded split."""
-    data = make_dataset(cfg)
-    return Subset(data, split_indices(len(data), cfg.split, seed=cfg.seed)[2])
-
-
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(prog="panosis-evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, type=Path)
@@ -73,7 +66,7 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     model, cfg = load_model(args.checkpoint, args.conv, args.device)
     if args.data is None and all(v is None for v in (args.view, args.num, args.data_seed, args.size)):
-        dataset = test_split(cfg)
+        dataset = split(cfg)[2]  # the held-out part of the run's own split
     else:
         for name in ("data", "view", "num", "data_seed", "size"):
             if getattr(args, name) is not None:

@@ -24,7 +24,7 @@ import torch  # noqa: E402
 
 from panosis_models.data import CLASS_NAMES, SyntheticPanoramas, prerender  # noqa: E402
 from panosis_models.evaluate import evaluate, load_model  # noqa: E402
-from panosis_models.train import BEST, TrainConfig, train  # noqa: E402
+from panosis_models.train import BEST, TrainConfig, make_dataset, train  # noqa: E402
 
 PRESETS = {
     # two CPU cores, about ten minutes: a narrow U-Net with BatchNorm, few epochs
@@ -107,8 +107,7 @@ def main(argv=None) -> list:
     rows, trained = [], set()
     for name, cfg, conv in runs(preset, args.out, args.seed, args.device, args.cache_dir):
         if cfg.out not in trained:
-            prerender(SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir,
-                                         kind=cfg.view, fov_deg=cfg.fov))
+            prerender(make_dataset(cfg))
             print(f"training {cfg.out} ({cfg.view}, {cfg.conv} conv, {cfg.num} items, {cfg.epochs} epochs)")
             train(dataclasses.replace(cfg, resume=args.resume))
             trained.add(cfg.out)

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from panosis_models import checkpoint, distributed
-from panosis_models.data import (PanoramaAugment, PanoramaFolder, SyntheticPanoramas, Transformed,
+from panosis_models.data import (NUM_CLASSES, PanoramaAugment, PanoramaFolder, SyntheticPanoramas, Transformed,
                                  split_indices)
 from panosis_models.metrics import IGNORE_INDEX, confusion_matrix, scores
 from panosis_models.unet import CONV_KINDS, UNet
@@ -87,6 +87,12 @@ def make_dataset(cfg: TrainConfig) -> Dataset:
     return PanoramaFolder(cfg.data, size=cfg.size)
 
 
+def split(cfg: TrainConfig) -> tuple:
+    """(train, val, test) subsets of the run's data: its seeded, disjoint split."""
+    data = make_dataset(cfg)
+    return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
+
+
 def build_model(cfg: TrainConfig) -> UNet:
     return UNet(conv=cfg.conv, channels=cfg.channels, batch_norm=cfg.batch_norm)
 
@@ -114,8 +120,8 @@ def confusion_over(model, dataset: Dataset, ctx: distributed.Context, batch_size
         c = confusion_matrix(predict(model, images.to(ctx.device), amp), masks.to(ctx.device))
         total = c if total is None else total + c
     model.train(was_training)
-    if total is None:
-        total = confusion_matrix(torch.zeros(0), torch.zeros(0))
+    if total is None:  # this process's shard was empty
+        total = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
     return distributed.sum_over_processes(total, ctx)
 
 
@@ -138,9 +144,7 @@ def train(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) 
 def _train(cfg, ctx, train_set, val_set) -> dict:
     out = Path(cfg.out)
     if train_set is None:
-        data = make_dataset(cfg)
-        train_idx, val_idx, _ = split_indices(len(data), cfg.split, seed=cfg.seed)
-        train_set, val_set = Subset(data, train_idx), Subset(data, val_idx)
+        train_set, val_set, _ = split(cfg)
     if cfg.augment:
         train_set = Transformed(train_set, PanoramaAugment(roll=cfg.view == "panorama"))
     torch.manual_seed(cfg.seed)

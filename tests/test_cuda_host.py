@@ -12,6 +12,7 @@ import torch
 from hypothesis import example, given, strategies as st
 
 import equiconv
+from equiconv import _checks
 from strategies import layers
 from test_operator import conv_kwargs, make_tensors, pole_layer
 
@@ -37,15 +38,11 @@ class Emulated:
     def __init__(self, lib, cfg, wide_index):
         self.lib, self.cfg, self.wide = lib, cfg, int(wide_index)
         kw = conv_kwargs(cfg)
-        plan = equiconv.geometry.sampling_plan(cfg["height"], cfg["width"], cfg["kernel_size"], kw["stride"],
-                                               kw["padding"], kw["dilation"], lat_range=kw["lat_range"],
-                                               lon_span=kw["lon_span"])
-        rows, _ = equiconv.sampling_grid(cfg["height"], cfg["width"], cfg["kernel_size"], kw["stride"],
-                                         kw["padding"], kw["dilation"], lat_range=kw["lat_range"],
-                                         lon_span=kw["lon_span"])
-        self.out_h = rows.shape[0]
-        self.out_w = (cfg["width"] + 2 * kw["padding"][1] - kw["dilation"][1] * (cfg["kernel_size"][1] - 1) - 1
-                      ) // kw["stride"][1] + 1
+        g = _checks.geometry(cfg["height"], cfg["width"], cfg["kernel_size"], kw["stride"], kw["padding"],
+                             kw["dilation"], lat_range=kw["lat_range"], lon_span=kw["lon_span"])
+        plan = equiconv.geometry.sampling_plan(g.height, g.width, g.kernel_size, g.stride, g.padding, g.dilation,
+                                               lat_range=g.lat_range, lon_span=g.lon_span)
+        self.out_h, self.out_w = g.out_size
         self.taps = cfg["kernel_size"][0] * cfg["kernel_size"][1]
         self.dims = torch.tensor([cfg["height"], cfg["width"], self.out_h, self.out_w, self.taps, kw["stride"][1],
                                   plan["ext_h"], plan["ext_w"]], dtype=torch.int64)

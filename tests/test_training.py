@@ -14,7 +14,7 @@ from panosis_models import checkpoint
 from panosis_models.evaluate import evaluate, load_model
 from panosis_models.experiment import matched_fov
 from panosis_models.metrics import confusion_matrix, scores
-from panosis_models.train import TrainConfig, main as train_main, train
+from panosis_models.train import TrainConfig, main as train_main, split, train
 from panosis_models.unet import UNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,8 +101,7 @@ def test_evaluation_writes_metrics_and_pictures(tmp_path):
     train(cfg)
     model, loaded = load_model(Path(cfg.out) / "best.pt", conv="equi")
     assert loaded.conv == "equi" and any(isinstance(m, equiconv.EquiConv2d) for m in model.modules())
-    from panosis_models.evaluate import test_split
-    result = evaluate(model, test_split(cfg), tmp_path / "eval", progress=False)
+    result = evaluate(model, split(cfg)[2], tmp_path / "eval", progress=False)
     for name in ("metrics.json", "confusion.png", "predictions.png"):
         assert (tmp_path / "eval" / name).stat().st_size > 0
     saved = json.loads((tmp_path / "eval/metrics.json").read_text())
