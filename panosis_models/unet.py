@@ -1,23 +1,12 @@
-"""The PanOSIS U-Net, built from a convolution factory so that ``conv="equi"`` puts the sphere
-into every 3x3 convolution (the original's "equiconv" variant silently never did)."""
-from typing import Callable
-
+"""The PanOSIS U-Net, built from the 3x3 convolution factory so that ``conv="equi"`` puts the
+sphere into every 3x3 convolution."""
 import torch
 from torch import nn
 
-from equiconv import EquiConv2d
+from panosis_models.convs import CONV_KINDS, conv3x3_factory
 from panosis_models.data.palette import NUM_CLASSES
 
-CONV_KINDS = ("std", "equi")
-
-
-def conv3x3_factory(kind: str) -> Callable[[int, int], nn.Module]:
-    """``(in_channels, out_channels) -> module`` for a padded 3x3 convolution of ``kind``."""
-    if kind == "std":
-        return lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1)
-    if kind == "equi":
-        return lambda c_in, c_out: EquiConv2d(c_in, c_out, 3, padding=1)
-    raise ValueError(f"conv must be one of {CONV_KINDS}, got {kind!r}")
+__all__ = ["CONV_KINDS", "DoubleConv", "UNet"]
 
 
 class DoubleConv(nn.Sequential):

@@ -24,11 +24,13 @@ def read_rgb(path) -> np.ndarray:
     return np.asarray(_open(Path(path)).convert("RGB"))
 
 
-def read_mask(path, colour: bool = False) -> np.ndarray:
+def read_mask(path, colour=False) -> np.ndarray:
     """(H, W) uint8 labels 0-7, from a single-channel index PNG or (``colour=True``) a PNG in
-    the palette colours."""
+    the palette colours; ``colour=None`` decides by the PNG's mode."""
     path = Path(path)
     image = _open(path)
+    if colour is None:
+        colour = image.mode not in INDEX_MODES
     if colour:
         try:
             return colour_to_labels(np.asarray(image.convert("RGB")))

@@ -1,0 +1,37 @@
+"""Masks inside the discriminator: straight-through hard masks for generated images, and the
+masked content attention that turns a feature map into one vector per (image, class)."""
+import torch
+import torch.nn.functional as F
+
+EPS = 1e-6
+
+
+def straight_through(soft: torch.Tensor, sample: bool) -> torch.Tensor:
+    """A hard mask in the forward pass with the soft mask's gradient. ``sample``: each channel
+    drawn from Bernoulli(p) (early training, keeps every class in play); otherwise the one-hot
+    argmax over channels (dim 1)."""
+    if sample:
+        hard = torch.bernoulli(soft.detach().clamp(1e-3, 1 - 1e-3))
+    else:
+        hard = F.one_hot(soft.argmax(1), soft.shape[1]).movedim(-1, 1).to(soft.dtype)
+    return hard - soft.detach() + soft
+
+
+def resize_mask(mask: torch.Tensor, size) -> torch.Tensor:
+    """Area-average a (B, N, H, W) mask to ``size``: one-hot masks become the fraction of each
+    class in every cell, still summing to one."""
+    return mask if tuple(mask.shape[-2:]) == tuple(size) else F.adaptive_avg_pool2d(mask, size)
+
+
+def masked_content(features: torch.Tensor, mask: torch.Tensor) -> tuple:
+    """Masked content attention. ``features`` (B, C, h, w), ``mask`` (B, N, h, w) ->
+    (vectors (B, N, C), present (B, N) bool): vector n of image b is the mean of the image's
+    feature vectors weighted by its class-n mask, i.e. what class n looks like in that image,
+    independent of how much of the image it covers. Absent classes give zero vectors."""
+    if features.shape[0] != mask.shape[0] or features.shape[-2:] != mask.shape[-2:]:
+        raise ValueError(f"features {tuple(features.shape)} and mask {tuple(mask.shape)} must share "
+                         "batch and spatial size")
+    area = mask.sum(dim=(2, 3))
+    weighted = torch.einsum("bnhw,bchw->bnc", mask, features)
+    present = area > EPS
+    return weighted / area.clamp_min(EPS)[..., None], present

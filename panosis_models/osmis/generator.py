@@ -1,0 +1,47 @@
+"""The OSMIS generator: a noise map through residual upsampling blocks, an RGB image after
+every block (the multi-scale outputs the discriminator's low-level branch reads) and, at full
+resolution, a mask head with a softmax over the label channels."""
+import torch
+from torch import nn
+
+from ..convs import conv3x3_factory
+from .blocks import UpBlock, normalised
+from .sizes import generator_blocks, generator_widths
+
+NOISE_DIM = 64
+
+
+class Generator(nn.Module):
+    """``forward(noise (B, noise_dim, h0, w0))`` -> dict with ``images`` (coarse to fine, each
+    (B, 3, h, w) in [-1, 1]), ``mask`` (B, num_classes, H, W) probabilities and ``features``
+    (tanh of every block's output, for the diversity regulariser)."""
+
+    def __init__(self, num_classes: int, size=(128, 256), base_channels: int = 32,
+                 noise_dim: int = NOISE_DIM, conv: str = "std"):
+        super().__init__()
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be at least 1, got {num_classes}")
+        self.size, self.num_classes, self.noise_dim = tuple(size), num_classes, noise_dim
+        blocks, self.noise_shape = generator_blocks(*self.size)
+        widths = generator_widths(base_channels, blocks)
+        make = conv3x3_factory(conv)
+        self.first = normalised(make(noise_dim, widths[0]))
+        self.blocks = nn.ModuleList(UpBlock(make, widths[i], widths[i + 1], upsample=i > 0)
+                                    for i in range(blocks))
+        self.to_rgb = nn.ModuleList(normalised(make(c, 3)) for c in widths[1:])
+        self.mask_head = normalised(make(widths[-1], num_classes))
+
+    def noise(self, batch: int, device=None, generator: torch.Generator = None) -> torch.Tensor:
+        return torch.randn(batch, self.noise_dim, *self.noise_shape, device=device, generator=generator)
+
+    def forward(self, noise: torch.Tensor) -> dict:
+        if noise.dim() != 4 or tuple(noise.shape[1:]) != (self.noise_dim, *self.noise_shape):
+            raise ValueError(f"noise must be (B, {self.noise_dim}, {self.noise_shape[0]}, "
+                             f"{self.noise_shape[1]}), got {tuple(noise.shape)}")
+        x = self.first(noise)
+        images, features = [], []
+        for block, to_rgb in zip(self.blocks, self.to_rgb):
+            x = block(x)
+            images.append(torch.tanh(to_rgb(x)))
+            features.append(torch.tanh(x))
+        return {"images": images, "mask": torch.softmax(self.mask_head(x), dim=1), "features": features}

@@ -1,0 +1,69 @@
+"""The one image-mask pair OSMIS learns from, and the label set that maps the generator's mask
+channels to CVRG-Pano labels (only the labels the mask actually has get a channel)."""
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..data import World, render_panorama, resize_pair
+from ..data.datasets import derive_seed
+from ..data.pngfiles import read_mask, read_rgb
+
+
+@dataclass
+class TrainingPair:
+    """``image`` (3, H, W) in [-1, 1], ``labels`` (H, W) CVRG-Pano label ids, ``label_set`` the
+    sorted labels it contains (channel c of a mask means label ``label_set[c]``)."""
+    image: torch.Tensor
+    labels: torch.Tensor
+    label_set: tuple
+
+    @classmethod
+    def from_unit_image(cls, image: torch.Tensor, labels: torch.Tensor) -> "TrainingPair":
+        labels = labels.long()
+        return cls(image * 2 - 1, labels, tuple(int(v) for v in labels.unique()))
+
+    def one_hot(self) -> torch.Tensor:
+        """(N, H, W) float one-hot mask over the label set."""
+        return F.one_hot(to_channels(self.labels, self.label_set), len(self.label_set)).movedim(-1, 0).float()
+
+    def pyramid(self, levels: int) -> list:
+        """The image at ``levels`` scales, coarse to fine, each half the previous side (area
+        averaging): what the generator's multi-scale outputs are compared with."""
+        scales = [self.image[None]]
+        for _ in range(levels - 1):
+            scales.insert(0, F.avg_pool2d(scales[0], 2))
+        return scales
+
+
+def to_channels(labels: torch.Tensor, label_set) -> torch.Tensor:
+    """Label ids -> channel indices of ``label_set`` (an unknown label is an error)."""
+    lookup = torch.full((max(label_set) + 1,), -1, dtype=torch.long, device=labels.device)
+    lookup[list(label_set)] = torch.arange(len(label_set), device=labels.device)
+    if labels.min() < 0 or labels.max() > max(label_set) or (lookup[labels] < 0).any():
+        raise ValueError(f"labels {sorted(set(labels.unique().tolist()) - set(label_set))} are not "
+                         f"in the label set {list(label_set)}")
+    return lookup[labels]
+
+
+def to_labels(channels: torch.Tensor, label_set) -> torch.Tensor:
+    """Channel indices -> CVRG-Pano label ids."""
+    return torch.tensor(label_set, device=channels.device)[channels]
+
+
+def load_pair(image_path, mask_path, size) -> TrainingPair:
+    """The pair from PNG files (an index or a palette-colour mask, told apart by the PNG's
+    mode), resized to ``size`` = (H, W)."""
+    image, mask = read_rgb(image_path), read_mask(mask_path, colour=None)
+    if image.shape[:2] != mask.shape:
+        raise ValueError(f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but image "
+                         f"{image_path} is {image.shape[1]}x{image.shape[0]}")
+    image = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
+    return TrainingPair.from_unit_image(*resize_pair(image, torch.from_numpy(mask.astype("int64")), size))
+
+
+def synthetic_pair(seed: int, size) -> TrainingPair:
+    """A rendered street panorama (its world drawn from ``seed``, apart from the worlds of the
+    synthetic data sets)."""
+    image, labels = render_panorama(World.random(derive_seed("osmis-pair", seed)), *size)
+    return TrainingPair.from_unit_image((image * 255).round() / 255, labels)
