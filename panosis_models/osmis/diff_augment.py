@@ -37,10 +37,10 @@ class JointAugment:
     """Callable ``(images, mask) -> (images, mask)``: ``images`` a list of (B, 3, h, w) in
     [-1, 1] (any scales), ``mask`` (B, N, H, W)."""
 
-    def __init__(self, panorama: bool, prob: float):
+    def __init__(self, panorama: bool, prob: float, colour: bool = True):
         if not 0 <= prob <= 1:
             raise ValueError(f"prob must lie in [0, 1], got {prob!r}")
-        self.panorama, self.prob = panorama, prob
+        self.panorama, self.prob, self.colour = panorama, prob, colour
 
     def _chosen(self, batch: int, device) -> torch.Tensor:
         return torch.rand(batch, device=device) < self.prob
@@ -60,8 +60,11 @@ class JointAugment:
                 move = (torch.rand(batch, device=device) * 2 - 1) * MAX_TRANSLATION
                 move = move * self._chosen(batch, device)
                 tensors = [shift(t, move, dim, wrap=False) for t in tensors]
-        colour = self._colour_parameters(batch, device)
-        return [recolour(t, *colour) for t in tensors[:-1]], tensors[-1]
+        images, mask = tensors[:-1], tensors[-1]
+        if self.colour:
+            colour = self._colour_parameters(batch, device)
+            images = [recolour(t, *colour) for t in images]
+        return images, mask
 
     def _colour_parameters(self, batch: int, device) -> tuple:
         """(brightness offset, saturation factor, contrast factor) per sample, neutral where

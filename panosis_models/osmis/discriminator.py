@@ -29,7 +29,7 @@ class Discriminator(nn.Module):
         low, branch = discriminator_blocks(*size)
         widths = discriminator_widths(base_channels, low + branch)
         make = conv3x3_factory(conv)
-        skips = [widths[0]] + [widths[i] // SKIP_RATIO for i in range(1, low)]
+        skips = [widths[0]] + [max(widths[i] // SKIP_RATIO, 1) for i in range(1, low)]
         self.from_rgb = nn.ModuleList(pointwise(3, c) for c in skips)
         self.low_level = nn.ModuleList(
             DownBlock(make, widths[i] + (skips[i] if i else 0), widths[i + 1], True, first=i == 0)
