@@ -331,3 +331,23 @@ def test_quick_pipeline_runs_end_to_end(tmp_path):
     assert set(results["seconds"]) == {"osmis", "generate", "unet", "test"}
     assert (tmp_path / "p" / "table.md").read_text().count("\n") == 6
     assert len(PanoramaFolder(tmp_path / "p" / "generated")) == 6
+
+
+def test_a_spherical_panorama_generator_is_equivariant_to_turning():
+    g = Generator(3, (24, 48), base_channels=2, conv="equi", panorama=True).eval()
+    noise = g.noise(2)
+    blocks, _ = generator_blocks(24, 48)
+    scale = 2 ** (blocks - 1)
+    with torch.no_grad():
+        out, turned = g(noise), g(noise.roll(3, -1))
+    torch.testing.assert_close(turned["mask"], out["mask"].roll(3 * scale, -1), atol=1e-5, rtol=1e-4)
+    for k, image in enumerate(out["images"]):  # every scale turns by its own number of columns
+        step = 3 * 2 ** k
+        torch.testing.assert_close(turned["images"][k], image.roll(step, -1), atol=1e-5, rtol=1e-4)
+    # a standard generator pads with zeros at the seam, and an ordinary image's position code
+    # is per cell: neither is equivariant
+    for other in (Generator(3, (24, 48), 2, conv="std", panorama=True),
+                  Generator(3, (24, 48), 2, conv="equi", panorama=False)):
+        with torch.no_grad():
+            a, b = other.eval()(noise)["images"][-1], other(noise.roll(3, -1))["images"][-1]
+        assert not torch.allclose(b, a.roll(3 * scale, -1), atol=1e-4)

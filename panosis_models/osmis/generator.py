@@ -1,6 +1,12 @@
 """The OSMIS generator: a noise map through residual upsampling blocks, an RGB image after
 every block (the multi-scale outputs the discriminator's low-level branch reads) and, at full
-resolution, a mask head with a softmax over the label channels."""
+resolution, a mask head with a softmax over the label channels.
+
+Convolutions alone do not know where they are, yet a street has its sky on top. A learned
+position code joins the noise map: one per cell for ordinary images, one per row (latitude)
+for a full panorama, whose content may sit at any longitude. With spherical convolutions the
+panorama generator is then exactly equivariant to turning: noise rolled by one column gives the
+panorama rolled by the generator's scale factor."""
 import torch
 from torch import nn
 
@@ -9,6 +15,7 @@ from .blocks import UpBlock, normalised
 from .sizes import generator_blocks, generator_widths
 
 NOISE_DIM = 64
+POSITION_DIM = 16
 
 
 class Generator(nn.Module):
@@ -17,7 +24,7 @@ class Generator(nn.Module):
     (tanh of every block's output, for the diversity regulariser)."""
 
     def __init__(self, num_classes: int, size=(128, 256), base_channels: int = 32,
-                 noise_dim: int = NOISE_DIM, conv: str = "std"):
+                 noise_dim: int = NOISE_DIM, conv: str = "std", panorama: bool = False):
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"num_classes must be at least 1, got {num_classes}")
@@ -25,7 +32,9 @@ class Generator(nn.Module):
         blocks, self.noise_shape = generator_blocks(*self.size)
         widths = generator_widths(base_channels, blocks)
         make = conv3x3_factory(conv)
-        self.first = normalised(make(noise_dim, widths[0]))
+        rows, cols = self.noise_shape
+        self.position = nn.Parameter(torch.randn(1, POSITION_DIM, rows, 1 if panorama else cols))
+        self.first = normalised(make(noise_dim + POSITION_DIM, widths[0]))
         self.blocks = nn.ModuleList(UpBlock(make, widths[i], widths[i + 1], upsample=i > 0)
                                     for i in range(blocks))
         self.to_rgb = nn.ModuleList(normalised(make(c, 3)) for c in widths[1:])
@@ -38,7 +47,8 @@ class Generator(nn.Module):
         if noise.dim() != 4 or tuple(noise.shape[1:]) != (self.noise_dim, *self.noise_shape):
             raise ValueError(f"noise must be (B, {self.noise_dim}, {self.noise_shape[0]}, "
                              f"{self.noise_shape[1]}), got {tuple(noise.shape)}")
-        x = self.first(noise)
+        position = self.position.expand(noise.shape[0], -1, *self.noise_shape)
+        x = self.first(torch.cat([noise, position], dim=1))
         images, features = [], []
         for block, to_rgb in zip(self.blocks, self.to_rgb):
             x = block(x)

@@ -114,7 +114,7 @@ def training_pair(cfg: OsmisConfig) -> TrainingPair:
 def generator_args(cfg: OsmisConfig, num_classes: int) -> dict:
     """Constructor arguments of the generator, saved so ``generate`` can rebuild it."""
     return dict(num_classes=num_classes, size=list(cfg.size), base_channels=cfg.channels_g,
-                noise_dim=cfg.noise_dim, conv=cfg.conv)
+                noise_dim=cfg.noise_dim, conv=cfg.conv, panorama=cfg.is_panorama)
 
 
 class Trainer:
