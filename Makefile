@@ -13,6 +13,7 @@ install:
 demo: install
 	$(PYTHON) -m panosis_models.showcase --out demo_out/showcase
 	$(PYTHON) -m panosis_models.experiment --preset demo --out demo_out/experiment
+	$(PYTHON) -m panosis_models.pipeline --quick --out demo_out/pipeline
 
 test: install
 	$(PYTHON) -m pytest -q tests
