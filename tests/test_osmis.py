@@ -181,14 +181,15 @@ def test_joint_augmentation_moves_images_and_mask_together(panorama):
     labels = torch.randint(0, 3, (4, 16, 32))
     mask = F.one_hot(labels, 3).permute(0, 3, 1, 2).double()
     images = [F.avg_pool2d(mask, 2) * 2 - 1, mask * 2 - 1]  # images made of the mask, two scales
-    aug = JointAugment(panorama=panorama, prob=1.0, colour=False)
-    (small, big), out_mask = aug(images, mask)
-    # shifting is linear and fills with zeros: 2 M - 1 becomes 2 M' - (the part still covered)
+    (small, big), out_mask = JointAugment(panorama=panorama, prob=1.0, colour=False)(images, mask)
+    # shifts are linear and cutout multiplies: 2 M - 1 becomes 2 M' - (the part still covered)
     torch.testing.assert_close(big, 2 * out_mask - out_mask.sum(1, keepdim=True))
     assert small.shape == (4, 3, 8, 16)
+    assert (out_mask.sum(1) == 0).any(-1).any(-1).all()  # every sample has its cutout
     if panorama:  # turning and mirroring keep every row's content: only longitudes move
-        torch.testing.assert_close(out_mask.sum(-1), mask.sum(-1))
-        assert not torch.equal(out_mask, mask)
+        _, turned = JointAugment(panorama=True, prob=1.0, colour=False, cutout=False)(images, mask)
+        torch.testing.assert_close(turned.sum(-1), mask.sum(-1))
+        assert not torch.equal(turned, mask)
 
 
 def test_colour_augmentation_changes_the_images_only_and_identically_at_every_scale():
