@@ -75,6 +75,7 @@ struct Pass {
   const Layer& l;
   std::shared_ptr<const SamplingPlan> plan;
   PlanView<scalar_t> view;
+  ColumnRuns runs;
   Blocks blocks;
   int64_t ext_image, extended, chunk;  // one extended channel, one extended image, images a chunk
   at::Tensor w;                        // (groups, out/groups, k_group)
@@ -83,6 +84,7 @@ struct Pass {
       : l(layer),
         plan(sampling_plan(l.p, input.device(), input.scalar_type())),
         view(plan->view<scalar_t>(l.p)),
+        runs(column_runs(view)),
         blocks(make_blocks(l, sizeof(scalar_t))),
         ext_image(plan->ext_h * plan->ext_w),
         extended(l.in_channels * ext_image),
@@ -96,7 +98,7 @@ struct Pass {
     const scalar_t* in = input.const_data_ptr<scalar_t>() + n0 * l.in_channels * image;
     scalar_t* out = ext.data_ptr<scalar_t>();
     at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) extend_image(in + i * image, out + i * ext_image, view);
+      for (int64_t i = begin; i < end; ++i) extend_image(in + i * image, out + i * ext_image, view, runs);
     });
   }
 
@@ -197,7 +199,9 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
       scalar_t* gi = grad_input->data_ptr<scalar_t>() + n0 * l.in_channels * image;
       const scalar_t* ge = grad_ext.const_data_ptr<scalar_t>();
       at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) fold_extended(ge + i * pass.ext_image, gi + i * image, pass.view);
+        for (int64_t i = begin; i < end; ++i) {
+          fold_extended(ge + i * pass.ext_image, gi + i * image, pass.view, pass.runs);
+        }
       });
     }
   }
