@@ -52,7 +52,8 @@ ColumnRuns column_runs(const PlanView<scalar_t>& v) {
     for (int64_t c = 0; c < v.ext_w; ++c) {
       const int64_t src = std::max<int64_t>(col[c], -1);
       ColumnRun* last = out.runs.size() > size_t(out.first[s]) ? &out.runs.back() : nullptr;
-      const bool continues = last && (src < 0 ? last->src < 0 : src == last->src + c - last->begin);
+      const bool continues =
+          last && (src < 0 ? last->src < 0 : last->src >= 0 && src == last->src + c - last->begin);
       if (continues) {
         last->end = c + 1;
       } else {
@@ -76,7 +77,8 @@ void extend_image(const scalar_t* image, scalar_t* ext, const PlanView<scalar_t>
       continue;
     }
     const scalar_t* src = image + row * v.width;
-    for (const ColumnRun* r = runs.begin(v.ext_row_shift[e]); r != runs.end(v.ext_row_shift[e]); ++r) {
+    const int64_t shift = v.ext_row_shift[e];
+    for (const ColumnRun* r = runs.begin(shift); r != runs.end(shift); ++r) {
       if (r->src < 0) {
         std::fill(dst + r->begin, dst + r->end, scalar_t(0));
       } else {
@@ -96,7 +98,8 @@ EQUICONV_VECTOR_CLONES void fold_extended(const scalar_t* grad_ext, scalar_t* gr
     if (row < 0) continue;
     const scalar_t* src = grad_ext + e * v.ext_w;
     scalar_t* dst = grad_image + row * v.width;
-    for (const ColumnRun* r = runs.begin(v.ext_row_shift[e]); r != runs.end(v.ext_row_shift[e]); ++r) {
+    const int64_t shift = v.ext_row_shift[e];
+    for (const ColumnRun* r = runs.begin(shift); r != runs.end(shift); ++r) {
       if (r->src < 0) continue;
       const scalar_t* __restrict__ g = src + r->begin;
       scalar_t* __restrict__ d = dst + r->src;
@@ -105,11 +108,20 @@ EQUICONV_VECTOR_CLONES void fold_extended(const scalar_t* grad_ext, scalar_t* gr
   }
 }
 
+// Asks for [p, p + count) ahead of use: a block reads a few short rows of each channel, too
+// short for the hardware prefetcher to catch on before the channel is done.
+template <bool kWrite, typename scalar_t>
+void prefetch(const scalar_t* p, int64_t count) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  const int64_t size = count * int64_t(sizeof(scalar_t));
+  for (int64_t b = 0; b < size; b += 64) __builtin_prefetch(bytes + b, kWrite);
+}
+
 // columns[taps x (r1 - r0) x out_w] of one channel for output rows [r0, r1), sampled from
 // the channel's extended image.
 template <typename scalar_t>
-EQUICONV_VECTOR_CLONES void ext_to_columns(const scalar_t* ext, scalar_t* columns, const PlanView<scalar_t>& v,
-                    int64_t r0, int64_t r1) {
+EQUICONV_VECTOR_CLONES void ext_to_columns(const scalar_t* ext, scalar_t* columns,
+                                           const PlanView<scalar_t>& v, int64_t r0, int64_t r1) {
   const int64_t s = v.stride_w;
   for (int64_t t = 0; t < v.taps; ++t) {
     for (int64_t r = r0; r < r1; ++r) {
@@ -135,8 +147,8 @@ EQUICONV_VECTOR_CLONES void ext_to_columns(const scalar_t* ext, scalar_t* column
 
 // grad_ext[ext_h x ext_w] += adjoint of ext_to_columns (same layout and row range).
 template <typename scalar_t>
-EQUICONV_VECTOR_CLONES void columns_to_ext(const scalar_t* grad_columns, scalar_t* grad_ext, const PlanView<scalar_t>& v,
-                    int64_t r0, int64_t r1) {
+EQUICONV_VECTOR_CLONES void columns_to_ext(const scalar_t* grad_columns, scalar_t* grad_ext,
+                                           const PlanView<scalar_t>& v, int64_t r0, int64_t r1) {
   const int64_t s = v.stride_w, wo = v.out_w;
   for (int64_t t = 0; t < v.taps; ++t) {
     for (int64_t r = r0; r < r1; ++r) {
