@@ -36,6 +36,8 @@ def pole_layer(**overrides):
 @given(layers())
 @example(pole_layer())
 @example(pole_layer(padding=(3, 1), dilation=(1, 1), width=13, stride=(2, 1)))
+@example(pole_layer(batch=1, in_channels=1, out_channels=1, kernel_size=(1, 2), padding=(0, 0),
+                    dilation=(1, 1), height=3, width=5, lat_range=(20.0, 0.0), lon_span=30.0))
 def test_compiled_equals_reference_forward_and_backward(cfg):
     x, w, b = make_tensors(cfg)
     results = []

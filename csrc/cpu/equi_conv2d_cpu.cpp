@@ -18,7 +18,7 @@ namespace equiconv {
 namespace cpu {
 namespace {
 
-constexpr int64_t kBlockBytes = int64_t(1) << 20;      // target size of one block's columns
+constexpr int64_t kBlockBytes = int64_t(2) << 20;      // target size of one block's columns
 constexpr int64_t kMinBlockPixels = 256;               // keep the GEMMs wide enough
 constexpr int64_t kExtendedBudgetBytes = int64_t(256) << 20;  // extended images per batch chunk
 
@@ -75,6 +75,7 @@ struct Pass {
   const Layer& l;
   std::shared_ptr<const SamplingPlan> plan;
   PlanView<scalar_t> view;
+  ColumnRuns runs;
   Blocks blocks;
   int64_t ext_image, extended, chunk;  // one extended channel, one extended image, images a chunk
   at::Tensor w;                        // (groups, out/groups, k_group)
@@ -83,6 +84,7 @@ struct Pass {
       : l(layer),
         plan(sampling_plan(l.p, input.device(), input.scalar_type())),
         view(plan->view<scalar_t>(l.p)),
+        runs(column_runs(view)),
         blocks(make_blocks(l, sizeof(scalar_t))),
         ext_image(plan->ext_h * plan->ext_w),
         extended(l.in_channels * ext_image),
@@ -96,16 +98,39 @@ struct Pass {
     const scalar_t* in = input.const_data_ptr<scalar_t>() + n0 * l.in_channels * image;
     scalar_t* out = ext.data_ptr<scalar_t>();
     at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) extend_image(in + i * image, out + i * ext_image, view);
+      for (int64_t i = begin; i < end; ++i) {
+        extend_image(in + i * image, out + i * ext_image, view, runs);
+      }
     });
+  }
+
+  // The span [first, first + count) of an extended channel that output rows [r0, r1) touch.
+  std::pair<int64_t, int64_t> footprint(int64_t r0, int64_t r1) const {
+    const int64_t* off = view.tap_offset;
+    const auto [lo, hi] = std::minmax_element(off + r0 * view.taps, off + r1 * view.taps);
+    return {*lo, *hi - *lo + view.ext_w + (view.out_w - 1) * view.stride_w + 2};
   }
 
   // columns (in_channels * taps, pixels) of output rows [r0, r1) of extended image n.
   void sample(const at::Tensor& ext, int64_t n, scalar_t* columns, int64_t r0, int64_t r1) const {
     const scalar_t* image = ext.const_data_ptr<scalar_t>() + n * extended;
     const int64_t per_channel = l.p.taps() * (r1 - r0) * l.p.out_w();
+    const auto [first, count] = footprint(r0, r1);
     for (int64_t c = 0; c < l.in_channels; ++c) {
+      if (c + 1 < l.in_channels) prefetch<false>(image + (c + 1) * ext_image + first, count);
       ext_to_columns(image + c * ext_image, columns + c * per_channel, view, r0, r1);
+    }
+  }
+
+  // grad_ext of image n += the adjoint of sample (grad_columns as sample's columns).
+  void scatter(const scalar_t* grad_columns, scalar_t* grad_ext, int64_t n, int64_t r0,
+               int64_t r1) const {
+    scalar_t* image = grad_ext + n * extended;
+    const int64_t per_channel = l.p.taps() * (r1 - r0) * l.p.out_w();
+    const auto [first, count] = footprint(r0, r1);
+    for (int64_t c = 0; c < l.in_channels; ++c) {
+      if (c + 1 < l.in_channels) prefetch<true>(image + (c + 1) * ext_image + first, count);
+      columns_to_ext(grad_columns + c * per_channel, image + c * ext_image, view, r0, r1);
     }
   }
 };
@@ -182,12 +207,8 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
               at::Tensor d = cols[g];
               at::mm_out(d, pass.w[g].t(), go[g]);
             }
-            const int64_t per_channel = l.p.taps() * pixels;
-            scalar_t* gext = grad_ext.data_ptr<scalar_t>() + n * pass.extended;
-            for (int64_t c = 0; c < l.in_channels; ++c) {
-              columns_to_ext(columns.const_data_ptr<scalar_t>() + c * per_channel,
-                             gext + c * pass.ext_image, pass.view, r0, r1);
-            }
+            pass.scatter(columns.const_data_ptr<scalar_t>(), grad_ext.data_ptr<scalar_t>(), n, r0,
+                         r1);
           }
         }
       });
@@ -197,7 +218,9 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
       scalar_t* gi = grad_input->data_ptr<scalar_t>() + n0 * l.in_channels * image;
       const scalar_t* ge = grad_ext.const_data_ptr<scalar_t>();
       at::parallel_for(0, nb * l.in_channels, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) fold_extended(ge + i * pass.ext_image, gi + i * image, pass.view);
+        for (int64_t i = begin; i < end; ++i) {
+          fold_extended(ge + i * pass.ext_image, gi + i * image, pass.view, pass.runs);
+        }
       });
     }
   }

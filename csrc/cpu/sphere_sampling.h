@@ -10,14 +10,65 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <vector>
+
 #include "../plan_view.h"
+
+// The hot loops are also compiled for AVX-512 and AVX2 and picked when the library loads: the
+// extension is built for baseline x86-64, and these loops are where its time goes.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define EQUICONV_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EQUICONV_VECTOR_CLONES
+#endif
 
 namespace equiconv {
 namespace cpu {
 
+// Extended columns [begin, end) that copy the consecutive source columns from src on, or
+// zeros where src < 0. A column map is a few such runs (the wrapped margins and the image), so
+// extending and folding become copies and vector adds instead of lookups per element.
+struct ColumnRun {
+  int64_t begin, end, src;
+};
+
+// The runs of both column maps of the extended image: map s (0 unshifted, 1 half-turn) is
+// runs[first[s]] .. runs[first[s + 1]].
+struct ColumnRuns {
+  std::vector<ColumnRun> runs;
+  int64_t first[3];
+
+  const ColumnRun* begin(int64_t s) const { return runs.data() + first[s]; }
+  const ColumnRun* end(int64_t s) const { return runs.data() + first[s + 1]; }
+};
+
+template <typename scalar_t>
+ColumnRuns column_runs(const PlanView<scalar_t>& v) {
+  ColumnRuns out;
+  for (int64_t s = 0; s < 2; ++s) {
+    out.first[s] = static_cast<int64_t>(out.runs.size());
+    const int64_t* col = v.ext_col_src + s * v.ext_w;
+    for (int64_t c = 0; c < v.ext_w; ++c) {
+      const int64_t src = std::max<int64_t>(col[c], -1);
+      ColumnRun* last = out.runs.size() > size_t(out.first[s]) ? &out.runs.back() : nullptr;
+      const bool continues =
+          last && (src < 0 ? last->src < 0 : last->src >= 0 && src == last->src + c - last->begin);
+      if (continues) {
+        last->end = c + 1;
+      } else {
+        out.runs.push_back({c, c + 1, src});
+      }
+    }
+  }
+  out.first[2] = static_cast<int64_t>(out.runs.size());
+  return out;
+}
+
 // ext[ext_h x ext_w] <- image[H x W] with wrap, pole crossing and zeros applied.
 template <typename scalar_t>
-void extend_image(const scalar_t* image, scalar_t* ext, const PlanView<scalar_t>& v) {
+void extend_image(const scalar_t* image, scalar_t* ext, const PlanView<scalar_t>& v,
+                  const ColumnRuns& runs) {
   for (int64_t e = 0; e < v.ext_h; ++e) {
     scalar_t* dst = ext + e * v.ext_w;
     const int64_t row = v.ext_row_src[e];
@@ -26,32 +77,51 @@ void extend_image(const scalar_t* image, scalar_t* ext, const PlanView<scalar_t>
       continue;
     }
     const scalar_t* src = image + row * v.width;
-    const int64_t* col = v.ext_col_src + v.ext_row_shift[e] * v.ext_w;
-    for (int64_t c = 0; c < v.ext_w; ++c) dst[c] = col[c] >= 0 ? src[col[c]] : scalar_t(0);
+    const int64_t shift = v.ext_row_shift[e];
+    for (const ColumnRun* r = runs.begin(shift); r != runs.end(shift); ++r) {
+      if (r->src < 0) {
+        std::fill(dst + r->begin, dst + r->end, scalar_t(0));
+      } else {
+        std::copy(src + r->src, src + r->src + (r->end - r->begin), dst + r->begin);
+      }
+    }
   }
 }
 
 // grad_image[H x W] = adjoint of extend_image applied to grad_ext (overwrites grad_image).
 template <typename scalar_t>
-void fold_extended(const scalar_t* grad_ext, scalar_t* grad_image, const PlanView<scalar_t>& v) {
+EQUICONV_VECTOR_CLONES void fold_extended(const scalar_t* grad_ext, scalar_t* grad_image,
+                                          const PlanView<scalar_t>& v, const ColumnRuns& runs) {
   std::fill(grad_image, grad_image + v.height * v.width, scalar_t(0));
   for (int64_t e = 0; e < v.ext_h; ++e) {
     const int64_t row = v.ext_row_src[e];
     if (row < 0) continue;
     const scalar_t* src = grad_ext + e * v.ext_w;
     scalar_t* dst = grad_image + row * v.width;
-    const int64_t* col = v.ext_col_src + v.ext_row_shift[e] * v.ext_w;
-    for (int64_t c = 0; c < v.ext_w; ++c) {
-      if (col[c] >= 0) dst[col[c]] += src[c];
+    const int64_t shift = v.ext_row_shift[e];
+    for (const ColumnRun* r = runs.begin(shift); r != runs.end(shift); ++r) {
+      if (r->src < 0) continue;
+      const scalar_t* __restrict__ g = src + r->begin;
+      scalar_t* __restrict__ d = dst + r->src;
+      for (int64_t i = 0; i < r->end - r->begin; ++i) d[i] += g[i];
     }
   }
+}
+
+// Asks for [p, p + count) ahead of use: a block reads a few short rows of each channel, too
+// short for the hardware prefetcher to catch on before the channel is done.
+template <bool kWrite, typename scalar_t>
+void prefetch(const scalar_t* p, int64_t count) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  const int64_t size = count * int64_t(sizeof(scalar_t));
+  for (int64_t b = 0; b < size; b += 64) __builtin_prefetch(bytes + b, kWrite);
 }
 
 // columns[taps x (r1 - r0) x out_w] of one channel for output rows [r0, r1), sampled from
 // the channel's extended image.
 template <typename scalar_t>
-void ext_to_columns(const scalar_t* ext, scalar_t* columns, const PlanView<scalar_t>& v,
-                    int64_t r0, int64_t r1) {
+EQUICONV_VECTOR_CLONES void ext_to_columns(const scalar_t* ext, scalar_t* columns,
+                                           const PlanView<scalar_t>& v, int64_t r0, int64_t r1) {
   const int64_t s = v.stride_w;
   for (int64_t t = 0; t < v.taps; ++t) {
     for (int64_t r = r0; r < r1; ++r) {
@@ -77,8 +147,8 @@ void ext_to_columns(const scalar_t* ext, scalar_t* columns, const PlanView<scala
 
 // grad_ext[ext_h x ext_w] += adjoint of ext_to_columns (same layout and row range).
 template <typename scalar_t>
-void columns_to_ext(const scalar_t* grad_columns, scalar_t* grad_ext, const PlanView<scalar_t>& v,
-                    int64_t r0, int64_t r1) {
+EQUICONV_VECTOR_CLONES void columns_to_ext(const scalar_t* grad_columns, scalar_t* grad_ext,
+                                           const PlanView<scalar_t>& v, int64_t r0, int64_t r1) {
   const int64_t s = v.stride_w, wo = v.out_w;
   for (int64_t t = 0; t < v.taps; ++t) {
     for (int64_t r = r0; r < r1; ++r) {
