@@ -68,7 +68,6 @@ def test_generator_and_discriminator_shapes(size):
     assert len(decisions["low-level"]) == low and len(decisions["layout"]) == branch
     assert [x.shape for x in decisions["content"]] == [(batch, classes, classes + 1)] * branch
     assert decisions["low-level"][0].shape == (batch, 1, size[0] // 2, size[1] // 2)
-    assert decisions["present"].shape == (batch, classes)
 
 
 @pytest.mark.parametrize("conv,expected", [("std", nn.Conv2d), ("equi", equiconv.EquiConv2d)])
@@ -211,13 +210,15 @@ def test_losses():
     assert w.mean().item() == pytest.approx(1) and w[2] > w[0]
     with pytest.raises(ValueError, match="every class"):
         class_weights(torch.zeros(2, 3, 3))
-    # a perfect content decision costs nothing; absent classes are not scored
-    present = torch.tensor([[True, False], [True, True]])
+    # a perfect content decision costs nothing; every (image, class) is scored, with its weight
     perfect = torch.full((2, 2, 3), -50.0)
     perfect[:, 0, 0] = perfect[:, 1, 1] = 50.0
-    perfect[0, 1] = torch.tensor([50.0, -50.0, -50.0])  # wrong, but class 1 is absent in image 0
-    assert content([perfect], present, torch.ones(2), real=True).item() < 1e-6
-    assert content([perfect], present, torch.ones(2), real=False).item() > 10
+    assert content([perfect], torch.ones(2), real=True).item() < 1e-6
+    assert content([perfect], torch.ones(2), real=False).item() > 10
+    wrong = perfect.clone()
+    wrong[0, 1] = torch.tensor([50.0, -50.0, -50.0])  # image 0's class 1 judged as class 0
+    light, heavy = (content([wrong], torch.tensor(w), real=True).item() for w in ([1.0, 0.1], [0.1, 1.0]))
+    assert heavy > light > 1
     same = [torch.ones(4, 3, 5, 5)]
     assert diversity(same).item() == 0 and diversity([torch.randn(4, 3, 5, 5)]).item() < 0
     assert diversity([torch.randn(1, 3, 5, 5)]).item() == 0

@@ -19,7 +19,7 @@ class Discriminator(nn.Module):
     """``forward(images, mask, augment=False)``: ``images`` coarse to fine as the generator
     makes them, ``mask`` (B, N, H, W) (one-hot for real pairs, straight-through hard masks for
     generated ones). Returns lists of logits per block: ``low-level`` (B, 1, h, w), ``content``
-    (B, N, N + 1), ``layout`` (B, 1, h, w), and ``present`` (B, N): the classes each image has.
+    (B, N, N + 1) and ``layout`` (B, 1, h, w).
     ``augment`` applies the content and layout feature augmentation (real pairs only)."""
 
     def __init__(self, num_classes: int, size=(128, 256), base_channels: int = 32, conv: str = "std",
@@ -58,9 +58,9 @@ class Discriminator(nn.Module):
             out["low-level"].append(decide(y))
 
         small_mask = resize_mask(mask, y.shape[-2:])
-        vectors, out["present"] = masked_content(y, small_mask)
+        vectors, present = masked_content(y, small_mask)
         if augment:
-            vectors = augment_content(vectors, out["present"], self.feature_augment)
+            vectors = augment_content(vectors, present, self.feature_augment)
         batch, classes, channels = vectors.shape
         content = vectors.reshape(batch * classes, channels, 1, 1)
         for block, decide in zip(self.content, self.content_out):

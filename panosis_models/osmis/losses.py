@@ -24,24 +24,25 @@ def binary(logits: list, real: bool) -> torch.Tensor:
     return sum(F.binary_cross_entropy_with_logits(x, torch.full_like(x, target)) for x in logits) / len(logits)
 
 
-def content(logits: list, present: torch.Tensor, weights: torch.Tensor, real: bool) -> torch.Tensor:
-    """Mean over the blocks of the weighted cross-entropy of each (image, class) decision
-    (B, N, N + 1); only classes present in an image count, each with its class weight."""
-    batch, classes = present.shape
+def content(logits: list, weights: torch.Tensor, real: bool) -> torch.Tensor:
+    """Mean over the blocks of the class-weighted cross-entropy of every (image, class)
+    decision (B, N, N + 1). Classes an image lacks are scored too (their attention vector is
+    zero): a generator that drops classes cannot make those decisions look real, so it is
+    pushed to keep every class of the training mask in play."""
+    batch, classes = logits[0].shape[:2]
     if real:
-        target = torch.arange(classes, device=present.device).expand(batch, classes)
+        target = torch.arange(classes, device=weights.device).expand(batch, classes)
     else:
-        target = torch.full((batch, classes), classes, device=present.device)
-    w = present.to(weights.dtype) * weights[None, :]
-    total = w.sum().clamp_min(1e-12)
+        target = torch.full((batch, classes), classes, device=weights.device)
+    w = weights[None, :].expand(batch, classes).reshape(-1)
     return sum((F.cross_entropy(x.reshape(-1, classes + 1).float(), target.reshape(-1), reduction="none")
-                * w.reshape(-1)).sum() / total for x in logits) / len(logits)
+                * w).sum() / w.sum() for x in logits) / len(logits)
 
 
 def adversarial(out: dict, weights: torch.Tensor, real: bool) -> dict:
     """The three weighted terms for discriminator outputs ``out`` judged as ``real``."""
     return {"low-level": WEIGHTS["low-level"] * binary(out["low-level"], real),
-            "content": WEIGHTS["content"] * content(out["content"], out["present"], weights, real),
+            "content": WEIGHTS["content"] * content(out["content"], weights, real),
             "layout": WEIGHTS["layout"] * binary(out["layout"], real)}
 
 

@@ -59,7 +59,7 @@ class OsmisConfig:
     noise_dim: int = NOISE_DIM
     diversity: float = 0.15        # weight of the diversity regulariser
     feature_augment: float = 0.4   # probability of each content / layout feature augmentation
-    augment: float = 0.3           # probability of each differentiable augmentation
+    augment: float = 0.7           # probability of each differentiable augmentation (a reduced set: high)
     warmup: int = None             # Bernoulli hard masks before this step; None: iterations // 4
     ema: float = 0.9999
     checkpoint_every: int = 500
