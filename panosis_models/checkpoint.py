@@ -2,26 +2,35 @@
 and are loaded without unpickling arbitrary objects (``weights_only=True``)."""
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 
-def save_atomically(state: dict, path) -> Path:
-    """Writes ``state`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically."""
+@contextmanager
+def atomic_file(path):
+    """Yields a temporary path beside ``path``; renames it to ``path`` if the block succeeds and
+    removes it if not, so readers see the old file or the whole new one, never half of it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix + ".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def save_atomically(state: dict, path) -> Path:
+    """Writes ``state`` (tensors, numbers, strings, lists, dicts) to ``path`` atomically."""
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    return Path(path)
 
 
 def load(path, map_location="cpu") -> dict:

@@ -8,8 +8,6 @@ in ``DIR/colour/``, an overview grid and ``generated.json``. Samples come from t
 """
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -37,15 +35,8 @@ def load_generator(path, device="cpu") -> tuple:
 
 
 def _save_png(array, path: Path) -> None:
-    """Written to a temporary name and renamed, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with checkpoint.atomic_file(path) as tmp:
         Image.fromarray(array).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @torch.no_grad()
