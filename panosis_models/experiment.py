@@ -85,6 +85,23 @@ def table(rows: list) -> str:
     return "\n".join(lines)
 
 
+def result_row(train: str, conv: str, checkpoint, result: dict) -> dict:
+    """One row of a results table from ``evaluate``'s result."""
+    return {"train": train, "conv": conv, "checkpoint": str(checkpoint),
+            **{k: result[k] for k in ("miou", "pixel_accuracy", "items")},
+            "iou": {str(k): v for k, v in result["iou"].items()}}
+
+
+def write_report(out: Path, summary: dict) -> str:
+    """results.json, table.md and iou.png of ``summary["rows"]`` under ``out``; returns the table."""
+    text = table(summary["rows"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (out / "table.md").write_text(text + "\n")
+    save_iou_chart(summary["rows"], out / "iou.png")
+    return text
+
+
 def main(argv=None) -> list:
     p = argparse.ArgumentParser(prog="panosis-experiment", description=__doc__.split("\n\n")[0])
     p.add_argument("--preset", choices=sorted(PRESETS), default="demo")
@@ -114,17 +131,11 @@ def main(argv=None) -> list:
         model, _ = load_model(Path(cfg.out) / BEST, conv=conv, device=args.device)
         result = evaluate(model, test_set, Path(cfg.out) / f"test-{conv}", device=args.device,
                           title=f"{name} -> panorama, {conv} conv")
-        rows.append({"train": name, "conv": conv, "checkpoint": str(Path(cfg.out) / BEST),
-                     **{k: result[k] for k in ("miou", "pixel_accuracy", "items")},
-                     "iou": {str(k): v for k, v in result["iou"].items()}})
-    text = table(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
+        rows.append(result_row(name, conv, Path(cfg.out) / BEST, result))
     summary = {"preset": args.preset, "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in preset.items()},
                "seed": args.seed, "device": args.device, "test_panoramas": len(test_set),
                "minutes": round((time.perf_counter() - started) / 60, 2), "rows": rows}
-    (args.out / "results.json").write_text(json.dumps(summary, indent=1) + "\n")
-    (args.out / "table.md").write_text(text + "\n")
-    save_iou_chart(rows, args.out / "iou.png")
+    text = write_report(args.out, summary)
     print(f"\nTest: {len(test_set)} panoramas of held-out worlds, {preset['size'][0]}x{preset['size'][1]}")
     print(text)
     print(f"written: {args.out} ({summary['minutes']} min)")

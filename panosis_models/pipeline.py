@@ -8,7 +8,6 @@ panorama augmentation). ``--quick`` finishes on two CPU cores in minutes; the de
 setting is for a GPU. Writes a summary table (table.md, results.json, iou.png) under ``--out``.
 """
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from PIL import Image
 from panosis_models.convs import CONV_KINDS
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, prerender
 from panosis_models.evaluate import evaluate, load_model
-from panosis_models.experiment import TEST_SEED, save_iou_chart, table
+from panosis_models.experiment import TEST_SEED, result_row, write_report
 from panosis_models.osmis.generate import generate
 from panosis_models.osmis.previews import to_uint8
 from panosis_models.osmis.train import OsmisConfig, train as train_osmis, training_pair
@@ -116,19 +115,14 @@ def main(argv=None) -> list:
         model, _ = load_model(path, device=args.device)
         result = evaluate(model, test_set, path.parent / "test", device=args.device,
                           title=f"{name}, {conv} conv", progress=not args.no_progress)
-        rows.append({"train": name, "conv": conv, "checkpoint": str(path),
-                     **{k: result[k] for k in ("miou", "pixel_accuracy", "items")},
-                     "iou": {str(k): v for k, v in result["iou"].items()}})
+        rows.append(result_row(name, conv, path, result))
     stage("test")
 
-    text = table(rows)
     summary = {"setting": "quick" if args.quick else "full",
                "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in setting.items()},
                "osmis_conv": args.osmis_conv, "pair": args.image or f"synthetic (seed {args.seed})",
                "test": test_name, "device": args.device, "seconds": stages, "rows": rows}
-    (out / "results.json").write_text(json.dumps(summary, indent=1) + "\n")
-    (out / "table.md").write_text(text + "\n")
-    save_iou_chart(rows, out / "iou.png")
+    text = write_report(out, summary)
     print(f"\nTest: {test_name}")
     print(text)
     print(f"written: {out} ({round(sum(stages.values()) / 60, 1)} min: {stages})")
