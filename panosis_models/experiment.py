@@ -85,8 +85,12 @@ def table(rows: list) -> str:
     return "\n".join(lines)
 
 
-def result_row(train: str, conv: str, checkpoint, result: dict) -> dict:
-    """One row of a results table from ``evaluate``'s result."""
+def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path, device, title: str,
+             convert: bool = False, progress: bool = True) -> dict:
+    """One row of a results table: the checkpoint's model (its 3x3 convolutions made ``conv``
+    if ``convert``) evaluated on ``test_set``, with the evaluation's files under ``out``."""
+    model, _ = load_model(checkpoint, conv=conv if convert else None, device=device)
+    result = evaluate(model, test_set, out, device=device, title=title, progress=progress)
     return {"train": train, "conv": conv, "checkpoint": str(checkpoint),
             **{k: result[k] for k in ("miou", "pixel_accuracy", "items")},
             "iou": {str(k): v for k, v in result["iou"].items()}}
@@ -128,10 +132,8 @@ def main(argv=None) -> list:
             print(f"training {cfg.out} ({cfg.view}, {cfg.conv} conv, {cfg.num} items, {cfg.epochs} epochs)")
             train(dataclasses.replace(cfg, resume=args.resume))
             trained.add(cfg.out)
-        model, _ = load_model(Path(cfg.out) / BEST, conv=conv, device=args.device)
-        result = evaluate(model, test_set, Path(cfg.out) / f"test-{conv}", device=args.device,
-                          title=f"{name} -> panorama, {conv} conv")
-        rows.append(result_row(name, conv, Path(cfg.out) / BEST, result))
+        rows.append(evaluation_row(name, conv, Path(cfg.out) / BEST, test_set, Path(cfg.out) / f"test-{conv}",
+                             args.device, f"{name} -> panorama, {conv} conv", convert=True))
     summary = {"preset": args.preset, "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in preset.items()},
                "seed": args.seed, "device": args.device, "test_panoramas": len(test_set),
                "minutes": round((time.perf_counter() - started) / 60, 2), "rows": rows}

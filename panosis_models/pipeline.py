@@ -18,8 +18,7 @@ from PIL import Image
 
 from panosis_models.convs import CONV_KINDS
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, prerender
-from panosis_models.evaluate import evaluate, load_model
-from panosis_models.experiment import TEST_SEED, result_row, write_report
+from panosis_models.experiment import TEST_SEED, evaluation_row, write_report
 from panosis_models.osmis.generate import generate
 from panosis_models.osmis.previews import to_uint8
 from panosis_models.osmis.train import OsmisConfig, train as train_osmis, training_pair
@@ -112,10 +111,8 @@ def main(argv=None) -> list:
     print(f"4/4 testing on {test_name}")
     rows = []
     for name, conv, path in checkpoints:
-        model, _ = load_model(path, device=args.device)
-        result = evaluate(model, test_set, path.parent / "test", device=args.device,
-                          title=f"{name}, {conv} conv", progress=not args.no_progress)
-        rows.append(result_row(name, conv, path, result))
+        rows.append(evaluation_row(name, conv, path, test_set, path.parent / "test", args.device,
+                             f"{name}, {conv} conv", progress=not args.no_progress))
     stage("test")
 
     summary = {"setting": "quick" if args.quick else "full",

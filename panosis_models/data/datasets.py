@@ -136,14 +136,20 @@ class PanoramaFolder(Dataset):
         return len(self.pairs)
 
     def __getitem__(self, index: int):
-        image_path, mask_path = self.pairs[index]
-        image, mask = read_rgb(image_path), read_mask(mask_path, colour=self.colour_masks)
-        if image.shape[:2] != mask.shape:
-            raise ValueError(f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but image "
-                             f"{image_path.name} is {image.shape[1]}x{image.shape[0]}")
-        image = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
-        mask = torch.from_numpy(mask.astype("int64"))
-        return resize_pair(image, mask, self.size) if self.size else (image, mask)
+        return read_pair(*self.pairs[index], colour=self.colour_masks, size=self.size)
+
+
+def read_pair(image_path, mask_path, colour=False, size=None):
+    """(image float32 (3, H, W) in [0, 1], mask int64 (H, W)) from PNG files, resized to
+    ``size`` = (H, W) if given; ``colour`` as for ``read_mask``."""
+    image_path, mask_path = Path(image_path), Path(mask_path)
+    image, mask = read_rgb(image_path), read_mask(mask_path, colour=colour)
+    if image.shape[:2] != mask.shape:
+        raise ValueError(f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but image "
+                         f"{image_path.name} is {image.shape[1]}x{image.shape[0]}")
+    image = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
+    mask = torch.from_numpy(mask.astype("int64"))
+    return resize_pair(image, mask, size) if size else (image, mask)
 
 
 def split_indices(n: int, fractions=(0.8, 0.1, 0.1), seed: int = 0):

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..data import World, render_panorama, resize_pair
-from ..data.datasets import derive_seed
-from ..data.pngfiles import read_mask, read_rgb
+from ..data import World, render_panorama
+from ..data.datasets import derive_seed, read_pair
 
 
 @dataclass
@@ -54,12 +53,7 @@ def to_labels(channels: torch.Tensor, label_set) -> torch.Tensor:
 def load_pair(image_path, mask_path, size) -> TrainingPair:
     """The pair from PNG files (an index or a palette-colour mask, told apart by the PNG's
     mode), resized to ``size`` = (H, W)."""
-    image, mask = read_rgb(image_path), read_mask(mask_path, colour=None)
-    if image.shape[:2] != mask.shape:
-        raise ValueError(f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but image "
-                         f"{image_path} is {image.shape[1]}x{image.shape[0]}")
-    image = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
-    return TrainingPair.from_unit_image(*resize_pair(image, torch.from_numpy(mask.astype("int64")), size))
+    return TrainingPair.from_unit_image(*read_pair(image_path, mask_path, colour=None, size=size))
 
 
 def synthetic_pair(seed: int, size) -> TrainingPair:
