@@ -89,15 +89,32 @@ def test_masked_content_attention_on_a_hand_made_mask():
     labels = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1]])
     mask = F.one_hot(labels, 3).permute(2, 0, 1)[None].float()
     vectors, present = masked_content(features, mask)
-    torch.testing.assert_close(vectors[0], torch.tensor([[4.0, -4.0], [25.0, -25.0], [0.0, 0.0]]))
+    # the spatial mean of features x mask: each class's content, scaled by its area (half each)
+    torch.testing.assert_close(vectors[0], torch.tensor([[2.0, -2.0], [12.5, -12.5], [0.0, 0.0]]))
     assert present.tolist() == [[True, True, False]]
-    # independent of the class's area: a soft mask weights the average
+    # a soft mask weights the mean
     soft = torch.zeros(1, 1, 2, 4)
     soft[0, 0, 0, 0], soft[0, 0, 1, 3] = 3.0, 1.0
     v, _ = masked_content(features, soft)
-    torch.testing.assert_close(v[0, 0], torch.tensor([(3 * 1 + 40) / 4, -(3 * 1 + 40) / 4]))
+    torch.testing.assert_close(v[0, 0], torch.tensor([(3 * 1 + 40) / 8, -(3 * 1 + 40) / 8]))
     with pytest.raises(ValueError, match="share batch and spatial size"):
         masked_content(features, mask[..., :2])
+
+
+def test_masked_content_gradient_stays_bounded_for_a_vanished_class():
+    # a generated hard mask without class 2 (straight-through, so the soft mask gets the
+    # gradient): the vector of the vanished class must not pass a 1 / area gradient to it,
+    # which flipped whole generated masks to one class in training
+    features = torch.randn(1, 4, 6, 8)
+    logits = 0.1 * torch.randn(1, 3, 6, 8)
+    logits[:, 2] -= 1.0  # never the argmax, yet a probability of about 0.15 everywhere
+    logits.requires_grad_(True)
+    hard = straight_through(logits.softmax(1), sample=False)
+    assert hard[:, 2].sum() == 0
+    vectors, present = masked_content(features, hard)
+    assert not present[0, 2] and vectors[0, 2].abs().max() == 0
+    grad, = torch.autograd.grad(vectors[0, 2].sum(), logits)
+    assert grad.abs().max() < features.abs().max()
 
 
 def test_resized_masks_stay_a_partition_of_unity():
@@ -208,17 +225,29 @@ def test_losses():
     mask[1, 0, 2] = 0
     w = class_weights(mask)
     assert w.mean().item() == pytest.approx(1) and w[2] > w[0]
-    with pytest.raises(ValueError, match="every class"):
+    torch.testing.assert_close(class_weights(mask[None].expand(3, -1, -1, -1)), w)  # a batch of it
+    # weights follow the judged masks: a class absent from them gets none
+    batch = torch.zeros(2, 3, 4, 4)
+    batch[:, 0, :, :1], batch[:, 1, :, 1:] = 1, 1
+    w = class_weights(batch)
+    assert w[2] == 0 and w[0] > w[1] and w[:2].mean().item() == pytest.approx(1)
+    with pytest.raises(ValueError, match="no class"):
         class_weights(torch.zeros(2, 3, 3))
     # a perfect content decision costs nothing; every (image, class) is scored, with its weight
     perfect = torch.full((2, 2, 3), -50.0)
     perfect[:, 0, 0] = perfect[:, 1, 1] = 50.0
-    assert content([perfect], torch.ones(2), real=True).item() < 1e-6
-    assert content([perfect], torch.ones(2), real=False).item() > 10
+    even = torch.ones(2, 2, 4, 4) / 2
+    assert content([perfect], even, real=True).item() < 1e-6
+    assert content([perfect], even, real=False).item() > 10
     wrong = perfect.clone()
     wrong[0, 1] = torch.tensor([50.0, -50.0, -50.0])  # image 0's class 1 judged as class 0
-    light, heavy = (content([wrong], torch.tensor(w), real=True).item() for w in ([1.0, 0.1], [0.1, 1.0]))
+    rare_1, rare_0 = torch.zeros(2, 2, 4, 4), torch.zeros(2, 2, 4, 4)
+    rare_1[:, 0], rare_1[:, 1, 0, 0] = 1, 1
+    rare_0[:, 1], rare_0[:, 0, 0, 0] = 1, 1
+    heavy, light = (content([wrong], m, real=True).item() for m in (rare_1, rare_0))
     assert heavy > light > 1
+    # judged as generated, all decisions weigh the same, whatever the mask
+    assert content([wrong], rare_1, real=False).item() == pytest.approx(content([wrong], rare_0, real=False).item())
     same = [torch.ones(4, 3, 5, 5)]
     assert diversity(same).item() == 0 and diversity([torch.randn(4, 3, 5, 5)]).item() < 0
     assert diversity([torch.randn(1, 3, 5, 5)]).item() == 0
@@ -318,6 +347,7 @@ def test_bad_configurations_name_the_argument(tmp_path):
                                ({"image": "x.png"}, "image and mask must be given together"),
                                ({"iterations": 0}, "iterations must be at least 1"),
                                ({"augment": 1.5}, "augment must lie in"),
+                               ({"warmup": -1}, "warmup must be at least 0"),
                                ({"ema": 1.0}, "0 <= ema < 1")]:
         with pytest.raises(ValueError, match=message):
             tiny(tmp_path, **overrides).validate()

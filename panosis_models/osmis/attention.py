@@ -25,13 +25,16 @@ def resize_mask(mask: torch.Tensor, size) -> torch.Tensor:
 
 def masked_content(features: torch.Tensor, mask: torch.Tensor) -> tuple:
     """Masked content attention. ``features`` (B, C, h, w), ``mask`` (B, N, h, w) ->
-    (vectors (B, N, C), present (B, N) bool): vector n of image b is the mean of the image's
-    feature vectors weighted by its class-n mask, i.e. what class n looks like in that image,
-    independent of how much of the image it covers. Absent classes give zero vectors."""
+    (vectors (B, N, C), present (B, N) bool): vector n of image b is the spatial mean of the
+    image's features multiplied by its class-n mask. It says what class n looks like and, by
+    its size, how much of the image it covers; absent classes give zero vectors.
+
+    Dividing by the class's own area instead would hide the area from the content head and,
+    for a class that vanishes from a generated mask, send its gradient through 1 / area:
+    millions of times too large, enough to flip the generator's whole mask to it in one step."""
     if features.shape[0] != mask.shape[0] or features.shape[-2:] != mask.shape[-2:]:
         raise ValueError(f"features {tuple(features.shape)} and mask {tuple(mask.shape)} must share "
                          "batch and spatial size")
-    area = mask.sum(dim=(2, 3))
-    weighted = torch.einsum("bnhw,bchw->bnc", mask, features)
-    present = area > EPS
-    return weighted / area.clamp_min(EPS)[..., None], present
+    cells = features.shape[-2] * features.shape[-1]
+    vectors = torch.einsum("bnhw,bchw->bnc", mask, features) / cells
+    return vectors, mask.sum(dim=(2, 3)) > EPS

@@ -8,14 +8,18 @@ WEIGHTS = {"low-level": 1.0, "content": 0.5, "layout": 0.5}
 
 
 def class_weights(mask: torch.Tensor) -> torch.Tensor:
-    """(N,) weights of the content classes from the real one-hot mask (N, H, W): the inverse
-    square root of each class's share of the pixels, normalised to mean 1. Rare classes count
-    more; the square root keeps a class of a few pixels from drowning out all others."""
-    share = mask.float().mean(dim=(1, 2))
-    if (share <= 0).any():
-        raise ValueError("every class of the label set must occur in the training mask")
-    weights = share.rsqrt()
-    return weights / weights.mean()
+    """(N,) weights of the content classes from the judged masks (B, N, H, W) (or one mask
+    (N, H, W)): the inverse square root of each class's share of their pixels, normalised to
+    mean 1 over the classes present; absent classes get 0. Rare classes count more (the square
+    root keeps a class of a few pixels from drowning out all others); weighting a generated
+    batch by its own shares gives the classes it neglects more say, not the ones it overdoes."""
+    mask = mask.detach().float()
+    share = mask.mean(dim=(-2, -1)) if mask.dim() == 3 else mask.mean(dim=(0, 2, 3))
+    present = share > 0
+    if not present.any():
+        raise ValueError("the mask holds no class at all")
+    weights = torch.where(present, share.clamp_min(1e-12).rsqrt(), torch.zeros_like(share))
+    return weights / weights[present].mean()
 
 
 def binary(logits: list, real: bool) -> torch.Tensor:
@@ -24,28 +28,30 @@ def binary(logits: list, real: bool) -> torch.Tensor:
     return sum(F.binary_cross_entropy_with_logits(x, torch.full_like(x, target)) for x in logits) / len(logits)
 
 
-def content(logits: list, weights: torch.Tensor, real: bool) -> torch.Tensor:
-    """Mean over the blocks of the class-weighted cross-entropy of every (image, class)
-    decision (B, N, N + 1). Classes an image lacks are scored too (their attention vector is
-    zero): a generator that drops classes cannot make those decisions look real, so it is
-    pushed to keep every class of the training mask in play."""
+def content(logits: list, mask: torch.Tensor, real: bool) -> torch.Tensor:
+    """Mean over the blocks of the cross-entropy of every (image, class) decision (B, N, N + 1).
+    Judged as real, decision n should be class n, weighted by ``class_weights`` of the judged
+    ``mask``; judged as generated, every decision should be class N, all weighted alike.
+    Classes an image lacks are scored too (their attention vector is zero): a generator that
+    drops classes cannot make those decisions look real."""
     batch, classes = logits[0].shape[:2]
+    device = logits[0].device
     if real:
-        target = torch.arange(classes, device=weights.device).expand(batch, classes)
+        target = torch.arange(classes, device=device).expand(batch, classes)
+        w = class_weights(mask).to(device)[None, :].expand(batch, classes).reshape(-1)
     else:
-        target = torch.full((batch, classes), classes, device=weights.device)
-    w = weights[None, :].expand(batch, classes).reshape(-1)
+        target = torch.full((batch, classes), classes, device=device)
+        w = torch.ones(batch * classes, device=device)
     return sum((F.cross_entropy(x.reshape(-1, classes + 1).float(), target.reshape(-1), reduction="none")
                 * w).sum() / w.sum() for x in logits) / len(logits)
 
 
-def adversarial(out: dict, weights: torch.Tensor, real: bool) -> dict:
-    """The three weighted terms for discriminator outputs ``out`` judged as ``real``."""
+def adversarial(out: dict, mask: torch.Tensor, real: bool) -> dict:
+    """The three weighted terms for discriminator outputs ``out`` on a batch with masks
+    ``mask``, judged as ``real``."""
     return {"low-level": WEIGHTS["low-level"] * binary(out["low-level"], real),
-            "content": WEIGHTS["content"] * content(out["content"], weights, real),
+            "content": WEIGHTS["content"] * content(out["content"], mask, real),
             "layout": WEIGHTS["layout"] * binary(out["layout"], real)}
-
-
 def diversity(features: list) -> torch.Tensor:
     """Minus the mean L1 distance between the features of every pair of samples, averaged over
     the generator's blocks: minimising it pushes samples apart. Zero for a batch of one."""

@@ -27,7 +27,7 @@ from .diff_augment import JointAugment
 from .discriminator import Discriminator
 from .ema import ema_decay, update_ema
 from .generator import NOISE_DIM, Generator
-from .losses import adversarial, class_weights, diversity
+from .losses import adversarial, diversity
 from .pair import TrainingPair, load_pair, synthetic_pair, to_labels
 from .previews import pair_grid, save_loss_curves
 from .sizes import generator_blocks
@@ -60,7 +60,10 @@ class OsmisConfig:
     diversity: float = 0.15        # weight of the diversity regulariser
     feature_augment: float = 0.4   # probability of each content / layout feature augmentation
     augment: float = 0.7           # probability of each differentiable augmentation (a reduced set: high)
-    warmup: int = None             # Bernoulli hard masks before this step; None: iterations // 4
+    # Bernoulli hard masks before this step, argmax after (as OSMIS: 15000). The switch must
+    # wait until the generator's masks are confident: an argmax of near-even probabilities
+    # flips whole masks to one class at the slightest push, and training collapsed with it.
+    warmup: int = 15000
     ema: float = 0.9999
     checkpoint_every: int = 500
     preview_every: int = 500
@@ -77,6 +80,8 @@ class OsmisConfig:
         if len(self.size) != 2:
             raise ValueError(f"size must be (H, W), got {self.size!r}")
         generator_blocks(*self.size)  # raises with a suggestion if the size cannot be generated
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be at least 0, got {self.warmup}")
         for name in ("iterations", "batch_size", "channels_g", "channels_d", "noise_dim",
                      "checkpoint_every", "preview_every"):
             if getattr(self, name) < 1:
@@ -91,10 +96,6 @@ class OsmisConfig:
     @property
     def is_panorama(self) -> bool:
         return self.size[1] == 2 * self.size[0] if self.panorama is None else self.panorama
-
-    @property
-    def warmup_steps(self) -> int:
-        return self.iterations // 4 if self.warmup is None else self.warmup
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -133,7 +134,6 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.augment = JointAugment(cfg.is_panorama, cfg.augment)
         one_hot = pair.one_hot()
-        self.weights = class_weights(one_hot).to(self.device)
         batch = cfg.batch_size
         self.real_images = [s.to(self.device).expand(batch, -1, -1, -1)
                             for s in pair.pyramid(len(self.generator.blocks))]
@@ -146,14 +146,15 @@ class Trainer:
 
     def train_step(self) -> dict:
         """One discriminator and one generator update; returns the loss terms."""
-        sample_masks = self.step < self.cfg.warmup_steps
+        sample_masks = self.step < self.cfg.warmup
         self.discriminator.requires_grad_(True)
         with torch.no_grad():
             _, (fake_images, fake_mask) = self._fake(sample_masks)
-        real = self.discriminator(*self.augment(self.real_images, self.real_mask), augment=True)
+        real_images, real_mask = self.augment(self.real_images, self.real_mask)
+        real = self.discriminator(real_images, real_mask, augment=True)
         fake = self.discriminator(fake_images, fake_mask)
-        d_real = adversarial(real, self.weights, real=True)
-        d_fake = adversarial(fake, self.weights, real=False)
+        d_real = adversarial(real, real_mask, real=True)
+        d_fake = adversarial(fake, fake_mask, real=False)
         loss_d = sum(d_real.values()) + sum(d_fake.values())
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -161,7 +162,7 @@ class Trainer:
 
         self.discriminator.requires_grad_(False)
         out, (fake_images, fake_mask) = self._fake(sample_masks)
-        g_terms = adversarial(self.discriminator(fake_images, fake_mask), self.weights, real=True)
+        g_terms = adversarial(self.discriminator(fake_images, fake_mask), fake_mask, real=True)
         regulariser = self.cfg.diversity * diversity(out["features"])
         loss_g = sum(g_terms.values()) + regulariser
         self.opt_g.zero_grad(set_to_none=True)
@@ -264,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--diversity", type=float, default=d.diversity, help="diversity regulariser weight")
     p.add_argument("--augment", type=float, default=d.augment, help="differentiable augmentation probability")
     p.add_argument("--feature-augment", type=float, default=d.feature_augment)
-    p.add_argument("--warmup", type=int, default=None, help="Bernoulli hard masks before this step")
+    p.add_argument("--warmup", type=int, default=d.warmup, help="Bernoulli hard masks before this step")
     p.add_argument("--ema", type=float, default=d.ema)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
     p.add_argument("--preview-every", type=int, default=d.preview_every)
