@@ -8,6 +8,7 @@ panorama augmentation). ``--quick`` finishes on two CPU cores in minutes; the de
 setting is for a GPU. Writes a summary table (table.md, results.json, iou.png) under ``--out``.
 """
 import argparse
+import json
 import math
 import time
 from pathlib import Path
@@ -88,6 +89,9 @@ def main(argv=None) -> list:
     generated = generate(out / "osmis" / "last.pt", setting["generated"], out / "generated", seed=args.seed,
                          device=args.device, overwrite=True, progress=not args.no_progress)
     stage("generate")
+    made = json.loads((generated / "generated.json").read_text())
+    print(f"   labels per mask {made['labels_per_mask']}; label shares generated {made['label_shares']}, "
+          f"training {made['training_label_shares']}")
 
     pair_folder = write_pair_folder(training_pair(osmis), out / "pair")
     steps_per_epoch = math.ceil(round(0.9 * setting["generated"]) / setting["batch_size"])
@@ -118,7 +122,8 @@ def main(argv=None) -> list:
     summary = {"setting": "quick" if args.quick else "full",
                "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in setting.items()},
                "osmis_conv": args.osmis_conv, "pair": args.image or f"synthetic (seed {args.seed})",
-               "test": test_name, "device": args.device, "seconds": stages, "rows": rows}
+               "test": test_name, "device": args.device, "seconds": stages, "rows": rows,
+               "generated": {k: made[k] for k in ("labels_per_mask", "label_shares", "training_label_shares")}}
     text = write_report(out, summary)
     print(f"\nTest: {test_name}")
     print(text)

@@ -316,12 +316,20 @@ def test_generate_writes_a_folder_the_unet_reads(tmp_path):
     out = generate(tmp_path / "run" / "last.pt", 5, tmp_path / "set", batch_size=2, seed=7, progress=False)
     data = PanoramaFolder(out)
     assert len(data) == 5
-    _, label_set = load_generator(tmp_path / "run" / "last.pt")
+    _, label_set, _ = load_generator(tmp_path / "run" / "last.pt")
     for image, mask in data:
         assert image.shape == (3, 24, 48) and mask.shape == (24, 48)
         assert set(mask.unique().tolist()) <= set(label_set)
     assert Image.open(out / "mask" / "000000.png").mode == "L"
     assert Image.open(out / "colour" / "000000.png").mode == "RGB"
+    # the label statistics agree with the masks written, and name the training mask's shares
+    info = json.loads((out / "generated.json").read_text())
+    masks = torch.stack([mask for _, mask in data])
+    for label in label_set:
+        assert info["label_shares"][str(label)] == pytest.approx((masks == label).double().mean().item(), abs=1e-4)
+    held = sum(((m == k).double().mean() >= 0.01).item() for m in masks for k in label_set) / len(masks)
+    assert info["labels_per_mask"] == pytest.approx(held, abs=1e-3)
+    assert sum(info["training_label_shares"].values()) == pytest.approx(1, abs=1e-3)
     again = generate(tmp_path / "run" / "last.pt", 5, tmp_path / "again", batch_size=3, seed=7, progress=False)
     for name in ("rgb/000004.png", "mask/000004.png"):
         assert np.array_equal(np.asarray(Image.open(out / name)), np.asarray(Image.open(again / name)))
@@ -361,6 +369,7 @@ def test_quick_pipeline_runs_end_to_end(tmp_path):
     assert all(0 <= r["miou"] <= 1 and r["items"] == 24 for r in rows)
     results = json.loads((tmp_path / "p" / "results.json").read_text())
     assert set(results["seconds"]) == {"osmis", "generate", "unet", "test"}
+    assert results["generated"]["label_shares"].keys() == results["generated"]["training_label_shares"].keys()
     assert (tmp_path / "p" / "table.md").read_text().count("\n") == 6
     assert len(PanoramaFolder(tmp_path / "p" / "generated")) == 6
 

@@ -4,7 +4,9 @@
 Writes N image-mask pairs in the CVRG-Pano folder layout the U-Net training reads directly
 (``DIR/rgb/*.png`` images, ``DIR/mask/*.png`` single-channel label masks), plus colour masks
 in ``DIR/colour/``, an overview grid and ``generated.json``. Samples come from the averaged
-(EMA) generator with seeded noise: the same seed gives the same set.
+(EMA) generator with seeded noise: the same seed gives the same set. ``generated.json`` sets
+each label's share of the generated masks beside its share of the training mask, and how
+many labels a mask holds: a generator that collapsed to few classes shows there at once.
 """
 import argparse
 import json
@@ -21,17 +23,19 @@ from .pair import to_labels
 from .previews import pair_grid, to_uint8
 
 OVERVIEW = 8  # pairs in overview.png
+VISIBLE = 0.01  # a label counts as held by a mask from this share of its pixels
 
 
 def load_generator(path, device="cpu") -> tuple:
-    """(averaged generator in eval mode, label set) from an OSMIS checkpoint."""
+    """(averaged generator in eval mode, label set, the training mask's share of each label)
+    from an OSMIS checkpoint."""
     state = checkpoint.load(path, map_location=device)
     missing = {"generator_args", "ema", "label_set"} - state.keys()
     if missing:
         raise ValueError(f"{path} is not an OSMIS checkpoint (no {', '.join(sorted(missing))})")
     generator = Generator(**state["generator_args"])
     generator.load_state_dict(state["ema"])
-    return generator.to(device).eval(), tuple(state["label_set"])
+    return generator.to(device).eval(), tuple(state["label_set"]), state.get("label_shares")
 
 
 def _save_png(array, path: Path) -> None:
@@ -51,14 +55,20 @@ def generate(checkpoint_path, num: int, out, batch_size: int = 16, seed: int = 0
         raise ValueError(f"{folders['rgb']} already holds files (pass overwrite=True / --overwrite)")
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
-    generator, label_set = load_generator(checkpoint_path, device)
+    generator, label_set, training_shares = load_generator(checkpoint_path, device)
+    pixels = torch.zeros(len(label_set), dtype=torch.float64)
+    held = 0
     rng = torch.Generator().manual_seed(seed)
     shown_images, shown_labels = [], []
     with tqdm(total=num, desc="generating", disable=not progress) as bar:
         for start in range(0, num, batch_size):
             count = min(batch_size, num - start)
             result = generator(generator.noise(count, generator=rng).to(device))
-            images, labels = result["images"][-1], to_labels(result["mask"].argmax(1), label_set)
+            channels = result["mask"].argmax(1)
+            images, labels = result["images"][-1], to_labels(channels, label_set)
+            counts = torch.nn.functional.one_hot(channels, len(label_set)).sum((1, 2)).cpu().double()
+            pixels += counts.sum(0)
+            held += int((counts / channels[0].numel() >= VISIBLE).sum())
             for k in range(count):
                 name = f"{start + k:06d}.png"
                 ids = labels[k].cpu().numpy().astype("uint8")
@@ -71,7 +81,10 @@ def generate(checkpoint_path, num: int, out, batch_size: int = 16, seed: int = 0
             bar.update(count)
     pair_grid(torch.cat(shown_images)[:OVERVIEW], torch.cat(shown_labels)[:OVERVIEW]).save(out / "overview.png")
     info = {"checkpoint": str(checkpoint_path), "num": num, "seed": seed, "label_set": list(label_set),
-            "size": list(generator.size)}
+            "size": list(generator.size), "labels_per_mask": round(held / num, 3),
+            "label_shares": {str(k): round(v, 4) for k, v in zip(label_set, (pixels / pixels.sum()).tolist())}}
+    if training_shares is not None:
+        info["training_label_shares"] = {str(k): round(v, 4) for k, v in zip(label_set, training_shares)}
     (out / "generated.json").write_text(json.dumps(info, indent=1) + "\n")
     return out
 

@@ -178,6 +178,7 @@ class Trainer:
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {"config": self.cfg.as_dict(), "label_set": list(self.pair.label_set),
+                "label_shares": self.pair.one_hot().mean((1, 2)).tolist(),
                 "generator_args": generator_args(self.cfg, len(self.pair.label_set)),
                 "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "ema": self.average.state_dict(), "opt_g": self.opt_g.state_dict(),
