@@ -24,9 +24,9 @@ namespace {
 constexpr int64_t kBlockBytes = int64_t(2) << 20;      // target size of one block's columns
 constexpr int64_t kMinBlockPixels = 256;               // keep the GEMMs wide enough
 constexpr int64_t kExtendedBudgetBytes = int64_t(256) << 20;  // extended images per batch chunk
-// Below these GEMM sizes oneDNN's per-call reorders (of the weights, and of columns with few
-// rows) cost more than its faster kernel saves, and at::mm is quicker (measured on 8x16 images
-// of 512 channels and on 3-channel inputs).
+// Below these GEMM sizes (a block's pixels, a group's depth) oneDNN's per-call reorders (of the
+// weights, and of columns with few rows) cost more than its faster kernel saves, and at::mm is
+// quicker (measured on 8x16 images of 512 channels and on 3-channel inputs).
 constexpr int64_t kMinOnednnPixels = 256;
 constexpr int64_t kMinOnednnDepth = 64;  // in_channels / groups * taps
 
@@ -80,9 +80,9 @@ std::vector<std::vector<int64_t>> disjoint_phases(const Layer& l, const Sampling
 // oneDNN's 1x1 convolution reaches about twice the FLOP rate of at::mm (MKL's sgemm) on the
 // AMD CPUs we measured, and fp32 is all it takes here; torch.backends.mkldnn.enabled is honoured.
 template <typename scalar_t>
-bool use_onednn(const Layer& l) {
+bool use_onednn(const Layer& l, int64_t block_pixels) {
   return std::is_same_v<scalar_t, float> && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() &&
-         l.k_group() >= kMinOnednnDepth;
+         l.k_group() >= kMinOnednnDepth && block_pixels >= kMinOnednnPixels;
 }
 
 // A 1x1 convolution of one image through oneDNN, whatever the layout of x (ATen converts it).
@@ -100,8 +100,7 @@ struct Pass {
   Blocks blocks;
   int64_t ext_image, extended, chunk;  // one extended channel, one extended image, images a chunk
   at::Tensor w;                        // (groups, out/groups, k_group)
-  bool onednn;                         // GEMMs of blocks of kMinOnednnPixels or more through oneDNN
-  at::Tensor w_t;                      // oneDNN only: the grad-input weight (in * taps, out/groups, 1, 1)
+  bool onednn;                         // GEMMs as oneDNN 1x1 convolutions, else at::mm
 
   Pass(const Layer& layer, const at::Tensor& input, const at::Tensor& weight)
       : l(layer),
@@ -114,8 +113,7 @@ struct Pass {
         chunk(std::clamp<int64_t>(kExtendedBudgetBytes / std::max<int64_t>(1, extended * sizeof(scalar_t)),
                                   1, l.batch)),
         w(weight.view({l.groups, l.out_group(), l.k_group()})),
-        onednn(use_onednn<scalar_t>(l)),
-        w_t(onednn ? w.transpose(1, 2).contiguous().view({-1, l.out_group(), 1, 1}) : at::Tensor()) {}
+        onednn(use_onednn<scalar_t>(l, blocks.rows * l.p.out_w())) {}
 
   // ext <- the extended images of input images [n0, n0 + nb).
   void extend(const at::Tensor& input, int64_t n0, int64_t nb, at::Tensor& ext) const {
@@ -159,12 +157,10 @@ struct Pass {
     }
   }
 
-  bool onednn_for(int64_t pixels) const { return onednn && pixels >= kMinOnednnPixels; }
-
   // dst (out_channels, pixels) = W x cols per group; cols (groups, k_group, pixels) of `rows`
   // output rows. The oneDNN path reads cols as an NCHW image (in * taps channels).
   void project(const at::Tensor& cols, at::Tensor dst, int64_t rows) const {
-    if (onednn_for(cols.size(2))) {
+    if (onednn) {
       const at::Tensor x = cols.view({1, -1, rows, l.p.out_w()});
       dst.copy_(conv1x1(x, w.view({l.out_channels, -1, 1, 1}), l.groups).view(dst.sizes()));
       return;
@@ -176,10 +172,14 @@ struct Pass {
     }
   }
 
+  // oneDNN's grad-input weight (in * taps, out/groups, 1, 1): W^T per group.
+  at::Tensor transposed_weight() const { return w.transpose(1, 2).contiguous().view({-1, l.out_group(), 1, 1}); }
+
   // The grad columns (groups, k_group, pixels) = W^T x go per group; go (groups, out/groups,
-  // pixels). at::mm writes them into cols; oneDNN into a tensor of its own.
-  at::Tensor back_project(const at::Tensor& go, at::Tensor& cols, int64_t rows) const {
-    if (onednn_for(cols.size(2))) return conv1x1(go.reshape({1, -1, rows, l.p.out_w()}), w_t, l.groups).contiguous();
+  // pixels), w_t from transposed_weight(). at::mm writes them into cols; oneDNN into a tensor of
+  // its own.
+  at::Tensor back_project(const at::Tensor& go, const at::Tensor& w_t, at::Tensor& cols, int64_t rows) const {
+    if (onednn) return conv1x1(go.reshape({1, -1, rows, l.p.out_w()}), w_t, l.groups).contiguous();
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor d = cols[g];
       at::mm_out(d, w[g].t(), go[g]);
@@ -194,7 +194,7 @@ struct Pass {
     const int64_t pixels = cols.size(2), og = l.out_group();
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor a = acc[g];
-      if (onednn_for(pixels)) {
+      if (onednn) {
         const at::Tensor x = at::as_strided(go[g].contiguous(), {1, pixels, og, 1}, {og * pixels, 1, pixels, pixels});
         const at::Tensor y = conv1x1(x, cols[g].view({-1, pixels, 1, 1}), 1);
         a.add_(y[0].permute({1, 2, 0}).reshape({og, -1}));
@@ -241,6 +241,7 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
     for (int64_t b = 0; b < blocks.count; ++b) phases[0][b] = b;
   }
   const int64_t threads = at::get_num_threads();
+  const at::Tensor w_t = grad_input && pass.onednn ? pass.transposed_weight() : at::Tensor();
   at::Tensor gw_partial;  // one accumulator per thread, summed at the end: deterministic
   if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, input.options());
   at::Tensor ext = at::empty({grad_weight ? pass.chunk * pass.extended : 0}, input.options());
@@ -266,7 +267,7 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
             pass.accumulate_weight_grad(gw_thread, go, cols);
           }
           if (grad_input) {
-            const at::Tensor grad_cols = pass.back_project(go, cols, r1 - r0);
+            const at::Tensor grad_cols = pass.back_project(go, w_t, cols, r1 - r0);
             pass.scatter(grad_cols.const_data_ptr<scalar_t>(), grad_ext.data_ptr<scalar_t>(), n, r0, r1);
           }
         }
