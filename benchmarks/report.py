@@ -3,12 +3,15 @@ comments, from the latest results file per (device, dtype, suite); each table na
 so every figure in the README can be traced to a run."""
 import argparse
 import os
+import statistics
 from pathlib import Path
 
 from benchmarks import results
 
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
+# what forward+backward (a training step for the U-Net) may cost relative to nn.Conv2d
+TARGETS = {"cpu": 2.0, "cuda": 1.5}
 TITLES = {"layers": "layers", "kernels": "kernel-size sweep", "stride": "stride 2",
           "unet": "U-Net training step (forward, cross-entropy, backward, clipping, Adam)"}
 LEGEND = ("Ratios are a candidate's median time over `nn.Conv2d`'s, both from the same interleaved "
@@ -73,6 +76,23 @@ LAYER_HEADER = ("case (batch, channels, kernel, stride, size)", "Conv2d fwd ms",
 UNET_HEADER = ("case", "std step ms", "equi / std", "std images/s", "equi images/s", "peak: equi / std")
 
 
+def _against_target(rows, device_type) -> str:
+    """One line: the spread of the fwd+bwd (or step) ratios and how many cases meet the target."""
+    target = TARGETS.get(device_type)
+    mode = lambda row: row.get("train_step" if row["suite"] == "unet" else "forward_backward", {})
+    ratios = sorted(r for r in (mode(row).get("ratio") for row in rows) if r is not None)
+    if target is None or not ratios:
+        return ""
+    median = statistics.median(ratios)
+    worst = max(rows, key=lambda row: mode(row).get("ratio") or 0)
+    within = sum(r <= target for r in ratios)
+    spread = f"{_ratio(ratios[0])} to {_ratio(ratios[-1])}, median {_ratio(median)}" if len(ratios) > 1 \
+        else _ratio(ratios[0])
+    return (f"Against the {device_type.upper()} target of {_ratio(target)}: {spread}; {within} of "
+            f"{len(ratios)} within it" + (f", the worst {worst['name']} ({_ratio(ratios[-1])}, "
+                                          f"{_ratio(ratios[-1] - target)} over)." if within < len(ratios) else "."))
+
+
 def _notes(rows) -> list:
     """What was not measured and why, and the deform_conv2d agreement check."""
     notes, skipped = [], {}
@@ -122,6 +142,8 @@ def render(selection, source=None, relative_to=None) -> str:
             lines = [_unet_line(row) if suite == "unet" else _layer_line(row) for row in rows]
             out += [f"\n*{TITLES.get(suite, suite)}*\n"]
             out += _table(UNET_HEADER if suite == "unet" else LAYER_HEADER, lines)
+            target = _against_target(rows, report["device_type"])
+            out += ["", target] if target else []
             notes = _notes(rows)
             out += [""] + notes if notes else []
     return "\n".join(out)

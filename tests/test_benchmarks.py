@@ -161,6 +161,19 @@ def test_first_schema_files_still_load(tmp_path):
     assert loaded["results"][0]["name"] == "b4 64->64 k3 s1 128x256"
     text = report.render(results.latest([path]))
     assert "| b4 64->64 k3 s1 128x256 | 1.00 | 2.00× | 3.00 | 1.50× |" in text
+    assert "Against the CPU target of 2.00×: 1.50×; 1 of 1 within it." in text
+
+
+def test_report_says_how_far_from_the_target():
+    def row(name, ratio, suite="layers"):
+        mode = "train_step" if suite == "unet" else "forward_backward"
+        return {"name": name, "suite": suite, mode: {"ratio": ratio}}
+    rows = [row("a", 1.2), row("b", 2.6), row("c", 1.9), row("d", None)]
+    assert report._against_target(rows, "cpu") == (
+        "Against the CPU target of 2.00×: 1.20× to 2.60×, median 1.90×; 2 of 3 within it, "
+        "the worst b (2.60×, 0.60× over).")
+    assert report._against_target([row("u", 1.4, "unet")], "cuda") == "Against the CUDA target of 1.50×: 1.40×; 1 of 1 within it."
+    assert report._against_target([row("d", None)], "cpu") == ""
 
 
 @pytest.mark.parametrize("argv, argument", [
