@@ -91,7 +91,7 @@ def main(argv=None) -> list:
     stage("generate")
     made = json.loads((generated / "generated.json").read_text())
     print(f"   labels per mask {made['labels_per_mask']}; label shares generated {made['label_shares']}, "
-          f"training {made['training_label_shares']}")
+          f"training {made.get('training_label_shares')}")
 
     pair_folder = write_pair_folder(training_pair(osmis), out / "pair")
     steps_per_epoch = math.ceil(round(0.9 * setting["generated"]) / setting["batch_size"])
@@ -123,7 +123,7 @@ def main(argv=None) -> list:
                "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in setting.items()},
                "osmis_conv": args.osmis_conv, "pair": args.image or f"synthetic (seed {args.seed})",
                "test": test_name, "device": args.device, "seconds": stages, "rows": rows,
-               "generated": {k: made[k] for k in ("labels_per_mask", "label_shares", "training_label_shares")}}
+               "generated": {k: made.get(k) for k in ("labels_per_mask", "label_shares", "training_label_shares")}}
     text = write_report(out, summary)
     print(f"\nTest: {test_name}")
     print(text)

@@ -4,7 +4,7 @@
 Writes N image-mask pairs in the CVRG-Pano folder layout the U-Net training reads directly
 (``DIR/rgb/*.png`` images, ``DIR/mask/*.png`` single-channel label masks), plus colour masks
 in ``DIR/colour/``, an overview grid and ``generated.json``. Samples come from the averaged
-(EMA) generator with seeded noise: the same seed gives the same set. ``generated.json`` sets
+(EMA) generator with seeded noise: the same seed gives the same set. ``generated.json`` puts
 each label's share of the generated masks beside its share of the training mask, and how
 many labels a mask holds: a generator that collapsed to few classes shows there at once.
 """
@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
@@ -66,7 +67,7 @@ def generate(checkpoint_path, num: int, out, batch_size: int = 16, seed: int = 0
             result = generator(generator.noise(count, generator=rng).to(device))
             channels = result["mask"].argmax(1)
             images, labels = result["images"][-1], to_labels(channels, label_set)
-            counts = torch.nn.functional.one_hot(channels, len(label_set)).sum((1, 2)).cpu().double()
+            counts = F.one_hot(channels, len(label_set)).sum((1, 2)).cpu().double()
             pixels += counts.sum(0)
             held += int((counts / channels[0].numel() >= VISIBLE).sum())
             for k in range(count):

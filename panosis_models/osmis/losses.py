@@ -52,6 +52,8 @@ def adversarial(out: dict, mask: torch.Tensor, real: bool) -> dict:
     return {"low-level": WEIGHTS["low-level"] * binary(out["low-level"], real),
             "content": WEIGHTS["content"] * content(out["content"], mask, real),
             "layout": WEIGHTS["layout"] * binary(out["layout"], real)}
+
+
 def diversity(features: list) -> torch.Tensor:
     """Minus the mean L1 distance between the features of every pair of samples, averaged over
     the generator's blocks: minimising it pushes samples apart. Zero for a batch of one."""
