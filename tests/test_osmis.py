@@ -355,7 +355,8 @@ def test_bad_configurations_name_the_argument(tmp_path):
                                ({"image": "x.png"}, "image and mask must be given together"),
                                ({"iterations": 0}, "iterations must be at least 1"),
                                ({"augment": 1.5}, "augment must lie in"),
-                               ({"warmup": -1}, "warmup must be at least 0"),
+                               ({"warmup": -1}, "warmup must be a whole number of steps, at least 0"),
+                               ({"warmup": None}, "warmup must be a whole number"),
                                ({"ema": 1.0}, "0 <= ema < 1")]:
         with pytest.raises(ValueError, match=message):
             tiny(tmp_path, **overrides).validate()

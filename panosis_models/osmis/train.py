@@ -80,8 +80,8 @@ class OsmisConfig:
         if len(self.size) != 2:
             raise ValueError(f"size must be (H, W), got {self.size!r}")
         generator_blocks(*self.size)  # raises with a suggestion if the size cannot be generated
-        if self.warmup < 0:
-            raise ValueError(f"warmup must be at least 0, got {self.warmup}")
+        if not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"warmup must be a whole number of steps, at least 0, got {self.warmup!r}")
         for name in ("iterations", "batch_size", "channels_g", "channels_d", "noise_dim",
                      "checkpoint_every", "preview_every"):
             if getattr(self, name) < 1:
