@@ -138,6 +138,7 @@ class Trainer:
         self.real_images = [s.to(self.device).expand(batch, -1, -1, -1)
                             for s in pair.pyramid(len(self.generator.blocks))]
         self.real_mask = one_hot.to(self.device)[None].expand(batch, -1, -1, -1)
+        self.label_shares = one_hot.mean((1, 2)).tolist()  # saved, for generate's statistics
         self.step, self.history = 0, []
 
     def _fake(self, sample_masks: bool) -> tuple:
@@ -178,7 +179,7 @@ class Trainer:
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {"config": self.cfg.as_dict(), "label_set": list(self.pair.label_set),
-                "label_shares": self.pair.one_hot().mean((1, 2)).tolist(),
+                "label_shares": self.label_shares,
                 "generator_args": generator_args(self.cfg, len(self.pair.label_set)),
                 "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "ema": self.average.state_dict(), "opt_g": self.opt_g.state_dict(),
