@@ -121,7 +121,7 @@ def main(argv=None) -> list:
 
     summary = {"setting": "quick" if args.quick else "full",
                "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in setting.items()},
-               "osmis_conv": args.osmis_conv, "pair": args.image or f"synthetic (seed {args.seed})",
+               "osmis_conv": args.osmis_conv, "pair": args.image or f"synthetic (world {osmis.pair_seed})",
                "test": test_name, "device": args.device, "seconds": stages, "rows": rows,
                "generated": {k: made.get(k) for k in ("labels_per_mask", "label_shares", "training_label_shares")}}
     text = write_report(out, summary)
