@@ -63,7 +63,8 @@ def main(argv=None) -> list:
     p.add_argument("--test", default=None, help="a CVRG-Pano folder to test on (default: held-out synthetic)")
     p.add_argument("--out", type=Path, default=Path("runs/pipeline"))
     p.add_argument("--seed", type=int, default=0,
-                   help="seeds the training runs and the held-out test worlds (the synthetic pair is world 0)")
+                   help="seeds the training runs and the held-out test worlds (the synthetic pair is world "
+                        f"{OsmisConfig.pair_seed})")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--resume", action="store_true", help="continue interrupted stages")
     p.add_argument("--no-progress", action="store_true")
