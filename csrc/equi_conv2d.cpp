@@ -49,23 +49,31 @@ at::Tensor kernel_operand(const at::Tensor& t, at::ScalarType dtype) {
   return t.detach().to(dtype).contiguous();
 }
 
+// A kernel result in the input's dtype and, like nn.Conv2d, its suggested memory format
+// (channels_last in, channels_last out); no copy when both already agree.
+at::Tensor like_input(const at::Tensor& result, const at::Tensor& input) {
+  return result.to(input.scalar_type(), /*non_blocking=*/false, /*copy=*/false,
+                   input.suggest_memory_format());
+}
+
 void require_kernels(const at::Tensor& t) {
   if (t.is_cuda()) {
 #ifdef WITH_CUDA
     TORCH_CHECK_TYPE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble ||
                          t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16,
-                     "equiconv on CUDA supports float32, float64, float16 and bfloat16, got ",
-                     t.scalar_type());
+                     "input dtype ", t.scalar_type(), " is not supported by equiconv on CUDA "
+                     "(float32, float64, float16, bfloat16)");
     return;
 #else
     TORCH_CHECK(false, "equiconv was built without CUDA kernels; rebuild it on a machine with "
                 "the CUDA toolkit and a CUDA build of torch to use ", t.device());
 #endif
   }
-  TORCH_CHECK(t.is_cpu(), "equiconv has no kernels for ", t.device());
+  TORCH_CHECK(t.is_cpu(), "input is on ", t.device(), ", where equiconv has no kernels");
   TORCH_CHECK_TYPE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble ||
                        t.scalar_type() == at::kBFloat16,
-                   "equiconv on CPU supports float32, float64 and bfloat16, got ", t.scalar_type());
+                   "input dtype ", t.scalar_type(), " is not supported by equiconv on CPU "
+                   "(float32, float64, bfloat16)");
 }
 
 void device_forward(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
@@ -103,7 +111,7 @@ at::Tensor equi_conv2d_forward(
     device_forward(l, kernel_operand(input, dtype), kernel_operand(weight, dtype), out);
     if (has_bias) out.add_(kernel_operand(*bias, dtype).view({1, -1, 1, 1}));
   }
-  return out.to(input.scalar_type());
+  return like_input(out, input);
 }
 
 template <c10::DeviceType device>
@@ -152,7 +160,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> equi_conv2d_backward(
     grad_input.zero_();
   }
   const auto t = input.scalar_type();
-  return {grad_input.to(t), grad_weight.to(t), grad_bias.to(t)};
+  return {like_input(grad_input, input), grad_weight.to(t), grad_bias.to(t)};
 }
 
 std::tuple<at::Tensor, at::Tensor> sampling_grid(

@@ -17,8 +17,13 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kDeg = kPi / 180.0;
 constexpr double kEps = 1e-9;
+constexpr double kMinPixelDeg = 1e-10;  // keep in step with equiconv/_checks.py MIN_PIXEL_DEG
 
-int64_t floor_to_int(double v) { return static_cast<int64_t>(std::floor(v)); }
+// Only for values already clamped to the image's neighbourhood: the cast cannot overflow.
+int64_t floor_to_int(double v) {
+  TORCH_INTERNAL_ASSERT(std::abs(v) < 9e15, "equiconv: sample position ", v, " out of range");
+  return static_cast<int64_t>(std::floor(v));
+}
 
 std::pair<int64_t, int64_t> pair_arg(c10::IntArrayRef v, const char* name) {
   TORCH_CHECK_VALUE(v.size() == 1 || v.size() == 2, name, " must have 1 or 2 elements, got ",
@@ -68,6 +73,11 @@ GeometryParams make_params(
                     p.lat_bottom, ")");
   TORCH_CHECK_VALUE(lon_span > 0.0 && lon_span <= 360.0, "lon_span must be in (0, 360], got ",
                     lon_span);
+  TORCH_CHECK_VALUE((p.lat_top - p.lat_bottom) / height >= kMinPixelDeg,
+                    "lat_range (", p.lat_top, ", ", p.lat_bottom, ") over height ", height,
+                    " gives pixels under ", kMinPixelDeg, " degrees: too small to compute in float64");
+  TORCH_CHECK_VALUE(lon_span / width >= kMinPixelDeg, "lon_span ", lon_span, " over width ", width,
+                    " gives pixels under ", kMinPixelDeg, " degrees: too small to compute in float64");
   TORCH_CHECK_VALUE((p.lat_top - p.lat_bottom) / height < 90.0,
                     "input height ", height, " is too small for lat_range: a pixel must span "
                     "less than 90 degrees of latitude");
@@ -97,18 +107,25 @@ RowTable row_table(const GeometryParams& p) {
   t.cols.resize(out_h * p.taps());
   for (int64_t r = 0; r < out_h; ++r) {
     const double yc = r * p.stride_h - p.pad_h + p.dil_h * half_kh;
-    const double phi0 = std::clamp(top - (yc + 0.5) * dphi, -kPi / 2, kPi / 2);
+    const double phi_c = top - (yc + 0.5) * dphi;
+    const double phi0 = std::clamp(phi_c, -kPi / 2, kPi / 2);
+    // The centre's row, exact unless the centre lies beyond a pole (then clamped onto it).
+    const double row0 = phi0 == phi_c ? yc : (top - phi0) / dphi - 0.5;
     const double s0 = std::sin(phi0), c0 = std::cos(phi0);
     for (int64_t i = 0; i < p.kernel_h; ++i) {
       const double b = (i - half_kh) * p.dil_h * tan_dphi;  // south on the tangent plane
       for (int64_t j = 0; j < p.kernel_w; ++j) {
         const double a = (j - half_kw) * p.dil_w * tan_dlam;  // east on the tangent plane
-        const double n = std::sqrt(1.0 + a * a + b * b);
-        const double phi = std::asin(std::clamp((s0 - b * c0) / n, -1.0, 1.0));
-        const double dl = std::atan2(a, c0 + b * s0);
+        // The tap's direction (x, a, z)/n, x towards the centre's meridian and z up; its
+        // latitude is phi0 plus atan2(sin, cos) of the angle from the centre within the
+        // meridian plane, written without cancellation so that tiny pixels stay exact (asin
+        // of a value near 1 would lose half the digits).
+        const double x = c0 + b * s0, z = s0 - b * c0, rho = std::hypot(x, a);
+        const double excess = x >= 0 ? a * a / (rho + x) : rho - x;  // rho - x
+        const double dphi_tap = std::atan2(-b - s0 * excess, rho * c0 + z * s0);
         const int64_t k = (r * p.kernel_h + i) * p.kernel_w + j;
-        t.rows[k] = (top - phi) / dphi - 0.5;
-        t.cols[k] = centre_dx + dl / dlam;
+        t.rows[k] = row0 - dphi_tap / dphi;
+        t.cols[k] = centre_dx + std::atan2(a, x) / dlam;
       }
     }
   }
@@ -173,10 +190,18 @@ void add_inverse_tables(const GeometryParams& p, SamplingPlan& plan) {
 }
 
 SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
-  const RowTable t = row_table(p);
+  RowTable t = row_table(p);
   const int64_t n = static_cast<int64_t>(t.rows.size());
   std::vector<int64_t> y0(n), x0(n);
+  // Taps that read only zeros (rows beyond a partial panorama's edges, columns beyond its sides
+  // for every output column) are moved next to the image: what they read stays zero, and the
+  // extended image stays the size of the image plus the kernel's footprint, whatever the ranges.
+  // On a full sphere rows lie within [-1/2, H - 1/2] and full-longitude columns within half a
+  // turn of the centre, so nothing there moves.
+  const double x_low = -(p.out_w() - 1) * p.stride_w - 2.0, x_high = p.width;
   for (int64_t k = 0; k < n; ++k) {
+    t.rows[k] = std::clamp(t.rows[k], -2.0, double(p.height));
+    if (!p.full_longitude()) t.cols[k] = std::clamp(t.cols[k], x_low, x_high);
     y0[k] = floor_to_int(t.rows[k]);
     x0[k] = floor_to_int(t.cols[k]);
   }

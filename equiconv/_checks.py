@@ -13,6 +13,11 @@ import torch
 
 FULL_LAT_RANGE = (90.0, -90.0)
 FULL_LON_SPAN = 360.0
+# Pixels finer than this (in degrees) are refused: far below any camera, and near the limits of
+# float64 positions. Keep in step with kMinPixelDeg in csrc/geometry.cpp.
+MIN_PIXEL_DEG = 1e-10
+# Sizes and geometry integers stay below 2**31, so that no product of them overflows int64.
+MAX_SIZE = 2**31 - 1
 
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Sequence[int]]
@@ -20,6 +25,21 @@ IntOrPair = Union[int, Sequence[int]]
 
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def size(value, name: str, minimum: int = 0) -> int:
+    """An int (of any integral type, or a symbolic size under torch.export) in [minimum, MAX_SIZE]."""
+    if isinstance(value, torch.SymInt):
+        return value
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if not minimum <= value <= MAX_SIZE:
+        raise ValueError(f"{name} must be in [{minimum}, {MAX_SIZE}], got {value!r}")
+    return int(value)
 
 
 def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
@@ -32,6 +52,8 @@ def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     if min(result) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if max(result) > MAX_SIZE:
+        raise ValueError(f"{name} must be <= {MAX_SIZE}, got {value!r}")
     return result
 
 
@@ -55,13 +77,12 @@ def padding_pair(padding: Union[str, IntOrPair], kernel_size: Pair, stride: Pair
 
 def sphere_range(lat_range: Sequence[float], lon_span: float) -> Tuple[Tuple[float, float], float]:
     """Validated (lat_range, lon_span) in degrees, as plain floats."""
-    if not (isinstance(lat_range, (tuple, list)) and len(lat_range) == 2
-            and all(isinstance(v, numbers.Real) for v in lat_range)):
+    if not (isinstance(lat_range, (tuple, list)) and len(lat_range) == 2 and all(map(_is_real, lat_range))):
         raise TypeError(f"lat_range must be a pair of numbers (top_deg, bottom_deg), got {lat_range!r}")
     top, bottom = float(lat_range[0]), float(lat_range[1])
     if not (90.0 >= top > bottom >= -90.0):
         raise ValueError(f"lat_range must satisfy 90 >= top > bottom >= -90, got {lat_range!r}")
-    if not isinstance(lon_span, numbers.Real) or isinstance(lon_span, bool):
+    if not _is_real(lon_span):
         raise TypeError(f"lon_span must be a number of degrees, got {lon_span!r}")
     if not 0.0 < float(lon_span) <= 360.0:
         raise ValueError(f"lon_span must be in (0, 360], got {lon_span!r}")
@@ -101,9 +122,15 @@ def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
     dilation = pair(dilation, "dilation", 1)
     padding = padding_pair(padding, kernel_size, stride, dilation)
     lat_range, lon_span = sphere_range(lat_range, lon_span)
-    height, width = int(height), int(width)
+    height, width = size(height, "height"), size(width, "width")
     if height < 1 or width < 1:
         raise ValueError(f"input height and width must be positive, got {height}x{width}")
+    if (lat_range[0] - lat_range[1]) / height < MIN_PIXEL_DEG:
+        raise ValueError(f"lat_range {lat_range} over height {height} gives pixels under "
+                         f"{MIN_PIXEL_DEG} degrees, too fine to compute")
+    if lon_span / width < MIN_PIXEL_DEG:
+        raise ValueError(f"lon_span {lon_span} over width {width} gives pixels under "
+                         f"{MIN_PIXEL_DEG} degrees, too fine to compute")
     extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size)]
     if height + 2 * padding[0] < extent[0] or width + 2 * padding[1] < extent[1]:
         raise ValueError(
@@ -116,6 +143,11 @@ def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
         raise ValueError(f"input width {width} is too small for lon_span {lon_span}: "
                          "a pixel must span less than 90 degrees")
     return Geometry(height, width, kernel_size, stride, padding, dilation, lat_range, lon_span)
+
+
+def _autocast(device: torch.device) -> bool:
+    """Whether autocast is on for the device's type (meta and other types have none)."""
+    return device.type in ("cpu", "cuda") and torch.is_autocast_enabled(device.type)
 
 
 def conv_tensors(input, weight, bias, groups) -> None:
@@ -132,7 +164,7 @@ def conv_tensors(input, weight, bias, groups) -> None:
             f"weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape {tuple(weight.shape)}")
     if not input.is_floating_point():
         raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
-    if not torch.is_autocast_enabled(input.device.type):  # under autocast the op casts them itself
+    if not _autocast(input.device):  # under autocast the op casts them itself
         if weight.dtype != input.dtype:
             raise TypeError(f"weight dtype {weight.dtype} differs from input dtype {input.dtype}")
         if bias is not None and bias.dtype != input.dtype:
@@ -140,8 +172,7 @@ def conv_tensors(input, weight, bias, groups) -> None:
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.device != input.device:
             raise RuntimeError(f"{name} is on {t.device} but input is on {input.device}")
-    if not _is_int(groups) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    size(groups, "groups", minimum=1)
     out_channels = weight.shape[0]
     if out_channels % groups:
         raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
@@ -160,6 +191,9 @@ def conv_call(input, weight, bias, stride, padding, dilation, groups, lat_range,
     if unbatched:
         input = input.unsqueeze(0)
     conv_tensors(input, weight, bias, groups)
-    g = geometry(input.shape[2], input.shape[3], tuple(weight.shape[2:]), stride, padding, dilation,
+    # torch.jit.trace hands sizes over as 0-d tensors; the geometry is fixed at trace time.
+    height, width, *kernel_size = (int(n) if isinstance(n, torch.Tensor) else n
+                                   for n in (*input.shape[2:], *weight.shape[2:]))
+    g = geometry(height, width, tuple(kernel_size), stride, padding, dilation,
                  lat_range=lat_range, lon_span=lon_span)
     return input, g, unbatched

@@ -1,25 +1,39 @@
-"""Python-side registrations of the compiled operators: fake (meta) kernels for torch.compile
-and torch.export, and autograd. The operators themselves are declared in csrc/register.cpp."""
+"""Python-side registrations of the compiled operators: fake (meta) kernels for torch.compile,
+torch.export and meta tensors, and autograd. The operators themselves are declared in
+csrc/register.cpp.
+
+The convolution is bilinear in (input, weight), so its backward is linear in each of its tensor
+arguments and is itself made of the two compiled ops. Registering autograd for the backward op
+in those terms gives gradients of every order (gradient penalties, gradgradcheck).
+"""
 import torch
+from torch._prims_common import suggest_memory_format
 
 from equiconv import _checks, _core
+
+
+def _like(t: torch.Tensor, shape, layout_of: torch.Tensor) -> torch.Tensor:
+    """An empty tensor of ``shape`` in the memory format the compiled op gives ``layout_of``'s."""
+    return t.new_empty(shape).contiguous(memory_format=suggest_memory_format(layout_of))
+
 
 if _core.AVAILABLE:
 
     @torch.library.register_fake("equiconv::equi_conv2d")
     def _equi_conv2d_fake(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
         sizes = _checks.output_size(input.shape[2:], weight.shape[2:], stride, padding, dilation)
-        return input.new_empty((input.shape[0], weight.shape[0], *sizes))
+        return _like(input, (input.shape[0], weight.shape[0], *sizes), input)
 
     @torch.library.register_fake("equiconv::equi_conv2d_backward")
     def _equi_conv2d_backward_fake(grad_output, input, weight, stride, padding, dilation, groups,
                                    lat_range, lon_span, output_mask):
-        def grad_like(needed, t, shape):
-            return t.new_empty(shape) if needed else t.new_empty((0,))
+        empty = input.new_empty((0,))
+        return (_like(input, input.shape, input) if output_mask[0] else empty,
+                weight.new_empty(weight.shape) if output_mask[1] else empty,
+                grad_output.new_empty((weight.shape[0],)) if output_mask[2] else empty)
 
-        return (grad_like(output_mask[0], input, input.shape),
-                grad_like(output_mask[1], weight, weight.shape),
-                grad_like(output_mask[2], grad_output, (weight.shape[0],)))
+    def _backward_op(grad_output, input, weight, geometry, mask):
+        return torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, *geometry, mask)
 
     def _setup_context(ctx, inputs, output):
         input, weight, bias, *geometry = inputs
@@ -30,7 +44,41 @@ if _core.AVAILABLE:
     def _backward(ctx, grad_output):
         input, weight = ctx.saved_tensors
         mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2]]
-        grads = torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, *ctx.geometry, mask)
+        grads = _backward_op(grad_output, input, weight, ctx.geometry, mask)
         return (*(g if needed else None for g, needed in zip(grads, mask)),) + (None,) * len(ctx.geometry)
 
     torch.library.register_autograd("equiconv::equi_conv2d", _backward, setup_context=_setup_context)
+
+    def _setup_backward_context(ctx, inputs, output):
+        grad_output, input, weight, *geometry, mask = inputs
+        ctx.save_for_backward(grad_output, input, weight)
+        ctx.geometry, ctx.mask = geometry, mask
+
+    def _backward_backward(ctx, gg_input, gg_weight, gg_bias):
+        """Gradients of (grad_input, grad_weight, grad_bias) = backward(grad_output, input, weight).
+
+        grad_input is conv's adjoint in grad_output with weight fixed, grad_weight its adjoint
+        with input fixed, grad_bias a sum: each term below is one of the two ops again."""
+        grad_output, input, weight = ctx.saved_tensors
+        geometry = ctx.geometry
+        gg_input = gg_input if ctx.mask[0] else None
+        gg_weight = gg_weight if ctx.mask[1] else None
+        gg_bias = gg_bias if ctx.mask[2] else None
+        d_grad_output = d_input = d_weight = None
+        if ctx.needs_input_grad[0]:
+            terms = []
+            if gg_input is not None:
+                terms.append(torch.ops.equiconv.equi_conv2d(gg_input, weight, None, *geometry))
+            if gg_weight is not None:
+                terms.append(torch.ops.equiconv.equi_conv2d(input, gg_weight, None, *geometry))
+            if gg_bias is not None:
+                terms.append(gg_bias.view(1, -1, 1, 1).expand_as(grad_output))
+            d_grad_output = sum(terms[1:], terms[0]) if terms else None
+        if ctx.needs_input_grad[1] and gg_weight is not None:  # <grad_weight(go, x), ggw> = <go, conv(x, ggw)>
+            d_input = _backward_op(grad_output, input, gg_weight, geometry, [True, False, False])[0]
+        if ctx.needs_input_grad[2] and gg_input is not None:  # <grad_input(go, w), ggi> = <go, conv(ggi, w)>
+            d_weight = _backward_op(grad_output, gg_input, weight, geometry, [False, True, False])[1]
+        return (d_grad_output, d_input, d_weight) + (None,) * (len(geometry) + 1)
+
+    torch.library.register_autograd("equiconv::equi_conv2d_backward", _backward_backward,
+                                    setup_context=_setup_backward_context)

@@ -22,8 +22,9 @@ class EquiConv2d(nn.Module):
                  groups=1, bias=True, *, lat_range=_checks.FULL_LAT_RANGE,
                  lon_span=_checks.FULL_LON_SPAN, backend="compiled", device=None, dtype=None):
         super().__init__()
-        if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"groups must be a positive int, got {groups!r}")
+        in_channels = _checks.size(in_channels, "in_channels")
+        out_channels = _checks.size(out_channels, "out_channels")
+        groups = _checks.size(groups, "groups", minimum=1)
         if in_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
@@ -71,6 +72,12 @@ class EquiConv2d(nn.Module):
         new.bias = conv.bias
         new.train(conv.training)
         return new
+
+    def __prepare_scriptable__(self):
+        raise RuntimeError(
+            f"{type(self).__name__} cannot be compiled by torch.jit.script (its operator takes "
+            "keyword arguments and Python geometry checks). Use torch.compile or torch.export "
+            "instead; torch.jit.trace also works.")
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -25,21 +25,33 @@ def _grid(g: _checks.Geometry):
     dlam = math.radians(g.lon_span) / g.width
     ho = g.out_size[0]
     centre_y = torch.arange(ho, **f64) * sh - ph + dh * (kh - 1) / 2
-    phi0 = (top - (centre_y + 0.5) * dphi).clamp(-math.pi / 2, math.pi / 2)[:, None, None]
+    phi_c = top - (centre_y + 0.5) * dphi
+    phi0 = phi_c.clamp(-math.pi / 2, math.pi / 2)
+    row0 = torch.where(phi0 == phi_c, centre_y, (top - phi0) / dphi - 0.5)[:, None, None]
+    phi0 = phi0[:, None, None]
+    s0, c0 = phi0.sin(), phi0.cos()
     b = ((torch.arange(kh, **f64) - (kh - 1) / 2) * dh * math.tan(dphi))[None, :, None]
     a = ((torch.arange(kw, **f64) - (kw - 1) / 2) * dw * math.tan(dlam))[None, None, :]
-    norm = torch.sqrt(1 + a * a + b * b)
-    phi = torch.asin(((phi0.sin() - b * phi0.cos()) / norm).clamp(-1, 1))
-    dlon = torch.atan2(a.expand_as(norm), phi0.cos() + b * phi0.sin())
-    rows = (top - phi) / dphi - 0.5
-    cols = -pw + dw * (kw - 1) / 2 + dlon / dlam
+    # The tap's direction (x, a, z)/n: x towards the centre's meridian, z up. Its latitude is
+    # phi0 plus the angle from the centre within the meridian plane, taken by atan2 in a form
+    # free of cancellation (asin near 1 loses half the digits when pixels are tiny).
+    x, z = c0 + b * s0, s0 - b * c0
+    x, a = torch.broadcast_tensors(x, a)
+    rho = torch.hypot(x, a)
+    excess = torch.where(x >= 0, a * a / (rho + x), rho - x)  # rho - x
+    rows = row0 - torch.atan2(-b - s0 * excess, rho * c0 + z * s0) / dphi
+    cols = -pw + dw * (kw - 1) / 2 + torch.atan2(a, x) / dlam
     return rows, cols
+
+
+def _full_longitude(g: _checks.Geometry) -> bool:
+    return abs(g.lon_span - 360.0) < 1e-9
 
 
 def _read(image, y, x, g: _checks.Geometry):
     """image[..., y, x] under the spherical boundary rules, for integer index tensors y, x."""
     h, w = g.height, g.width
-    full_lon = abs(g.lon_span - 360.0) < 1e-9
+    full_lon = _full_longitude(g)
     if full_lon and abs(g.lat_range[0] - 90.0) < 1e-9 and abs(g.lat_range[1] + 90.0) < 1e-9:
         north, south = y < 0, y >= h
         x = torch.where(north | south, x + w // 2, x)
@@ -50,7 +62,7 @@ def _read(image, y, x, g: _checks.Geometry):
     else:
         valid = valid & (x >= 0) & (x < w)
     index = y.clamp(0, h - 1) * w + x.clamp(0, w - 1)
-    return image.flatten(-2)[..., index] * valid.to(image.dtype)
+    return torch.where(valid, image.flatten(-2)[..., index], 0)  # not 0 * pixel: it may be NaN
 
 
 def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
@@ -60,16 +72,22 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
                                             lat_range, lon_span)
     rows, cols = _grid(g)
     wo = g.out_size[1]
-    ys = rows[..., None]                                                         # (Ho, kH, kW, 1)
+    # Positions far outside the image read zeros: clamped next to it, the integer casts below
+    # cannot overflow (on a full sphere nothing moves; full-longitude columns wrap instead).
+    ys = rows[..., None].clamp(-2, g.height)                                     # (Ho, kH, kW, 1)
     xs = cols[..., None] + torch.arange(wo, dtype=torch.float64) * g.stride[1]   # (Ho, kH, kW, Wo)
+    if not _full_longitude(g):
+        xs = xs.clamp(-2, g.width)
     y0, x0 = ys.floor(), xs.floor()
     wy, wx = (ys - y0).to(input.dtype), (xs - x0).to(input.dtype)
     y0, x0 = y0.long(), x0.long()
     samples = 0
     for dy, fy in ((0, 1 - wy), (1, wy)):
         for dx, fx in ((0, 1 - wx), (1, wx)):
-            samples = samples + (fy * fx).to(input.device) * _read(input, (y0 + dy).to(input.device),
-                                                                  (x0 + dx).to(input.device), g)
+            share = (fy * fx).to(input.device)
+            value = _read(input, (y0 + dy).to(input.device), (x0 + dx).to(input.device), g)
+            # A corner of weight zero is not read (0 * NaN would spread a NaN it never sampled).
+            samples = samples + torch.where(share != 0, share * value, 0)
     n, c = input.shape[:2]
     samples = samples.view(n, groups, c // groups, *samples.shape[2:])          # (N, G, C/G, Ho, kH, kW, Wo)
     w = weight.view(groups, weight.shape[0] // groups, *weight.shape[1:])       # (G, O/G, C/G, kH, kW)

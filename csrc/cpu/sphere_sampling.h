@@ -117,6 +117,21 @@ void prefetch(const scalar_t* p, int64_t count) {
   for (int64_t b = 0; b < size; b += 64) __builtin_prefetch(bytes + b, kWrite);
 }
 
+// Whether all four bilinear weights of a tap are non-zero. A corner of weight zero is never
+// read into a sum (0 * NaN is NaN: a NaN the tap does not sample must not reach its output), so
+// taps on the pixel grid, or on one of its lines, take the sparse loops below, which read only
+// the corners that count.
+template <typename scalar_t>
+bool all_corners(const scalar_t* w) {
+  return w[0] != scalar_t(0) && w[1] != scalar_t(0) && w[2] != scalar_t(0) && w[3] != scalar_t(0);
+}
+
+// The extended-image offset of corner c (0: top-left, 1: top-right, 2: bottom-left, 3: bottom-right).
+template <typename scalar_t>
+int64_t corner_offset(const PlanView<scalar_t>& v, int c) {
+  return (c >> 1) * v.ext_w + (c & 1);
+}
+
 // columns[taps x (r1 - r0) x out_w] of one channel for output rows [r0, r1), sampled from
 // the channel's extended image.
 template <typename scalar_t>
@@ -127,10 +142,20 @@ EQUICONV_VECTOR_CLONES void ext_to_columns(const scalar_t* ext, scalar_t* column
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t k = r * v.taps + t;
       const scalar_t* w = v.tap_weight + 4 * k;
-      const scalar_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
       const scalar_t* __restrict__ p0 = ext + v.tap_offset[k];
-      const scalar_t* __restrict__ p1 = p0 + v.ext_w;
       scalar_t* __restrict__ dst = columns + (t * (r1 - r0) + r - r0) * v.out_w;
+      if (!all_corners(w)) {
+        std::fill(dst, dst + v.out_w, scalar_t(0));
+        for (int c = 0; c < 4; ++c) {
+          if (w[c] == scalar_t(0)) continue;
+          const scalar_t wc = w[c];
+          const scalar_t* __restrict__ src = p0 + corner_offset(v, c);
+          for (int64_t q = 0; q < v.out_w; ++q) dst[q] += wc * src[q * s];
+        }
+        continue;
+      }
+      const scalar_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
+      const scalar_t* __restrict__ p1 = p0 + v.ext_w;
       if (s == 1) {
         for (int64_t q = 0; q < v.out_w; ++q) {
           dst[q] = w00 * p0[q] + w01 * p0[q + 1] + w10 * p1[q] + w11 * p1[q + 1];
@@ -154,10 +179,19 @@ EQUICONV_VECTOR_CLONES void columns_to_ext(const scalar_t* grad_columns, scalar_
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t k = r * v.taps + t;
       const scalar_t* w = v.tap_weight + 4 * k;
-      const scalar_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
       scalar_t* __restrict__ p0 = grad_ext + v.tap_offset[k];
-      scalar_t* __restrict__ p1 = p0 + v.ext_w;
       const scalar_t* __restrict__ g = grad_columns + (t * (r1 - r0) + r - r0) * wo;
+      if (!all_corners(w)) {  // as in ext_to_columns: no corner of weight zero is touched
+        for (int c = 0; c < 4; ++c) {
+          if (w[c] == scalar_t(0)) continue;
+          const scalar_t wc = w[c];
+          scalar_t* __restrict__ dst = p0 + corner_offset(v, c);
+          for (int64_t q = 0; q < wo; ++q) dst[q * s] += wc * g[q];
+        }
+        continue;
+      }
+      const scalar_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
+      scalar_t* __restrict__ p1 = p0 + v.ext_w;
       if (s == 1) {
         // Written as a gather (each ext element once) so that it vectorises.
         const scalar_t g0 = g[0];

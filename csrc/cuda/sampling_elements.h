@@ -75,10 +75,12 @@ EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* colu
     const index_t k = r * taps + t;
     const int64_t er = v.tap_rc[2 * k], ec = v.tap_rc[2 * k + 1] + q * v.stride_w;
     const acc_t* w = v.tap_weight + 4 * k;
-    const acc_t value = w[0] * extended_value(channel, v, er, ec) +
-                        w[1] * extended_value(channel, v, er, ec + 1) +
-                        w[2] * extended_value(channel, v, er + 1, ec) +
-                        w[3] * extended_value(channel, v, er + 1, ec + 1);
+    // A corner of weight zero is not read into the sum: 0 * NaN would spread a NaN the tap
+    // does not sample. The branch is the same across a warp (neighbouring q share the tap).
+    acc_t value(0);
+    for (int c = 0; c < 4; ++c) {
+      if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, er + (c >> 1), ec + (c & 1));
+    }
     out[t * tap_stride] = convert<scalar_t>(value);
   }
 }
@@ -111,7 +113,7 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
           const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
           if (d < 0) continue;
           const int64_t q = d / s;
-          if (q * s == d && q < v.out_w) acc += w[right] * convert<acc_t>(g[q]);
+          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) acc += w[right] * convert<acc_t>(g[q]);
         }
       }
     }
