@@ -51,6 +51,37 @@ def test_gradcheck_float64_on_cuda(kwargs):
     assert torch.autograd.gradcheck(lambda x, w, b: equi_conv2d(x, w, b, **kwargs), (x, w, b))
 
 
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2, padding=(2, 1), dilation=2, groups=2),
+                                    dict(padding=(3, 1), dilation=(2, 1), lat_range=(60.0, -10.0), lon_span=120.0)])
+def test_gradgradcheck_float64_on_cuda(kwargs):
+    groups = kwargs.get("groups", 1)
+    torch.manual_seed(0)
+    x = torch.randn(1, 2, 6, 8, dtype=F64, device=CUDA, requires_grad=True)
+    w = torch.randn(2, 2 // groups, 3, 3, dtype=F64, device=CUDA, requires_grad=True)
+    b = torch.randn(2, dtype=F64, device=CUDA, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda x, w, b: equi_conv2d(x, w, b, **kwargs), (x, w, b))
+
+
+def test_export_with_dynamic_sizes_on_cuda():
+    m = torch.nn.Sequential(EquiConv2d(3, 4, 3, padding=1), torch.nn.ReLU(), EquiConv2d(4, 2, 3, stride=2, padding=1))
+    m = m.to(CUDA).eval()
+    dims = {0: torch.export.Dim("batch", min=1, max=8), 2: torch.export.Dim("h", min=4, max=256),
+            3: torch.export.Dim("w", min=5, max=512)}
+    program = torch.export.export(m, (torch.randn(2, 3, 16, 32, device=CUDA),), dynamic_shapes=(dims,))
+    for shape in [(1, 3, 8, 16), (3, 3, 33, 65)]:
+        x = torch.randn(*shape, device=CUDA)
+        torch.testing.assert_close(program.module()(x), m(x), rtol=1e-5, atol=1e-5)
+
+
+def test_nan_reaches_the_same_outputs_on_cuda_and_cpu():
+    x = torch.zeros(1, 1, 9, 16, dtype=F64)
+    x[0, 0, 4, 7] = float("nan")
+    w = torch.ones(1, 1, 3, 3, dtype=F64)
+    for kwargs in (dict(padding=1), dict(padding=1, lat_range=(60.0, -30.0), lon_span=100.0)):
+        want = equi_conv2d(x, w, **kwargs).isnan()
+        assert torch.equal(equi_conv2d(x.to(CUDA), w.to(CUDA), **kwargs).isnan().cpu(), want)
+
+
 def test_runs_on_the_current_non_default_stream():
     torch.manual_seed(1)
     x = torch.randn(4, 16, 64, 128, device=CUDA, requires_grad=True)

@@ -91,3 +91,26 @@ def test_gpu_thread_code_matches_cpu_operator(emulator, cfg, wide_index):
         go, x, w, *conv_kwargs(cfg).values(), [True, True, False])
     torch.testing.assert_close(grad_input, want_input, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(grad_weight, want_weight, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("wide_index", [False, True])
+def test_gpu_thread_code_reads_no_corner_of_weight_zero(emulator, wide_index):
+    """A NaN pixel reaches exactly the columns (and, through col2im, the input gradients) that
+    the CPU operator's do: corners of weight zero are skipped on the GPU too."""
+    cfg = pole_layer(batch=1, in_channels=1, out_channels=1, padding=(1, 1), dilation=(1, 1), height=9)
+    em = Emulated(emulator, cfg, wide_index)
+    x = torch.zeros(1, 1, cfg["height"], cfg["width"], dtype=torch.float64)
+    x[0, 0, 4, 7] = float("nan")
+    cols = em.im2col(x)
+    out = cols.sum(0).view(1, 1, em.out_h, em.out_w)  # an all-ones kernel over the taps
+    want = torch.ops.equiconv.equi_conv2d(x, torch.ones(1, 1, 3, 3, dtype=torch.float64), None,
+                                          *conv_kwargs(cfg).values())
+    assert torch.equal(out.isnan(), want.isnan()) and out.isnan().any()
+    grad_cols = torch.zeros(em.taps, 1, em.out_h * em.out_w, dtype=torch.float64)
+    grad_cols[:, 0, 4 * em.out_w + 7] = float("nan")
+    got = em.col2im(grad_cols, 1, 1).isnan()
+    go = torch.zeros(1, 1, em.out_h, em.out_w, dtype=torch.float64)
+    go[0, 0, 4, 7] = float("nan")
+    want_grad = torch.ops.equiconv.equi_conv2d_backward(go, x.nan_to_num(), torch.ones(1, 1, 3, 3, dtype=torch.float64),
+                                                        *conv_kwargs(cfg).values(), [True, False, False])[0]
+    assert torch.equal(got, want_grad.isnan())

@@ -1,0 +1,21 @@
+"""The public API under random, often invalid, arguments (tests/fuzz_api.py), in a child process
+so that an abort fails this test instead of killing pytest. EQUICONV_FUZZ_EXAMPLES sets the
+number of examples (2,000 by default; the README's long run uses 50,000)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FUZZER = Path(__file__).with_name("fuzz_api.py")
+
+
+def test_public_api_never_crashes_and_agrees_with_the_reference():
+    examples = int(os.environ.get("EQUICONV_FUZZ_EXAMPLES", "2000"))
+    result = subprocess.run([sys.executable, str(FUZZER), "--examples", str(examples)],
+                            capture_output=True, text=True)
+    tail = (result.stdout[-3000:] + "\n" + result.stderr[-6000:]).strip()
+    if result.returncode < 0:
+        raise AssertionError(f"the fuzzer died of signal {-result.returncode} on the last example it "
+                             f"printed:\n{tail}")
+    assert result.returncode == 0, tail
+    assert f"fuzzed" in result.stdout
