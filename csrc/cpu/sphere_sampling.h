@@ -132,6 +132,22 @@ int64_t corner_offset(const PlanView<scalar_t>& v, int c) {
   return (c >> 1) * v.ext_w + (c & 1);
 }
 
+// dst[q * ds] (+)= a * src[q * ss] for q < n (added if add, else assigned); the common unit
+// strides get loops of their own, which vectorise. Inlined into the cloned callers below.
+template <typename scalar_t>
+inline void strided_axpy(bool add, scalar_t a, const scalar_t* __restrict__ src, int64_t ss,
+                         scalar_t* __restrict__ dst, int64_t ds, int64_t n) {
+  if (ss == 1 && ds == 1) {
+    if (add) {
+      for (int64_t q = 0; q < n; ++q) dst[q] += a * src[q];
+    } else {
+      for (int64_t q = 0; q < n; ++q) dst[q] = a * src[q];
+    }
+    return;
+  }
+  for (int64_t q = 0; q < n; ++q) dst[q * ds] = (add ? dst[q * ds] : scalar_t(0)) + a * src[q * ss];
+}
+
 // columns[taps x (r1 - r0) x out_w] of one channel for output rows [r0, r1), sampled from
 // the channel's extended image.
 template <typename scalar_t>
@@ -145,13 +161,13 @@ EQUICONV_VECTOR_CLONES void ext_to_columns(const scalar_t* ext, scalar_t* column
       const scalar_t* __restrict__ p0 = ext + v.tap_offset[k];
       scalar_t* __restrict__ dst = columns + (t * (r1 - r0) + r - r0) * v.out_w;
       if (!all_corners(w)) {
-        std::fill(dst, dst + v.out_w, scalar_t(0));
+        bool first = true;
         for (int c = 0; c < 4; ++c) {
           if (w[c] == scalar_t(0)) continue;
-          const scalar_t wc = w[c];
-          const scalar_t* __restrict__ src = p0 + corner_offset(v, c);
-          for (int64_t q = 0; q < v.out_w; ++q) dst[q] += wc * src[q * s];
+          strided_axpy(!first, w[c], p0 + corner_offset(v, c), s, dst, 1, v.out_w);
+          first = false;
         }
+        if (first) std::fill(dst, dst + v.out_w, scalar_t(0));
         continue;
       }
       const scalar_t w00 = w[0], w01 = w[1], w10 = w[2], w11 = w[3];
@@ -183,10 +199,7 @@ EQUICONV_VECTOR_CLONES void columns_to_ext(const scalar_t* grad_columns, scalar_
       const scalar_t* __restrict__ g = grad_columns + (t * (r1 - r0) + r - r0) * wo;
       if (!all_corners(w)) {  // as in ext_to_columns: no corner of weight zero is touched
         for (int c = 0; c < 4; ++c) {
-          if (w[c] == scalar_t(0)) continue;
-          const scalar_t wc = w[c];
-          scalar_t* __restrict__ dst = p0 + corner_offset(v, c);
-          for (int64_t q = 0; q < wo; ++q) dst[q * s] += wc * g[q];
+          if (w[c] != scalar_t(0)) strided_axpy(true, w[c], g, 1, p0 + corner_offset(v, c), s, wo);
         }
         continue;
       }
