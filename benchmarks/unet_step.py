@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.candidates import BASELINE, SUBJECT, Bench
-from panosis_models.unet import NUM_CLASSES, UNet
+from panosis_models.data import NUM_CLASSES
+from panosis_models.models.unet import UNet
 
 LEARNING_RATE, CLIP_NORM = 1e-3, 1.0  # the PanOSIS recipe (DESIGN.md)
 

@@ -10,12 +10,15 @@ import torch
 from torch import nn
 
 import equiconv
-from panosis_models import checkpoint
-from panosis_models.evaluate import evaluate, load_model
-from panosis_models.experiment import matched_fov
+from panosis_models.atomic import save_atomically
+from panosis_models.cli.train import main as train_main
+from panosis_models.engine import checkpoint
+from panosis_models.experiments.projection import matched_fov
 from panosis_models.metrics import confusion_matrix, scores
-from panosis_models.train import TrainConfig, main as train_main, split, train
-from panosis_models.unet import UNet
+from panosis_models.models.unet import UNet
+from panosis_models.segmentation.config import TrainConfig, split
+from panosis_models.segmentation.evaluate import evaluate, load_model
+from panosis_models.segmentation.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(num=6, size=(32, 64), channels=(4, 8), epochs=1, batch_size=2, device="cpu", progress=False)
@@ -65,7 +68,7 @@ def test_metrics_reject_bad_labels():
 
 
 def test_checkpoints_are_atomic_and_loaded_safely(tmp_path):
-    path = checkpoint.save_atomically({"w": torch.ones(2), "epoch": 3}, tmp_path / "c.pt")
+    path = save_atomically({"w": torch.ones(2), "epoch": 3}, tmp_path / "c.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temp file left
     assert checkpoint.load(path)["epoch"] == 3
     path.write_bytes(path.read_bytes()[:20])
@@ -118,7 +121,7 @@ def test_matched_field_of_view():
 def test_two_process_gloo_ddp_run(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "panosis_models.train", "--out", str(tmp_path / "ddp"), "--items", "8", "--size", "32x64",
+               "-m", "panosis_models.cli.train", "--out", str(tmp_path / "ddp"), "--items", "8", "--size", "32x64",
                "--channels", "4,8", "--epochs", "1", "--batch-size", "2", "--device", "cpu",
                "--cache-dir", str(tmp_path / "cache"), "--no-progress"]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
