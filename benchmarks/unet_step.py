@@ -4,7 +4,8 @@ Reduced precision runs under autocast with float32 weights, as mixed-precision t
 import torch
 import torch.nn.functional as F
 
-from benchmarks.candidates import BASELINE, SUBJECT, Bench
+from benchmarks.candidates import Bench
+from benchmarks.results import BASELINE, SUBJECT
 from panosis_models.data import NUM_CLASSES
 from panosis_models.models.unet import UNet
 
