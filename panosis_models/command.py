@@ -11,10 +11,17 @@ from panosis_models.errors import InputError
 USER_ERRORS = (InputError, OSError)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one line (no usage block above them)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def make_parser(prog: str, doc: str) -> argparse.ArgumentParser:
     """A parser named after the console script, described by the first paragraph of ``doc``."""
-    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = Parser(prog=prog, description=doc.split("\n\n")[0],
+                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
@@ -66,12 +73,13 @@ def channels(text: str) -> tuple:
     return widths
 
 
-def run(parser: argparse.ArgumentParser, job, argv=None):
-    """Parses ``argv`` and returns ``job(args)``; a user error ends the program with one line
-    and exit status 2 (with ``--debug``, its traceback)."""
+def run(parser: argparse.ArgumentParser, job, argv=None) -> None:
+    """Parses ``argv`` and runs ``job(args)``; a user error ends the program with one line and
+    exit status 2 (with ``--debug``, its traceback). Nothing is returned: a console script
+    exits with what ``main`` returns, and anything but None would be an error status."""
     args = parser.parse_args(argv)
     try:
-        return job(args)
+        job(args)
     except USER_ERRORS as error:
         if args.debug:
             raise

@@ -13,7 +13,7 @@ from torch import nn
 
 import equiconv
 from panosis_models.atomic import save_atomically
-from panosis_models.cli import pipeline
+from console import run_cli
 from panosis_models.cli.osmis_train import main as osmis_main
 from panosis_models.engine import checkpoint
 from panosis_models.data import PanoramaFolder
@@ -367,8 +367,10 @@ def test_bad_configurations_name_the_argument(tmp_path):
 
 
 def test_quick_pipeline_runs_end_to_end(tmp_path):
-    rows = pipeline.main(["--quick", "--iterations", "3", "--num", "6", "--epochs", "1",
-                          "--out", str(tmp_path / "p"), "--device", "cpu", "--no-progress", "--seed", "1"])
+    result = run_cli("panosis-pipeline", "--quick", "--iterations", "3", "--num", "6", "--epochs", "1",
+                     "--out", tmp_path / "p", "--device", "cpu", "--no-progress", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "p" / "results.json").read_text())["rows"]
     assert [(r["train"], r["conv"]) for r in rows] == [("OSMIS set", "std"), ("OSMIS set", "equi"),
                                                        ("the one pair", "std"), ("the one pair", "equi")]
     assert all(0 <= r["miou"] <= 1 and r["items"] == 24 for r in rows)

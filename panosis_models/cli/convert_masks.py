@@ -20,15 +20,14 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> int:
+def job(args) -> None:
     sources = mask_files(args.src)
     converted = convert_folder(sources, writable_folder(args.dst, "DST"), args.to)
     print(f"converted {converted} masks to {args.to} in {args.dst}")
-    return converted
 
 
-def main(argv=None) -> int:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

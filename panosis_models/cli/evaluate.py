@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> dict:
+def job(args) -> None:
     model, cfg = load_model(args.checkpoint, args.conv, args.device)
     overrides = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
     dataset = evaluation_data(cfg, **overrides)
@@ -43,11 +43,10 @@ def job(args) -> dict:
                       progress=args.progress)
     print(summary_line(result))
     print(f"written: {out}")
-    return result
 
 
-def main(argv=None) -> dict:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

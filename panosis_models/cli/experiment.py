@@ -28,17 +28,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> list:
+def job(args) -> None:
     summary = run(ExperimentConfig(**command.config_fields(args)))
     print(f"\nTest: {summary['test_panoramas']} panoramas of held-out worlds, "
           f"{summary['settings']['size'][0]}x{summary['settings']['size'][1]}")
     print(summary["table"])
     print(f"written: {args.out} ({summary['minutes']} min)")
-    return summary["rows"]
 
 
-def main(argv=None) -> list:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

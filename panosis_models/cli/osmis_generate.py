@@ -25,15 +25,14 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> Path:
+def job(args) -> None:
     out = generate(args.checkpoint, args.num, args.out, args.batch_size, args.seed, args.device,
                    args.overwrite, args.progress)
     print(f"wrote {args.num} pairs to {out}")
-    return out
 
 
-def main(argv=None) -> Path:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

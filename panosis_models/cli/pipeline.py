@@ -37,17 +37,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> list:
+def job(args) -> None:
     summary = run(PipelineConfig(**command.config_fields(args)))
     print(f"\nTest: {summary['test']}")
     print(summary["table"])
     seconds = summary["seconds"]
     print(f"written: {args.out} ({round(sum(seconds.values()) / 60, 1)} min: {seconds})")
-    return summary["rows"]
 
 
-def main(argv=None) -> list:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> list:
+def job(args) -> None:
     written = write_previews(writable_folder(args.out), args.seeds, args.size, args.yaw)
     print(f"wrote {len(written)} previews to {args.out}")
-    return written
 
 
-def main(argv=None) -> list:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

@@ -21,18 +21,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def job(args) -> list:
+def job(args) -> None:
     if args.image is not None and not args.image.is_file():
         raise InputError(f"--image {args.image}: no such file")
     written = tour(args.image or SAMPLE, writable_folder(args.out))
     print("files written:")
     for path in written:
         print(f"  {path}")
-    return written
 
 
-def main(argv=None) -> list:
-    return command.run(parser(), job, argv)
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
 
 
 if __name__ == "__main__":

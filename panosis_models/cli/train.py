@@ -47,8 +47,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> dict:
-    return command.run(parser(), lambda args: train(TrainConfig(**command.config_fields(args))), argv)
+def main(argv=None) -> None:
+    command.run(parser(), lambda args: train(TrainConfig(**command.config_fields(args))), argv)
 
 
 if __name__ == "__main__":
