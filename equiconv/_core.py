@@ -3,7 +3,6 @@
 Imported from a source tree where the core was never built (``pip install .`` and then
 ``python`` in the repository root is the usual way there), equiconv refuses to import and says
 so, as numpy does: otherwise Python's own message blames a circular import."""
-import importlib
 import importlib.util
 from pathlib import Path
 
@@ -28,7 +27,7 @@ if importlib.util.find_spec("equiconv._C") is None and source_tree() is not None
     raise _unbuilt_source_tree_error(source_tree())
 
 try:
-    _C = importlib.import_module("equiconv._C")  # importing it registers torch.ops.equiconv.*
+    import equiconv._C as _C  # importing it registers torch.ops.equiconv.*
 except ImportError as error:  # pragma: no cover - exercised only on a broken install
     _C = None
     _IMPORT_ERROR = error

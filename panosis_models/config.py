@@ -26,6 +26,13 @@ def parse_size(text: str) -> tuple:
     return height, width
 
 
+def check_at_least(values: dict, minimum: int = 1) -> None:
+    """Refuses any of ``values`` ({name: number}) below ``minimum``, naming it."""
+    for name, value in values.items():
+        if value < minimum:
+            raise InputError(f"{name} must be at least {minimum}, got {value}")
+
+
 class JobConfig:
     """Base of the jobs' dataclasses. ``DEFINING`` names the fields that make a run what it is
     (model, data, size, split): a resumed run must keep every one of them."""

@@ -166,19 +166,10 @@ def timing(out_dir, warmups=2, repeats=7):
     s = TIMED_SHAPE
     flat = torch.nn.Conv2d(s["channels"], s["channels"], 3, padding=1)
     layers = {"conv2d": flat, "equiconv": equiconv.EquiConv2d.from_conv2d(flat)}
-    x = torch.randn(s["batch"], s["channels"], s["height"], s["width"])
-    xg = x.clone().requires_grad_()
-
-    def forward(layer):
-        with torch.no_grad():
-            layer(x)
-
-    def forward_backward(layer):
-        layer(xg).sum().backward()
-        for tensor in (xg, flat.weight, flat.bias):  # the layers share their parameters
-            tensor.grad = None
-
-    modes = {"forward": forward, "forward_backward": forward_backward}
+    x = torch.randn(s["batch"], s["channels"], s["height"], s["width"], requires_grad=True)
+    wrt = (x, flat.weight, flat.bias)  # the two layers share their parameters
+    modes = {"forward": lambda layer: torch.no_grad()(layer)(x),
+             "forward_backward": lambda layer: torch.autograd.grad(layer(x).sum(), wrt)}
     seconds = {(mode, name): [] for mode in modes for name in layers}
     for round_ in range(warmups + repeats):
         for (mode, name), samples in seconds.items():

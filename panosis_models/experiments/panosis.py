@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from panosis_models.config import BEST, LAST, JobConfig, default_device
+from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, prerender
 from panosis_models.engine.outputs import writable_folder
-from panosis_models.errors import InputError
 from panosis_models.experiments.results import evaluation_row, held_out_panoramas, write_report
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.osmis.config import OsmisConfig
@@ -61,9 +60,7 @@ class PipelineConfig(JobConfig):
 
     def settings(self) -> dict:
         overrides = {k: getattr(self, k) for k in ("iterations", "generated", "epochs") if getattr(self, k) is not None}
-        for name, value in overrides.items():
-            if value < 1:
-                raise InputError(f"{name} must be at least 1, got {value}")
+        check_at_least(overrides)
         return {**SETTINGS["quick" if self.quick else "full"], **overrides}
 
 

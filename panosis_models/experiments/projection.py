@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from panosis_models.config import BEST, JobConfig, default_device
+from panosis_models.config import BEST, JobConfig, check_at_least, default_device
 from panosis_models.data import prerender
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
@@ -51,9 +51,7 @@ class ExperimentConfig(JobConfig):
         if self.preset not in PRESETS:
             raise InputError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
         overrides = {k: getattr(self, k) for k in ("epochs", "num_train") if getattr(self, k) is not None}
-        for name, value in overrides.items():
-            if value < 1:
-                raise InputError(f"{name} must be at least 1, got {value}")
+        check_at_least(overrides)
         return {**PRESETS[self.preset], **overrides}
 
 

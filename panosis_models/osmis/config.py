@@ -1,7 +1,7 @@
 """What defines an OSMIS run (``OsmisConfig``, saved in its checkpoint)."""
 from dataclasses import dataclass, field
 
-from panosis_models.config import JobConfig, default_device
+from panosis_models.config import JobConfig, check_at_least, default_device
 from panosis_models.errors import InputError
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.osmis.generator import NOISE_DIM
@@ -56,10 +56,8 @@ class OsmisConfig(JobConfig):
             raise InputError(str(error)) from None
         if not isinstance(self.warmup, int) or self.warmup < 0:
             raise InputError(f"warmup must be a whole number of steps, at least 0, got {self.warmup!r}")
-        for name in ("iterations", "batch_size", "channels_g", "channels_d", "noise_dim",
-                     "checkpoint_every", "preview_every"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_at_least({name: getattr(self, name) for name in ("iterations", "batch_size", "channels_g", "channels_d",
+                                                                "noise_dim", "checkpoint_every", "preview_every")})
         for name in ("feature_augment", "augment"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from torch.utils.data import Dataset, Subset
 
-from panosis_models.config import JobConfig, default_device
+from panosis_models.config import JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
 from panosis_models.errors import InputError
 from panosis_models.models.convs import CONV_KINDS
@@ -49,11 +49,8 @@ class TrainConfig(JobConfig):
             raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
         if self.view not in VIEWS:
             raise InputError(f"view must be one of {VIEWS}, got {self.view!r}")
-        for name in ("epochs", "batch_size", "num"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.workers < 0:
-            raise InputError(f"workers must be at least 0, got {self.workers}")
+        check_at_least({name: getattr(self, name) for name in ("epochs", "batch_size", "num")})
+        check_at_least({"workers": self.workers}, minimum=0)
         if len(self.channels) < 2 or min(self.channels) < 1:
             raise InputError(f"channels must be at least two positive widths, got {self.channels}")
         multiple = 2 ** (len(self.channels) - 1)

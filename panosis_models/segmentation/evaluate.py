@@ -4,7 +4,6 @@ over the images). A network trained with standard convolutions can be evaluated 
 convolutions made spherical (``equiconv.convert``): how it carries over to panoramas."""
 import dataclasses
 import json
-from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
