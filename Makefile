@@ -1,9 +1,9 @@
-# Set-up and the two entry points. Uses the active Python (a virtual environment if one is
+# Set-up and the entry points. Uses the active Python (a virtual environment if one is
 # active); installs torch==2.13.0 only when torch is missing, then builds equiconv in place.
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test clean
+.PHONY: install demo test wheel-check bench clean
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
@@ -11,12 +11,21 @@ install:
 	$(PIP) install --no-build-isolation -e ".[dev]"
 
 demo: install
-	$(PYTHON) -m panosis_models.showcase --out demo_out/showcase
-	$(PYTHON) -m panosis_models.experiment --preset demo --out demo_out/experiment
-	$(PYTHON) -m panosis_models.pipeline --quick --out demo_out/pipeline
+	$(PYTHON) -m panosis_models.cli.showcase --out demo_out/showcase
+	$(PYTHON) -m panosis_models.cli.experiment --preset demo --out demo_out/experiment
+	$(PYTHON) -m panosis_models.cli.pipeline --quick --out demo_out/pipeline
 
 test: install
 	$(PYTHON) -m pytest -q tests
+	$(MAKE) wheel-check
+
+# the package as users install it: a built wheel in a fresh virtual environment
+wheel-check:
+	PYTHON=$(PYTHON) bash .ci/wheel_check
+
+# run from the checkout (benchmarks are not installed): results in benchmarks/results/
+bench: install
+	$(PYTHON) -m benchmarks
 
 clean:
-	rm -rf build *.egg-info equiconv/_C*.so demo_out
+	rm -rf build dist *.egg-info equiconv/_C*.so demo_out

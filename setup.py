@@ -7,6 +7,7 @@ Environment switches:
 """
 import glob
 import os
+import re
 
 from setuptools import find_packages, setup
 from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
@@ -22,6 +23,12 @@ def _flag(name):
 
 def _sources(pattern):
     return sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, pattern), recursive=True))
+
+
+def _version():
+    """The one place the version is written: ``__version__`` in equiconv/__init__.py."""
+    text = open(os.path.join(ROOT, "equiconv", "__init__.py"), encoding="utf-8").read()
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
 def _extension():
@@ -43,27 +50,42 @@ def _extension():
     return CppExtension("equiconv._C", cpu_sources, extra_compile_args=cxx, extra_link_args=["-fopenmp"])
 
 
+MODELS = ["matplotlib", "numpy", "pillow", "tqdm"]  # the reference models and their command lines
+
 setup(
     name="equiconv",
-    version="0.1.0",
+    version=_version(),
     description="Spherical convolutions for equirectangular (360 degree) images, with a compiled core",
     long_description=open(os.path.join(ROOT, "README.md"), encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="MIT",
+    license_files=["LICENSE"],
+    keywords=["equirectangular", "panorama", "360", "spherical convolution", "pytorch"],
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Intended Audience :: Science/Research",
+        "License :: OSI Approved :: MIT License",
+        "Operating System :: POSIX :: Linux",
+        "Programming Language :: C++",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Environment :: GPU :: NVIDIA CUDA",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "Topic :: Scientific/Engineering :: Image Processing",
+    ],
     python_requires=">=3.9",
-    packages=find_packages(include=["equiconv", "equiconv.*", "panosis_models", "panosis_models.*", "benchmarks", "benchmarks.*"]),
+    # benchmarks/ stays in the checkout (it writes benchmarks/results/ and reads git)
+    packages=find_packages(include=["equiconv", "equiconv.*", "panosis_models", "panosis_models.*"]),
+    package_data={"panosis_models": ["README.md"]},
     install_requires=["torch>=2.4"],
     extras_require={
-        "demo": ["matplotlib", "numpy", "pillow", "tqdm"],
-        "dev": ["matplotlib", "numpy", "pillow", "tqdm", "pytest", "hypothesis"],
+        "models": MODELS,
+        "dev": MODELS + ["pytest", "hypothesis"],
     },
     entry_points={"console_scripts": [
-        "panosis-train = panosis_models.train:main",
-        "panosis-evaluate = panosis_models.evaluate:main",
-        "panosis-experiment = panosis_models.experiment:main",
-        "panosis-osmis-train = panosis_models.osmis.train:main",
-        "panosis-osmis-generate = panosis_models.osmis.generate:main",
-        "panosis-pipeline = panosis_models.pipeline:main",
+        f"panosis-{name} = panosis_models.cli.{name.replace('-', '_')}:main"
+        for name in ("train", "evaluate", "experiment", "osmis-train", "osmis-generate", "pipeline",
+                     "showcase", "convert-masks", "render-preview")
     ]},
     ext_modules=[_extension()],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},

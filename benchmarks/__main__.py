@@ -1,7 +1,8 @@
 """python -m benchmarks: EquiConv2d against nn.Conv2d (and the pure-PyTorch reference, and
 torchvision's deform_conv2d where installed) on identical shapes, and the U-Net training step,
 as ratios of interleaved medians; results as JSON + CSV (and a PNG of the ratios) in
-benchmarks/results/."""
+benchmarks/results/. EquiConv failing to run is an error (exit status 1, no results file); only
+a missing peer (torchvision, the reference over its budget) is skipped."""
 import argparse
 import sys
 from pathlib import Path
@@ -11,16 +12,19 @@ from tqdm import tqdm
 
 from benchmarks import cases as case_sets
 from benchmarks import memory, report, results
-from benchmarks.candidates import CANDIDATES, REFERENCE_BUDGET
+from benchmarks.candidates import CANDIDATES, REFERENCE_BUDGET, subject_runs
 from benchmarks.devices import environment
-from benchmarks.timing import measure
+from benchmarks.timing import CANNOT_RUN, measure, reason
+from panosis_models.config import parse_size
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.errors import InputError
 
 
 def _size(text: str) -> tuple:
     try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW such as 128x256, got {text!r}") from None
+        height, width = parse_size(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     if height < 16 or width < 16 or height % 16 or width % 16:
         raise argparse.ArgumentTypeError(
             f"{text!r}: height and width must be positive multiples of 16 (the U-Net pools 4 times)")
@@ -76,6 +80,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("argument --dtype: float16 is measured on cuda only (use float32 or bfloat16 on cpu)")
     if args.quick and (args.size or args.batch):
         parser.error("argument --quick: fixes its own shapes; leave out --size and --batch")
+    try:
+        writable_folder(args.out)  # before any measurement, not after all of them
+    except InputError as error:
+        parser.error(f"argument {error}")
+    try:
+        subject_runs(torch.device(args.device), getattr(torch, args.dtype))
+    except CANNOT_RUN as error:
+        parser.exit(1, f"{parser.prog}: error: EquiConv2d cannot run on {args.device} {args.dtype}, so there is "
+                       f"nothing to measure: {reason(error)}\n")
     return args
 
 
@@ -110,6 +123,10 @@ def run(args: argparse.Namespace, argv) -> dict:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     content = run(args, argv)
+    failures = results.subject_failures(content)
+    if failures:  # an error, not a results file full of dashes
+        sys.exit("python -m benchmarks: error: EquiConv2d was not measured, no results written:\n  " +
+                 "\n  ".join(failures))
     json_path, csv_path = results.write(content, args.out)
     print(report.render([(content, content["suites"])], source=json_path))
     written = [json_path, csv_path]

@@ -9,8 +9,7 @@ import torch
 import equiconv
 from benchmarks import checks
 from benchmarks.memory import geometry_bytes
-
-BASELINE, SUBJECT = "conv2d", "equiconv"
+from benchmarks.results import BASELINE, SUBJECT
 CANDIDATES = {
     "conv2d": "torch.nn.Conv2d",
     "equiconv": "equiconv.EquiConv2d (compiled core)",
@@ -31,6 +30,13 @@ class Bench:
     skipped: Dict[str, str] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
     items: Optional[int] = None
+
+
+def subject_runs(device: torch.device, dtype: torch.dtype) -> None:
+    """One tiny EquiConv2d forward and backward: raises at once (the compiled core missing, the
+    device or dtype unsupported) rather than after every other measurement."""
+    layer = equiconv.EquiConv2d(2, 2, 3, padding=1, device=device, dtype=dtype)
+    layer(torch.randn(1, 2, 8, 16, device=device, dtype=dtype, requires_grad=True)).sum().backward()
 
 
 def deform_conv2d():

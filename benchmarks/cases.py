@@ -55,7 +55,7 @@ class Case:
 
 @dataclass(frozen=True)
 class UNetCase:
-    """One training step of the reference U-Net (panosis_models.unet.UNet) on an H x W batch."""
+    """One training step of the reference U-Net (panosis_models.models.unet.UNet) on an H x W batch."""
 
     batch: int
     height: int
@@ -118,8 +118,8 @@ def plan(device_type: str, suites: Iterable[str] = SUITES, sizes: Sequence[Tuple
 
 def quick() -> list:
     """A set that runs in about a minute on 2 CPU cores and touches every suite and candidate:
-    first the core issue's reference shape (batch 4, 64->64, 3x3, 128x256; the showcase times
-    ``quick()[0]``), then a layer small enough for the pure-PyTorch reference, a 5x5 and a
+    first the core issue's reference shape (batch 4, 64->64, 3x3, 128x256; the one the showcase
+    times), then a layer small enough for the pure-PyTorch reference, a 5x5 and a
     stride-2 layer, and a training step of a narrow U-Net."""
     return [
         Case(4, 64, 64, 128, 256),

@@ -172,6 +172,11 @@ def main(argv=None) -> str:
         parser.error(f"argument files: no such file: {', '.join(missing)}")
     if not files:
         parser.error(f"argument --results: no results files in {args.results}")
+    for path in files:
+        failures = results.subject_failures(results.load(path))
+        if failures:
+            parser.error(f"argument files: {path} has no EquiConv figure for {failures[0]} "
+                         f"(and {len(failures) - 1} more); it is no result: delete it or rerun")
     text = render(results.latest(files), relative_to=args.readme.resolve().parent)
     if args.print:
         print(text)

@@ -1,14 +1,16 @@
 """Results files: writing them (JSON, and the same figures as CSV, atomically), reading them back
-(files of the first schema included), and choosing the latest per device, dtype and suite."""
+(files of the first schema included), refusing those where the subject was not measured, and
+choosing the latest per device, dtype and suite."""
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from panosis_models.atomic import atomic_file
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCHEMA = 2
+BASELINE, SUBJECT = "conv2d", "equiconv"
 MODES = ("forward", "forward_backward", "train_step")
 CSV_FIELDS = ("suite", "name", "batch", "in_channels", "out_channels", "height", "width", "kernel_size",
               "stride", "channels", "mode", "candidate", "median_ms", "ratio_to_conv2d", "peak_bytes",
@@ -16,14 +18,28 @@ CSV_FIELDS = ("suite", "name", "batch", "in_channels", "out_channels", "height",
 
 
 def stem(report: dict) -> str:
-    """``{device type}-{dtype}-{label}-{yyyymmdd}``, the label naming the suite(s) and sizes."""
-    return f"{report['device_type']}-{report['dtype']}-{report['label']}-{report['date'][:10].replace('-', '')}"
+    """``{device type}-{dtype}-{label}-{yyyymmdd}-{hhmmss}-{commit}``, the label naming the
+    suite(s) and sizes: two runs never share a name unless they share the second and commit."""
+    when = report["date"][:19].replace("-", "").replace(":", "").replace("T", "-")
+    return f"{report['device_type']}-{report['dtype']}-{report['label']}-{when}-{report['commit']}"
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
+
+
+def subject_failures(report: dict) -> list:
+    """Why the subject (EquiConv) has no figure in some row, one line per row: a results file
+    with any is no result at all (the README would show dashes where EquiConv should be)."""
+    failures = []
+    for row in report["results"]:
+        modes = [mode for mode in MODES if mode in row]
+        why = (row.get("error") or row.get("skipped", {}).get(SUBJECT) or (not modes and "nothing measured") or
+               next((row[m].get("error") or f"{m}: not timed" for m in modes if f"{SUBJECT}_ms" not in row[m]), None))
+        if why:
+            failures.append(f"{row['name']}: {why}")
+    return failures
 
 
 def csv_rows(report: dict) -> list:

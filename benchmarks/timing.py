@@ -7,12 +7,11 @@ import time
 import torch
 
 from benchmarks import memory
-from benchmarks.candidates import BASELINE, SUBJECT, layer_bench
+from benchmarks.candidates import layer_bench
 from benchmarks.cases import UNetCase
-from benchmarks.devices import device_name, synchronize
+from benchmarks.devices import synchronize
+from benchmarks.results import BASELINE, SUBJECT
 from benchmarks.unet_step import unet_bench
-
-__all__ = ["device_name", "interleaved_medians", "measure", "synchronize"]  # device_name: for the showcase
 
 # What a candidate may raise where it cannot run (an unsupported device or dtype, an argument
 # check that rejects autocast's mixed dtypes, out of memory: torch.OutOfMemoryError is a

@@ -4,8 +4,10 @@ Reduced precision runs under autocast with float32 weights, as mixed-precision t
 import torch
 import torch.nn.functional as F
 
-from benchmarks.candidates import BASELINE, SUBJECT, Bench
-from panosis_models.unet import NUM_CLASSES, UNet
+from benchmarks.candidates import Bench
+from benchmarks.results import BASELINE, SUBJECT
+from panosis_models.data import NUM_CLASSES
+from panosis_models.models.unet import UNet
 
 LEARNING_RATE, CLIP_NORM = 1e-3, 1.0  # the PanOSIS recipe (DESIGN.md)
 

@@ -21,7 +21,8 @@ def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes
 
 def scores(confusion: torch.Tensor) -> dict:
     """Per-class IoU (None for a class absent from both target and prediction), mIoU over the
-    scored labels present, and pixel accuracy over labelled pixels."""
+    scored labels present, and pixel accuracy over labelled pixels; None where undefined (no
+    labelled pixel), so that the scores are valid JSON."""
     c = confusion.double()
     c[IGNORE_INDEX, :] = 0  # unlabelled pixels are not scored, whatever was predicted there
     tp = c.diagonal()
@@ -33,6 +34,6 @@ def scores(confusion: torch.Tensor) -> dict:
     labelled = c[list(SCORED)].sum()
     return {
         "iou": iou,
-        "miou": sum(present) / len(present) if present else float("nan"),
-        "pixel_accuracy": (tp[list(SCORED)].sum() / labelled).item() if labelled > 0 else float("nan"),
+        "miou": sum(present) / len(present) if present else None,
+        "pixel_accuracy": (tp[list(SCORED)].sum() / labelled).item() if labelled > 0 else None,
     }

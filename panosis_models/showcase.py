@@ -1,11 +1,11 @@
-"""A quick tour of equiconv on one panorama: edges, the seam, the sampling pattern and timing.
-
-``python -m panosis_models.showcase --out demo_out`` (what ``make demo`` runs); CPU only, well
-under two minutes on two cores.
-"""
-import argparse
+"""A quick tour of equiconv on one panorama: edges, the seam, the sampling pattern and timing
+(what ``panosis-showcase`` and ``make demo`` show); CPU only, well under two minutes on two
+cores."""
 import datetime
 import json
+import platform
+import statistics
+import time
 from pathlib import Path
 
 import matplotlib
@@ -18,8 +18,6 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import equiconv  # noqa: E402
-from benchmarks.cases import quick  # noqa: E402
-from benchmarks.timing import device_name, measure  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/cvrg-pano-sample/image.png"
 SIZE = (256, 512)
@@ -158,38 +156,46 @@ def sampling_figure(image, out_dir, height=64, width=128, dilation=4):
     return ["sampling_pattern.png"]
 
 
+TIMED_SHAPE = dict(batch=4, channels=64, height=128, width=256)  # the first case of `python -m benchmarks --quick`
+
+
 def timing(out_dir, warmups=2, repeats=7):
-    """EquiConv2d vs nn.Conv2d on the core issue's reference shape, by the benchmark's own
-    interleaved measurement (``python -m benchmarks --quick`` records the same)."""
-    case, device = quick()[0], torch.device("cpu")
-    row = measure(case, device, torch.float32, warmups, repeats)
-    print(f"timing: batch {case.batch}, {case.in_channels}->{case.out_channels}, 3x3, {case.height}x{case.width}, "
+    """EquiConv2d against nn.Conv2d with the same weights on one U-Net-like layer: forward and
+    forward+backward, the two layers alternating within each round so that a slow moment of the
+    machine hits both (``python -m benchmarks`` measures the full set the same way)."""
+    s = TIMED_SHAPE
+    flat = torch.nn.Conv2d(s["channels"], s["channels"], 3, padding=1)
+    layers = {"conv2d": flat, "equiconv": equiconv.EquiConv2d.from_conv2d(flat)}
+    x = torch.randn(s["batch"], s["channels"], s["height"], s["width"], requires_grad=True)
+    wrt = (x, flat.weight, flat.bias)  # the two layers share their parameters
+    modes = {"forward": lambda layer: torch.no_grad()(layer)(x),
+             "forward_backward": lambda layer: torch.autograd.grad(layer(x).sum(), wrt)}
+    seconds = {(mode, name): [] for mode in modes for name in layers}
+    for round_ in range(warmups + repeats):
+        for (mode, name), samples in seconds.items():
+            start = time.perf_counter()
+            modes[mode](layers[name])
+            if round_ >= warmups:
+                samples.append(time.perf_counter() - start)
+    ms = {key: 1e3 * statistics.median(samples) for key, samples in seconds.items()}
+    print(f"timing: batch {s['batch']}, {s['channels']}->{s['channels']}, 3x3, {s['height']}x{s['width']}, "
           f"float32, {torch.get_num_threads()} threads, median of {repeats}")
     print(f"  {'':18s}{'nn.Conv2d ms':>14s}{'EquiConv2d ms':>15s}{'ratio':>8s}")
-    for label in ("forward", "forward_backward"):
-        r = row[label]
-        print(f"  {label:18s}{r['conv2d_ms']:14.1f}{r['equiconv_ms']:15.1f}{r['ratio']:7.2f}x")
-    report = {**row, "device": device_name(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
-              "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    report = {"case": s, "repeats": repeats}
+    for mode in modes:
+        conv2d, equi = ms[(mode, "conv2d")], ms[(mode, "equiconv")]
+        print(f"  {mode:18s}{conv2d:14.1f}{equi:15.1f}{equi / conv2d:7.2f}x")
+        report[mode] = {"conv2d_ms": round(conv2d, 3), "equiconv_ms": round(equi, 3), "ratio": round(equi / conv2d, 3)}
+    report.update(device=platform.processor() or platform.machine(), torch=torch.__version__,
+                  threads=torch.get_num_threads(), date=datetime.datetime.now().isoformat(timespec="seconds"))
     (out_dir / "timing.json").write_text(json.dumps(report, indent=2) + "\n")
     return ["timing.json"]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("demo_out"), help="output directory")
-    parser.add_argument("--image", type=Path, help="equirectangular image (default: the CVRG-Pano sample)")
-    args = parser.parse_args(argv)
-    if args.image is not None and not args.image.is_file():
-        parser.error(f"no such image: {args.image}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    image, source = load_panorama(args.image or SAMPLE)
+def tour(image_path, out_dir) -> list:
+    """The figures and the timing of the panorama at ``image_path`` (the synthetic test pattern
+    if there is no such file) under ``out_dir``; the paths written."""
+    image, source = load_panorama(image_path)
     print(f"panorama: {source}, resized to {SIZE[0]}x{SIZE[1]}")
-    written = edge_figures(image, args.out) + sampling_figure(image, args.out) + timing(args.out)
-    print("files written:")
-    for name in written:
-        print(f"  {args.out / name}")
-
-
-if __name__ == "__main__":
-    main()
+    written = edge_figures(image, out_dir) + sampling_figure(image, out_dir) + timing(out_dir)
+    return [out_dir / name for name in written]

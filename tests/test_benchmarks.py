@@ -4,6 +4,7 @@ the deformable-convolution offsets and the region where they must agree with Equ
 import csv
 import json
 import math
+import os
 
 import pytest
 import torch
@@ -30,7 +31,8 @@ def quick_run(tmp_path_factory):
 def test_quick_writes_json_csv_and_png(quick_run):
     out, content = quick_run
     names = sorted(p.name for p in out.iterdir())
-    stem = f"cpu-float32-quick-{content['date'][:10].replace('-', '')}"
+    when = content["date"][:19].replace("-", "").replace(":", "").replace("T", "-")  # yyyymmdd-hhmmss
+    stem = f"cpu-float32-quick-{when}-{content['commit']}"  # same-day runs no longer overwrite each other
     assert names == [f"{stem}.csv", f"{stem}.json", f"{stem}.png"]
     assert (out / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     on_disk = json.loads((out / f"{stem}.json").read_text())
@@ -281,3 +283,65 @@ def test_torchvision_agrees_on_the_interior():
     result = checks.deform_agreement(case, torch.randn(2, 3, 32, 64), layers, torch.float32)
     assert result["ok"], result
     assert not math.isnan(result["max_abs_diff"])
+
+
+def test_results_files_are_created_with_the_umask(quick_run):
+    out, _ = quick_run
+    for path in out.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask(), path.name
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_the_subject_failing_is_an_error_without_results(tmp_path, monkeypatch, capsys):
+    """With the compiled core unavailable the run stops before measuring and writes nothing
+    (it used to exit 0 with EquiConv as '—' in every row)."""
+    monkeypatch.setattr(equiconv._core, "_C", None)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--quick", "--out", str(tmp_path / "out"), "--warmups", "0", "--repeats", "1", "--no-plot"])
+    assert stopped.value.code not in (0, None)
+    assert "EquiConv2d cannot run" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*"))
+
+
+def test_a_run_where_the_subject_was_skipped_writes_nothing(tmp_path, monkeypatch):
+    """The subject failing inside a case (not at the first check) is an error too."""
+    real = cli.measure
+
+    def subject_lost(case, *args):
+        row = real(case, *args)
+        return {**row, "skipped": {**row["skipped"], "equiconv": "RuntimeError: lost"}}
+
+    monkeypatch.setattr(cli, "measure", subject_lost)
+    monkeypatch.setattr(cli.case_sets, "quick", lambda: [Case(1, 4, 4, 16, 32)])
+    with pytest.raises(SystemExit, match="(?s)EquiConv2d was not measured.*lost"):
+        cli.main(["--quick", "--out", str(tmp_path), "--warmups", "0", "--repeats", "1", "--no-plot"])
+    assert not list(tmp_path.iterdir())
+
+
+def test_subject_failures_and_the_report_refuses_such_a_file(tmp_path):
+    row = {"name": "b1", "suite": "layers", "skipped": {},
+           "forward": {"conv2d_ms": 1.0, "equiconv_ms": 2.0}, "forward_backward": {"conv2d_ms": 1.0}}
+    assert results.subject_failures({"results": [row]}) == ["b1: forward_backward: not timed"]
+    assert results.subject_failures({"results": [{**row, "error": "out of memory"}]}) == ["b1: out of memory"]
+    ok = {**row, "forward_backward": {"conv2d_ms": 1.0, "equiconv_ms": 3.0}}
+    assert results.subject_failures({"results": [ok]}) == []
+    path = _report(tmp_path, "dashes", "2026-01-01T00:00:00", ["layers"])
+    content = json.loads(path.read_text())
+    path.write_text(json.dumps({**content, "results": [row]}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{report.BEGIN}\n{report.END}\n")
+    with pytest.raises(SystemExit):
+        report.main([str(path), "--readme", str(readme)])
+    assert readme.read_text() == f"{report.BEGIN}\n{report.END}\n"
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_measuring(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--quick", "--out", str(tmp_path / "file" / "results")])
+    assert "argument --out" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from panosis_models.data import (PanoramaAugment, PanoramaFolder, SyntheticPanor
 from panosis_models.data.augment import hflip, roll
 from panosis_models.data.datasets import derive_seed
 from panosis_models.data.world import World
+from panosis_models.errors import InputError
 
 
 def write_pair(root, stem, image, mask):
@@ -216,3 +217,31 @@ def test_augmented_subset(folder):
     assert len(augmented) == len(train) == 2
     image, mask = augmented[0]
     assert image.shape == (3, 6, 12) and mask.shape == (6, 12)
+
+
+def test_folder_extensions_are_case_insensitive(tmp_path):
+    rng = np.random.default_rng(1)
+    for stem, suffix in (("a", ".PNG"), ("b", ".Png"), ("c", ".png")):
+        for name, array in (("rgb", rng.integers(0, 256, (4, 8, 3), dtype=np.uint8)),
+                            ("mask", rng.integers(0, 8, (4, 8), dtype=np.uint8))):
+            (tmp_path / name).mkdir(exist_ok=True)
+            Image.fromarray(array).save(tmp_path / name / f"{stem}{suffix}", "PNG")
+    data = PanoramaFolder(tmp_path)
+    assert len(data) == 3 and data[0][0].shape == (3, 4, 8)
+
+
+@pytest.mark.parametrize("damage, culprit", [
+    ("corrupt mask", "mask/b.png: unreadable or corrupt"), ("size mismatch", "mask/b.png: mask is 10x6"),
+    ("colour mask", "mask/b.png: expected a single-channel index mask.*--colour-masks")])
+def test_verify_reads_every_pair_before_any_work(folder, damage, culprit):
+    root, _ = folder
+    if damage == "corrupt mask":
+        (root / "mask/b.png").write_bytes((root / "mask/b.png").read_bytes()[:60])
+    elif damage == "size mismatch":
+        Image.fromarray(np.zeros((6, 10), np.uint8)).save(root / "mask/b.png")
+    else:
+        Image.fromarray(np.zeros((6, 12, 3), np.uint8)).save(root / "mask/b.png")
+    with pytest.raises(InputError, match=culprit):
+        PanoramaFolder(root).verify()
+    if damage == "colour mask":  # what the message suggests works
+        PanoramaFolder(root, colour_masks=True).verify()

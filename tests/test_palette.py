@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from panosis_models.data import convert_masks
+from panosis_models.cli import convert_masks
 from panosis_models.data.palette import CLASS_NAMES, PALETTE, colour_to_labels, labels_to_colour
 from panosis_models.data.pngfiles import read_mask
 

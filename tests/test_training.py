@@ -1,4 +1,5 @@
 """The U-Net, its metrics, training with checkpoints and resume, evaluation and DDP."""
+import dataclasses
 import json
 import os
 import subprocess
@@ -10,12 +11,17 @@ import torch
 from torch import nn
 
 import equiconv
-from panosis_models import checkpoint
-from panosis_models.evaluate import evaluate, load_model
-from panosis_models.experiment import matched_fov
+from panosis_models.atomic import save_atomically
+from panosis_models.cli.train import main as train_main
+from panosis_models.engine import checkpoint
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.errors import InputError
+from panosis_models.experiments.projection import matched_fov
 from panosis_models.metrics import confusion_matrix, scores
-from panosis_models.train import TrainConfig, main as train_main, split, train
-from panosis_models.unet import UNet
+from panosis_models.models.unet import UNet
+from panosis_models.segmentation.config import TrainConfig, split
+from panosis_models.segmentation.evaluate import evaluate, load_model
+from panosis_models.segmentation.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(num=6, size=(32, 64), channels=(4, 8), epochs=1, batch_size=2, device="cpu", progress=False)
@@ -65,12 +71,66 @@ def test_metrics_reject_bad_labels():
 
 
 def test_checkpoints_are_atomic_and_loaded_safely(tmp_path):
-    path = checkpoint.save_atomically({"w": torch.ones(2), "epoch": 3}, tmp_path / "c.pt")
+    path = save_atomically({"w": torch.ones(2), "epoch": 3}, tmp_path / "c.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temp file left
     assert checkpoint.load(path)["epoch"] == 3
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(ValueError, match="c.pt"):
         checkpoint.load(path)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_saves_remove_what_a_killed_save_left_and_follow_the_umask(tmp_path):
+    stale = tmp_path / ".last.pt.dead1234.pt.tmp"  # a save killed before its rename
+    stale.write_bytes(b"half")
+    other = tmp_path / ".best.pt.dead1234.pt.tmp"  # another file's: not this save's business
+    other.write_bytes(b"half")
+    saved = save_atomically({"epoch": 1}, tmp_path / "last.pt")
+    assert not stale.exists() and other.exists()
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~current_umask()  # mkstemp made them 0600
+
+
+def test_resume_removes_stale_temporaries(tmp_path):
+    cfg = tiny(tmp_path)
+    train(cfg)
+    stale = Path(cfg.out) / ".last.pt.dead1234.pt.tmp"
+    stale.write_bytes(b"half")
+    train(dataclasses.replace(cfg, epochs=1, resume=True))  # nothing left to train: resuming alone
+    assert not stale.exists()
+
+
+def test_resume_refuses_a_changed_run_naming_the_fields(tmp_path):
+    cfg = tiny(tmp_path, conv="equi")
+    train(cfg)
+    with pytest.raises(InputError, match=r"conv='equi' \(now 'std'\), channels=\(4, 8\) \(now \(4, 16\)\)"):
+        train(dataclasses.replace(cfg, conv="std", channels=(4, 16), epochs=2, resume=True))
+    assert checkpoint.load(Path(cfg.out) / "last.pt")["config"]["conv"] == "equi"
+    resumed = train(dataclasses.replace(cfg, epochs=2, lr=5e-4, resume=True))  # the schedule may change
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2]
+
+
+def test_weights_that_do_not_fit_their_config_are_named(tmp_path):
+    cfg = tiny(tmp_path)
+    train(cfg)
+    state = checkpoint.load(Path(cfg.out) / "best.pt")
+    state["config"]["channels"] = [4, 16]
+    save_atomically(state, tmp_path / "odd.pt")
+    with pytest.raises(InputError, match=r"odd.pt: its weights do not fit .*channels \(4, 16\).*size mismatch"):
+        load_model(tmp_path / "odd.pt")
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused(tmp_path):
+    with pytest.raises(InputError, match="cannot write there"):
+        writable_folder("/proc/equiconv-run")  # read-only even for root
+    if os.geteuid() != 0:  # root may write anywhere else
+        (tmp_path / "ro").mkdir(mode=0o500)
+        with pytest.raises(InputError, match="cannot write there"):
+            writable_folder(tmp_path / "ro" / "run")
 
 
 def test_training_resumes_exactly_where_it_stopped(tmp_path):
@@ -88,10 +148,12 @@ def test_training_resumes_exactly_where_it_stopped(tmp_path):
 
 
 def test_bad_configuration_names_the_argument(tmp_path):
-    with pytest.raises(ValueError, match="size must be"):
+    with pytest.raises(InputError, match="size must be"):
         train(tiny(tmp_path, size=(31, 64)))
-    with pytest.raises(ValueError, match="epochs"):
+    with pytest.raises(InputError, match="epochs"):
         train(tiny(tmp_path, epochs=0))
+    with pytest.raises(InputError, match="channels must be at least two positive widths"):
+        train(tiny(tmp_path, channels=(0, 0)))
     with pytest.raises(SystemExit):
         train_main(["--size", "big"])
 
@@ -118,7 +180,7 @@ def test_matched_field_of_view():
 def test_two_process_gloo_ddp_run(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "panosis_models.train", "--out", str(tmp_path / "ddp"), "--items", "8", "--size", "32x64",
+               "-m", "panosis_models.cli.train", "--out", str(tmp_path / "ddp"), "--items", "8", "--size", "32x64",
                "--channels", "4,8", "--epochs", "1", "--batch-size", "2", "--device", "cpu",
                "--cache-dir", str(tmp_path / "cache"), "--no-progress"]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
@@ -126,3 +188,9 @@ def test_two_process_gloo_ddp_run(tmp_path):
     summary = json.loads((tmp_path / "ddp/summary.json").read_text())
     assert len(summary["history"]) == 1 and (tmp_path / "ddp/last.pt").is_file()
     assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports and writes
+
+
+def test_scores_of_nothing_are_none_and_valid_json():
+    s = scores(torch.zeros(8, 8, dtype=torch.int64))
+    assert s["miou"] is None and s["pixel_accuracy"] is None
+    json.dumps(s, allow_nan=False)  # NaN would raise here

@@ -1,17 +1,15 @@
-"""Convert a folder of PNG masks between label indices and palette colours:
-
-    python -m panosis_models.data.convert_masks --to labels|colour SRC_DIR DST_DIR
-
-``--to labels`` reads colour masks (RGB) and writes single-channel index PNGs; ``--to colour``
-does the reverse. File names are kept."""
-import argparse
-import sys
+"""Masks converted between label indices and palette colours, file by file, names kept:
+``to="labels"`` reads colour masks (RGB) and writes single-channel index PNGs; ``to="colour"``
+does the reverse."""
 from pathlib import Path
 
 from PIL import Image
 
-from .palette import labels_to_colour
-from .pngfiles import read_mask
+from panosis_models.data.palette import labels_to_colour
+from panosis_models.data.pngfiles import png_files, read_mask
+from panosis_models.errors import InputError
+
+TARGETS = ("labels", "colour")
 
 
 def convert_file(src: Path, dst: Path, to: str) -> None:
@@ -20,21 +18,21 @@ def convert_file(src: Path, dst: Path, to: str) -> None:
     Image.fromarray(array).save(dst)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--to", choices=("labels", "colour"), required=True)
-    parser.add_argument("src", type=Path, help="folder of PNG masks")
-    parser.add_argument("dst", type=Path, help="output folder (created if missing)")
-    args = parser.parse_args(argv)
-    sources = sorted(args.src.glob("*.png"))
+def mask_files(src) -> list:
+    """The PNG masks of the folder ``src``; an error if there are none."""
+    src = Path(src)
+    if not src.is_dir():
+        raise InputError(f"{src} is not a folder")
+    sources = png_files(src)
     if not sources:
-        parser.error(f"no PNG files in {args.src}")
-    args.dst.mkdir(parents=True, exist_ok=True)
+        raise InputError(f"no PNG files in {src}")
+    return sources
+
+
+def convert_folder(sources: list, dst, to: str) -> int:
+    """Converts every file of ``sources`` into the folder ``dst``; how many."""
+    if to not in TARGETS:
+        raise InputError(f"to must be one of {TARGETS}, got {to!r}")
     for src in sources:
-        convert_file(src, args.dst / src.name, args.to)
-    print(f"converted {len(sources)} masks to {args.to} in {args.dst}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        convert_file(src, Path(dst) / src.name, to)
+    return len(sources)

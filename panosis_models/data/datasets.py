@@ -11,11 +11,13 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from ..checkpoint import save_atomically
-from ._checks import check_fov, check_int
-from .pngfiles import read_mask, read_rgb
-from .render import RENDERER_VERSION, render_panorama, render_perspective
-from .world import World
+from panosis_models.atomic import save_atomically
+from panosis_models.data._checks import check_fov, check_int
+from panosis_models.data.pngfiles import (check_index_mode, check_same_size, png_files, png_header, read_mask,
+                                          read_rgb)
+from panosis_models.data.render import RENDERER_VERSION, render_panorama, render_perspective
+from panosis_models.data.world import World
+from panosis_models.errors import InputError
 
 KINDS = ("panorama", "perspective")
 MAX_PITCH = 10.0  # degrees up or down for perspective items
@@ -114,10 +116,10 @@ class PanoramaFolder(Dataset):
         for have, other, folder in ((images, masks, root / "mask"), (masks, images, root / "rgb")):
             orphans = sorted(have.keys() - other.keys())
             if orphans:
-                raise ValueError(f"{have[orphans[0]]} has no partner {folder / orphans[0]}.png "
+                raise InputError(f"{have[orphans[0]]} has no partner {folder / orphans[0]}.png "
                                  f"({len(orphans)} unpaired in {have[orphans[0]].parent})")
         if not images:
-            raise ValueError(f"no PNG files in {root / 'rgb'}")
+            raise InputError(f"no PNG files in {root / 'rgb'}")
         if size is not None:
             size = tuple(size)
             if len(size) != 2:
@@ -129,8 +131,19 @@ class PanoramaFolder(Dataset):
     @staticmethod
     def _pngs(folder: Path) -> dict:
         if not folder.is_dir():
-            raise ValueError(f"{folder} is not a folder (expected root/rgb and root/mask)")
-        return {path.stem: path for path in folder.glob("*.png")}
+            raise InputError(f"{folder} is not a folder (expected root/rgb and root/mask)")
+        return {path.stem: path for path in png_files(folder)}
+
+    def verify(self) -> None:
+        """Checks every pair now, cheaply (headers and checksums, nothing decoded): each file
+        whole and readable, each mask of its image's size and of the expected kind. A job calls
+        it before its first expensive step."""
+        for image_path, mask_path in self.pairs:
+            image_size, _ = png_header(image_path)
+            mask_size, mode = png_header(mask_path)
+            check_same_size(image_path, image_size, mask_path, mask_size)
+            if not self.colour_masks:
+                check_index_mode(mask_path, mode)
 
     def __len__(self):
         return len(self.pairs)
@@ -144,9 +157,7 @@ def read_pair(image_path, mask_path, colour=False, size=None):
     ``size`` = (H, W) if given; ``colour`` as for ``read_mask``."""
     image_path, mask_path = Path(image_path), Path(mask_path)
     image, mask = read_rgb(image_path), read_mask(mask_path, colour=colour)
-    if image.shape[:2] != mask.shape:
-        raise ValueError(f"{mask_path}: mask is {mask.shape[1]}x{mask.shape[0]} but image "
-                         f"{image_path.name} is {image.shape[1]}x{image.shape[0]}")
+    check_same_size(image_path, image.shape[1::-1], mask_path, mask.shape[::-1])
     image = torch.from_numpy(image.copy()).permute(2, 0, 1).float() / 255
     mask = torch.from_numpy(mask.astype("int64"))
     return resize_pair(image, mask, size) if size else (image, mask)

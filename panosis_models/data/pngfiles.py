@@ -5,9 +5,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .palette import NUM_CLASSES, colour_to_labels
+from panosis_models.data.palette import NUM_CLASSES, colour_to_labels
+from panosis_models.errors import InputError
 
 INDEX_MODES = ("L", "P", "I", "I;16")  # single-channel PNG modes that hold label indices
+
+
+def png_files(folder: Path) -> list:
+    """The PNG files in ``folder``, sorted; the extension in any case (``.png``, ``.PNG``)."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() == ".png" and p.is_file())
 
 
 def _open(path: Path) -> Image.Image:
@@ -16,7 +22,33 @@ def _open(path: Path) -> Image.Image:
             image.load()
             return image
     except (OSError, UnidentifiedImageError, SyntaxError) as err:
-        raise ValueError(f"{path}: unreadable or corrupt image ({err})") from err
+        raise InputError(f"{path}: unreadable or corrupt image ({err})") from err
+
+
+def png_header(path) -> tuple:
+    """((width, height), mode) of an image file whose every chunk was read and checksummed, but
+    nothing decoded: a cheap check that the whole file is there."""
+    try:
+        with Image.open(path) as image:
+            size, mode = image.size, image.mode
+            image.verify()
+    except (OSError, UnidentifiedImageError, SyntaxError) as err:
+        raise InputError(f"{path}: unreadable or corrupt image ({err})") from err
+    return size, mode
+
+
+def check_same_size(image_path: Path, image_size, mask_path: Path, mask_size) -> None:
+    """Refuses a mask whose (width, height) differs from its image's."""
+    if tuple(image_size) != tuple(mask_size):
+        raise InputError(f"{mask_path}: mask is {mask_size[0]}x{mask_size[1]} but image "
+                         f"{Path(image_path).name} is {image_size[0]}x{image_size[1]}")
+
+
+def check_index_mode(path: Path, mode: str) -> None:
+    """Refuses a mask that is not a single-channel index PNG, suggesting the colour switch."""
+    if mode not in INDEX_MODES:
+        raise InputError(f"{path}: expected a single-channel index mask, got mode {mode!r} "
+                         "(palette-colour masks: --colour-masks, or colour_masks=True)")
 
 
 def read_rgb(path) -> np.ndarray:
@@ -35,12 +67,10 @@ def read_mask(path, colour=False) -> np.ndarray:
         try:
             return colour_to_labels(np.asarray(image.convert("RGB")))
         except ValueError as err:
-            raise ValueError(f"{path}: {err}") from err
-    if image.mode not in INDEX_MODES:
-        raise ValueError(f"{path}: expected a single-channel index mask, got mode {image.mode!r} "
-                         "(a colour mask needs colour=True)")
+            raise InputError(f"{path}: {err}") from err
+    check_index_mode(path, image.mode)
     labels = np.asarray(image)
     if labels.max(initial=0) >= NUM_CLASSES:
-        raise ValueError(f"{path}: labels must lie in 0..{NUM_CLASSES - 1}, found "
+        raise InputError(f"{path}: labels must lie in 0..{NUM_CLASSES - 1}, found "
                          f"{int(labels.max())}")
     return labels.astype(np.uint8)

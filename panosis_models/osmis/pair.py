@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..data import World, render_panorama
-from ..data.datasets import derive_seed, read_pair
+from panosis_models.data import World, render_panorama
+from panosis_models.data.datasets import derive_seed, read_pair
 
 
 @dataclass
@@ -61,3 +61,10 @@ def synthetic_pair(seed: int, size) -> TrainingPair:
     synthetic data sets)."""
     image, labels = render_panorama(World.random(derive_seed("osmis-pair", seed)), *size)
     return TrainingPair.from_unit_image((image * 255).round() / 255, labels)
+
+
+def training_pair(cfg) -> TrainingPair:
+    """The pair an OSMIS run (its ``OsmisConfig``) learns from, at the run's size."""
+    if cfg.image is None:
+        return synthetic_pair(cfg.pair_seed, cfg.size)
+    return load_pair(cfg.image, cfg.mask, cfg.size)

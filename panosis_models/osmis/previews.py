@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ..data.palette import labels_to_colour  # noqa: E402
+from panosis_models.data.palette import labels_to_colour  # noqa: E402
 
 GAP = 4  # pixels between tiles
 

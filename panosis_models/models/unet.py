@@ -3,7 +3,7 @@ sphere into every 3x3 convolution."""
 import torch
 from torch import nn
 
-from panosis_models.convs import CONV_KINDS, conv3x3_factory
+from panosis_models.models.convs import CONV_KINDS, conv3x3_factory
 from panosis_models.data.palette import NUM_CLASSES
 
 __all__ = ["CONV_KINDS", "DoubleConv", "UNet"]

@@ -1,0 +1,55 @@
+"""Train the PanOSIS U-Net on panoramas: ``panosis-train``.
+
+The data are rendered synthetic street panoramas (the default) or a CVRG-Pano folder
+(``--data DIR`` with rgb/ and mask/), split into seeded, disjoint train/val/test parts. The run
+folder gets ``last.pt`` every epoch (``--resume`` continues from it, refusing other settings of
+the model, data, size or split), ``best.pt`` by validation mIoU and ``summary.json``. Several
+processes: ``torchrun --nproc_per_node 2 -m panosis_models.cli.train ... --items N`` (torchrun
+takes ``--num`` for its own ``--numa-binding``).
+"""
+import argparse
+
+from panosis_models import command
+from panosis_models.models.convs import CONV_KINDS
+from panosis_models.segmentation.config import VIEWS, TrainConfig
+from panosis_models.segmentation.train import train
+
+
+def parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = command.make_parser("panosis-train", __doc__)
+    p.add_argument("--out", default=d.out, help="run folder: checkpoints and summary.json")
+    p.add_argument("--data", default=d.data, help="'synthetic' or a CVRG-Pano folder (rgb/, mask/)")
+    p.add_argument("--colour-masks", action="store_true", help="the folder's masks are palette colours")
+    p.add_argument("--view", default=d.view, choices=VIEWS, help="synthetic images")
+    p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num,
+                   help="synthetic items (split into train/val/test)")
+    p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")
+    p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the network input")
+    p.add_argument("--fov", type=float, default=d.fov, help="perspective views: horizontal field of view (deg)")
+    p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="3x3 convolutions")
+    p.add_argument("--channels", type=command.channels, default=",".join(map(str, d.channels)), help="widths of the U-Net's levels")
+    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
+                   help="BatchNorm after each 3x3 convolution")
+    p.add_argument("--epochs", type=command.count(1), default=d.epochs, help="epochs in all")
+    p.add_argument("--batch-size", type=command.count(1), default=d.batch_size, help="items per step")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
+    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
+    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, split and shuffling")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
+                   help="turn and mirror panoramas, jitter colours")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
+    p.add_argument("--workers", type=command.count(0), default=d.workers, help="data loader processes")
+    command.add_device(p)
+    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    command.add_progress(p)
+    return p
+
+
+def main(argv=None) -> None:
+    command.run(parser(), lambda args: train(TrainConfig(**command.config_fields(args))), argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The segmentation training loop, in torchvision's references/segmentation shape: an epoch's
+loader, ``train_one_epoch`` and ``evaluate`` (a confusion matrix, shared out over processes)."""
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, Subset
+from tqdm import tqdm
+
+from panosis_models.data import NUM_CLASSES
+from panosis_models.engine import distributed
+from panosis_models.metrics import IGNORE_INDEX, confusion_matrix
+
+
+def autocast(device: torch.device, enabled: bool):
+    """bfloat16 autocast on GPU when asked for; a no-op elsewhere."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
+
+
+@torch.no_grad()
+def predict(model, images: torch.Tensor, amp: bool = False) -> torch.Tensor:
+    with autocast(images.device, amp):
+        return model(images).argmax(1)
+
+
+def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, workers: int, seed: int) -> DataLoader:
+    """This process's share of ``dataset`` in a shuffled order. Seeds torch's global generator
+    with ``seed`` first, so the epoch's shuffling, augmentation and dropout repeat on resume;
+    every process gets as many items (DDP steps in lockstep)."""
+    torch.manual_seed(seed)
+    order = torch.randperm(len(dataset)).tolist()
+    order = order[:len(order) - len(order) % ctx.world_size]
+    return DataLoader(Subset(dataset, distributed.shard(order, ctx)), batch_size=batch_size,
+                      num_workers=workers, drop_last=False)
+
+
+def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
+                    desc: str, progress: bool) -> float:
+    """One pass of cross-entropy training (labels ``IGNORE_INDEX`` cost nothing) with gradient
+    clipping; returns the mean loss."""
+    net.train()
+    losses = []
+    bar = tqdm(loader, desc=desc, disable=not (progress and ctx.main))
+    for images, masks in bar:
+        images, masks = images.to(ctx.device), masks.to(ctx.device)
+        with autocast(ctx.device, amp):
+            logits = net(images)
+        loss = F.cross_entropy(logits.float(), masks, ignore_index=IGNORE_INDEX)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+        optimizer.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    return sum(losses) / max(len(losses), 1)
+
+
+def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,
+             progress: bool = False, desc: str = "evaluating") -> torch.Tensor:
+    """The confusion matrix of ``model`` over ``dataset``, shared out over the processes."""
+    was_training = model.training
+    model.eval()
+    part = Subset(dataset, distributed.shard(range(len(dataset)), ctx))
+    total = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
+    for images, masks in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
+                              disable=not (progress and ctx.main)):
+        total += confusion_matrix(predict(model, images.to(ctx.device), amp), masks.to(ctx.device))
+    model.train(was_training)
+    return distributed.sum_over_processes(total, ctx)

@@ -1,0 +1,164 @@
+"""PanOSIS end to end.
+
+One image-mask pair (default: a rendered synthetic street panorama) -> OSMIS -> a generated
+data set -> the U-Net trained on it with standard and with equirectangular convolutions ->
+evaluation on held-out synthetic panoramas (or a CVRG-Pano folder). As a baseline the same
+U-Nets are trained for as many steps on the one pair itself (with the panorama augmentation).
+The ``quick`` setting finishes on two CPU cores in minutes; the default setting is for a GPU.
+Writes a summary table (table.md, results.json, iou.png) under ``out``.
+"""
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
+from panosis_models.data import PanoramaFolder, prerender
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.experiments.results import evaluation_row, held_out_panoramas, write_report
+from panosis_models.models.convs import CONV_KINDS
+from panosis_models.osmis.config import OsmisConfig
+from panosis_models.osmis.generate import generate
+from panosis_models.osmis.pair import training_pair
+from panosis_models.osmis.previews import to_uint8
+from panosis_models.osmis.train import train as train_osmis
+from panosis_models.segmentation.config import TrainConfig
+from panosis_models.segmentation.train import train as train_unet
+
+SETTINGS = {
+    # two CPU cores, a few minutes: small networks at 64x128
+    "quick": dict(size=(64, 128), iterations=300, channels_g=16, channels_d=16, generated=48,
+                  unet_channels=(8, 16, 32, 64), batch_norm=True, epochs=10, batch_size=8, num_test=24),
+    # a GPU: PanOSIS sizes
+    "full": dict(size=(256, 512), iterations=20000, channels_g=32, channels_d=32, generated=1000,
+                 unet_channels=(32, 64, 128, 256, 512), batch_norm=False, epochs=40, batch_size=8,
+                 num_test=200),
+}
+
+
+@dataclass
+class PipelineConfig(JobConfig):
+    """The setting and what overrides it; saved in results.json."""
+    out: str = "runs/pipeline"
+    image: str = None                # the one image (PNG); None: a synthetic panorama
+    mask: str = None                 # its mask (index or palette-colour PNG)
+    quick: bool = False              # the small CPU setting
+    iterations: int = None           # OSMIS steps; None: the setting's
+    generated: int = None            # pairs to generate; None: the setting's
+    epochs: int = None               # U-Net epochs; None: the setting's
+    osmis_conv: str = "equi"
+    test: str = None                 # a CVRG-Pano folder to test on; None: held-out synthetic panoramas
+    colour_masks: bool = False       # the test folder's masks are palette colours
+    seed: int = 0
+    device: str = field(default_factory=default_device)
+    resume: bool = False
+    progress: bool = True
+
+    def settings(self) -> dict:
+        overrides = {k: getattr(self, k) for k in ("iterations", "generated", "epochs") if getattr(self, k) is not None}
+        check_at_least(overrides)
+        return {**SETTINGS["quick" if self.quick else "full"], **overrides}
+
+
+class Stages:
+    """Seconds spent in each named stage, in order."""
+
+    def __init__(self):
+        self.started, self.seconds = time.perf_counter(), {}
+
+    def done(self, name: str) -> None:
+        self.seconds[name] = round(time.perf_counter() - self.started - sum(self.seconds.values()), 1)
+
+
+def osmis_config(cfg: PipelineConfig, settings: dict) -> OsmisConfig:
+    return OsmisConfig(out=str(Path(cfg.out) / "osmis"), image=cfg.image, mask=cfg.mask, size=settings["size"],
+                       conv=cfg.osmis_conv, iterations=settings["iterations"], channels_g=settings["channels_g"],
+                       channels_d=settings["channels_d"], seed=cfg.seed, device=cfg.device,
+                       checkpoint_every=max(settings["iterations"] // 10, 1),
+                       preview_every=max(settings["iterations"] // 5, 1), resume=cfg.resume,
+                       progress=cfg.progress)
+
+
+def unet_config(cfg: PipelineConfig, settings: dict, out: Path, data: Path, conv: str, epochs: int) -> TrainConfig:
+    return TrainConfig(out=str(out), data=str(data), size=settings["size"], conv=conv,
+                       channels=settings["unet_channels"], batch_norm=settings["batch_norm"], epochs=epochs,
+                       batch_size=settings["batch_size"], split=(0.9, 0.1, 0.0), seed=cfg.seed,
+                       device=cfg.device, resume=cfg.resume, progress=cfg.progress)
+
+
+def test_set(cfg: PipelineConfig, settings: dict) -> tuple:
+    """(data set, its description); a test folder is read through at once, before any training."""
+    if cfg.test:
+        folder = PanoramaFolder(cfg.test, size=settings["size"], colour_masks=cfg.colour_masks)
+        folder.verify()
+        return folder, cfg.test
+    panoramas = held_out_panoramas(settings["num_test"], settings["size"], cfg.seed)
+    return panoramas, f"{len(panoramas)} synthetic panoramas of held-out worlds"
+
+
+def write_pair_folder(pair, folder: Path) -> Path:
+    """The training pair as a one-item CVRG-Pano folder (rgb/, mask/), for the baseline."""
+    for name, array in (("rgb", to_uint8(pair.image)), ("mask", pair.labels.numpy().astype(np.uint8))):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array).save(folder / name / "pair.png")
+    return folder
+
+
+def generate_set(cfg: PipelineConfig, settings: dict) -> tuple:
+    """(folder of the generated pairs, their statistics from generated.json)."""
+    print(f"2/4 generating {settings['generated']} pairs")
+    folder = generate(Path(cfg.out) / "osmis" / LAST, settings["generated"], Path(cfg.out) / "generated",
+                      seed=cfg.seed, device=cfg.device, overwrite=True, progress=cfg.progress)
+    made = json.loads((folder / "generated.json").read_text())
+    print(f"   labels per mask {made['labels_per_mask']}; label shares generated {made['label_shares']}, "
+          f"training {made.get('training_label_shares')}")
+    return folder, made
+
+
+def train_unets(cfg: PipelineConfig, settings: dict, generated: Path, pair_folder: Path) -> list:
+    """Standard and equirectangular U-Nets on the generated set and, as many steps, on the one
+    pair; [(training data's name, conv, best checkpoint)]."""
+    steps_per_epoch = math.ceil(round(0.9 * settings["generated"]) / settings["batch_size"])
+    runs = [("OSMIS set", "osmis", generated, settings["epochs"]),
+            ("the one pair", "pair", pair_folder, settings["epochs"] * steps_per_epoch)]
+    print("3/4 U-Nets: " + ", ".join(f"{name} ({epochs} epochs)" for name, _, _, epochs in runs) + ", std and equi")
+    checkpoints = []
+    for name, short, data, epochs in runs:
+        for conv in CONV_KINDS:
+            folder = Path(cfg.out) / f"unet-{short}-{conv}"
+            train_unet(unet_config(cfg, settings, folder, data, conv, epochs))
+            checkpoints.append((name, conv, folder / BEST))
+    return checkpoints
+
+
+def run(cfg: PipelineConfig) -> dict:
+    """The four stages; returns the summary written to results.json (its ``table`` too)."""
+    settings = cfg.settings()
+    out = writable_folder(cfg.out)
+    osmis = osmis_config(cfg, settings)
+    osmis.validate()
+    tests, test_name = test_set(cfg, settings)
+    stages = Stages()
+    print(f"1/4 OSMIS on one pair ({osmis.conv} conv, {osmis.iterations} steps, {osmis.size[0]}x{osmis.size[1]})")
+    train_osmis(osmis)
+    stages.done("osmis")
+    generated, made = generate_set(cfg, settings)
+    stages.done("generate")
+    checkpoints = train_unets(cfg, settings, generated, write_pair_folder(training_pair(osmis), out / "pair"))
+    stages.done("unet")
+    print(f"4/4 testing on {test_name}")
+    if not cfg.test:
+        prerender(tests, progress=cfg.progress)
+    rows = [evaluation_row(name, conv, path, tests, path.parent / "test", cfg.device, f"{name}, {conv} conv",
+                           progress=cfg.progress) for name, conv, path in checkpoints]
+    stages.done("test")
+    summary = {"config": cfg.as_dict(),
+               "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+               "pair": cfg.image or f"synthetic (world {osmis.pair_seed})", "test": test_name,
+               "seconds": stages.seconds, "rows": rows,
+               "generated": {k: made.get(k) for k in ("labels_per_mask", "label_shares", "training_label_shares")}}
+    return {**summary, "table": write_report(out, summary)}

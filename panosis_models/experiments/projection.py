@@ -1,0 +1,110 @@
+"""The experiment that shows what EquiConv is for.
+
+1. perspective -> panorama: a U-Net trained on pinhole views of synthetic streets is tested on
+   panoramas of held-out worlds, once as trained (standard convolutions) and once with the same
+   weights in EquiConv2d (``equiconv.convert``), whose kernels follow the sphere.
+2. panorama -> panorama: a standard and an equirectangular U-Net trained and tested on panoramas.
+
+The perspective views are rendered with the panoramas' angular resolution at their centre, so
+only the projection differs. The ``demo`` preset is sized for two CPU cores (what ``make demo``
+runs); ``full`` for a GPU. Writes results.json, table.md and PNGs.
+"""
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from panosis_models.config import BEST, JobConfig, check_at_least, default_device
+from panosis_models.data import prerender
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.errors import InputError
+from panosis_models.experiments.results import evaluation_row, held_out_panoramas, write_report
+from panosis_models.segmentation.config import TrainConfig, make_dataset
+from panosis_models.segmentation.train import train
+
+PRESETS = {
+    # two CPU cores, about ten minutes: a narrow U-Net with BatchNorm, few epochs
+    "demo": dict(size=(128, 256), view_side=96, channels=(16, 32, 64, 128, 256), batch_norm=True,
+                 num_train=240, num_test=32, epochs=12, batch_size=8),
+    # a GPU: the PanOSIS U-Net at 256x512
+    "full": dict(size=(256, 512), view_side=192, channels=(32, 64, 128, 256, 512), batch_norm=False,
+                 num_train=2000, num_test=200, epochs=40, batch_size=8),
+}
+
+
+@dataclass
+class ExperimentConfig(JobConfig):
+    """A preset and what overrides it; saved in results.json."""
+    preset: str = "demo"
+    out: str = "runs/experiment"
+    seed: int = 0
+    epochs: int = None               # None: the preset's
+    num_train: int = None            # None: the preset's
+    device: str = field(default_factory=default_device)
+    cache_dir: str = None
+    resume: bool = False
+    progress: bool = True
+
+    def settings(self) -> dict:
+        """The preset with the overrides applied."""
+        if self.preset not in PRESETS:
+            raise InputError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        overrides = {k: getattr(self, k) for k in ("epochs", "num_train") if getattr(self, k) is not None}
+        check_at_least(overrides)
+        return {**PRESETS[self.preset], **overrides}
+
+
+def matched_fov(view_side: int, pano_width: int) -> float:
+    """Field of view (degrees) of a view_side-pixel pinhole image whose central pixel spans the
+    same angle as a pixel of a pano_width-pixel panorama."""
+    focal = 1.0 / math.tan(math.radians(360.0 / pano_width))
+    return math.degrees(2 * math.atan(view_side / 2 / focal))
+
+
+def runs(settings: dict, cfg: ExperimentConfig) -> list:
+    """(name, training config, conv at test time) of each row of the table."""
+    out = Path(cfg.out)
+    common = dict(channels=settings["channels"], batch_norm=settings["batch_norm"], epochs=settings["epochs"],
+                  batch_size=settings["batch_size"], seed=cfg.seed, device=cfg.device, cache_dir=cfg.cache_dir,
+                  num=settings["num_train"], data_seed=cfg.seed, split=(0.9, 0.1, 0.0), resume=cfg.resume,
+                  progress=cfg.progress)
+    side = settings["view_side"]
+    perspective = TrainConfig(out=str(out / "perspective-std"), view="perspective", size=(side, side), conv="std",
+                              fov=matched_fov(side, settings["size"][1]), **common)
+    pano_std = TrainConfig(out=str(out / "panorama-std"), view="panorama", size=settings["size"], conv="std",
+                           **common)
+    pano_equi = dataclasses.replace(pano_std, out=str(out / "panorama-equi"), conv="equi")
+    return [("perspective", perspective, "std"), ("perspective", perspective, "equi"),
+            ("panorama", pano_std, "std"), ("panorama", pano_equi, "equi")]
+
+
+def train_once(cfg: TrainConfig, trained: set) -> None:
+    """Trains ``cfg`` unless this experiment already has (two rows share a network)."""
+    if cfg.out in trained:
+        return
+    prerender(make_dataset(cfg), progress=cfg.progress)
+    print(f"training {cfg.out} ({cfg.view}, {cfg.conv} conv, {cfg.num} items, {cfg.epochs} epochs)")
+    train(cfg)
+    trained.add(cfg.out)
+
+
+def run(cfg: ExperimentConfig) -> dict:
+    """Trains the three networks, evaluates the four rows and writes the report; returns the
+    summary (its ``table`` too)."""
+    settings = cfg.settings()
+    out = writable_folder(cfg.out)
+    started = time.perf_counter()
+    test_set = held_out_panoramas(settings["num_test"], settings["size"], cfg.seed, cfg.cache_dir)
+    prerender(test_set, progress=cfg.progress)
+    rows, trained = [], set()
+    for name, run_cfg, conv in runs(settings, cfg):
+        train_once(run_cfg, trained)
+        rows.append(evaluation_row(name, conv, Path(run_cfg.out) / BEST, test_set, Path(run_cfg.out) / f"test-{conv}",
+                                   cfg.device, f"{name} -> panorama, {conv} conv", convert=True,
+                                   progress=cfg.progress))
+    summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v
+                                                     for k, v in settings.items()},
+               "test_panoramas": len(test_set), "minutes": round((time.perf_counter() - started) / 60, 2),
+               "rows": rows}
+    return {**summary, "table": write_report(out, summary)}

@@ -1,0 +1,80 @@
+"""What defines a segmentation run (``TrainConfig``, saved in its checkpoints) and what follows
+from it: its data, the seeded disjoint split and the model."""
+from dataclasses import dataclass, field
+
+from torch.utils.data import Dataset, Subset
+
+from panosis_models.config import JobConfig, check_at_least, default_device
+from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
+from panosis_models.errors import InputError
+from panosis_models.models.convs import CONV_KINDS
+from panosis_models.models.unet import UNet
+
+VIEWS = ("panorama", "perspective")
+
+
+@dataclass
+class TrainConfig(JobConfig):
+    """Everything that defines a run; saved in its checkpoints."""
+    DEFINING = ("data", "view", "num", "data_seed", "size", "fov", "colour_masks", "conv", "channels",
+                "batch_norm", "split", "seed")
+
+    out: str = "runs/unet"
+    data: str = "synthetic"           # "synthetic" or a folder with rgb/ and mask/
+    view: str = "panorama"            # synthetic data: "panorama" or "perspective"
+    num: int = 200                    # synthetic data: number of rendered items
+    data_seed: int = 0                # synthetic data: which worlds
+    size: tuple = (128, 256)          # (H, W) of the network input
+    fov: float = 90.0                 # perspective views: horizontal field of view
+    colour_masks: bool = False        # a folder's masks are palette colours, not label indices
+    conv: str = "std"
+    channels: tuple = (32, 64, 128, 256, 512)
+    batch_norm: bool = False
+    epochs: int = 20
+    batch_size: int = 4
+    lr: float = 1e-3
+    clip: float = 1.0
+    split: tuple = (0.8, 0.1, 0.1)
+    seed: int = 0
+    augment: bool = True
+    amp: bool = True                  # bfloat16 autocast on GPU (ignored on CPU)
+    workers: int = 0
+    device: str = field(default_factory=default_device)
+    cache_dir: str = None
+    resume: bool = False
+    progress: bool = True
+
+    def validate(self) -> None:
+        if self.conv not in CONV_KINDS:
+            raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
+        if self.view not in VIEWS:
+            raise InputError(f"view must be one of {VIEWS}, got {self.view!r}")
+        check_at_least({name: getattr(self, name) for name in ("epochs", "batch_size", "num")})
+        check_at_least({"workers": self.workers}, minimum=0)
+        if len(self.channels) < 2 or min(self.channels) < 1:
+            raise InputError(f"channels must be at least two positive widths, got {self.channels}")
+        multiple = 2 ** (len(self.channels) - 1)
+        if len(self.size) != 2 or any(s <= 0 or s % multiple for s in self.size):
+            raise InputError(f"size must be (H, W) with multiples of {multiple} for {len(self.channels)} "
+                             f"levels, got {self.size}")
+        if self.lr <= 0 or self.clip <= 0:
+            raise InputError(f"lr and clip must be positive, got lr={self.lr}, clip={self.clip}")
+
+
+def make_dataset(cfg: TrainConfig) -> Dataset:
+    if cfg.data == "synthetic":
+        return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir,
+                                  kind=cfg.view, fov_deg=cfg.fov)
+    folder = PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks)
+    folder.verify()  # every pair readable and consistent before any training or evaluation
+    return folder
+
+
+def split(cfg: TrainConfig) -> tuple:
+    """(train, val, test) subsets of the run's data: its seeded, disjoint split."""
+    data = make_dataset(cfg)
+    return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
+
+
+def build_model(cfg: TrainConfig) -> UNet:
+    return UNet(conv=cfg.conv, channels=cfg.channels, batch_norm=cfg.batch_norm)

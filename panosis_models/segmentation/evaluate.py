@@ -1,0 +1,72 @@
+"""Evaluation of a trained segmentation model: per-class IoU, mIoU over labels 1-7, pixel
+accuracy and the confusion matrix, as metrics.json and PNGs (the confusion matrix; predictions
+over the images). A network trained with standard convolutions can be evaluated with its 3x3
+convolutions made spherical (``equiconv.convert``): how it carries over to panoramas."""
+import dataclasses
+import json
+
+import torch
+from torch.utils.data import Dataset
+
+import equiconv
+from panosis_models.engine import checkpoint, distributed
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.segmentation import evaluate as confusion_over
+from panosis_models.errors import InputError
+from panosis_models.metrics import scores
+from panosis_models.plots import save_confusion, save_overlays
+from panosis_models.segmentation.config import TrainConfig, build_model, make_dataset, split
+
+
+def load_model(path, conv: str = None, device="cpu") -> tuple:
+    """(model in eval mode, its training config) from a U-Net checkpoint; ``conv="equi"`` makes
+    the 3x3 convolutions of a standard network spherical."""
+    state = checkpoint.load(path, "unet", map_location=device)
+    cfg = TrainConfig.from_dict(state["config"])
+    model = build_model(cfg)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:
+        detail = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line),
+                      str(error).splitlines()[0])
+        raise InputError(f"{path}: its weights do not fit the U-Net its config describes "
+                         f"(channels {cfg.channels}): {detail}") from None
+    if conv is not None and conv != cfg.conv:
+        if conv != "equi":
+            raise InputError(f"only std -> equi conversion is possible, got {cfg.conv!r} -> {conv!r}")
+        model = equiconv.convert(model)
+        cfg.conv = conv
+    return model.to(device).eval(), cfg
+
+
+def evaluation_data(cfg: TrainConfig, **overrides) -> Dataset:
+    """The held-out part of the run's own split, or, with ``overrides`` of the config's data
+    fields (data, view, num, data_seed, size, colour_masks), that data as a whole."""
+    if not overrides:
+        return split(cfg)[2]
+    return make_dataset(dataclasses.replace(cfg, **overrides))
+
+
+def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
+             overlays: int = 4, title: str = "", progress: bool = True) -> dict:
+    """Scores of ``model`` on ``dataset`` (None where undefined, e.g. no items); with ``out``
+    (checked before the evaluation starts), also metrics.json and the PNGs."""
+    if out is not None:
+        out = writable_folder(out)
+    ctx = distributed.Context(device=torch.device(device))
+    confusion = confusion_over(model, dataset, ctx, batch_size, amp, progress=progress)
+    result = {**scores(confusion), "confusion": confusion.tolist(), "items": len(dataset)}
+    if out is not None:
+        (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+        save_confusion(confusion, out / "confusion.png", title=title)
+        if overlays and len(dataset):
+            save_overlays(model, dataset, range(min(overlays, len(dataset))), out / "predictions.png", device)
+    return result
+
+
+def summary_line(result: dict) -> str:
+    """mIoU and pixel accuracy in one line ("n/a" where undefined)."""
+    def number(value):
+        return "n/a" if value is None else f"{value:.4f}"
+    return (f"mIoU {number(result['miou'])}  pixel accuracy {number(result['pixel_accuracy'])}  "
+            f"({result['items']} items)")

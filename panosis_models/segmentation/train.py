@@ -1,0 +1,99 @@
+"""A segmentation run: the seeded split of its data, then per epoch ``train_one_epoch``,
+``evaluate`` on the validation part and an atomic checkpoint (``last.pt`` every epoch, resumable;
+``best.pt`` the best validation mIoU). Under ``torchrun`` it trains with DistributedDataParallel
+(gloo on CPU, nccl on GPU); only the first process writes."""
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import Dataset
+
+from panosis_models.atomic import save_atomically
+from panosis_models.config import BEST, LAST
+from panosis_models.data import PanoramaAugment, Transformed
+from panosis_models.engine import checkpoint, distributed
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.segmentation import epoch_loader, evaluate, train_one_epoch
+from panosis_models.metrics import scores
+from panosis_models.segmentation.config import TrainConfig, build_model, split
+
+
+@dataclass
+class Progress:
+    """Where a run stands: the next epoch, the best validation mIoU so far, one entry per epoch."""
+    start: int = 0
+    best: float = -math.inf
+    history: list = field(default_factory=list)
+
+
+def train(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) -> dict:
+    """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``.
+    Without explicit data sets, ``cfg`` names the data and its seeded split."""
+    cfg.validate()
+    out = writable_folder(cfg.out)
+    if train_set is None:
+        train_set, val_set, _ = split(cfg)
+    ctx = distributed.setup(cfg.device)
+    try:
+        return _fit(cfg, out, ctx, train_set, val_set)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
+    if cfg.augment:
+        train_set = Transformed(train_set, PanoramaAugment(roll=cfg.view == "panorama"))
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg).to(ctx.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    progress = resume(cfg, out / LAST, model, optimizer, ctx) if cfg.resume else Progress()
+    net = DistributedDataParallel(model) if ctx.active else model
+    for epoch in range(progress.start, cfg.epochs):
+        started = time.perf_counter()
+        loader = epoch_loader(train_set, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
+        loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
+                               cfg.progress and ctx.main)
+        result = scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp)) if len(val_set) else None
+        miou = -math.inf if result is None or result["miou"] is None else result["miou"]
+        progress.history.append({"epoch": epoch + 1, "loss": loss, "val_miou": None if result is None else result["miou"],
+                                 "seconds": round(time.perf_counter() - started, 2)})
+        improved = miou > progress.best or (result is None and epoch == cfg.epochs - 1)
+        progress.best = max(progress.best, miou)
+        if ctx.main:
+            save(cfg, out, model, optimizer, epoch, progress, improved)
+        distributed.barrier(ctx)
+    summary = {"config": cfg.as_dict(), "best_val_miou": None if progress.best == -math.inf else progress.best,
+               "history": progress.history, "last": str(out / LAST), "best": str(out / BEST)}
+    if ctx.main:
+        (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def resume(cfg: TrainConfig, path: Path, model, optimizer, ctx) -> Progress:
+    """Loads ``path`` into the model and optimiser if it exists (refusing a checkpoint of another
+    run); where the run stands."""
+    if not path.is_file():
+        return Progress()
+    state = checkpoint.load_for_resume(path, cfg, "unet", map_location=ctx.device)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if ctx.main:
+        print(f"resuming {path} after epoch {state['epoch'] + 1}")
+    return Progress(state["epoch"] + 1, state["best_miou"], state["history"])
+
+
+def save(cfg: TrainConfig, out: Path, model, optimizer, epoch: int, progress: Progress, improved: bool) -> None:
+    """``last.pt`` (and ``best.pt`` if the epoch improved), atomically, with one line of news."""
+    state = {"kind": "unet", "config": cfg.as_dict(), "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "epoch": epoch, "best_miou": progress.best,
+             "history": progress.history}
+    if improved:
+        save_atomically(state, out / BEST)
+    save_atomically(state, out / LAST)
+    miou = progress.history[-1]["val_miou"]
+    print(f"epoch {epoch + 1}: loss {progress.history[-1]['loss']:.4f}, val mIoU "
+          f"{'n/a' if miou is None else f'{miou:.4f}'}{' (best)' if improved else ''}")

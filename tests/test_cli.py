@@ -1,0 +1,163 @@
+"""The command lines as a user meets them, each run as its console script in a subprocess:
+names, help, one-line user errors, and failing before the expensive work."""
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from console import ROOT, run_cli
+from panosis_models.atomic import save_atomically
+
+SCRIPTS = re.search(r'for name in \(([^)]*)\)', (ROOT / "setup.py").read_text()).group(1)
+SCRIPTS = ["panosis-" + name for name in re.findall(r'"([a-z-]+)"', SCRIPTS)]
+TINY = ["--num", "6", "--size", "32x64", "--channels", "4,8", "--epochs", "1", "--batch-size", "2",
+        "--device", "cpu", "--no-progress"]
+
+
+def one_line_error(result, script: str, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"{script}: error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+def test_every_command_line_is_a_console_script():
+    modules = sorted(p.stem for p in (ROOT / "panosis_models/cli").glob("*.py") if p.stem != "__init__")
+    assert sorted(s[len("panosis-"):].replace("-", "_") for s in SCRIPTS) == modules
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_names_the_script_and_lists_defaults(script):
+    result = run_cli(script, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {script} ")
+    assert "(default: " in result.stdout and "--debug" in result.stdout
+
+
+def test_a_command_without_the_models_extra_says_what_to_install():
+    result = run_cli("panosis-train", "--help", prelude="import sys; sys.argv[0] = 'panosis-train'; "
+                                                        "sys.modules['tqdm'] = None")
+    one_line_error(result, "panosis-train", "'models' extra", "missing: tqdm", "pip install 'equiconv[models]'")
+
+
+@pytest.fixture(scope="module")
+def unet_run(tmp_path_factory):
+    """A one-epoch U-Net run, trained through the console script (which must exit 0)."""
+    root = tmp_path_factory.mktemp("unet")
+    result = run_cli("panosis-train", *TINY, "--out", root / "run", "--cache-dir", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_resume_refuses_another_model_data_or_size(unet_run, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    last = (unet_run / "run" / "last.pt").read_bytes()
+    (run / "last.pt").write_bytes(last)
+    result = run_cli("panosis-train", "--num", "8", *TINY[2:], "--size", "64x128", "--conv", "equi", "--resume",
+                     "--epochs", "2", "--out", run, "--cache-dir", unet_run / "cache")
+    one_line_error(result, "panosis-train", "cannot resume", "num=6 (now 8)", "size=(32, 64) (now (64, 128))",
+                   "conv='std' (now 'equi')")
+    assert (run / "last.pt").read_bytes() == last  # the stored run is left as it was
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("missing", "does not exist"), ("directory", "is a directory"), ("empty", "the file is empty"),
+    ("list", "holds a list, not a checkpoint"), ("truncated", "cannot read checkpoint"),
+    ("osmis", "is not a U-Net checkpoint (an OSMIS checkpoint)")])
+def test_evaluate_names_the_checkpoint_and_its_problem(tmp_path, damage, message):
+    path = tmp_path / "c.pt"
+    if damage == "directory":
+        path.mkdir()
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "list":
+        save_atomically([1, 2], path)
+    elif damage == "truncated":
+        save_atomically({"model": {"w": torch.ones(100)}}, path)
+        path.write_bytes(path.read_bytes()[:50])
+    elif damage == "osmis":
+        save_atomically({"kind": "osmis", "config": {}, "generator_args": {}, "ema": {}, "label_set": [1]}, path)
+    one_line_error(run_cli("panosis-evaluate", "--checkpoint", path), "panosis-evaluate", str(path), message)
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = run_cli("panosis-evaluate", "--checkpoint", tmp_path / "none.pt", "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr and "does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--channels", "0,0"], "argument --channels"), (["--size", "big"], "argument --size"),
+    (["--num", "0"], "argument --num"), (["--conv", "sphere"], "argument --conv")])
+def test_bad_flag_values_are_one_line(argv, fragment):
+    one_line_error(run_cli("panosis-train", *argv), "panosis-train", fragment)
+
+
+def test_an_output_path_that_is_a_file_fails_before_any_work(tmp_path):
+    (tmp_path / "taken").write_text("")
+    result = run_cli("panosis-train", *TINY, "--out", tmp_path / "taken" / "run", "--cache-dir", tmp_path / "cache")
+    one_line_error(result, "panosis-train", "--out", "is a file")
+    assert not (tmp_path / "cache").exists()  # nothing was rendered
+
+
+def test_evaluate_checks_its_output_before_evaluating(unet_run, tmp_path):
+    (tmp_path / "taken").write_text("")
+    result = run_cli("panosis-evaluate", "--checkpoint", unet_run / "run" / "best.pt", "--num", "2",
+                     "--data-seed", "77", "--out", tmp_path / "taken")
+    one_line_error(result, "panosis-evaluate", "is a file")
+    assert not any("seed77" in p.name for p in (unet_run / "cache").iterdir())  # nothing was rendered
+
+
+def test_evaluate_of_nothing_writes_null_not_nan(unet_run, tmp_path):
+    result = run_cli("panosis-evaluate", "--checkpoint", unet_run / "run" / "best.pt", "--num", "0",
+                     "--out", tmp_path / "eval", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "eval/metrics.json").read_text(),
+                         parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert metrics["miou"] is None and metrics["pixel_accuracy"] is None and metrics["items"] == 0
+    assert "mIoU n/a" in result.stdout
+
+
+def write_folder(root, masks, suffix=".png"):
+    for name in ("rgb", "mask"):
+        (root / name).mkdir(parents=True)
+    for k, mask in enumerate(masks):
+        Image.fromarray(np.full((*mask.shape[:2], 3), 40 * k, np.uint8)).save(root / "rgb" / f"{k}{suffix}", "PNG")
+        Image.fromarray(mask).save(root / "mask" / f"{k}{suffix}", "PNG")
+    return root
+
+
+def labels(k):
+    return np.random.default_rng(k).integers(0, 8, (32, 64)).astype(np.uint8)
+
+
+def test_colour_masks_are_a_flag_and_upper_case_extensions_are_read(tmp_path):
+    from panosis_models.data import labels_to_colour
+    folder = write_folder(tmp_path / "data", [labels_to_colour(labels(k)) for k in range(3)], ".PNG")
+    common = ["--data", folder, "--size", "32x64", "--channels", "4,8", "--epochs", "1", "--batch-size", "2",
+              "--device", "cpu", "--no-progress"]
+    result = run_cli("panosis-train", *common, "--out", tmp_path / "a")
+    one_line_error(result, "panosis-train", "mask/0.PNG", "--colour-masks")
+    result = run_cli("panosis-train", *common, "--colour-masks", "--out", tmp_path / "b")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "b/summary.json").read_text())["config"]["colour_masks"] is True
+
+
+def test_a_corrupt_pair_stops_training_before_the_first_epoch(tmp_path):
+    folder = write_folder(tmp_path / "data", [labels(k) for k in range(4)])
+    (folder / "mask/3.png").write_bytes((folder / "mask/3.png").read_bytes()[:60])
+    result = run_cli("panosis-train", "--data", folder, *TINY[2:], "--out", tmp_path / "run")
+    one_line_error(result, "panosis-train", "mask/3.png", "corrupt")
+    assert not (tmp_path / "run/last.pt").exists()
+
+
+def test_pipeline_checks_its_test_folder_before_osmis(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run_cli("panosis-pipeline", "--quick", "--test", tmp_path / "empty", "--out", tmp_path / "p",
+                     "--device", "cpu", "--no-progress")
+    one_line_error(result, "panosis-pipeline", "empty/rgb is not a folder")
+    assert not (tmp_path / "p" / "osmis").exists()
