@@ -125,12 +125,11 @@ def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
     height, width = size(height, "height"), size(width, "width")
     if height < 1 or width < 1:
         raise ValueError(f"input height and width must be positive, got {height}x{width}")
-    if (lat_range[0] - lat_range[1]) / height < MIN_PIXEL_DEG:
-        raise ValueError(f"lat_range {lat_range} over height {height} gives pixels under "
-                         f"{MIN_PIXEL_DEG} degrees, too fine to compute")
-    if lon_span / width < MIN_PIXEL_DEG:
-        raise ValueError(f"lon_span {lon_span} over width {width} gives pixels under "
-                         f"{MIN_PIXEL_DEG} degrees, too fine to compute")
+    for name, value, span, pixels, axis in (("lat_range", lat_range, lat_range[0] - lat_range[1], height, "height"),
+                                            ("lon_span", lon_span, lon_span, width, "width")):
+        if span / pixels < MIN_PIXEL_DEG:
+            raise ValueError(f"{name} {value} over {axis} {pixels} gives pixels under {MIN_PIXEL_DEG} "
+                             "degrees, too fine to compute")
     extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size)]
     if height + 2 * padding[0] < extent[0] or width + 2 * padding[1] < extent[1]:
         raise ValueError(
