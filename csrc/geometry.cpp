@@ -19,6 +19,17 @@ constexpr double kDeg = kPi / 180.0;
 constexpr double kEps = 1e-9;
 constexpr double kMinPixelDeg = 1e-10;  // keep in step with equiconv/_checks.py MIN_PIXEL_DEG
 
+// Positions within kOnGrid pixels of a pixel centre are taken as on it, so that a tap the
+// geometry puts on the grid (the kernel's centre, its central column) reads one pixel with
+// weight 1 and no neighbour with a weight of 1e-16 (which would still spread a NaN there, and
+// would depend on the last bit of atan). Keep in step with equiconv/reference.py.
+constexpr double kOnGrid = 1e-10;
+
+double on_grid(double v) {
+  const double nearest = std::nearbyint(v);
+  return std::abs(v - nearest) < kOnGrid ? nearest : v;
+}
+
 // Only for values already clamped to the image's neighbourhood: the cast cannot overflow.
 int64_t floor_to_int(double v) {
   TORCH_INTERNAL_ASSERT(std::abs(v) < 9e15, "equiconv: sample position ", v, " out of range");
@@ -200,8 +211,8 @@ SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
   // turn of the centre, so nothing there moves.
   const double x_low = -(p.out_w() - 1) * p.stride_w - 2.0, x_high = p.width;
   for (int64_t k = 0; k < n; ++k) {
-    t.rows[k] = std::clamp(t.rows[k], -2.0, double(p.height));
-    if (!p.full_longitude()) t.cols[k] = std::clamp(t.cols[k], x_low, x_high);
+    t.rows[k] = on_grid(std::clamp(t.rows[k], -2.0, double(p.height)));
+    t.cols[k] = on_grid(p.full_longitude() ? t.cols[k] : std::clamp(t.cols[k], x_low, x_high));
     y0[k] = floor_to_int(t.rows[k]);
     x0[k] = floor_to_int(t.cols[k]);
   }

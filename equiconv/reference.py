@@ -44,6 +44,13 @@ def _grid(g: _checks.Geometry):
     return rows, cols
 
 
+def _on_grid(positions):
+    """Positions within 1e-10 pixels of a pixel centre, moved onto it (as the compiled core does):
+    a tap on the grid reads one pixel, whatever the last bit of atan."""
+    nearest = positions.round()
+    return torch.where((positions - nearest).abs() < 1e-10, nearest, positions)
+
+
 def _full_longitude(g: _checks.Geometry) -> bool:
     return abs(g.lon_span - 360.0) < 1e-9
 
@@ -74,17 +81,17 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
     wo = g.out_size[1]
     # Positions far outside the image read zeros: clamped next to it, the integer casts below
     # cannot overflow (on a full sphere nothing moves; full-longitude columns wrap instead).
-    ys = rows[..., None].clamp(-2, g.height)                                     # (Ho, kH, kW, 1)
-    xs = cols[..., None] + torch.arange(wo, dtype=torch.float64) * g.stride[1]   # (Ho, kH, kW, Wo)
+    ys = _on_grid(rows[..., None].clamp(-2, g.height))                                     # (Ho, kH, kW, 1)
+    xs = _on_grid(cols[..., None]) + torch.arange(wo, dtype=torch.float64) * g.stride[1]   # (Ho, kH, kW, Wo)
     if not _full_longitude(g):
         xs = xs.clamp(-2, g.width)
     y0, x0 = ys.floor(), xs.floor()
-    wy, wx = (ys - y0).to(input.dtype), (xs - x0).to(input.dtype)
+    wy, wx = ys - y0, xs - x0
     y0, x0 = y0.long(), x0.long()
     samples = 0
     for dy, fy in ((0, 1 - wy), (1, wy)):
         for dx, fx in ((0, 1 - wx), (1, wx)):
-            share = (fy * fx).to(input.device)
+            share = (fy * fx).to(device=input.device, dtype=input.dtype)  # float64, rounded once
             value = _read(input, (y0 + dy).to(input.device), (x0 + dx).to(input.device), g)
             # A corner of weight zero is not read (0 * NaN would spread a NaN it never sampled).
             samples = samples + torch.where(share != 0, share * value, 0)

@@ -256,3 +256,17 @@ def test_numpy_integers_are_integers():
     assert m(torch.randn(1, 4, 8, 16)).shape == (1, 4, 8, 16)
     rows, _ = equiconv.sampling_grid(np.int64(8), np.int16(16), (np.int8(3), 3), padding=np.uint8(1))
     assert rows.shape == (8, 3, 3)
+
+
+def test_nan_reach_agrees_for_taps_on_the_grid_in_float32():
+    """Found by the long fuzz run: a 3x1 kernel's rows are integers up to the last bit of atan;
+    the core read the row above with weight 2e-16 (NaN), the reference, rounding its weights in
+    float32, with weight 0. Positions on the grid within 1e-10 pixels now read one pixel in both."""
+    torch.manual_seed(0)
+    x, w = torch.randn(1, 1, 7, 5), torch.randn(2, 1, 3, 1)
+    x[0, 0, 0, 0] = w[0, 0, 0, 0] = float("nan")
+    kwargs = dict(lat_range=(0.0, -90.0))
+    got, want = equi_conv2d(x, w, **kwargs), equi_conv2d(x, w, backend="reference", **kwargs)
+    assert torch.equal(got.isnan(), want.isnan())
+    assert got[0, 1].isnan().sum() == 1  # only the output whose tap sits on the NaN pixel
+    torch.testing.assert_close(got, want, equal_nan=True)
