@@ -121,13 +121,33 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
   grad_input[i] = convert<scalar_t>(acc);
 }
 
-// The largest index either kernel forms: an element of the columns or of the image batch. It
-// decides whether 32-bit indices suffice.
+// The launch shape of both kernels: a grid-stride loop over at most kMaxBlocks blocks.
+constexpr int kThreads = 256;
+constexpr int64_t kMaxBlocks = int64_t(1) << 20;
+
+// The largest index either kernel forms: an element of the columns or of the image batch.
 template <typename acc_t>
 int64_t largest_index(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
   const int64_t columns = images * channels * v.taps * v.out_h * v.out_w;
   const int64_t input = images * channels * v.height * v.width;
   return columns > input ? columns : input;
+}
+
+// Whether 32-bit indices hold every index of a call, including the grid-stride loop's last
+// step past the end (at most one grid of threads beyond `largest`).
+inline bool fits_int32(int64_t largest) {
+  return largest <= int64_t(INT32_MAX) - kThreads * kMaxBlocks;
+}
+
+// Calls launch(index_t{}) with the narrowest index type for a call of kernel sizes (plan,
+// channels, images).
+template <typename acc_t, typename Launch>
+void with_index_type(const PlanView<acc_t>& v, int64_t channels, int64_t images, Launch launch) {
+  if (fits_int32(largest_index(v, channels, images))) {
+    launch(int32_t{});
+  } else {
+    launch(int64_t{});
+  }
 }
 
 // The two kernels as types: how many threads a call runs and the work of thread i, reading `src`
