@@ -44,6 +44,8 @@ template <> struct Convert<__nv_bfloat16, float> {
 };
 #endif
 
+// Called qualified (cuda::convert): for c10::Half / c10::BFloat16 on the host, argument-dependent
+// lookup would also find c10::convert.
 template <typename to_t, typename from_t>
 EQUICONV_HD to_t convert(from_t v) { return Convert<to_t, from_t>::apply(v); }
 
@@ -55,7 +57,7 @@ EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>&
   const int64_t row = v.ext_row_src[er];
   if (row < 0) return acc_t(0);
   const int64_t col = v.ext_col_src[v.ext_row_shift[er] * v.ext_w + ec];
-  return col < 0 ? acc_t(0) : convert<acc_t>(channel[row * v.width + col]);
+  return col < 0 ? acc_t(0) : cuda::convert<acc_t>(channel[row * v.width + col]);
 }
 
 // Thread i of im2col: output pixel p of image n, channel c, all taps.
@@ -81,7 +83,7 @@ EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* colu
     for (int c = 0; c < 4; ++c) {
       if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, er + (c >> 1), ec + (c & 1));
     }
-    out[t * tap_stride] = convert<scalar_t>(value);
+    out[t * tap_stride] = cuda::convert<scalar_t>(value);
   }
 }
 
@@ -113,12 +115,12 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
           const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
           if (d < 0) continue;
           const int64_t q = d / s;
-          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) acc += w[right] * convert<acc_t>(g[q]);
+          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) acc += w[right] * cuda::convert<acc_t>(g[q]);
         }
       }
     }
   }
-  grad_input[i] = convert<scalar_t>(acc);
+  grad_input[i] = cuda::convert<scalar_t>(acc);
 }
 
 // The launch shape of both kernels: a grid-stride loop over at most kMaxBlocks blocks.
