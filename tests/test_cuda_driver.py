@@ -134,3 +134,17 @@ def test_a_plan_used_in_a_graph_capture_is_never_evicted(host):
     assert host.plan_address(8, 16, True) == kept
     with pytest.raises(RuntimeError, match="warm-up"):
         host.plan_address(9, 16, True)
+
+
+INT32_LIMIT = 2 ** 31 - 1 - 256 * 2 ** 20  # int32 indices while the grid-stride loop's last step fits
+
+
+@pytest.mark.parametrize("col2im", [False, True])
+@pytest.mark.parametrize("images, wide", [(INT32_LIMIT // 15, False), (2 ** 31 // 15 + 7, True)])
+def test_index_arithmetic_near_and_beyond_the_int32_limit(host, images, wide, col2im):
+    """The last threads of a call whose largest index is just under the int32 limit (int32
+    indices) or beyond 2**31 (int64): each reads and writes element i at the right place."""
+    src = torch.randn(1000, dtype=F64, generator=torch.Generator().manual_seed(2))
+    got, got_wide = host.last_threads(src, images, col2im)
+    assert got_wide == wide
+    assert torch.equal(got, src)

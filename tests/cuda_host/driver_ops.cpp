@@ -4,6 +4,7 @@
 // Built with csrc/geometry.cpp by tests/test_cuda_driver.py; its ops are torch.ops.equiconv_host.
 #include <torch/library.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "cuda/driver.h"
@@ -85,6 +86,35 @@ int64_t host_chunk_images(const at::Tensor& input, const at::Tensor& weight, c10
   return chunk;
 }
 
+// Threads [total - count, total) of one kernel over `images` one-channel 3x5 images of a 1x1
+// layer, where thread i reads element i of its source (1x1 taps sample their own pixel) and
+// writes element i. `src` holds the `count` elements those threads read, and both pointers are
+// shifted so that the kernel's own index arithmetic, near the int32 limit or beyond it, lands in
+// them (nothing outside is touched). Returns what the threads wrote and whether the index type
+// the kernels would pick is int64.
+std::tuple<at::Tensor, bool> host_last_threads(const at::Tensor& src, int64_t images, bool col2im) {
+  const GeometryParams p = make_params(3, 5, {1, 1}, {1}, {0}, {1}, {90.0, -90.0}, 360.0);
+  const auto launcher = HostDevice{false}.launcher<double>(p);
+  const PlanView<double>& v = launcher.view;
+  const int64_t total = images * p.height * p.width, count = src.numel();
+  at::Tensor dst = at::full_like(src, NAN);
+  const uintptr_t shift = uintptr_t(total - count) * sizeof(double);
+  const auto* from = reinterpret_cast<const double*>(reinterpret_cast<uintptr_t>(src.const_data_ptr<double>()) - shift);
+  auto* to = reinterpret_cast<double*>(reinterpret_cast<uintptr_t>(dst.data_ptr<double>()) - shift);
+  const bool wide = !fits_int32(largest_index(v, 1, images));
+  with_index_type(v, 1, images, [&](auto index) {
+    using index_t = decltype(index);
+    for (int64_t i = total - count; i < total; ++i) {
+      if (col2im) {
+        Col2im::run<double, double, index_t>(index_t(i), from, to, v, index_t(1), index_t(images));
+      } else {
+        Im2col::run<double, double, index_t>(index_t(i), from, to, v, index_t(1), index_t(images));
+      }
+    }
+  });
+  return {dst, wide};
+}
+
 // The address of the cached (CPU, float64) plan of a 3x3 layer on a full sphere, asked for as
 // eager work or from a graph capture.
 int64_t host_plan_address(int64_t height, int64_t width, bool capture) {
@@ -110,4 +140,5 @@ TORCH_LIBRARY(equiconv_host, m) {
         "float[2] lat_range, float lon_span, int budget, bool backward) -> int",
         &host_chunk_images);
   m.def("plan_address(int height, int width, bool capture) -> int", &host_plan_address);
+  m.def("last_threads(Tensor src, int images, bool col2im) -> (Tensor, bool)", &host_last_threads);
 }
