@@ -3,10 +3,12 @@
 #include "geometry.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <tuple>
@@ -272,6 +274,40 @@ std::vector<std::pair<const char*, const at::Tensor*>> SamplingPlan::tables() co
   return out;
 }
 
+SamplingPlan packed(const SamplingPlan& plan, c10::Device device) {
+  constexpr int64_t kAlign = 16;  // every table starts aligned for any element type
+  const auto from = plan.tables();
+  std::vector<int64_t> offset;
+  int64_t bytes = 0;
+  for (const auto& named : from) {
+    offset.push_back(bytes);
+    bytes += (int64_t(named.second->nbytes()) + kAlign - 1) / kAlign * kAlign;
+  }
+  const auto u8 = at::TensorOptions().dtype(at::kByte);
+  at::Tensor host = at::empty({bytes}, u8.pinned_memory(device.is_cuda()));
+  for (size_t i = 0; i < from.size(); ++i) {
+    const at::Tensor t = from[i].second->contiguous();
+    if (t.nbytes() > 0) std::memcpy(host.data_ptr<uint8_t>() + offset[i], t.const_data_ptr(), t.nbytes());
+  }
+  SamplingPlan out;
+  out.ext_h = plan.ext_h;
+  out.ext_w = plan.ext_w;
+  if (device.is_cpu()) {
+    out.storage = host;
+  } else {
+    out.storage = at::empty({bytes}, u8.device(device));
+    out.storage.copy_(host, /*non_blocking=*/true);  // the host allocator keeps `host` until it is done
+    out.ready.emplace(device.type());
+    out.ready->record(c10::impl::VirtualGuardImpl(device.type()).getStream(device));
+  }
+  auto to = out.tables();
+  for (size_t i = 0; i < from.size(); ++i) {
+    const at::Tensor& t = *from[i].second;
+    *to[i].second = out.storage.narrow(0, offset[i], t.nbytes()).view(t.scalar_type()).view(t.sizes());
+  }
+  return out;
+}
+
 namespace {
 
 struct CacheEntry {
@@ -279,33 +315,40 @@ struct CacheEntry {
   c10::Device device;
   c10::ScalarType dtype;
   std::shared_ptr<const SamplingPlan> plan;
+  bool kept;  // used in a graph capture: never evicted
 };
 
-constexpr size_t kCacheCapacity = 256;
+constexpr size_t kCacheCapacity = 256;  // plans that may be evicted
 
 }  // namespace
 
 std::shared_ptr<const SamplingPlan> sampling_plan(
-    const GeometryParams& p, c10::Device device, c10::ScalarType dtype) {
+    const GeometryParams& p, c10::Device device, c10::ScalarType dtype, PlanUse use) {
   static std::mutex mutex;
   static std::list<CacheEntry> cache;  // most recently used first
+  const bool capture = use == PlanUse::kGraphCapture;
   {
     std::lock_guard<std::mutex> lock(mutex);
     for (auto it = cache.begin(); it != cache.end(); ++it) {
       if (it->params == p && it->device == device && it->dtype == dtype) {
+        it->kept = it->kept || capture;
         cache.splice(cache.begin(), cache, it);
         return cache.front().plan;
       }
     }
   }
+  TORCH_CHECK(!capture, "equiconv: this layer (input ", p.height, "x", p.width, ", kernel ", p.kernel_h, "x",
+              p.kernel_w, ", ", dtype, ") has no sampling plan on ", device, " yet, and it cannot be built while "
+              "a CUDA graph is being captured; run the layer once before the capture (a warm-up)");
   SamplingPlan plan = build_plan(p, dtype);
-  if (!device.is_cpu()) {
-    for (auto& named : plan.tables()) *named.second = named.second->to(device);
-  }
-  auto shared = std::make_shared<const SamplingPlan>(std::move(plan));
+  auto shared = std::make_shared<const SamplingPlan>(device.is_cpu() ? std::move(plan) : packed(plan, device));
   std::lock_guard<std::mutex> lock(mutex);
-  cache.push_front(CacheEntry{p, device, dtype, shared});
-  if (cache.size() > kCacheCapacity) cache.pop_back();
+  cache.push_front(CacheEntry{p, device, dtype, shared, false});
+  const auto evictable = std::count_if(cache.begin(), cache.end(), [](const CacheEntry& e) { return !e.kept; });
+  if (size_t(evictable) > kCacheCapacity) {
+    const auto last = std::find_if(cache.rbegin(), cache.rend(), [](const CacheEntry& e) { return !e.kept; });
+    cache.erase(std::next(last).base());
+  }
   return shared;
 }
 

@@ -4,9 +4,11 @@
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
+#include <c10/core/Event.h>
 #include <c10/core/ScalarType.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "plan_view.h"
@@ -54,6 +56,11 @@ struct SamplingPlan {
   // Inverse tables for gathers (see PlanView): which extended positions and taps read what.
   at::Tensor tap_rc, src_row_start, src_row_ext, src_col_start, src_col_ext, entry_start, entry;
 
+  // On a GPU: the one device buffer every table above is a view of, and the event that marks
+  // the end of its copy (queued on the stream current when the plan was built).
+  at::Tensor storage;
+  std::optional<c10::Event> ready;
+
   // Every table, named, in a fixed order (for moving to a device and for inspection).
   std::vector<std::pair<const char*, at::Tensor*>> tables();
   std::vector<std::pair<const char*, const at::Tensor*>> tables() const;
@@ -83,8 +90,19 @@ struct SamplingPlan {
   }
 };
 
-// Cached per (params, device, compute dtype of the kernels); safe to call from several threads.
+// A copy of plan's tables packed into one buffer on `device` (plan.storage, tables as views of
+// it): staged in one host buffer (pinned for a GPU) and copied to a GPU at once, without
+// blocking, on the current stream, with `ready` recorded after the copy.
+SamplingPlan packed(const SamplingPlan& plan, c10::Device device);
+
+// What a plan is asked for: eager work, or the capture of a CUDA graph, which may replay the
+// plan's pointers at any later time: there a plan must already exist (its copy is not captured;
+// a miss is a clear error) and it is never evicted from then on.
+enum class PlanUse { kEager, kGraphCapture };
+
+// Cached per (params, device, compute dtype of the kernels): the 256 most recently used plans,
+// plus those used in graph captures. Safe to call from several threads.
 std::shared_ptr<const SamplingPlan> sampling_plan(
-    const GeometryParams& p, c10::Device device, c10::ScalarType dtype);
+    const GeometryParams& p, c10::Device device, c10::ScalarType dtype, PlanUse use = PlanUse::kEager);
 
 }  // namespace equiconv

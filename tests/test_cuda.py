@@ -1,6 +1,9 @@
 """The CUDA kernels themselves: CUDA == CPU == reference, gradients, streams, layouts, 64-bit
-indexing, determinism and autocast. Needs a CUDA device and an equiconv built with CUDA;
-tests/test_cuda_host.py checks the same per-thread code on the host everywhere."""
+indexing, determinism, autocast, chunks, plan lifetime and graph capture. Needs a CUDA device and
+an equiconv built with CUDA; tests/test_cuda_host.py and tests/test_cuda_driver.py run the same
+per-thread code and driver on the host everywhere."""
+import os
+
 import pytest
 import torch
 from hypothesis import example, given, settings, strategies as st
@@ -9,6 +12,11 @@ from equiconv import EquiConv2d
 from equiconv.functional import equi_conv2d
 from strategies import layers
 from test_operator import conv_kwargs, make_tensors, pole_layer
+
+# torch versions that still check cuBLAS's workspace under use_deterministic_algorithms(True)
+# (2.13 no longer does) raise on batched GEMMs without it; it must be set before cuBLAS starts,
+# i.e. before any test runs (pytest imports every module first).
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 if not torch.cuda.is_available():
     pytest.skip("no CUDA device: the CUDA kernels are compiled by tests/test_cuda_sources.py and their "
@@ -172,3 +180,102 @@ def test_autocast_runs_in_the_autocast_dtype(dtype):
     assert y.dtype == dtype
     y.float().sum().backward()
     assert x.grad.dtype == torch.float32 and conv.weight.grad.dtype == torch.float32
+
+
+def test_batch_across_several_chunks_in_half():
+    """16 half images of 64 channels at 256x512 need three chunks of the 1 GiB budget; chunked,
+    they give what each image gives alone (a chunk of one image, whose GEMM writes the output)."""
+    torch.manual_seed(6)
+    x = torch.randn(16, 64, 256, 512, device=CUDA, dtype=torch.float16, requires_grad=True)
+    w = (torch.randn(64, 64, 3, 3, device=CUDA) / 24).half().requires_grad_()
+    y = equi_conv2d(x, w, None, padding=1)
+    probe = torch.randn_like(y)
+    (y.float() * probe).sum().backward()
+    grad_w = torch.zeros_like(w, dtype=torch.float32)
+    for n in range(len(x)):
+        xn = x[n:n + 1].detach().requires_grad_()
+        wn = w.detach().requires_grad_()
+        yn = equi_conv2d(xn, wn, None, padding=1)
+        tol = 2e-2 * yn.abs().max().item()
+        torch.testing.assert_close(y[n:n + 1], yn, rtol=2e-2, atol=tol)
+        (yn.float() * probe[n:n + 1]).sum().backward()
+        torch.testing.assert_close(x.grad[n:n + 1], xn.grad, rtol=2e-2, atol=2e-2 * xn.grad.abs().max().item())
+        grad_w += wn.grad.float()
+    torch.testing.assert_close(w.grad.float(), grad_w, rtol=2e-2, atol=2e-2 * grad_w.abs().max().item())
+
+
+def test_float16_grad_weight_sums_chunks_beyond_float16_range():
+    """Two chunks of 2 images (64 channels at 256x512, 3x3) whose grad weights are 2**18 and
+    -0.875 * 2**18 per element, beyond float16's 65504, and sum to 2**15 (every partial sum is
+    exact in float32): summed in float32, the result is finite and exact."""
+    x = torch.ones(4, 64, 256, 512, device=CUDA, dtype=torch.float16)
+    w = torch.ones(1, 64, 3, 3, device=CUDA, dtype=torch.float16, requires_grad=True)
+    go = torch.ones(4, 1, 256, 512, device=CUDA, dtype=torch.float16)
+    go[2:] = -0.875
+    equi_conv2d(x, w, None, padding=1).backward(go)
+    want = torch.full_like(w, 2 * 256 * 512 * 0.125, dtype=torch.float32)  # every tap reads 1
+    torch.testing.assert_close(w.grad.float(), want, rtol=0, atol=0)
+
+
+def test_more_geometries_than_the_cache_holds_on_several_streams():
+    """300 geometries (the cache keeps 256): each plan is built on stream A and used by a long
+    queue of work on stream B, while A keeps allocating and filling memory; plans evicted (their
+    tables freed to A's pool) while B's kernels may still read them must not be overwritten."""
+    torch.manual_seed(7)
+    a, b = torch.cuda.Stream(), torch.cuda.Stream()
+    w = torch.randn(16, 16, 3, 3, device=CUDA)
+    results = []
+    for i in range(300):
+        x = torch.randn(4, 16, 8 + i % 150, 64 + 2 * (i // 150), device=CUDA)
+        for stream in (a, b):
+            stream.wait_stream(torch.cuda.current_stream())
+            x.record_stream(stream)
+        with torch.cuda.stream(a):
+            equi_conv2d(x[:1], w, None, padding=1)  # builds the plan on A
+        with torch.cuda.stream(b):
+            results.append((x, equi_conv2d(x, w, None, padding=1)))
+        with torch.cuda.stream(a):
+            torch.full((1 << 22,), float("nan"), device=CUDA)  # A reuses what it has freed
+    torch.cuda.synchronize()
+    for x, y in results[::7]:
+        want = equi_conv2d(x.cpu().double(), w.cpu().double(), None, padding=1)
+        torch.testing.assert_close(y.cpu().double(), want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
+
+
+def test_graph_capture_of_forward_and_backward_at_a_warmed_geometry():
+    torch.manual_seed(8)
+    x = torch.randn(2, 8, 32, 64, device=CUDA, requires_grad=True)
+    w = torch.randn(8, 8, 3, 3, device=CUDA, requires_grad=True)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up: builds the plan and autograd's buffers
+        for _ in range(2):
+            x.grad = w.grad = None
+            equi_conv2d(x, w, None, padding=1).square().sum().backward()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    x.grad = w.grad = None
+    with torch.cuda.graph(graph):
+        y = equi_conv2d(x, w, None, padding=1)
+        y.square().sum().backward()
+    for i in range(300):  # more geometries than the cache holds: the captured plan must stay
+        equi_conv2d(torch.randn(1, 8, 9 + i, 16, device=CUDA), w.detach(), None, padding=1)
+    new_x = torch.randn_like(x)
+    with torch.no_grad():
+        x.copy_(new_x)
+    graph.replay()
+    xe, we = new_x.clone().requires_grad_(), w.detach().clone().requires_grad_()
+    ye = equi_conv2d(xe, we, None, padding=1)
+    ye.square().sum().backward()
+    torch.testing.assert_close(y, ye)
+    torch.testing.assert_close(x.grad, xe.grad)
+    torch.testing.assert_close(w.grad, we.grad)
+
+
+def test_graph_capture_of_a_cold_geometry_is_a_clear_error():
+    x = torch.randn(1, 2, 11, 23, device=CUDA)
+    w = torch.randn(2, 2, 3, 3, device=CUDA)
+    graph = torch.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match="warm-up"):
+        with torch.cuda.graph(graph):
+            equi_conv2d(x, w, None, padding=(1, 2))

@@ -6,7 +6,6 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -15,9 +14,6 @@
 namespace equiconv {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = int64_t(1) << 20;  // the grid-stride loop covers the rest
 
 // One GPU thread per element of `total`, in a grid-stride loop: thread(i) does element i.
 template <typename index_t, typename Thread>
@@ -48,17 +44,6 @@ void check_launch(const char* name) {
   }
 }
 
-// Calls launch(index_t{}) with the narrowest index type that holds every index of the call,
-// including the last step of the grid-stride loop past the end.
-template <typename Launch>
-void with_index_type(int64_t largest, Launch launch) {
-  if (largest <= std::numeric_limits<int32_t>::max() - kThreads * kMaxBlocks) {
-    launch(int32_t{});
-  } else {
-    launch(int64_t{});
-  }
-}
-
 int64_t blocks_for(int64_t total) { return std::min((total + kThreads - 1) / kThreads, kMaxBlocks); }
 
 template <typename Kind, typename scalar_t, typename acc_t>
@@ -66,7 +51,7 @@ void launch(const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& plan, int
             int64_t images, cudaStream_t stream, const char* name) {
   const int64_t total = Kind::threads(plan, channels, images);
   if (total == 0) return;
-  with_index_type(largest_index(plan, channels, images), [&](auto index) {
+  with_index_type(plan, channels, images, [&](auto index) {
     using index_t = decltype(index);
     for_each_element<<<blocks_for(total), kThreads, 0, stream>>>(
         index_t(total), Thread<Kind, scalar_t, acc_t, index_t>{src, dst, plan, index_t(channels), index_t(images)});

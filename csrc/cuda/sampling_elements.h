@@ -44,6 +44,8 @@ template <> struct Convert<__nv_bfloat16, float> {
 };
 #endif
 
+// Called qualified (cuda::convert): for c10::Half / c10::BFloat16 on the host, argument-dependent
+// lookup would also find c10::convert.
 template <typename to_t, typename from_t>
 EQUICONV_HD to_t convert(from_t v) { return Convert<to_t, from_t>::apply(v); }
 
@@ -55,7 +57,7 @@ EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>&
   const int64_t row = v.ext_row_src[er];
   if (row < 0) return acc_t(0);
   const int64_t col = v.ext_col_src[v.ext_row_shift[er] * v.ext_w + ec];
-  return col < 0 ? acc_t(0) : convert<acc_t>(channel[row * v.width + col]);
+  return col < 0 ? acc_t(0) : cuda::convert<acc_t>(channel[row * v.width + col]);
 }
 
 // Thread i of im2col: output pixel p of image n, channel c, all taps.
@@ -81,7 +83,7 @@ EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* colu
     for (int c = 0; c < 4; ++c) {
       if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, er + (c >> 1), ec + (c & 1));
     }
-    out[t * tap_stride] = convert<scalar_t>(value);
+    out[t * tap_stride] = cuda::convert<scalar_t>(value);
   }
 }
 
@@ -113,21 +115,41 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
           const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
           if (d < 0) continue;
           const int64_t q = d / s;
-          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) acc += w[right] * convert<acc_t>(g[q]);
+          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) acc += w[right] * cuda::convert<acc_t>(g[q]);
         }
       }
     }
   }
-  grad_input[i] = convert<scalar_t>(acc);
+  grad_input[i] = cuda::convert<scalar_t>(acc);
 }
 
-// The largest index either kernel forms: an element of the columns or of the image batch. It
-// decides whether 32-bit indices suffice.
+// The launch shape of both kernels: a grid-stride loop over at most kMaxBlocks blocks.
+constexpr int kThreads = 256;
+constexpr int64_t kMaxBlocks = int64_t(1) << 20;
+
+// The largest index either kernel forms: an element of the columns or of the image batch.
 template <typename acc_t>
 int64_t largest_index(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
   const int64_t columns = images * channels * v.taps * v.out_h * v.out_w;
   const int64_t input = images * channels * v.height * v.width;
   return columns > input ? columns : input;
+}
+
+// Whether 32-bit indices hold every index of a call, including the grid-stride loop's last
+// step past the end (at most one grid of threads beyond `largest`).
+inline bool fits_int32(int64_t largest) {
+  return largest <= int64_t(INT32_MAX) - kThreads * kMaxBlocks;
+}
+
+// Calls launch(index_t{}) with the narrowest index type for a call of kernel sizes (plan,
+// channels, images).
+template <typename acc_t, typename Launch>
+void with_index_type(const PlanView<acc_t>& v, int64_t channels, int64_t images, Launch launch) {
+  if (fits_int32(largest_index(v, channels, images))) {
+    launch(int32_t{});
+  } else {
+    launch(int64_t{});
+  }
 }
 
 // The two kernels as types: how many threads a call runs and the work of thread i, reading `src`

@@ -1,9 +1,9 @@
 // Runs the per-thread functions of the CUDA kernels (csrc/cuda/sampling_elements.h) on the host:
-// one loop iteration per GPU thread, in the kernels' index order and with both index types.
+// through host_threads.h, with either index type.
 // Built and called through ctypes by tests/test_cuda_host.py; pointers come from torch tensors.
 #include <cstdint>
 
-#include "cuda/sampling_elements.h"
+#include "host_threads.h"
 
 using equiconv::PlanView;
 
@@ -16,20 +16,10 @@ PlanView<double> make_view(const int64_t* dims, const int64_t* const* tables, co
                           tables[5], tables[6], tables[7], tables[8], tables[9], tables[10]};
 }
 
-// What launching kernel Kind does, one iteration per GPU thread, with the kernel's index type
-// (int32 unless wide_index).
 template <typename Kind>
 void emulate(const double* src, double* dst, const int64_t* dims, const int64_t* const* tables,
              const double* tap_weight, int64_t channels, int64_t images, int wide_index) {
-  const PlanView<double> v = make_view(dims, tables, tap_weight);
-  const int64_t total = Kind::threads(v, channels, images);
-  for (int64_t i = 0; i < total; ++i) {
-    if (wide_index) {
-      Kind::run(i, src, dst, v, channels, images);
-    } else {
-      Kind::run(static_cast<int32_t>(i), src, dst, v, static_cast<int32_t>(channels), static_cast<int32_t>(images));
-    }
-  }
+  equiconv::cuda::run_threads<Kind>(src, dst, make_view(dims, tables, tap_weight), channels, images, wide_index != 0);
 }
 
 }  // namespace

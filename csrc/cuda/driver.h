@@ -1,0 +1,163 @@
+// The device-agnostic half of the CUDA implementation: chunks of images, the GEMM layouts around
+// the sampling kernels, the float32 sum of the grad weight and the dtype dispatch, written once
+// over a Device whose launchers run the kernels. equi_conv2d_cuda.cpp launches the CUDA kernels
+// (kernels.cu); tests/cuda_host/ runs the same per-thread functions (sampling_elements.h) on CPU
+// tensors, so that everything here is executed in CI without a GPU.
+//
+// A Device has `template <typename scalar_t> Launcher launcher(const GeometryParams&) const`; the
+// launcher keeps its plan alive and has
+//   im2col(const scalar_t* input, scalar_t* columns, int64_t channels, int64_t images) const and
+//   col2im(const scalar_t* columns, scalar_t* grad_input, int64_t channels, int64_t images) const.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+#include "../layer.h"
+
+namespace equiconv {
+namespace cuda {
+
+// What one chunk of images may allocate, all buffers together.
+constexpr int64_t kChunkBudgetBytes = int64_t(1) << 30;
+
+// The kernels' accumulation type (and the grad weight's) for a storage type.
+template <typename scalar_t> struct Acc { using type = scalar_t; };
+template <> struct Acc<at::Half> { using type = float; };
+template <> struct Acc<at::BFloat16> { using type = float; };
+
+// Whether this torch has bmm with an out_dtype (reduced precision in, float32 out, on CUDA).
+template <typename T, typename = void>
+struct HasBmmOutDtype : std::false_type {};
+template <typename T>
+struct HasBmmOutDtype<T, std::void_t<decltype(at::bmm(std::declval<T>(), std::declval<T>(), at::kFloat))>>
+    : std::true_type {};
+
+// acc += a @ b in acc's dtype: reduced-precision products are never rounded to (or overflow in)
+// float16/bfloat16 before they are summed. (A template so that the discarded branch is not
+// compiled where torch lacks bmm's out_dtype.)
+template <typename T>
+void add_bmm(at::Tensor& acc, const T& a, const T& b) {
+  const auto dtype = acc.scalar_type();
+  if (a.scalar_type() == dtype) return void(acc.baddbmm_(a, b));
+  if constexpr (HasBmmOutDtype<T>::value) {
+    if (a.is_cuda()) return void(acc.add_(at::bmm(a, b, dtype)));
+  }
+  acc.baddbmm_(a.to(dtype), b.to(dtype));
+}
+
+template <typename scalar_t, typename Launcher>
+class Driver {
+ public:
+  using acc_t = typename Acc<scalar_t>::type;
+
+  Driver(const Layer& layer, const Launcher& launcher, const at::Tensor& weight, int64_t budget, bool backward)
+      : l(layer),
+        launch(launcher),
+        pixels(l.p.out_h() * l.p.out_w()),
+        image(l.in_channels * l.p.height * l.p.width),
+        chunk(images_per_chunk(budget, backward)),
+        w(weight.view({l.groups, l.out_group(), l.k_group()})) {}
+
+  int64_t chunk_images() const { return chunk; }
+
+  void forward(const at::Tensor& input, at::Tensor& out) const {
+    for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
+      const int64_t nb = std::min(chunk, l.batch - n0);
+      const at::Tensor cols = columns(input, n0, nb);
+      if (nb == 1) {  // one image: the GEMM's (groups, out/groups, pixels) is the output's layout
+        at::Tensor target = out.narrow(0, n0, 1).view({l.groups, l.out_group(), pixels});
+        at::bmm_out(target, w, cols);
+      } else {
+        out.narrow(0, n0, nb).copy_(from_gemm(at::bmm(w, cols), nb));
+      }
+    }
+  }
+
+  void backward(const at::Tensor& grad_output, const at::Tensor& input, at::Tensor* grad_input,
+                at::Tensor* grad_weight) const {
+    at::Tensor gw_acc;
+    if (grad_weight) {
+      gw_acc = at::zeros({l.groups, l.out_group(), l.k_group()},
+                         input.options().dtype(c10::CppTypeToScalarType<acc_t>::value));
+    }
+    for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
+      const int64_t nb = std::min(chunk, l.batch - n0);
+      const at::Tensor go = to_gemm(grad_output, n0, nb);
+      at::Tensor cols;
+      if (grad_weight) {
+        cols = columns(input, n0, nb);
+        add_bmm<at::Tensor>(gw_acc, go, cols.transpose(1, 2));
+      }
+      if (grad_input) {
+        // The grad columns (groups, k_group, nb * pixels) reuse the columns' memory.
+        if (!cols.defined()) cols = at::empty({l.groups, l.k_group(), nb * pixels}, input.options());
+        at::bmm_out(cols, w.transpose(1, 2), go);
+        launch.col2im(cols.const_data_ptr<scalar_t>(), grad_input->data_ptr<scalar_t>() + n0 * image,
+                      l.in_channels, nb);
+      }
+    }
+    if (grad_weight) grad_weight->view({l.groups, l.out_group(), l.k_group()}).copy_(gw_acc);
+  }
+
+ private:
+  const Layer& l;
+  const Launcher& launch;
+  const int64_t pixels, image;  // output pixels per channel, input elements per image
+  const int64_t chunk;          // images per chunk (computed from the members above)
+  const at::Tensor w;           // (groups, out/groups, k_group)
+
+  // Images per chunk so that everything a chunk allocates fits the budget (one image at least):
+  // forward: columns and GEMM product; backward: columns (reused for the grad columns) and the
+  // grad output in GEMM layout, plus float32 copies of both for a reduced precision's grad weight.
+  int64_t images_per_chunk(int64_t budget, bool backward) const {
+    const int64_t cols = l.in_channels * l.p.taps() * pixels, outs = l.out_channels * pixels;
+    int64_t bytes = (cols + outs) * int64_t(sizeof(scalar_t));
+    if (backward && !std::is_same_v<scalar_t, acc_t>) bytes += (cols + outs) * int64_t(sizeof(acc_t));
+    return std::clamp<int64_t>(budget / std::max<int64_t>(1, bytes), 1, std::max<int64_t>(1, l.batch));
+  }
+
+  // (groups, k_group, nb * pixels) columns of images [n0, n0 + nb).
+  at::Tensor columns(const at::Tensor& input, int64_t n0, int64_t nb) const {
+    at::Tensor cols = at::empty({l.groups, l.k_group(), nb * pixels}, input.options());
+    launch.im2col(input.const_data_ptr<scalar_t>() + n0 * image, cols.data_ptr<scalar_t>(), l.in_channels, nb);
+    return cols;
+  }
+
+  // Output-shaped (nb, C, Ho, Wo) <-> GEMM-shaped (groups, C / groups, nb * pixels).
+  at::Tensor to_gemm(const at::Tensor& t, int64_t n0, int64_t nb) const {
+    return t.narrow(0, n0, nb).view({nb, l.out_channels, pixels}).transpose(0, 1)
+        .reshape({l.groups, l.out_group(), nb * pixels});
+  }
+  at::Tensor from_gemm(const at::Tensor& t, int64_t nb) const {
+    return t.view({l.out_channels, nb, l.p.out_h(), l.p.out_w()}).transpose(0, 1);
+  }
+};
+
+// The operator's forward and backward on `device`, for every dtype the kernels take.
+template <typename Device>
+void forward(const Device& device, const Layer& l, const at::Tensor& input, const at::Tensor& weight,
+             at::Tensor& out, int64_t budget = kChunkBudgetBytes) {
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "equi_conv2d_forward_cuda", [&] {
+    const auto launcher = device.template launcher<scalar_t>(l.p);
+    Driver<scalar_t, decltype(launcher)>(l, launcher, weight, budget, false).forward(input, out);
+  });
+}
+
+template <typename Device>
+void backward(const Device& device, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
+              const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight,
+              int64_t budget = kChunkBudgetBytes) {
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "equi_conv2d_backward_cuda", [&] {
+    const auto launcher = device.template launcher<scalar_t>(l.p);
+    Driver<scalar_t, decltype(launcher)>(l, launcher, weight, budget, true)
+        .backward(grad_output, input, grad_input, grad_weight);
+  });
+}
+
+}  // namespace cuda
+}  // namespace equiconv
