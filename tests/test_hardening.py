@@ -12,7 +12,6 @@ from torch import nn
 import equiconv
 from equiconv import EquiConv2d
 from equiconv.functional import equi_conv2d
-from test_operator import conv_kwargs, make_tensors, pole_layer
 
 F64 = torch.float64
 
