@@ -15,28 +15,17 @@ from benchmarks import memory, report, results
 from benchmarks.candidates import CANDIDATES, REFERENCE_BUDGET, subject_runs
 from benchmarks.devices import environment
 from benchmarks.timing import CANNOT_RUN, measure, reason
-from panosis_models.config import parse_size
+from panosis_models import command
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
 
 
 def _size(text: str) -> tuple:
-    try:
-        height, width = parse_size(text)
-    except InputError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    height, width = command.size(text)
     if height < 16 or width < 16 or height % 16 or width % 16:
         raise argparse.ArgumentTypeError(
             f"{text!r}: height and width must be positive multiples of 16 (the U-Net pools 4 times)")
     return height, width
-
-
-def _count(minimum: int):
-    def parse(text: str) -> int:
-        if not text.isdigit() or int(text) < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return int(text)
-    return parse
 
 
 def _suite(text: str) -> str:
@@ -66,11 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"comma-separated subset of {','.join(case_sets.SUITES)} (default: all)")
     parser.add_argument("--size", type=_list_of(_size),
                         help="comma-separated HxW input sizes (default: 128x256 on cpu, 256x512,512x1024 on cuda)")
-    parser.add_argument("--batch", type=_list_of(_count(1)),
+    parser.add_argument("--batch", type=_list_of(command.count(1)),
                         help="comma-separated batch sizes for every suite (default: 1,4,16 for the layers, "
                              "fewer for the sweeps and the U-Net step)")
-    parser.add_argument("--warmups", type=_count(0), default=2, help="untimed rounds before timing (default 2)")
-    parser.add_argument("--repeats", type=_count(1), default=7, help="timed rounds; medians are reported (default 7)")
+    parser.add_argument("--warmups", type=command.count(0), default=2, help="untimed rounds before timing (default 2)")
+    parser.add_argument("--repeats", type=command.count(1), default=7, help="timed rounds; medians are reported (default 7)")
     parser.add_argument("--out", type=Path, default=results.RESULTS, help="directory of the results files")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG of the ratios")
     args = parser.parse_args(argv)

@@ -18,8 +18,9 @@ def _missing() -> list:
     return missing
 
 
-if _missing():
+_MISSING = _missing()
+if _MISSING:
     program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0].startswith("panosis-") else "panosis"
     sys.stderr.write(f"{program}: error: the reference models need the 'models' extra (missing: "
-                     f"{', '.join(_missing())}); install it with: pip install 'equiconv[models]'\n")
+                     f"{', '.join(_MISSING)}); install it with: pip install 'equiconv[models]'\n")
     sys.exit(2)
