@@ -4,9 +4,10 @@
 swaps them into an existing network; ``sampling_grid`` / ``deform_offsets`` expose the geometry.
 """
 from equiconv import functional, reference
+from equiconv.area import solid_angle
 from equiconv.convert import convert
 from equiconv.geometry import deform_offsets, sampling_grid
 from equiconv.nn import EquiConv2d
 
 __version__ = "0.1.0"
-__all__ = ["EquiConv2d", "convert", "deform_offsets", "functional", "reference", "sampling_grid"]
+__all__ = ["EquiConv2d", "convert", "deform_offsets", "functional", "reference", "sampling_grid", "solid_angle"]
