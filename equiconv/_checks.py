@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence, Tuple, Union
 
 import torch
+from torch._prims_common import suggest_memory_format
 
 FULL_LAT_RANGE = (90.0, -90.0)
 FULL_LON_SPAN = 360.0
@@ -18,6 +19,8 @@ FULL_LON_SPAN = 360.0
 MIN_PIXEL_DEG = 1e-10
 # Sizes and geometry integers stay below 2**31, so that no product of them overflows int64.
 MAX_SIZE = 2**31 - 1
+# Every operator with a compiled core also has a pure-PyTorch reference (equiconv.reference).
+BACKENDS = ("compiled", "reference")
 
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Sequence[int]]
@@ -40,6 +43,19 @@ def size(value, name: str, minimum: int = 0) -> int:
     if not minimum <= value <= MAX_SIZE:
         raise ValueError(f"{name} must be in [{minimum}, {MAX_SIZE}], got {value!r}")
     return int(value)
+
+
+def backend(value) -> str:
+    """The backend name, checked."""
+    if value not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {value!r}")
+    return value
+
+
+def empty_like_layout(t: torch.Tensor, shape, layout_of: torch.Tensor) -> torch.Tensor:
+    """An empty tensor of ``shape`` in the memory format the compiled ops give ``layout_of``'s
+    (for fake kernels: channels_last in, channels_last out, like nn.Conv2d)."""
+    return t.new_empty(shape).contiguous(memory_format=suggest_memory_format(layout_of))
 
 
 def pair(value: IntOrPair, name: str, minimum: int) -> Pair:

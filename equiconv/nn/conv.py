@@ -1,11 +1,11 @@
-"""EquiConv2d: a drop-in ``nn.Conv2d`` for equirectangular images."""
+"""Convolution modules: drop-in ``nn.Conv2d`` (and ConvTranspose2d) for equirectangular images."""
 import math
 
 import torch
 from torch import nn
 
 from equiconv import _checks
-from equiconv.functional import BACKENDS, equi_conv2d
+from equiconv.ops.conv2d import equi_conv2d
 
 
 class EquiConv2d(nn.Module):
@@ -29,8 +29,6 @@ class EquiConv2d(nn.Module):
             raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
             raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _checks.pair(kernel_size, "kernel_size", 1)
         self.stride = _checks.pair(stride, "stride", 1)
@@ -38,7 +36,7 @@ class EquiConv2d(nn.Module):
         _checks.padding_pair(padding, self.kernel_size, self.stride, self.dilation)  # validates
         self.padding = padding if isinstance(padding, str) else _checks.pair(padding, "padding", 0)
         self.lat_range, self.lon_span = _checks.sphere_range(lat_range, lon_span)
-        self.backend = backend
+        self.backend = _checks.backend(backend)
         factory = dict(device=device, dtype=dtype)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel_size, **factory))
         if bias:
