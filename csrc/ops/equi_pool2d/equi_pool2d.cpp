@@ -34,7 +34,8 @@ std::tuple<at::Tensor, at::Tensor> pool_forward(const at::Tensor& input, c10::In
     pool2d_forward(Backend{}, pool, kernel_operand(input, dtype), out,
                    reduce == Reduce::kMax ? &indices : nullptr);
   }
-  return {like_input(out, input), indices.contiguous(input.suggest_memory_format())};
+  if (reduce == Reduce::kMax) indices = indices.contiguous(input.suggest_memory_format());
+  return {like_input(out, input), indices};
 }
 
 template <typename Backend>
