@@ -13,6 +13,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # what forward+backward (a training step for the U-Net) may cost relative to nn.Conv2d
 TARGETS = {"cpu": 2.0, "cuda": 1.5}
 TITLES = {"layers": "layers", "kernels": "kernel-size sweep", "stride": "stride 2",
+          "operators": "the operator family against its torch.nn counterparts (the baseline column is that "
+                       "counterpart: nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d)",
           "unet": "U-Net training step (forward, cross-entropy, backward, clipping, Adam)"}
 LEGEND = ("Ratios are a candidate's median time over `nn.Conv2d`'s, both from the same interleaved "
           "rounds (below 1 is faster than `nn.Conv2d`); `—` means not measured (the reason is in the "
@@ -61,6 +63,14 @@ def _layer_line(row) -> list:
             _pair(geometry.get("table"), geometry.get("deform_offsets"))]
 
 
+def _op_line(row) -> list:
+    fwd, both = row.get("forward", {}), row.get("forward_backward", {})
+    peaks = both.get("peak_bytes", {})
+    return [row["name"], _ms(fwd.get("conv2d_ms")), _ratio(fwd.get("ratio")), _ms(both.get("conv2d_ms")),
+            _ratio(both.get("ratio")), _ratio(both.get("ratios", {}).get("reference")),
+            _pair(peaks.get("equiconv"), peaks.get("conv2d")), _ratio(row.get("target"))]
+
+
 def _unet_line(row) -> list:
     step = row.get("train_step", {})
     rate, peaks = step.get("images_per_s", {}), step.get("peak_bytes", {})
@@ -73,7 +83,11 @@ def _unet_line(row) -> list:
 LAYER_HEADER = ("case (batch, channels, kernel, stride, size)", "Conv2d fwd ms", "EquiConv fwd",
                 "Conv2d fwd+bwd ms", "EquiConv fwd+bwd", "deform_conv2d fwd+bwd", "reference fwd+bwd",
                 "peak fwd+bwd: EquiConv / Conv2d", "geometry: table / deform offsets")
+OPS_HEADER = ("case (batch, operator, channels, kernel, stride, padding, input size)", "torch.nn fwd ms",
+              "equiconv fwd", "torch.nn fwd+bwd ms", "equiconv fwd+bwd", "reference fwd+bwd",
+              "peak fwd+bwd: equiconv / torch.nn", "CPU target fwd+bwd")
 UNET_HEADER = ("case", "std step ms", "equi / std", "std images/s", "equi images/s", "peak: equi / std")
+LINES = {"unet": _unet_line, "operators": _op_line}
 
 
 def _against_target(rows, device_type) -> str:
@@ -139,10 +153,10 @@ def render(selection, source=None, relative_to=None) -> str:
             f"{report['date'][:10]}. {report['method'][0].upper() + report['method'][1:]}.")
         for suite in suites:
             rows = [row for row in report["results"] if row["suite"] == suite]
-            lines = [_unet_line(row) if suite == "unet" else _layer_line(row) for row in rows]
+            lines = [LINES.get(suite, _layer_line)(row) for row in rows]
             out += [f"\n*{TITLES.get(suite, suite)}*\n"]
-            out += _table(UNET_HEADER if suite == "unet" else LAYER_HEADER, lines)
-            target = _against_target(rows, report["device_type"])
+            out += _table({"unet": UNET_HEADER, "operators": OPS_HEADER}.get(suite, LAYER_HEADER), lines)
+            target = "" if suite == "operators" else _against_target(rows, report["device_type"])
             out += ["", target] if target else []
             notes = _notes(rows)
             out += [""] + notes if notes else []
