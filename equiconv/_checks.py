@@ -212,3 +212,18 @@ def conv_call(input, weight, bias, stride, padding, dilation, groups, lat_range,
     g = geometry(height, width, tuple(kernel_size), stride, padding, dilation,
                  lat_range=lat_range, lon_span=lon_span)
     return input, g, unbatched
+
+
+def image(input, name: str = "input"):
+    """The prologue of the pure-PyTorch operators: ``input`` must be a floating (N, C, H, W) or
+    unbatched (C, H, W) tensor with pixels. Returns (batched input, was_unbatched)."""
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(input).__name__}")
+    if input.dim() not in (3, 4):
+        raise ValueError(f"{name} must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(input.shape)}")
+    if not input.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {input.dtype}")
+    if input.shape[-2] < 1 or input.shape[-1] < 1:
+        raise ValueError(f"{name} height and width must be positive, got {tuple(input.shape[-2:])}")
+    unbatched = input.dim() == 3
+    return (input.unsqueeze(0) if unbatched else input), unbatched
