@@ -122,6 +122,15 @@ def test_integer_scale_factors_give_f_interpolates_grid(mode):
     assert interpolate(x, scale_factor=1.5).shape[-2:] == (6, 9)  # floor(n * s), as torch
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_bilinear_on_a_band_clamps_rows_and_wraps_columns(k):
+    """Against F.interpolate of the image with one column of circular padding on each side
+    (k output columns per input column): the rows clamp at the band's edges as in torch."""
+    x = torch.randn(1, 2, 5, 6, dtype=torch.float64)
+    wide = F.interpolate(F.pad(x, (1, 1, 0, 0), mode="circular"), size=(9, 8 * k), mode="bilinear")
+    torch.testing.assert_close(interpolate(x, (9, 6 * k), mode="bilinear", **kw(BAND)), wide[..., k:-k])
+
+
 @pytest.mark.parametrize("sphere", [FULL, BAND])
 @pytest.mark.parametrize("mode", ["bilinear", "nearest", "nearest-exact"])
 @pytest.mark.parametrize("width,out_w", [(12, 4), (12, 6), (6, 12), (4, 12)])
