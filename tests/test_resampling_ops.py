@@ -284,7 +284,9 @@ def test_gradcheck_float64(op, sphere):
 def test_empty_batch_gives_an_empty_output():
     x = torch.randn(0, 2, 4, 6)
     assert pad(x, 1).shape == (0, 2, 6, 8)
-    assert interpolate(x, (8, 12), mode="bilinear").shape == (0, 2, 8, 12)
+    for mode in ("bilinear", "nearest", "nearest-exact"):
+        assert interpolate(x, (8, 12), mode=mode).shape == (0, 2, 8, 12)
+    assert interpolate(torch.randn(2, 0, 4, 6), scale_factor=2).shape == (2, 0, 8, 12)
     assert equi_adaptive_avg_pool2d(x, 2).shape == (0, 2, 2, 2)
 
 
