@@ -1,13 +1,14 @@
 """interpolate: resampling between two grids of the same sphere patch, pixel centres as in
 DESIGN.md "Geometry" (F.interpolate's align_corners=False). Bilinear reads wrap in longitude and
-cross the poles, so a full panorama gets no seam. Pure PyTorch (two gathers through
-equiconv._boundary.read), so it has no compiled core and no separate reference."""
+cross the poles, so a full panorama gets no seam. Pure PyTorch (a one-pixel pad by the
+boundary rules, then index_selects), so it has no compiled core and no separate reference."""
 import math
 
 import torch
 import torch.nn.functional as F
 
 from equiconv import _boundary, _checks
+from equiconv.ops.pad import pad
 
 MODES = ("nearest", "nearest-exact", "bilinear")
 
@@ -55,20 +56,18 @@ def _corners(n_in, n_out, wraps):
 
 
 def _bilinear(input, out_size, lat_range, lon_span):
-    """Rows, then columns: the pole crossing turns whole rows, so the two passes stay separable."""
-    (height, width), device = input.shape[-2:], input.device
-    passes = ((0, height, out_size[0], _boundary.full_sphere(lat_range, lon_span)),
-              (1, width, out_size[1], _boundary.full_longitude(lon_span)))
-    for axis, n_in, n_out, wraps in passes:
-        low, high, frac = (t.to(device) for t in _corners(n_in, n_out, wraps))
-        other = torch.arange(input.shape[-1 - axis], device=device)
-        ends = []
-        for index in (low, high):
-            y, x = (index[:, None], other[None, :]) if axis == 0 else (other[:, None], index[None, :])
-            ends.append(_boundary.read(input, y, x, lat_range, lon_span))
-        weight = (frac[:, None] if axis == 0 else frac).to(input.dtype)
-        input = torch.lerp(ends[0], ends[1], weight)
-    return input
+    """One axis at a time, each a pair of gathers from the image padded by the boundary rules
+    with one pixel on each axis that wraps (all that its reads can reach outside). Columns are
+    gathered first when rows grow: column gathers are the slow ones, so do them on fewer rows."""
+    wraps = (_boundary.full_sphere(lat_range, lon_span), _boundary.full_longitude(lon_span))
+    ring = tuple(int(w) for w in wraps)
+    image = pad(input, (ring[1], ring[1], ring[0], ring[0]), lat_range=lat_range, lon_span=lon_span)
+    passes = list(zip((-2, -1), input.shape[-2:], out_size, wraps, ring))
+    for dim, n_in, n_out, wrap, offset in (passes[::-1] if out_size[0] > input.shape[-2] else passes):
+        low, high, frac = (t.to(input.device) for t in _corners(n_in, n_out, wrap))
+        weight = (frac[:, None] if dim == -2 else frac).to(input.dtype)
+        image = torch.lerp(image.index_select(dim, low + offset), image.index_select(dim, high + offset), weight)
+    return image
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, *,
