@@ -1,13 +1,11 @@
 """EquiAdaptiveAvgPool2d: ``nn.AdaptiveAvgPool2d``'s counterpart that averages over the sphere
 (PSPNet's pyramid pooling on a panorama)."""
-from torch import nn
-
 from equiconv import _checks
-from equiconv.nn._sphere import sphere_repr
+from equiconv.nn._sphere_module import SphereModule
 from equiconv.ops.adaptive_pool import _output_size, equi_adaptive_avg_pool2d
 
 
-class EquiAdaptiveAvgPool2d(nn.Module):
+class EquiAdaptiveAvgPool2d(SphereModule):
     """Like :class:`torch.nn.AdaptiveAvgPool2d`, each pixel weighted by its solid angle (see
     :func:`equiconv.functional.equi_adaptive_avg_pool2d`)."""
 
@@ -15,11 +13,11 @@ class EquiAdaptiveAvgPool2d(nn.Module):
         super().__init__()
         _output_size(output_size)  # fails here rather than at the first call
         self.output_size = output_size
-        self.lat_range, self.lon_span = _checks.sphere_range(lat_range, lon_span)
+        self._set_sphere(lat_range, lon_span)
 
     def forward(self, input):
         return equi_adaptive_avg_pool2d(input, self.output_size, lat_range=self.lat_range,
                                         lon_span=self.lon_span)
 
     def extra_repr(self) -> str:
-        return f"output_size={self.output_size}" + sphere_repr(self.lat_range, self.lon_span)
+        return f"output_size={self.output_size}" + self._sphere_repr()

@@ -1,13 +1,11 @@
 """EquiUpsample: ``nn.Upsample``'s counterpart whose bilinear mode wraps in longitude and
 crosses the poles (decoders without a seam)."""
-from torch import nn
-
 from equiconv import _checks
-from equiconv.nn._sphere import sphere_repr
+from equiconv.nn._sphere_module import SphereModule
 from equiconv.ops.interpolate import _options, interpolate
 
 
-class EquiUpsample(nn.Module):
+class EquiUpsample(SphereModule):
     """Like :class:`torch.nn.Upsample` (see :func:`equiconv.functional.interpolate`);
     ``align_corners`` must be None or False: the sphere's grid has no other convention."""
 
@@ -18,7 +16,7 @@ class EquiUpsample(nn.Module):
         self.size, self.mode, self.align_corners = size, mode, align_corners
         self.scale_factor = (tuple(map(float, scale_factor)) if isinstance(scale_factor, (tuple, list))
                              else None if scale_factor is None else float(scale_factor))
-        self.lat_range, self.lon_span = _checks.sphere_range(lat_range, lon_span)
+        self._set_sphere(lat_range, lon_span)
 
     def forward(self, input):
         return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
@@ -26,4 +24,4 @@ class EquiUpsample(nn.Module):
 
     def extra_repr(self) -> str:
         info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
-        return info + f", mode={self.mode!r}" + sphere_repr(self.lat_range, self.lon_span)
+        return info + f", mode={self.mode!r}" + self._sphere_repr()
