@@ -9,7 +9,10 @@ from equiconv import functional, reference
 from equiconv.area import solid_angle
 from equiconv.convert import convert
 from equiconv.geometry import deform_offsets, sampling_grid
-from equiconv.nn import EquiAvgPool2d, EquiConv2d, EquiConvTranspose2d, EquiMaxPool2d
+from equiconv.nn import (EquiAdaptiveAvgPool2d, EquiAvgPool2d, EquiConv2d, EquiConvTranspose2d, EquiMaxPool2d,
+                         EquiUpsample, SpherePad2d)
 
 __version__ = "0.1.0"
-__all__ = ["EquiAvgPool2d", "EquiConv2d", "EquiConvTranspose2d", "EquiMaxPool2d", "convert", "deform_offsets", "functional", "reference", "sampling_grid", "solid_angle"]
+__all__ = ["EquiAdaptiveAvgPool2d", "EquiAvgPool2d", "EquiConv2d", "EquiConvTranspose2d", "EquiMaxPool2d",
+           "EquiUpsample", "SpherePad2d", "convert", "deform_offsets", "functional", "reference", "sampling_grid",
+           "solid_angle"]

@@ -274,13 +274,7 @@ def conv_transpose_call(input, weight, bias, stride, padding, output_padding, gr
 def pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
     """The prologue of every pooling entry point: (batched input, geometry, was_unbatched).
     ``stride=None`` is the kernel size, as in nn.MaxPool2d."""
-    if not isinstance(input, torch.Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
-    if input.dim() not in (3, 4):
-        raise ValueError(f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(input.shape)}")
-    if not input.is_floating_point():
-        raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
-    input, unbatched = _batched(input)
+    input, unbatched = image(input)
     kernel_size = pair(kernel_size, "kernel_size", 1)
     stride = kernel_size if stride is None or (isinstance(stride, (list, tuple)) and not stride) else stride
     if isinstance(padding, str):
@@ -288,3 +282,18 @@ def pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span
     g = geometry(*_ints(*input.shape[2:]), kernel_size, stride, padding, dilation,
                  lat_range=lat_range, lon_span=lon_span)
     return input, g, unbatched
+
+
+def image(input):
+    """The prologue of the operators on images alone (pooling, padding, resampling): ``input``
+    must be a floating (N, C, H, W) or unbatched (C, H, W) tensor with pixels. Returns
+    (batched input, was_unbatched)."""
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    if input.dim() not in (3, 4):
+        raise ValueError(f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(input.shape)}")
+    if not input.is_floating_point():
+        raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
+    if input.shape[-2] < 1 or input.shape[-1] < 1:
+        raise ValueError(f"input height and width must be positive, got {tuple(input.shape[-2:])}")
+    return _batched(input)
