@@ -5,7 +5,8 @@ from typing import Callable, Dict, Iterable, Optional
 from torch import nn
 
 from equiconv import _checks
-from equiconv.nn import EquiAvgPool2d, EquiConv2d, EquiConvTranspose2d, EquiMaxPool2d
+from equiconv.nn import (EquiAdaptiveAvgPool2d, EquiAvgPool2d, EquiConv2d, EquiConvTranspose2d, EquiMaxPool2d,
+                         EquiUpsample)
 
 
 def _conv(m: nn.Conv2d, sphere: dict):
@@ -35,6 +36,22 @@ def _avg_pool(m: nn.AvgPool2d, sphere: dict):
     return EquiAvgPool2d(m.kernel_size, m.stride, m.padding, divisor_override=m.divisor_override, **sphere)
 
 
+def _pure(sphere: dict) -> dict:
+    """The sphere arguments of a pure-PyTorch module (it has no backend to choose)."""
+    return {k: v for k, v in sphere.items() if k != "backend"}
+
+
+def _adaptive_avg_pool(m: nn.AdaptiveAvgPool2d, sphere: dict):
+    return EquiAdaptiveAvgPool2d(m.output_size, **_pure(sphere))
+
+
+def _upsample(m: nn.Upsample, sphere: dict):
+    if m.mode not in ("nearest", "nearest-exact", "bilinear") or m.align_corners:
+        return None, (f"has mode={m.mode!r}, align_corners={m.align_corners!r}; EquiUpsample takes nearest, "
+                      "nearest-exact or bilinear without align_corners; left as it is")
+    return EquiUpsample(m.size, m.scale_factor, m.mode, **_pure(sphere))
+
+
 # kind -> (the exact torch.nn type it converts, its converter). Exact types: subclasses (QAT,
 # weight-standardised, ...) carry behaviour a conversion would lose. A converter returns the new
 # module, None (not eligible: stays), or (new module or None, what to warn about).
@@ -43,6 +60,8 @@ CONVERTERS: Dict[str, tuple] = {
     "conv_transpose": (nn.ConvTranspose2d, _conv_transpose),
     "max_pool": (nn.MaxPool2d, _max_pool),
     "avg_pool": (nn.AvgPool2d, _avg_pool),
+    "adaptive_avg_pool": (nn.AdaptiveAvgPool2d, _adaptive_avg_pool),
+    "upsample": (nn.Upsample, _upsample),
 }
 KINDS = tuple(CONVERTERS)
 
