@@ -185,3 +185,17 @@ def test_unet_style_upsampling_keeps_the_seam():
     torch.testing.assert_close(up(x.roll(1, -1)), up(x).roll(2, -1), rtol=1e-10, atol=1e-10)
     assert equiconv.convert(torch.nn.Sequential(torch.nn.ConvTranspose2d(3, 2, 2, stride=2)))[0].__class__ \
         is EquiConvTranspose2d
+
+
+def test_cpu_autocast_runs_in_bfloat16_after_an_equiconv():
+    """Under autocast an EquiConv2d hands on bfloat16; the transposed convolution casts its float32
+    weight to it, as nn.ConvTranspose2d does, instead of refusing the mixed dtypes."""
+    torch.manual_seed(3)
+    down, up = equiconv.EquiConv2d(3, 4, 3, stride=2, padding=1), EquiConvTranspose2d(4, 2, 2, stride=2)
+    x = torch.randn(1, 3, 16, 32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = up(down(x))
+    assert y.dtype == torch.bfloat16
+    torch.testing.assert_close(y.float(), up(down(x)), rtol=5e-2, atol=5e-2)
+    y.float().sum().backward()
+    assert up.weight.grad.dtype == torch.float32

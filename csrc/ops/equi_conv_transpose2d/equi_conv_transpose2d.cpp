@@ -3,6 +3,7 @@
 // weight (in, out/groups, kH, kW) is, read as a convolution's (out, in/groups, kH, kW), exactly
 // the convolution whose adjoint this is.
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
@@ -65,6 +66,23 @@ at::Tensor equi_conv_transpose2d(
   return like_input(out, input);
 }
 
+// Autocast, as for nn.ConvTranspose2d: the op runs on its inputs cast to the autocast dtype of `device`.
+template <c10::DeviceType device>
+at::Tensor equi_conv_transpose2d_autocast(
+    const at::Tensor& input, const at::Tensor& weight, const std::optional<at::Tensor>& bias,
+    c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef output_padding,
+    c10::IntArrayRef dilation, int64_t groups, c10::ArrayRef<double> lat_range, double lon_span) {
+  const c10::impl::ExcludeDispatchKeyGuard no_autocast(
+      at::autocast::get_autocast_dispatch_key_from_device_type(device));
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("equiconv::equi_conv_transpose2d", "")
+                             .typed<decltype(equi_conv_transpose2d<Cpu>)>();
+  const auto dtype = at::autocast::get_autocast_dtype(device);
+  return op.call(at::autocast::cached_cast(dtype, input, device), at::autocast::cached_cast(dtype, weight, device),
+                 at::autocast::cached_cast(dtype, bias, device), stride, padding, output_padding, dilation, groups,
+                 lat_range, lon_span);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_FRAGMENT(equiconv, m) {
@@ -77,6 +95,14 @@ TORCH_LIBRARY_IMPL(equiconv, CPU, m) { m.impl("equi_conv_transpose2d", &equi_con
 
 TORCH_LIBRARY_IMPL(equiconv, CUDA, m) {
   m.impl("equi_conv_transpose2d", EQUICONV_CUDA_KERNEL(&equi_conv_transpose2d<Cuda>));
+}
+
+TORCH_LIBRARY_IMPL(equiconv, AutocastCPU, m) {
+  m.impl("equi_conv_transpose2d", &equi_conv_transpose2d_autocast<c10::DeviceType::CPU>);
+}
+
+TORCH_LIBRARY_IMPL(equiconv, AutocastCUDA, m) {
+  m.impl("equi_conv_transpose2d", &equi_conv_transpose2d_autocast<c10::DeviceType::CUDA>);
 }
 
 }  // namespace equiconv
