@@ -12,6 +12,10 @@
 
 #include "sampling_elements.h"
 
+// M(storage type, accumulation type) for every dtype the kernels take: what each op's kernels.cu
+// instantiates its launchers for.
+#define EQUICONV_FOR_EACH_CUDA_TYPE(M) M(float, float) M(double, double) M(__half, float) M(__nv_bfloat16, float)
+
 namespace equiconv {
 namespace cuda {
 

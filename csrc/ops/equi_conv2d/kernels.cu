@@ -28,10 +28,7 @@ void col2im(const scalar_t* columns, scalar_t* grad_input, const PlanView<acc_t>
   template void col2im<scalar_t, acc_t>(const scalar_t*, scalar_t*, const PlanView<acc_t>&,     \
                                         int64_t, int64_t, cudaStream_t);
 
-EQUICONV_INSTANTIATE(float, float)
-EQUICONV_INSTANTIATE(double, double)
-EQUICONV_INSTANTIATE(__half, float)
-EQUICONV_INSTANTIATE(__nv_bfloat16, float)
+EQUICONV_FOR_EACH_CUDA_TYPE(EQUICONV_INSTANTIATE)
 
 }  // namespace cuda
 }  // namespace equiconv

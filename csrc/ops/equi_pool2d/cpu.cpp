@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "../../cpu/sphere_sampling.h"
@@ -19,14 +20,24 @@ namespace {
 
 constexpr int64_t kBlockElements = 16384;  // one block's samples: taps x rows x out_w
 
-struct PoolPass {
-  int64_t ext_image, rows;  // one extended plane; output rows per block
-};
-
+// What forward and backward derive from the layer: its plan (kept alive), the plan's view and
+// column runs, and the sizes of a plane, its extended copy and a block.
 template <typename scalar_t>
-PoolPass pool_pass(const PlanView<scalar_t>& v) {
-  return {v.ext_h * v.ext_w, std::clamp<int64_t>(kBlockElements / std::max<int64_t>(1, v.taps * v.out_w), 1, v.out_h)};
-}
+struct PoolPass {
+  std::shared_ptr<const SamplingPlan> plan;
+  PlanView<scalar_t> v;
+  ColumnRuns runs;
+  int64_t ext_image, rows, image, pixels;  // extended plane; output rows per block; input, output plane
+
+  PoolPass(const Pool& pool, const at::Tensor& like)
+      : plan(sampling_plan(pool.p, like.device(), like.scalar_type())),
+        v(plan->view<scalar_t>(pool.p)),
+        runs(column_runs(v)),
+        ext_image(v.ext_h * v.ext_w),
+        rows(std::clamp<int64_t>(kBlockElements / std::max<int64_t>(1, v.taps * v.out_w), 1, v.out_h)),
+        image(v.height * v.width),
+        pixels(v.out_h * v.out_w) {}
+};
 
 // Whether a beats the best so far: larger, or a NaN where the best is a number (NaN propagates,
 // as in nn.MaxPool2d); earlier taps win ties.
@@ -37,18 +48,16 @@ bool beats(scalar_t a, scalar_t best) {
 
 template <typename scalar_t>
 void forward_impl(const Pool& pool, const at::Tensor& input, at::Tensor& out, at::Tensor* indices) {
-  const auto plan = sampling_plan(pool.p, input.device(), input.scalar_type());
-  const PlanView<scalar_t> v = plan->view<scalar_t>(pool.p);
-  const ColumnRuns runs = column_runs(v);
-  const PoolPass pass = pool_pass(v);
-  const int64_t image = v.height * v.width, pixels = v.out_h * v.out_w, taps = v.taps;
+  const PoolPass<scalar_t> pass(pool, input);
+  const PlanView<scalar_t>& v = pass.v;
+  const int64_t image = pass.image, pixels = pass.pixels, taps = v.taps;
   const scalar_t* in = input.const_data_ptr<scalar_t>();
   scalar_t* dst = out.data_ptr<scalar_t>();
   int64_t* winners = indices ? indices->data_ptr<int64_t>() : nullptr;
   at::parallel_for(0, pool.planes(), 1, [&](int64_t begin, int64_t end) {
     std::vector<scalar_t> ext(pass.ext_image), samples(taps * pass.rows * v.out_w);
     for (int64_t plane = begin; plane < end; ++plane) {
-      extend_image(in + plane * image, ext.data(), v, runs);
+      extend_image(in + plane * image, ext.data(), v, pass.runs);
       for (int64_t r0 = 0; r0 < v.out_h; r0 += pass.rows) {
         const int64_t r1 = std::min(v.out_h, r0 + pass.rows), span = (r1 - r0) * v.out_w;
         ext_to_columns(ext.data(), samples.data(), v, r0, r1);  // samples[t][r - r0][q]
@@ -83,11 +92,9 @@ void forward_impl(const Pool& pool, const at::Tensor& input, at::Tensor& out, at
 template <typename scalar_t>
 void backward_impl(const Pool& pool, const at::Tensor& grad_output, const at::Tensor* indices,
                    at::Tensor& grad_input) {
-  const auto plan = sampling_plan(pool.p, grad_output.device(), grad_output.scalar_type());
-  const PlanView<scalar_t> v = plan->view<scalar_t>(pool.p);
-  const ColumnRuns runs = column_runs(v);
-  const PoolPass pass = pool_pass(v);
-  const int64_t image = v.height * v.width, pixels = v.out_h * v.out_w, taps = v.taps;
+  const PoolPass<scalar_t> pass(pool, grad_output);
+  const PlanView<scalar_t>& v = pass.v;
+  const int64_t image = pass.image, pixels = pass.pixels, taps = v.taps;
   const scalar_t* go = grad_output.const_data_ptr<scalar_t>();
   const int64_t* winners = indices ? indices->const_data_ptr<int64_t>() : nullptr;
   scalar_t* gi = grad_input.data_ptr<scalar_t>();
@@ -110,7 +117,7 @@ void backward_impl(const Pool& pool, const at::Tensor& grad_output, const at::Te
         }
         columns_to_ext(grads.data(), grad_ext.data(), v, r0, r1);
       }
-      fold_extended(grad_ext.data(), gi + plane * image, v, runs);
+      fold_extended(grad_ext.data(), gi + plane * image, v, pass.runs);
     }
   });
 }

@@ -28,10 +28,7 @@ void pool_backward(const scalar_t* grad_output, const int64_t* winners, scalar_t
   template void pool_backward<scalar_t, acc_t>(const scalar_t*, const int64_t*, scalar_t*,                  \
                                                const PlanView<acc_t>&, int64_t, cudaStream_t);
 
-EQUICONV_INSTANTIATE(float, float)
-EQUICONV_INSTANTIATE(double, double)
-EQUICONV_INSTANTIATE(__half, float)
-EQUICONV_INSTANTIATE(__nv_bfloat16, float)
+EQUICONV_FOR_EACH_CUDA_TYPE(EQUICONV_INSTANTIATE)
 
 }  // namespace cuda
 }  // namespace equiconv
