@@ -177,3 +177,43 @@ def test_modules_are_drop_in_pooling_layers():
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+class FamilyNet(torch.nn.Module):
+    """Down and up again through the compiled operators: what a U-Net level does."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = equiconv.EquiConv2d(3, 4, 3, padding=1)
+        self.pool = EquiMaxPool2d(2)
+        self.avg = EquiAvgPool2d(3, 1, 1)
+        self.up = equiconv.EquiConvTranspose2d(4, 2, 2, stride=2)
+
+    def forward(self, x):
+        return self.up(self.avg(self.pool(torch.relu(self.conv(x)))))
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_the_family_compiles_without_graph_breaks(backend):
+    torch.manual_seed(1)
+    net = FamilyNet()
+    x = torch.randn(2, 3, 16, 32)
+    compiled = torch.compile(net, fullgraph=True, backend=backend)
+    y = compiled(x)
+    torch.testing.assert_close(y, net(x))
+    y.square().sum().backward()
+    grads = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    net(x).square().sum().backward()
+    for got, p in zip(grads, net.parameters()):
+        torch.testing.assert_close(got, p.grad)
+
+
+def test_the_family_exports_as_custom_ops():
+    net = FamilyNet().eval()
+    x = torch.randn(1, 3, 16, 32)
+    exported = torch.export.export(net, (x,))
+    targets = {str(node.target) for node in exported.graph.nodes if node.op == "call_function"}
+    assert {"equiconv.equi_max_pool2d.default", "equiconv.equi_avg_pool2d.default",
+            "equiconv.equi_conv_transpose2d.default"} <= targets
+    torch.testing.assert_close(exported.module()(x), net(x))
