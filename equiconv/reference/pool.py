@@ -19,8 +19,10 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     ``return_indices`` also gives the winning taps)."""
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     samples = _window_samples(input, g)
-    # NaN wins, as in the compiled op: argmax on a copy where NaN is +inf, ties to the first tap.
-    winner = torch.where(samples.isnan(), float("inf"), samples).argmax(-1, keepdim=True)
+    # As the compiled op: the first NaN wins if there is one (NaN propagates), else the first largest.
+    nan = samples.isnan()
+    largest = torch.where(nan, -float("inf"), samples).argmax(-1, keepdim=True)
+    winner = torch.where(nan.any(-1, keepdim=True), nan.byte().argmax(-1, keepdim=True), largest)
     out = samples.gather(-1, winner).squeeze(-1)
     winner = winner.squeeze(-1)
     if unbatched:
