@@ -3,7 +3,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test wheel-check bench clean
+.PHONY: install demo test wheel-check bench gpu-check clean
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
@@ -26,6 +26,10 @@ wheel-check:
 # run from the checkout (benchmarks are not installed): results in benchmarks/results/
 bench: install
 	$(PYTHON) -m benchmarks
+
+# on a machine with an NVIDIA GPU: CUDA build, every CUDA test, GPU benchmarks; results + log in benchmarks/results/
+gpu-check:
+	PYTHON=$(PYTHON) bash .ci/gpu_check
 
 clean:
 	rm -rf build dist *.egg-info equiconv/_C*.so demo_out
