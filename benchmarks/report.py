@@ -19,7 +19,10 @@ TITLES = {"layers": "layers", "kernels": "kernel-size sweep", "stride": "stride 
 LEGEND = ("Ratios are a candidate's median time over `nn.Conv2d`'s, both from the same interleaved "
           "rounds (below 1 is faster than `nn.Conv2d`); `—` means not measured (the reason is in the "
           "results file). Peak memory is the extra memory of one step; geometry is what EquiConv keeps "
-          "per layer (its row table) against the batch-sized offsets a generic deformable convolution needs.")
+          "per layer (its row table) against the batch-sized offsets a generic deformable convolution needs. "
+          "torch-harmonics is NVIDIA's DISCO convolution on the sphere (`DiscreteContinuousConvS2`), matched "
+          "to each layer: the same input and output grids (equiangular), a Morlet basis of k×k functions and a "
+          "cutoff of (k+1)/2 pixels of latitude; it has weights of its own.")
 
 
 def _ratio(value) -> str:
@@ -58,7 +61,7 @@ def _layer_line(row) -> list:
     peaks, geometry = both.get("peak_bytes", {}), row.get("geometry_bytes", {})
     return [row["name"], _ms(fwd.get("conv2d_ms")), _ratio(fwd.get("ratio")), _ms(both.get("conv2d_ms")),
             _ratio(both.get("ratio")), _ratio(both.get("ratios", {}).get("deform_conv2d")),
-            _ratio(both.get("ratios", {}).get("reference")),
+            _ratio(both.get("ratios", {}).get("reference")), _ratio(both.get("ratios", {}).get("torch_harmonics")),
             _pair(peaks.get("equiconv"), peaks.get("conv2d")),
             _pair(geometry.get("table"), geometry.get("deform_offsets"))]
 
@@ -82,7 +85,7 @@ def _unet_line(row) -> list:
 
 LAYER_HEADER = ("case (batch, channels, kernel, stride, size)", "Conv2d fwd ms", "EquiConv fwd",
                 "Conv2d fwd+bwd ms", "EquiConv fwd+bwd", "deform_conv2d fwd+bwd", "reference fwd+bwd",
-                "peak fwd+bwd: EquiConv / Conv2d", "geometry: table / deform offsets")
+                "torch-harmonics fwd+bwd", "peak fwd+bwd: EquiConv / Conv2d", "geometry: table / deform offsets")
 OPS_HEADER = ("case (batch, operator, channels, kernel, stride, padding, input size)", "torch.nn fwd ms",
               "equiconv fwd", "torch.nn fwd+bwd ms", "equiconv fwd+bwd", "reference fwd+bwd",
               "peak fwd+bwd: equiconv / torch.nn", "CPU target fwd+bwd")
@@ -149,7 +152,9 @@ def render(selection, source=None, relative_to=None) -> str:
             f"\n**{report['device_type'].upper()} {report['dtype']}{', quick set' if report['quick'] else ''}** "
             f"— from `{where}`: {report['device']} (nn.Conv2d on {report.get('baseline', '?')}), "
             f"{report['threads']} threads, torch {report['torch']}"
-            f"{', CUDA ' + report['cuda'] if report.get('cuda') else ''}, commit {report['commit']}, "
+            f"{', CUDA ' + report['cuda'] if report.get('cuda') else ''}"
+            f"{', torch-harmonics ' + report['torch_harmonics'] if report.get('torch_harmonics') else ''}, "
+            f"commit {report['commit']}, "
             f"{report['date'][:10]}. {report['method'][0].upper() + report['method'][1:]}.")
         for suite in suites:
             rows = [row for row in report["results"] if row["suite"] == suite]

@@ -89,6 +89,15 @@ def test_quick_rows_are_sane(quick_run):
     assert ran_reference and skipped_reference
 
 
+def test_the_peer_is_measured_or_says_how_to_get_it(quick_run):
+    _, content = quick_run
+    for row in content["results"]:
+        if row["suite"] in ("layers", "kernels", "stride"):
+            assert "torch_harmonics_ms" in row["forward"] or "make bench-peers" in row["skipped"]["torch_harmonics"]
+    assert ("torch_harmonics" in content) and (content["torch_harmonics"] is None) == all(
+        "torch_harmonics" in row["skipped"] for row in content["results"] if row["suite"] == "layers")
+
+
 def test_csv_holds_the_json_figures(quick_run):
     out, content = quick_run
     path = next(out.glob("*.csv"))
