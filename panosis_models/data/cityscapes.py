@@ -75,3 +75,10 @@ def check_instances(instances: torch.Tensor) -> None:
         raise ValueError(f"instance ids must be train ids 0..{NUM_FINE - 1}, {VOID}, or a thing's "
                          f"train id * {INSTANCE_STRIDE} + k: {int((~ok).sum())} pixels are not, "
                          f"e.g. {int(instances[~ok][0])}")
+
+
+def fine_to_colour(fine: np.ndarray) -> np.ndarray:
+    """Train ids (H, W) -> Cityscapes colours (H, W, 3) uint8 RGB; void black."""
+    colours = np.zeros((256, 3), dtype=np.uint8)
+    colours[:NUM_FINE] = FINE_COLOURS
+    return colours[np.asarray(fine).astype(np.int64).clip(0, 255)]

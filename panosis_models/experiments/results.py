@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from panosis_models.data import CLASS_NAMES, SyntheticPanoramas  # noqa: E402
+from panosis_models.segmentation.config import level_of  # noqa: E402
 from panosis_models.segmentation.evaluate import evaluate, load_model  # noqa: E402
 
 TEST_SEED = 10_000  # worlds of the test panoramas: never used for training
@@ -54,8 +55,8 @@ def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path,
                    convert: bool = False, progress: bool = True) -> dict:
     """One row of a results table: the checkpoint's model (its 3x3 convolutions made ``conv``
     if ``convert``) evaluated on ``test_set``, with the evaluation's files under ``out``."""
-    model, _ = load_model(checkpoint, conv=conv if convert else None, device=device)
-    result = evaluate(model, test_set, out, device=device, title=title, progress=progress)
+    model, cfg = load_model(checkpoint, conv=conv if convert else None, device=device)
+    result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=level_of(cfg))
     return {"train": train, "conv": conv, "checkpoint": str(checkpoint),
             **{k: result[k] for k in ("miou", "pixel_accuracy", "items")},
             "iou": {str(k): v for k, v in result["iou"].items()}}
