@@ -58,7 +58,8 @@ def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path,
             "iou": {str(k): v for k, v in category["pixel"]["iou"].items()}}
 
 
-def _spread(values: list) -> dict:
+def spread(values: list) -> dict:
+    """{"mean", "std" (sample; None for fewer than two), "values"} of values (None ignored)."""
     known = [v for v in values if v is not None]
     return {"mean": statistics.fmean(known) if known else None,
             "std": statistics.stdev(known) if len(known) > 1 else None, "values": values}
@@ -71,8 +72,8 @@ def summarise(rows: list) -> list:
     for row in rows:
         groups.setdefault((row["train"], row["conv"], row["test"]), []).append(row)
     return [{"train": train, "conv": conv, "test": test, "seeds": [r["seed"] for r in group],
-             "metrics": {name: _spread([r["metrics"][name] for r in group]) for name in METRICS},
-             "iou": {label: _spread([r["iou"][label] for r in group]) for label in group[0]["iou"]}}
+             "metrics": {name: spread([r["metrics"][name] for r in group]) for name in METRICS},
+             "iou": {label: spread([r["iou"][label] for r in group]) for label in group[0]["iou"]}}
             for (train, conv, test), group in groups.items()]
 
 
@@ -90,10 +91,11 @@ def verdict(a: dict, b: dict) -> str:
     return f"{difference:+.4f} ({'better' if difference > 0 else 'worse'})"
 
 
-def _number(spread: dict, digits: int = 4) -> str:
-    if spread["mean"] is None:
+def mean_std(summary: dict, digits: int = 4) -> str:
+    """A ``spread`` as "mean ± std" ("-" where unknown)."""
+    if summary["mean"] is None:
         return "-"
-    return f"{spread['mean']:.{digits}f}" + ("" if spread["std"] is None else f" ± {spread['std']:.{digits}f}")
+    return f"{summary['mean']:.{digits}f}" + ("" if summary["std"] is None else f" ± {summary['std']:.{digits}f}")
 
 
 def table(summary_rows: list) -> str:
@@ -101,7 +103,7 @@ def table(summary_rows: list) -> str:
               + " | ".join(title for title, _ in METRICS.values()) + " |")
     lines = [header, "|" + "---|" * (4 + len(METRICS))]
     for r in summary_rows:
-        cells = " | ".join(_number(r["metrics"][name]) for name in METRICS)
+        cells = " | ".join(mean_std(r["metrics"][name]) for name in METRICS)
         lines.append(f"| {r['train']} | {r['conv']} | {r['test']} | {len(r['seeds'])} | {cells} |")
     return "\n".join(lines)
 
@@ -128,7 +130,7 @@ def save_iou_chart(summary_rows: list, path: Path) -> None:
         spreads = [row["iou"][str(i)] for i in range(1, len(CLASS_NAMES))]
         ax.bar([i + k * width for i in range(len(labels))], [s["mean"] or 0.0 for s in spreads], width,
                yerr=[s["std"] or 0.0 for s in spreads],
-               label=f"{row['train']} -> {row['test']}, {row['conv']} (mIoU {_number(row['metrics']['miou'], 3)})")
+               label=f"{row['train']} -> {row['test']}, {row['conv']} (mIoU {mean_std(row['metrics']['miou'], 3)})")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))], labels)
     ax.set_ylabel("IoU on held-out panoramas")
     ax.set_ylim(0, 1)
