@@ -12,6 +12,8 @@ from panosis_models.data import World, render_panorama, render_perspective
 from panosis_models.data.cityscapes import (CATEGORY_OF, FINE_CLASSES, INSTANCE_STRIDE, NUM_FINE,
                                             THINGS, VOID, categories_from_fine, check_instances,
                                             fine_from_instances)
+from panosis_models.data.class_share import class_shares, share_table
+from panosis_models.data.datasets import derive_seed
 from panosis_models.data.render import panorama_directions
 
 H, W = 64, 128
@@ -161,3 +163,15 @@ def test_perspective_views_carry_the_panorama_instances():
 def test_bad_level_is_refused():
     with pytest.raises(ValueError, match="level"):
         render_panorama(World.random(0), 4, 8, level="panoptic")
+
+
+def test_class_shares_add_up_and_count_objects():
+    shares = class_shares(3, 16, 32, seed=0, progress=False)
+    assert sum(shares["pixels"].values()) == pytest.approx(1.0)
+    assert sum(shares["instances"].values()) == pytest.approx(1.0)
+    ids = [render_panorama(World.random(derive_seed(0, i)), 16, 32, level="instance")[1] for i in range(3)]
+    cars = sum(int(((i.unique() >= 13000) & (i.unique() < 14000)).sum()) for i in ids)
+    assert shares["instance_counts"]["car"] == cars
+    assert shares["panoramas_with"]["sky"] == 1.0
+    table = share_table(shares)
+    assert table.count("\n") == 2 + NUM_FINE and "| void |" in table
