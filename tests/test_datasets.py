@@ -342,3 +342,13 @@ def test_folder_level_arguments(fine_folder):
         PanoramaFolder(root, labels="panoptic")
     with pytest.raises(ValueError, match="colour_masks"):
         PanoramaFolder(root, labels="fine", colour_masks=True)
+
+
+def test_augment_moves_instance_maps_with_the_mask():
+    image, mask = coded_pair()
+    instances = mask * 1000 + 7
+    for seed in range(4):
+        out_image, out_mask, out_instances = PanoramaAugment(jitter=0.0, seed=seed)(image, mask, instances)
+        assert torch.equal(out_instances, out_mask * 1000 + 7) and torch.equal(out_image[0], out_mask / 7)
+    with pytest.raises(ValueError, match="mask"):
+        PanoramaAugment()(image, mask, instances[:, :-1])
