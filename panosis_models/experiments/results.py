@@ -86,7 +86,7 @@ def verdict(a: dict, b: dict) -> str:
     difference = b["mean"] - a["mean"]
     if a["std"] is None or b["std"] is None:
         return f"{difference:+.4f} (one seed: spread unknown)"
-    if abs(difference) < NOISE_STDS * max(a["std"], b["std"]):
+    if abs(difference) <= NOISE_STDS * max(a["std"], b["std"]):
         return f"{difference:+.4f} (noise)"
     return f"{difference:+.4f} ({'better' if difference > 0 else 'worse'})"
 
