@@ -137,6 +137,7 @@ def save_plot(summary: dict, path: Path) -> None:
     ax.axvspan(0, TRAIN_LATITUDES[1], color="grey", alpha=0.2, label="training latitudes")
     ax.axhline(1 / len(GLYPHS), color="k", linestyle=":", label="chance")
     ax.set_xticks(centres, [f"{lo}-{hi}" for lo, hi in TEST_BANDS])
+    ax.set_xlim(0, TEST_BANDS[-1][1])
     ax.set_xlabel("absolute latitude of the test glyphs (degrees)")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
