@@ -52,10 +52,10 @@ def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     progress = resume(cfg, out / LAST, model, optimizer, ctx) if cfg.resume else Progress()
     net = DistributedDataParallel(model) if ctx.active else model
+    level = level_of(cfg)
     for epoch in range(progress.start, cfg.epochs):
         started = time.perf_counter()
         loader = epoch_loader(train_set, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
-        level = level_of(cfg)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
                                cfg.progress and ctx.main, ignore_index=level.void)
         result = (scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level).pixel_confusion(), level)
