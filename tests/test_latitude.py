@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import equiconv
-from panosis_models.cli.latitude import main as latitude_main
+from panosis_models.cli.experiment import main as experiment_main
 from panosis_models.data.glyphs import GLYPHS, SphereGlyphs, draw
 from panosis_models.experiments import latitude
 from panosis_models.models.glyphnet import GlyphNet
@@ -60,9 +60,16 @@ def test_glyphnet_convolutions_follow_the_switch(conv, kind):
 def test_latitude_experiment_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setitem(latitude.PRESETS, "tiny", dict(size=(16, 32), channels=(4, 8), num_train=20,
                                                         num_test=6, epochs=1, batch_size=10))
-    latitude_main(["--preset", "tiny", "--seeds", "0,1", "--out", str(tmp_path), "--device", "cpu", "--no-progress"])
+    experiment_main(["--study", "latitude", "--preset", "tiny", "--seeds", "0,1", "--out", str(tmp_path),
+                     "--device", "cpu", "--no-progress"])
     results = json.loads((tmp_path / "results.json").read_text())
     assert len(results["rows"]) == 2 * len(latitude.NETWORKS) * len(latitude.TEST_BANDS)
     assert set(results["summary"]) == set(latitude.NETWORKS)
     assert all(v["std"] is not None for per_band in results["summary"].values() for v in per_band.values())
     assert "± " in (tmp_path / "table.md").read_text() and (tmp_path / "latitude.png").stat().st_size > 0
+
+
+def test_projection_flags_are_refused_for_the_latitude_study(capsys):
+    with pytest.raises(SystemExit):
+        experiment_main(["--study", "latitude", "--labels", "fine", "--resume"])
+    assert "--labels, --resume apply to --study projection only" in capsys.readouterr().err
