@@ -61,6 +61,17 @@ def count(minimum: int):
     return parse
 
 
+def seeds(text: str) -> tuple:
+    """``--seeds 0,1,2``: distinct integers, at least one."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"seeds must be distinct integers such as 0,1,2, got {text!r}")
+    return values
+
+
 def channels(text: str) -> tuple:
     """``--channels 32,64,128``: positive widths, at least two."""
     try:

@@ -161,3 +161,14 @@ def test_pipeline_checks_its_test_folder_before_osmis(tmp_path):
                      "--device", "cpu", "--no-progress")
     one_line_error(result, "panosis-pipeline", "empty/rgb is not a folder")
     assert not (tmp_path / "p" / "osmis").exists()
+
+
+def test_render_preview_class_shares(tmp_path):
+    result = run_cli("panosis-render-preview", "--shares", "2", "--size", "16x32", "--out", tmp_path / "s",
+                     "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("| class | pixels |") and "| bicycle |" in result.stdout
+    shares = json.loads((tmp_path / "s/class_shares.json").read_text())
+    assert sum(shares["pixels"].values()) == pytest.approx(1.0)
+    one_line_error(run_cli("panosis-render-preview", "--shares", "0", "--out", tmp_path),
+                   "panosis-render-preview", "--shares")

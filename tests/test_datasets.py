@@ -12,7 +12,9 @@ from panosis_models.data import (PanoramaAugment, PanoramaFolder, SyntheticPanor
                                  Transformed, labels_to_colour, prerender, render_panorama,
                                  split_indices)
 from panosis_models.data.augment import hflip, roll
-from panosis_models.data.datasets import derive_seed
+from panosis_models.data.cityscapes import categories_from_fine, fine_from_instances
+from panosis_models.data.datasets import CACHE_FORMAT, derive_seed
+from panosis_models.data.render import RENDERER_VERSION
 from panosis_models.data.world import World
 from panosis_models.errors import InputError
 
@@ -245,3 +247,108 @@ def test_verify_reads_every_pair_before_any_work(folder, damage, culprit):
         PanoramaFolder(root).verify()
     if damage == "colour mask":  # what the message suggests works
         PanoramaFolder(root, colour_masks=True).verify()
+
+
+def test_synthetic_fine_labels_and_instances(tmp_path):
+    fine = SyntheticPanoramas(2, 16, 32, seed=4, cache_dir=tmp_path, labels="fine", instances=True)
+    image, labels, instances = fine[0]
+    assert instances.dtype == torch.int64 and labels.shape == instances.shape == (16, 32)
+    want = render_panorama(World.random(derive_seed(4, 0)), 16, 32, level="instance")[1]
+    assert torch.equal(instances, want)
+    assert torch.equal(labels, fine_from_instances(want))
+    category = SyntheticPanoramas(2, 16, 32, seed=4, cache_dir=tmp_path)  # the same cached item
+    assert category.key() == fine.key()
+    assert torch.equal(category[0][1], categories_from_fine(labels))
+    assert torch.equal(category[0][0], image)
+
+
+def test_synthetic_cache_of_another_format_is_rendered_again(tmp_path):
+    data = SyntheticPanoramas(1, 8, 16, seed=0, cache_dir=tmp_path)
+    old = {"image": torch.zeros(3, 8, 16, dtype=torch.uint8), "mask": torch.zeros(8, 16, dtype=torch.uint8)}
+    data.cache_path(0).parent.mkdir(parents=True)
+    torch.save(old, data.cache_path(0))  # what a format-1 cache held
+    image, mask = data[0]
+    assert torch.equal(mask, render_panorama(World.random(derive_seed(0, 0)), 8, 16)[1])
+    assert torch.load(data.cache_path(0), weights_only=True)["format"] == CACHE_FORMAT
+    assert f"-v{RENDERER_VERSION}-f{CACHE_FORMAT}" in data.key()
+
+
+def test_synthetic_tilted_panoramas(tmp_path):
+    level = SyntheticPanoramas(2, 16, 32, seed=0, cache_dir=tmp_path, labels="fine")
+    tilted = SyntheticPanoramas(2, 16, 32, seed=0, cache_dir=tmp_path, labels="fine", tilted=True)
+    assert level.key() != tilted.key()
+    assert not torch.equal(level[0][1], tilted[0][1])
+    with pytest.raises(ValueError, match="tilted"):
+        SyntheticPanoramas(1, 8, 8, kind="perspective", tilted=True, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="labels"):
+        SyntheticPanoramas(1, 8, 8, labels="instance", cache_dir=tmp_path)
+
+
+@pytest.fixture
+def fine_folder(tmp_path):
+    """Two 4x8 items in the Cityscapes-style layout: rgb/, labels/ (train ids), instances/."""
+    rng = np.random.default_rng(0)
+    items = {}
+    for stem in "ab":
+        fine = rng.choice([0, 2, 8, 10, 13, 255], (4, 8)).astype(np.uint8)
+        ids = np.where(fine == 13, 13000 + rng.integers(0, 3, (4, 8)), fine).astype(np.uint16)
+        items[stem] = fine, ids
+        for name, array in (("rgb", rng.integers(0, 256, (4, 8, 3), dtype=np.uint8)),
+                            ("labels", fine), ("instances", ids)):
+            (tmp_path / name).mkdir(exist_ok=True)
+            Image.fromarray(array).save(tmp_path / name / f"{stem}.png")
+    return tmp_path, items
+
+
+def test_folder_fine_layout(fine_folder):
+    root, items = fine_folder
+    data = PanoramaFolder(root, labels="fine", instances=True)
+    data.verify()
+    image, labels, instances = data[1]
+    np.testing.assert_array_equal(labels.numpy(), items["b"][0])
+    np.testing.assert_array_equal(instances.numpy(), items["b"][1])
+    _, categories = PanoramaFolder(root)[1]  # no mask/ folder: categories from the train ids
+    assert torch.equal(categories, categories_from_fine(labels))
+    small = PanoramaFolder(root, size=(2, 4), labels="fine", instances=True)[0]
+    assert small[1].shape == small[2].shape == (2, 4)
+    assert set(small[2].unique().tolist()) <= set(np.unique(items["a"][1]).tolist())
+
+
+@pytest.mark.parametrize("damage, culprit", [
+    ("bad train id", "labels/b.png: train ids"), ("bad instance id", "instances/b.png: instance ids"),
+    ("missing instances", "rgb/b.png has no partner .*instances/b.png"),
+    ("no labels folder", "expected root/rgb and root/labels")])
+def test_folder_fine_layout_errors_name_the_file(fine_folder, damage, culprit):
+    root, _ = fine_folder
+    if damage == "bad train id":
+        Image.fromarray(np.full((4, 8), 30, np.uint8)).save(root / "labels/b.png")
+    elif damage == "bad instance id":
+        Image.fromarray(np.full((4, 8), 2001, np.uint16)).save(root / "instances/b.png")
+    elif damage == "missing instances":
+        (root / "instances/b.png").unlink()
+    else:
+        (root / "labels/a.png").unlink()
+        (root / "labels/b.png").unlink()
+        (root / "labels").rmdir()
+    with pytest.raises(InputError, match=culprit):
+        data = PanoramaFolder(root, labels="fine", instances=True)
+        data[0]
+        data[1]
+
+
+def test_folder_level_arguments(fine_folder):
+    root, _ = fine_folder
+    with pytest.raises(ValueError, match="labels"):
+        PanoramaFolder(root, labels="panoptic")
+    with pytest.raises(ValueError, match="colour_masks"):
+        PanoramaFolder(root, labels="fine", colour_masks=True)
+
+
+def test_augment_moves_instance_maps_with_the_mask():
+    image, mask = coded_pair()
+    instances = mask * 1000 + 7
+    for seed in range(4):
+        out_image, out_mask, out_instances = PanoramaAugment(jitter=0.0, seed=seed)(image, mask, instances)
+        assert torch.equal(out_instances, out_mask * 1000 + 7) and torch.equal(out_image[0], out_mask / 7)
+    with pytest.raises(ValueError, match="mask"):
+        PanoramaAugment()(image, mask, instances[:, :-1])

@@ -373,12 +373,13 @@ def test_quick_pipeline_runs_end_to_end(tmp_path):
     rows = json.loads((tmp_path / "p" / "results.json").read_text())["rows"]
     assert [(r["train"], r["conv"]) for r in rows] == [("OSMIS set", "std"), ("OSMIS set", "equi"),
                                                        ("the one pair", "std"), ("the one pair", "equi")]
-    assert all(0 <= r["miou"] <= 1 and r["items"] == 24 for r in rows)
+    assert all(0 <= r["metrics"]["miou"] <= 1 and r["items"] == 24 for r in rows)
     results = json.loads((tmp_path / "p" / "results.json").read_text())
     assert set(results["seconds"]) == {"osmis", "generate", "unet", "test"}
     assert results["pair"] == "synthetic (world 0)"  # --seed seeds training and test worlds, not the pair
     assert results["generated"]["label_shares"].keys() == results["generated"]["training_label_shares"].keys()
-    assert (tmp_path / "p" / "table.md").read_text().count("\n") == 6
+    rows_text, comparisons = (tmp_path / "p" / "table.md").read_text().split("\n\n")
+    assert rows_text.count("\n") == 5 and comparisons.count("equi - std") == 2  # 4 rows; 2 comparisons
     assert len(PanoramaFolder(tmp_path / "p" / "generated")) == 6
 
 

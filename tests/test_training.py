@@ -19,8 +19,8 @@ from panosis_models.errors import InputError
 from panosis_models.experiments.projection import matched_fov
 from panosis_models.metrics import confusion_matrix, scores
 from panosis_models.models.unet import UNet
-from panosis_models.segmentation.config import TrainConfig, split
-from panosis_models.segmentation.evaluate import evaluate, load_model
+from panosis_models.segmentation.config import TrainConfig, level_of, split
+from panosis_models.segmentation.evaluate import evaluate, load_model, summary_line
 from panosis_models.segmentation.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +168,22 @@ def test_evaluation_writes_metrics_and_pictures(tmp_path):
         assert (tmp_path / "eval" / name).stat().st_size > 0
     saved = json.loads((tmp_path / "eval/metrics.json").read_text())
     assert saved["miou"] == pytest.approx(result["miou"]) and len(saved["confusion"]) == 8
+    assert saved["levels"]["category"]["pixel"]["miou"] == pytest.approx(result["miou"])
+    assert set(saved["levels"]["category"]["bands"]) == {"0-30", "30-60", "60-90"}
+    assert (tmp_path / "eval" / "latitude.png").stat().st_size > 0
+
+
+def test_fine_level_training_and_evaluation_at_both_levels(tmp_path):
+    cfg = tiny(tmp_path, labels="fine", num=10)
+    train(cfg)
+    model, loaded = load_model(Path(cfg.out) / "best.pt")
+    assert loaded.labels == "fine" and model(torch.zeros(1, 3, 32, 64)).shape[1] == 19
+    result = evaluate(model, split(cfg)[2], tmp_path / "eval", progress=False, level=level_of(loaded))
+    assert set(result["levels"]) == {"fine", "category"} and len(result["confusion"]) == 20
+    assert result["levels"]["category"]["area"]["miou"] is not None
+    assert "fine: mIoU" in summary_line(result) and "area-weighted" in summary_line(result)
+    with pytest.raises(InputError, match="labels"):
+        train(tiny(tmp_path, labels="instance"))
 
 
 def test_matched_field_of_view():

@@ -12,6 +12,7 @@ from pathlib import Path
 from panosis_models import command
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.segmentation.config import VIEWS
+from panosis_models.segmentation.config import level_of
 from panosis_models.segmentation.evaluate import evaluate, evaluation_data, load_model, summary_line
 
 DATA_FLAGS = ("data", "view", "num", "data_seed", "size", "colour_masks")
@@ -40,7 +41,7 @@ def job(args) -> None:
     dataset = evaluation_data(cfg, **overrides)
     out = args.out or args.checkpoint.parent / f"eval-{cfg.conv}"
     result = evaluate(model, dataset, out, args.batch_size, args.device, title=f"{cfg.conv} conv",
-                      progress=args.progress)
+                      progress=args.progress, level=level_of(cfg))
     print(summary_line(result))
     print(f"written: {out}")
 

@@ -1,39 +1,64 @@
 """What EquiConv is for: ``panosis-experiment``.
 
-U-Nets trained on perspective views and on panoramas of synthetic streets, tested on panoramas
-of held-out worlds, with standard and with spherical 3x3 convolutions (the perspective network
-also converted by ``equiconv.convert``). ``--preset demo`` is sized for two CPU cores (what
-``make demo`` runs), ``--preset full`` for a GPU. Prints a table and writes results.json,
-table.md and PNGs under ``--out``.
+``--study projection`` (the default): U-Nets trained on perspective views and on panoramas of
+synthetic streets, tested on level and on tilted panoramas of held-out worlds, with standard and
+with spherical 3x3 convolutions (the perspective network also converted by ``equiconv.convert``).
+``--study latitude``: glyphs on the sphere classified by networks trained within 15 degrees of the
+equator and tested in latitude bands up to 80 degrees (std, EquiConv2d, std converted). With
+``--seeds 0,1,2`` every row is mean +- standard deviation over the seeds. ``--preset demo`` is
+sized for two CPU cores (what ``make demo`` runs), ``--preset full`` for a GPU. Prints a table and
+writes results.json, table.md and PNGs under ``--out``.
 """
 import argparse
 
 from panosis_models import command
-from panosis_models.experiments.projection import PRESETS, ExperimentConfig, run
+from panosis_models.errors import InputError
+from panosis_models.experiments import latitude, projection
+from panosis_models.metrics import LEVELS
+
+STUDIES = ("projection", "latitude")
+PROJECTION_ONLY = ("labels", "cache_dir", "resume")
 
 
 def parser() -> argparse.ArgumentParser:
-    d = ExperimentConfig()
+    d = projection.ExperimentConfig()
     p = command.make_parser("panosis-experiment", __doc__)
-    p.add_argument("--preset", choices=sorted(PRESETS), default=d.preset, help="sizes, items and epochs")
-    p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")
-    p.add_argument("--seed", type=int, default=d.seed, help="training worlds, initialisation and test worlds")
+    p.add_argument("--study", choices=STUDIES, default=STUDIES[0], help="which experiment")
+    p.add_argument("--preset", choices=sorted(set(projection.PRESETS) | set(latitude.PRESETS)), default=d.preset,
+                   help="sizes, items and epochs")
+    p.add_argument("--out", default=None, help=f"results folder (and the runs' folders; default {d.out}, "
+                                               f"latitude: {latitude.LatitudeConfig.out})")
+    p.add_argument("--seeds", type=command.seeds, default=",".join(map(str, d.seeds)),
+                   help="one run per seed (training data, initialisation, test data), e.g. 0,1,2")
+    p.add_argument("--labels", choices=tuple(LEVELS), default=None,
+                   help=f"projection: what the networks learn, compared at the category level (default {d.labels})")
     p.add_argument("--epochs", type=command.count(1), default=None, help="epochs (default: the preset's)")
     p.add_argument("--num", dest="num_train", type=command.count(1), default=None,
-                   help="synthetic training items per network (default: the preset's)")
+                   help="training items per network (default: the preset's)")
     command.add_device(p)
-    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
-    p.add_argument("--resume", action="store_true", help="continue interrupted trainings")
+    p.add_argument("--cache-dir", default=None,
+                   help="projection: synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    p.add_argument("--resume", action="store_true", help="projection: continue interrupted trainings")
     command.add_progress(p)
     return p
 
 
 def job(args) -> None:
-    summary = run(ExperimentConfig(**command.config_fields(args)))
-    print(f"\nTest: {summary['test_panoramas']} panoramas of held-out worlds, "
-          f"{summary['settings']['size'][0]}x{summary['settings']['size'][1]}")
+    fields = command.config_fields(args, exclude=("debug", "study"))
+    if args.study == "latitude":
+        given = [f"--{name.replace('_', '-')}" for name in PROJECTION_ONLY if fields.pop(name)]
+        if given:
+            raise InputError(f"{', '.join(given)} apply to --study projection only")
+        fields["out"] = fields["out"] or latitude.LatitudeConfig.out
+        summary = latitude.run(latitude.LatitudeConfig(**fields))
+    else:
+        fields["labels"] = fields["labels"] or projection.ExperimentConfig.labels
+        fields["out"] = fields["out"] or projection.ExperimentConfig.out
+        summary = projection.run(projection.ExperimentConfig(**fields))
+        print(f"\nTest: panoramas of held-out worlds per seed {summary['test_panoramas']}, "
+              f"{summary['settings']['size'][0]}x{summary['settings']['size'][1]}")
     print(summary["table"])
-    print(f"written: {args.out} ({summary['minutes']} min)")
+    print(f"written: {fields['out']} ({summary['minutes']} min)")
 
 
 def main(argv=None) -> None:

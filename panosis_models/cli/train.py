@@ -10,6 +10,7 @@ takes ``--num`` for its own ``--numa-binding``).
 import argparse
 
 from panosis_models import command
+from panosis_models.metrics import LEVELS
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.segmentation.config import VIEWS, TrainConfig
 from panosis_models.segmentation.train import train
@@ -22,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=d.data, help="'synthetic' or a CVRG-Pano folder (rgb/, mask/)")
     p.add_argument("--colour-masks", action="store_true", help="the folder's masks are palette colours")
     p.add_argument("--view", default=d.view, choices=VIEWS, help="synthetic images")
+    p.add_argument("--labels", default=d.labels, choices=tuple(LEVELS),
+                   help="label level: CVRG-Pano categories (folder mask/) or Cityscapes train ids (folder labels/)")
     p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num,
                    help="synthetic items (split into train/val/test)")
     p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")

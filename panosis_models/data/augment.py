@@ -43,9 +43,10 @@ def _check_pair(image, mask):
 
 
 class PanoramaAugment:
-    """Callable ``(image (3, H, W), mask (H, W)) -> (image, mask)``: a uniform random roll over
-    all W columns, a flip with probability 1/2, and brightness, contrast and saturation factors
-    drawn from [1 - jitter, 1 + jitter] (the image only).
+    """Callable ``(image (3, H, W), mask (H, W), *more maps (H, W)) -> (image, mask, *maps)``
+    (e.g. an instance map after the mask): a uniform random roll over all W columns, a flip with
+    probability 1/2, both applied to the image and every map alike, and brightness, contrast and
+    saturation factors drawn from [1 - jitter, 1 + jitter] (the image only).
 
     With ``seed`` the draws come from an own generator (reproducible in one process); without,
     from torch's global generator, which DataLoader workers seed differently each."""
@@ -59,14 +60,16 @@ class PanoramaAugment:
     def _uniform(self, lo, hi):
         return lo + (hi - lo) * torch.rand((), generator=self.generator).item()
 
-    def __call__(self, image, mask):
-        _check_pair(image, mask)
+    def __call__(self, image, mask, *maps):
+        for labels in (mask, *maps):
+            _check_pair(image, labels)
+        labels = torch.stack([mask, *maps])  # every map moves with the image
         if self.roll:
             shift = int(torch.randint(image.shape[-1], (), generator=self.generator))
-            image, mask = roll(image, mask, shift)
+            image, labels = roll(image, labels, shift)
         if self.flip and self._uniform(0, 1) < 0.5:
-            image, mask = hflip(image, mask)
+            image, labels = hflip(image, labels)
         if self.jitter:
             factors = [self._uniform(1 - self.jitter, 1 + self.jitter) for _ in range(3)]
             image = jitter_colour(image, *factors)
-        return image, mask
+        return (image, *labels.unbind(0))

@@ -3,8 +3,10 @@ and the mask converter. Images are always read as RGB (never BGR)."""
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, UnidentifiedImageError
 
+from panosis_models.data.cityscapes import categories_from_fine, check_instances
 from panosis_models.data.palette import NUM_CLASSES, colour_to_labels
 from panosis_models.errors import InputError
 
@@ -68,9 +70,35 @@ def read_mask(path, colour=False) -> np.ndarray:
             return colour_to_labels(np.asarray(image.convert("RGB")))
         except ValueError as err:
             raise InputError(f"{path}: {err}") from err
-    check_index_mode(path, image.mode)
-    labels = np.asarray(image)
+    labels = _index_array(path, image)
     if labels.max(initial=0) >= NUM_CLASSES:
         raise InputError(f"{path}: labels must lie in 0..{NUM_CLASSES - 1}, found "
                          f"{int(labels.max())}")
     return labels.astype(np.uint8)
+
+
+def _index_array(path: Path, image: Image.Image) -> np.ndarray:
+    check_index_mode(path, image.mode)
+    return np.asarray(image)
+
+
+def read_train_ids(path) -> np.ndarray:
+    """(H, W) uint8 Cityscapes train ids (0-18, 255 void) from a single-channel index PNG."""
+    path = Path(path)
+    ids = _index_array(path, _open(path))
+    try:
+        categories_from_fine(torch.from_numpy(ids.astype(np.int64)))
+    except ValueError as err:
+        raise InputError(f"{path}: {err}") from err
+    return ids.astype(np.uint8)
+
+
+def read_instances(path) -> np.ndarray:
+    """(H, W) int32 Cityscapes instance ids from a single-channel (16- or 32-bit) index PNG."""
+    path = Path(path)
+    ids = _index_array(path, _open(path)).astype(np.int32)
+    try:
+        check_instances(torch.from_numpy(ids))
+    except ValueError as err:
+        raise InputError(f"{path}: {err}") from err
+    return ids

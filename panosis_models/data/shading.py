@@ -1,13 +1,14 @@
 """Colours for ray hits: procedural textures per material, Lambertian sun light, distance haze,
 and a sky with a gradient, a sun glow and clouds. Labels never depend on anything here: they
-come from what the ray hit, so a texture cannot disturb them."""
+come from what the ray hit, so a texture cannot disturb them: each ray gets the Cityscapes
+instance id of the primitive it hit (sky: the sky's train id)."""
 from typing import NamedTuple
 
 import torch
 
 from . import raycast
-from .palette import SKY
-from .world import CAR_BODY, CAR_CABIN, CLOTHES, FACADE, FOLIAGE, GRASS, PAVING, PLAIN, ROAD
+from .cityscapes import SKY_FINE
+from .world import ASPHALT, CAR_BODY, CAR_CABIN, CLOTHES, FACADE, FOLIAGE, GRASS, PAVING, PLAIN
 
 _M32 = 0xFFFFFFFF
 UP = (0.0, 0.0, 1.0)
@@ -166,7 +167,7 @@ def grass(world, points, colour):
     return colour * (0.6 + 0.7 * fbm(points * 1.2))[:, None]
 
 
-GROUND_TEXTURES = {ROAD: road, PAVING: paving, GRASS: grass}
+GROUND_TEXTURES = {ASPHALT: road, PAVING: paving, GRASS: grass}
 
 
 def by_material(material, textures, texture_rows):
@@ -180,16 +181,16 @@ def by_material(material, textures, texture_rows):
 
 
 def ground_surface(world, points):
-    """Labels, albedo and normals of ground points, by the band of x each falls in."""
+    """Instance ids, albedo and normals of ground points, by the band of x each falls in."""
     band = torch.bucketize(points[:, 0].contiguous(), world.ground.edges)
     colour = world.ground.colour[band]
     albedo = by_material(world.ground.material[band], GROUND_TEXTURES,
                          lambda texture, rows: texture(world, points[rows], colour[rows]))
-    return world.ground.label[band], albedo, points.new_tensor(UP).expand_as(points)
+    return world.ground.instance[band], albedo, points.new_tensor(UP).expand_as(points)
 
 
 def shape_surface(world, kind, index, points):
-    """Labels, albedo and normals of points on the primitives ``index`` of ``kind``."""
+    """Instance ids, albedo and normals of points on the primitives ``index`` of ``kind``."""
     primitive = raycast.PRIMITIVES[kind]
     shapes = getattr(world, primitive.attribute)
     geometry = shapes.geometry[index]
@@ -198,7 +199,7 @@ def shape_surface(world, kind, index, points):
                       shapes.pattern[index])
     albedo = by_material(shapes.material[index], SHAPE_TEXTURES,
                          lambda texture, rows: texture(surface.select(rows)))
-    return shapes.label[index], albedo, normals
+    return shapes.instance[index], albedo, normals
 
 
 def sunlight(world, normals):
@@ -208,9 +209,9 @@ def sunlight(world, normals):
 
 
 def shade(world, hits, origin, dirs):
-    """(rgb (N, 3) float32 in [0, 1], labels (N,) int64) for rays with the given hits."""
+    """(rgb (N, 3) float32 in [0, 1], instance ids (N,) int64) for rays with the given hits."""
     rgb = torch.empty_like(dirs)
-    labels = torch.full((len(dirs),), SKY, dtype=torch.int64)
+    labels = torch.full((len(dirs),), SKY_FINE, dtype=torch.int64)
     sky = hits.kind == raycast.SKY
     rgb[sky] = sky_colour(world, dirs[sky])
     points = hits.points(origin, dirs)

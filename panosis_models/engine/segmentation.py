@@ -1,13 +1,14 @@
 """The segmentation training loop, in torchvision's references/segmentation shape: an epoch's
-loader, ``train_one_epoch`` and ``evaluate`` (a confusion matrix, shared out over processes)."""
+loader, ``train_one_epoch`` and ``evaluate`` (confusion matrices per latitude band, in pixels and
+steradians, shared out over processes)."""
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
-from panosis_models.data import NUM_CLASSES
 from panosis_models.engine import distributed
-from panosis_models.metrics import IGNORE_INDEX, confusion_matrix
+from panosis_models.metrics import CATEGORY, IGNORE_INDEX, Level
+from panosis_models.sphere_metrics import SphereConfusion
 
 
 def autocast(device: torch.device, enabled: bool):
@@ -33,8 +34,8 @@ def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, wo
 
 
 def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
-                    desc: str, progress: bool) -> float:
-    """One pass of cross-entropy training (labels ``IGNORE_INDEX`` cost nothing) with gradient
+                    desc: str, progress: bool, ignore_index: int = IGNORE_INDEX) -> float:
+    """One pass of cross-entropy training (labels ``ignore_index`` cost nothing) with gradient
     clipping; returns the mean loss."""
     net.train()
     losses = []
@@ -43,7 +44,7 @@ def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context
         images, masks = images.to(ctx.device), masks.to(ctx.device)
         with autocast(ctx.device, amp):
             logits = net(images)
-        loss = F.cross_entropy(logits.float(), masks, ignore_index=IGNORE_INDEX)
+        loss = F.cross_entropy(logits.float(), masks, ignore_index=ignore_index)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
@@ -54,14 +55,17 @@ def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context
 
 
 def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,
-             progress: bool = False, desc: str = "evaluating") -> torch.Tensor:
-    """The confusion matrix of ``model`` over ``dataset``, shared out over the processes."""
+             progress: bool = False, desc: str = "evaluating", level: Level = CATEGORY) -> SphereConfusion:
+    """The confusions of ``model`` over ``dataset`` (items ``(image, mask)`` at ``level``),
+    shared out over the processes."""
     was_training = model.training
     model.eval()
     part = Subset(dataset, distributed.shard(range(len(dataset)), ctx))
-    total = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
+    total = SphereConfusion(level)
     for images, masks in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
                               disable=not (progress and ctx.main)):
-        total += confusion_matrix(predict(model, images.to(ctx.device), amp), masks.to(ctx.device))
+        total.add(predict(model, images.to(ctx.device), amp), masks.to(ctx.device))
     model.train(was_training)
-    return distributed.sum_over_processes(total, ctx)
+    total.counts = distributed.sum_over_processes(total.counts, ctx)
+    total.areas = distributed.sum_over_processes(total.areas, ctx)
+    return total

@@ -6,7 +6,10 @@
 2. panorama -> panorama: a standard and an equirectangular U-Net trained and tested on panoramas.
 
 The perspective views are rendered with the panoramas' angular resolution at their centre, so
-only the projection differs. The ``demo`` preset is sized for two CPU cores (what ``make demo``
+only the projection differs. Every network is tested on level panoramas and on panoramas from a
+camera pitched and rolled by up to +-30 degrees (real captures are often not level). With several
+``seeds`` (training worlds, initialisation and test worlds all change) each row is reported as
+mean +- standard deviation. The ``demo`` preset is sized for two CPU cores (what ``make demo``
 runs); ``full`` for a GPU. Writes results.json, table.md and PNGs.
 """
 import dataclasses
@@ -19,14 +22,15 @@ from panosis_models.config import BEST, JobConfig, check_at_least, default_devic
 from panosis_models.data import prerender
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
-from panosis_models.experiments.results import evaluation_row, held_out_panoramas, write_report
+from panosis_models.experiments.results import TEST_SETS, evaluation_row, held_out_panoramas, write_report
 from panosis_models.segmentation.config import TrainConfig, make_dataset
 from panosis_models.segmentation.train import train
 
 PRESETS = {
     # two CPU cores, about ten minutes: a narrow U-Net with BatchNorm, few epochs
+    # (num_test: per test set, level and tilted)
     "demo": dict(size=(128, 256), view_side=96, channels=(16, 32, 64, 128, 256), batch_norm=True,
-                 num_train=240, num_test=32, epochs=12, batch_size=8),
+                 num_train=240, num_test=16, epochs=12, batch_size=8),
     # a GPU: the PanOSIS U-Net at 256x512
     "full": dict(size=(256, 512), view_side=192, channels=(32, 64, 128, 256, 512), batch_norm=False,
                  num_train=2000, num_test=200, epochs=40, batch_size=8),
@@ -38,7 +42,8 @@ class ExperimentConfig(JobConfig):
     """A preset and what overrides it; saved in results.json."""
     preset: str = "demo"
     out: str = "runs/experiment"
-    seed: int = 0
+    seeds: tuple = (0,)
+    labels: str = "category"         # what the networks learn: categories, or fine classes
     epochs: int = None               # None: the preset's
     num_train: int = None            # None: the preset's
     device: str = field(default_factory=default_device)
@@ -62,13 +67,13 @@ def matched_fov(view_side: int, pano_width: int) -> float:
     return math.degrees(2 * math.atan(view_side / 2 / focal))
 
 
-def runs(settings: dict, cfg: ExperimentConfig) -> list:
-    """(name, training config, conv at test time) of each row of the table."""
-    out = Path(cfg.out)
+def runs(settings: dict, cfg: ExperimentConfig, seed: int) -> list:
+    """(name, training config, conv at test time) of each row of the table for one seed."""
+    out = Path(cfg.out) / f"seed-{seed}"
     common = dict(channels=settings["channels"], batch_norm=settings["batch_norm"], epochs=settings["epochs"],
-                  batch_size=settings["batch_size"], seed=cfg.seed, device=cfg.device, cache_dir=cfg.cache_dir,
-                  num=settings["num_train"], data_seed=cfg.seed, split=(0.9, 0.1, 0.0), resume=cfg.resume,
-                  progress=cfg.progress)
+                  batch_size=settings["batch_size"], seed=seed, device=cfg.device, cache_dir=cfg.cache_dir,
+                  num=settings["num_train"], data_seed=seed, split=(0.9, 0.1, 0.0), resume=cfg.resume,
+                  progress=cfg.progress, labels=cfg.labels)
     side = settings["view_side"]
     perspective = TrainConfig(out=str(out / "perspective-std"), view="perspective", size=(side, side), conv="std",
                               fov=matched_fov(side, settings["size"][1]), **common)
@@ -90,21 +95,28 @@ def train_once(cfg: TrainConfig, trained: set) -> None:
 
 
 def run(cfg: ExperimentConfig) -> dict:
-    """Trains the three networks, evaluates the four rows and writes the report; returns the
-    summary (its ``table`` too)."""
+    """Per seed: trains the three networks and evaluates the four rows on each test set; writes
+    the report over all seeds; returns the summary (its ``table`` too)."""
     settings = cfg.settings()
     out = writable_folder(cfg.out)
     started = time.perf_counter()
-    test_set = held_out_panoramas(settings["num_test"], settings["size"], cfg.seed, cfg.cache_dir)
-    prerender(test_set, progress=cfg.progress)
-    rows, trained = [], set()
-    for name, run_cfg, conv in runs(settings, cfg):
-        train_once(run_cfg, trained)
-        rows.append(evaluation_row(name, conv, Path(run_cfg.out) / BEST, test_set, Path(run_cfg.out) / f"test-{conv}",
-                                   cfg.device, f"{name} -> panorama, {conv} conv", convert=True,
-                                   progress=cfg.progress))
+    rows = []
+    for seed in cfg.seeds:
+        tests = {name: held_out_panoramas(settings["num_test"], settings["size"], seed, cfg.cache_dir,
+                                          tilted=name == "tilted")
+                 for name in TEST_SETS}
+        for test_set in tests.values():
+            prerender(test_set, progress=cfg.progress)
+        trained = set()
+        for name, run_cfg, conv in runs(settings, cfg, seed):
+            train_once(run_cfg, trained)
+            for test_name, test_set in tests.items():
+                rows.append(evaluation_row(name, conv, Path(run_cfg.out) / BEST, test_set,
+                                           Path(run_cfg.out) / f"test-{conv}-{test_name}", cfg.device,
+                                           f"{name} -> {test_name} panorama, {conv} conv", convert=True,
+                                           progress=cfg.progress, test=test_name, seed=seed))
     summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v
                                                      for k, v in settings.items()},
-               "test_panoramas": len(test_set), "minutes": round((time.perf_counter() - started) / 60, 2),
-               "rows": rows}
+               "test_panoramas": {name: settings["num_test"] for name in TEST_SETS},
+               "minutes": round((time.perf_counter() - started) / 60, 2), "rows": rows}
     return {**summary, "table": write_report(out, summary)}

@@ -1,6 +1,9 @@
-"""What the experiments share: the held-out test panoramas, one evaluated row per model, and the
-report (results.json, table.md, iou.png)."""
+"""What the experiments share: the held-out test panoramas (level and tilted), one evaluated row
+per model, test set and seed, rows summarised over seeds (mean +- standard deviation), and the
+report (results.json, table.md, iou.png). Rows are scored at the category level, which every
+model has (a fine-level model's results coarsen into it)."""
 import json
+import statistics
 from pathlib import Path
 
 import matplotlib
@@ -9,63 +12,142 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from panosis_models.data import CLASS_NAMES, SyntheticPanoramas  # noqa: E402
+from panosis_models.segmentation.config import level_of  # noqa: E402
 from panosis_models.segmentation.evaluate import evaluate, load_model  # noqa: E402
+from panosis_models.sphere_metrics import BANDS, band_name  # noqa: E402
 
 TEST_SEED = 10_000  # worlds of the test panoramas: never used for training
+TEST_SETS = ("level", "tilted")
 
 
-def held_out_panoramas(num: int, size, seed: int, cache_dir=None) -> SyntheticPanoramas:
-    """``num`` synthetic panoramas of worlds no training run sees (rendered when first read)."""
-    return SyntheticPanoramas(num, *size, seed=TEST_SEED + seed, cache_dir=cache_dir)
+def _sphere(report: dict, band: str = None, name: str = "miou"):
+    """An area-weighted figure of a category-level report (of one band if given); None where
+    the test images are not panoramas."""
+    if report["area"] is None:
+        return None
+    return (report["bands"][band] if band else report)["area"][name]
 
 
-def save_iou_chart(rows: list, path: Path) -> None:
+# the table's metrics: name -> (column title, how to read it from a category-level report)
+METRICS = {
+    "miou": ("mIoU", lambda r: r["pixel"]["miou"]),
+    "area_miou": ("area mIoU", _sphere),
+    "pixel_accuracy": ("pixel acc.", lambda r: r["pixel"]["pixel_accuracy"]),
+    "area_pixel_accuracy": ("area pixel acc.", lambda r: _sphere(r, name="pixel_accuracy")),
+    **{f"miou_{band_name(b)}": (f"area mIoU |lat| {band_name(b)}", lambda r, b=band_name(b): _sphere(r, b))
+       for b in BANDS},
+}
+NOISE_STDS = 2.0  # a difference under this many standard deviations is noise
+
+
+def held_out_panoramas(num: int, size, seed: int, cache_dir=None, tilted: bool = False) -> SyntheticPanoramas:
+    """``num`` synthetic panoramas of worlds no training run sees (rendered when first read),
+    from a level camera or one tilted by up to +-30 degrees."""
+    return SyntheticPanoramas(num, *size, seed=TEST_SEED + seed, cache_dir=cache_dir, tilted=tilted)
+
+
+def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path, device, title: str,
+                   convert: bool = False, progress: bool = True, test: str = "level", seed: int = 0) -> dict:
+    """One row of a results table: the checkpoint's model (its 3x3 convolutions made ``conv``
+    if ``convert``) evaluated on ``test_set``, with the evaluation's files under ``out``."""
+    model, cfg = load_model(checkpoint, conv=conv if convert else None, device=device)
+    result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=level_of(cfg))
+    category = result["levels"]["category"]
+    return {"train": train, "conv": conv, "test": test, "seed": seed, "checkpoint": str(checkpoint),
+            "items": result["items"], "metrics": {name: read(category) for name, (_, read) in METRICS.items()},
+            "iou": {str(k): v for k, v in category["pixel"]["iou"].items()}}
+
+
+def spread(values: list) -> dict:
+    """{"mean", "std" (sample; None for fewer than two), "values"} of values (None ignored)."""
+    known = [v for v in values if v is not None]
+    return {"mean": statistics.fmean(known) if known else None,
+            "std": statistics.stdev(known) if len(known) > 1 else None, "values": values}
+
+
+def summarise(rows: list) -> list:
+    """Rows of one (train, conv, test) over the seeds: each metric's and class IoU's mean,
+    standard deviation (None for one seed) and values, in the order the rows came."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["train"], row["conv"], row["test"]), []).append(row)
+    return [{"train": train, "conv": conv, "test": test, "seeds": [r["seed"] for r in group],
+             "metrics": {name: spread([r["metrics"][name] for r in group]) for name in METRICS},
+             "iou": {label: spread([r["iou"][label] for r in group]) for label in group[0]["iou"]}}
+            for (train, conv, test), group in groups.items()]
+
+
+def verdict(a: dict, b: dict) -> str:
+    """How ``b`` compares with ``a`` on one metric ({"mean", "std"} each): the difference, and
+    "noise" when under two standard deviations (the larger of the two rows'); with one seed the
+    spread is unknown."""
+    if a["mean"] is None or b["mean"] is None:
+        return "n/a"
+    difference = b["mean"] - a["mean"]
+    if a["std"] is None or b["std"] is None:
+        return f"{difference:+.4f} (one seed: spread unknown)"
+    if abs(difference) <= NOISE_STDS * max(a["std"], b["std"]):
+        return f"{difference:+.4f} (noise)"
+    return f"{difference:+.4f} ({'better' if difference > 0 else 'worse'})"
+
+
+def mean_std(summary: dict, digits: int = 4) -> str:
+    """A ``spread`` as "mean ± std" ("-" where unknown)."""
+    if summary["mean"] is None:
+        return "-"
+    return f"{summary['mean']:.{digits}f}" + ("" if summary["std"] is None else f" ± {summary['std']:.{digits}f}")
+
+
+def table(summary_rows: list) -> str:
+    header = ("| trained on | 3x3 conv at test | test panoramas | seeds | "
+              + " | ".join(title for title, _ in METRICS.values()) + " |")
+    lines = [header, "|" + "---|" * (4 + len(METRICS))]
+    for r in summary_rows:
+        cells = " | ".join(mean_std(r["metrics"][name]) for name in METRICS)
+        lines.append(f"| {r['train']} | {r['conv']} | {r['test']} | {len(r['seeds'])} | {cells} |")
+    return "\n".join(lines)
+
+
+def comparisons(summary_rows: list) -> str:
+    """equi against std for each training and test set, on mIoU and area mIoU."""
+    by_key = {(r["train"], r["conv"], r["test"]): r for r in summary_rows}
+    lines = []
+    for (train, conv, test), row in by_key.items():
+        std = by_key.get((train, "std", test))
+        if conv == "equi" and std is not None:
+            found = ", ".join(f"{METRICS[m][0]} {verdict(std['metrics'][m], row['metrics'][m])}"
+                              for m in ("miou", "area_miou"))
+            lines.append(f"- trained on {train}, tested on {test} panoramas, equi - std: {found}")
+    return "\n".join(lines)
+
+
+def save_iou_chart(summary_rows: list, path: Path) -> None:
+    """Mean per-class IoU (error bars: standard deviation over seeds) of each row."""
     labels = CLASS_NAMES[1:]
-    fig, ax = plt.subplots(figsize=(10, 4))
-    width = 0.8 / len(rows)
-    for k, row in enumerate(rows):
-        values = [row["iou"][str(i)] or 0.0 for i in range(1, len(CLASS_NAMES))]
-        ax.bar([i + k * width for i in range(len(labels))], values, width,
-               label=f"{row['train']} -> panorama, {row['conv']} (mIoU {_number(row['miou'], 3)})")
+    fig, ax = plt.subplots(figsize=(11, 4))
+    width = 0.8 / len(summary_rows)
+    for k, row in enumerate(summary_rows):
+        spreads = [row["iou"][str(i)] for i in range(1, len(CLASS_NAMES))]
+        ax.bar([i + k * width for i in range(len(labels))], [s["mean"] or 0.0 for s in spreads], width,
+               yerr=[s["std"] or 0.0 for s in spreads],
+               label=f"{row['train']} -> {row['test']}, {row['conv']} (mIoU {mean_std(row['metrics']['miou'], 3)})")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))], labels)
     ax.set_ylabel("IoU on held-out panoramas")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def _number(value, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def table(rows: list) -> str:
-    header = "| trained on | 3x3 conv at test | mIoU (1-7) | pixel acc. | " + " | ".join(CLASS_NAMES[1:]) + " |"
-    lines = [header, "|" + "---|" * (4 + len(CLASS_NAMES) - 1)]
-    for r in rows:
-        ious = " | ".join(_number(r["iou"][str(i)], 3) for i in range(1, len(CLASS_NAMES)))
-        lines.append(f"| {r['train']} | {r['conv']} | {_number(r['miou'], 4)} | {_number(r['pixel_accuracy'], 4)} "
-                     f"| {ious} |")
-    return "\n".join(lines)
-
-
-def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path, device, title: str,
-                   convert: bool = False, progress: bool = True) -> dict:
-    """One row of a results table: the checkpoint's model (its 3x3 convolutions made ``conv``
-    if ``convert``) evaluated on ``test_set``, with the evaluation's files under ``out``."""
-    model, _ = load_model(checkpoint, conv=conv if convert else None, device=device)
-    result = evaluate(model, test_set, out, device=device, title=title, progress=progress)
-    return {"train": train, "conv": conv, "checkpoint": str(checkpoint),
-            **{k: result[k] for k in ("miou", "pixel_accuracy", "items")},
-            "iou": {str(k): v for k, v in result["iou"].items()}}
-
-
 def write_report(out: Path, summary: dict) -> str:
-    """results.json, table.md and iou.png of ``summary["rows"]`` under ``out``; returns the table."""
-    text = table(summary["rows"])
+    """results.json (with the rows summarised over seeds), table.md and iou.png of
+    ``summary["rows"]`` under ``out``; returns the table and the comparisons."""
+    summary_rows = summarise(summary["rows"])
+    text = table(summary_rows) + "\n\n" + comparisons(summary_rows)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    (out / "results.json").write_text(json.dumps({**summary, "summary": summary_rows}, indent=1,
+                                                 allow_nan=False) + "\n")
     (out / "table.md").write_text(text + "\n")
-    save_iou_chart(summary["rows"], out / "iou.png")
+    save_iou_chart(summary_rows, out / "iou.png")
     return text

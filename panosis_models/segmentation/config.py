@@ -7,6 +7,7 @@ from torch.utils.data import Dataset, Subset
 from panosis_models.config import JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
 from panosis_models.errors import InputError
+from panosis_models.metrics import LEVELS, Level
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.unet import UNet
 
@@ -16,8 +17,8 @@ VIEWS = ("panorama", "perspective")
 @dataclass
 class TrainConfig(JobConfig):
     """Everything that defines a run; saved in its checkpoints."""
-    DEFINING = ("data", "view", "num", "data_seed", "size", "fov", "colour_masks", "conv", "channels",
-                "batch_norm", "split", "seed")
+    DEFINING = ("data", "view", "num", "data_seed", "size", "fov", "colour_masks", "labels", "conv",
+                "channels", "batch_norm", "split", "seed")
 
     out: str = "runs/unet"
     data: str = "synthetic"           # "synthetic" or a folder with rgb/ and mask/
@@ -27,6 +28,7 @@ class TrainConfig(JobConfig):
     size: tuple = (128, 256)          # (H, W) of the network input
     fov: float = 90.0                 # perspective views: horizontal field of view
     colour_masks: bool = False        # a folder's masks are palette colours, not label indices
+    labels: str = "category"          # "category" (CVRG-Pano 0-7) or "fine" (Cityscapes train ids)
     conv: str = "std"
     channels: tuple = (32, 64, 128, 256, 512)
     batch_norm: bool = False
@@ -49,6 +51,8 @@ class TrainConfig(JobConfig):
             raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
         if self.view not in VIEWS:
             raise InputError(f"view must be one of {VIEWS}, got {self.view!r}")
+        if self.labels not in LEVELS:
+            raise InputError(f"labels must be one of {tuple(LEVELS)}, got {self.labels!r}")
         check_at_least({name: getattr(self, name) for name in ("epochs", "batch_size", "num")})
         check_at_least({"workers": self.workers}, minimum=0)
         if len(self.channels) < 2 or min(self.channels) < 1:
@@ -64,8 +68,8 @@ class TrainConfig(JobConfig):
 def make_dataset(cfg: TrainConfig) -> Dataset:
     if cfg.data == "synthetic":
         return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir,
-                                  kind=cfg.view, fov_deg=cfg.fov)
-    folder = PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks)
+                                  kind=cfg.view, fov_deg=cfg.fov, labels=cfg.labels)
+    folder = PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels)
     folder.verify()  # every pair readable and consistent before any training or evaluation
     return folder
 
@@ -76,5 +80,11 @@ def split(cfg: TrainConfig) -> tuple:
     return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
 
 
+def level_of(cfg: TrainConfig) -> Level:
+    """The run's label level (what its network predicts and how it is scored)."""
+    return LEVELS[cfg.labels]
+
+
 def build_model(cfg: TrainConfig) -> UNet:
-    return UNet(conv=cfg.conv, channels=cfg.channels, batch_norm=cfg.batch_norm)
+    return UNet(num_classes=level_of(cfg).num_outputs, conv=cfg.conv, channels=cfg.channels,
+                batch_norm=cfg.batch_norm)

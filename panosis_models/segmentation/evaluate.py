@@ -1,6 +1,7 @@
-"""Evaluation of a trained segmentation model: per-class IoU, mIoU over labels 1-7, pixel
-accuracy and the confusion matrix, as metrics.json and PNGs (the confusion matrix; predictions
-over the images). A network trained with standard convolutions can be evaluated with its 3x3
+"""Evaluation of a trained segmentation model: per-class IoU, mIoU and pixel accuracy at the
+model's label level (and, for a fine-level model, at the category level too), per pixel and, on
+panoramas, area-weighted and per latitude band; the confusion matrix; as metrics.json and PNGs
+(the confusion matrix, IoU against latitude, predictions over the images). A network trained with standard convolutions can be evaluated with its 3x3
 convolutions made spherical (``equiconv.convert``): how it carries over to panoramas."""
 import dataclasses
 import json
@@ -13,8 +14,8 @@ from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.engine.segmentation import evaluate as confusion_over
 from panosis_models.errors import InputError
-from panosis_models.metrics import scores
-from panosis_models.plots import save_confusion, save_overlays
+from panosis_models.metrics import CATEGORY, Level
+from panosis_models.plots import save_confusion, save_latitude_iou, save_overlays
 from panosis_models.segmentation.config import TrainConfig, build_model, make_dataset, split
 
 
@@ -48,25 +49,37 @@ def evaluation_data(cfg: TrainConfig, **overrides) -> Dataset:
 
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
-             overlays: int = 4, title: str = "", progress: bool = True) -> dict:
-    """Scores of ``model`` on ``dataset`` (None where undefined, e.g. no items); with ``out``
-    (checked before the evaluation starts), also metrics.json and the PNGs."""
+             overlays: int = 4, title: str = "", progress: bool = True, level: Level = CATEGORY) -> dict:
+    """Scores of ``model`` on ``dataset`` (masks at ``level``; None where undefined, e.g. no
+    items): the standard per-pixel ones at the top (iou, miou, pixel_accuracy), every level's
+    pixel, area-weighted and per-band ones under "levels"; with ``out`` (checked before the
+    evaluation starts), also metrics.json and the PNGs."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
-    confusion = confusion_over(model, dataset, ctx, batch_size, amp, progress=progress)
-    result = {**scores(confusion), "confusion": confusion.tolist(), "items": len(dataset)}
+    confusions = confusion_over(model, dataset, ctx, batch_size, amp, progress=progress, level=level)
+    levels = confusions.reports()
+    confusion = confusions.pixel_confusion()
+    result = {**levels[level.name]["pixel"], "level": level.name, "levels": levels,
+              "confusion": confusion.tolist(), "items": len(dataset)}
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
-        save_confusion(confusion, out / "confusion.png", title=title)
+        save_confusion(confusion, out / "confusion.png", title=title, names=level.names)
+        if confusions.panoramic and len(dataset):
+            save_latitude_iou(levels, out / "latitude.png", title=title)
         if overlays and len(dataset):
-            save_overlays(model, dataset, range(min(overlays, len(dataset))), out / "predictions.png", device)
+            save_overlays(model, dataset, range(min(overlays, len(dataset))), out / "predictions.png", device,
+                          level=level.name)
     return result
 
 
 def summary_line(result: dict) -> str:
-    """mIoU and pixel accuracy in one line ("n/a" where undefined)."""
+    """mIoU and pixel accuracy (and on panoramas their area-weighted versions) at the model's
+    level, in one line ("n/a" where undefined)."""
     def number(value):
         return "n/a" if value is None else f"{value:.4f}"
-    return (f"mIoU {number(result['miou'])}  pixel accuracy {number(result['pixel_accuracy'])}  "
-            f"({result['items']} items)")
+    area = result["levels"][result["level"]]["area"]
+    weighted = (f"  area-weighted mIoU {number(area['miou'])} pixel accuracy {number(area['pixel_accuracy'])}"
+                if area else "")
+    return (f"{result['level']}: mIoU {number(result['miou'])}  pixel accuracy {number(result['pixel_accuracy'])}"
+            f"{weighted}  ({result['items']} items)")

@@ -19,7 +19,7 @@ from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.engine.segmentation import epoch_loader, evaluate, train_one_epoch
 from panosis_models.metrics import scores
-from panosis_models.segmentation.config import TrainConfig, build_model, split
+from panosis_models.segmentation.config import TrainConfig, build_model, level_of, split
 
 
 @dataclass
@@ -52,12 +52,14 @@ def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     progress = resume(cfg, out / LAST, model, optimizer, ctx) if cfg.resume else Progress()
     net = DistributedDataParallel(model) if ctx.active else model
+    level = level_of(cfg)
     for epoch in range(progress.start, cfg.epochs):
         started = time.perf_counter()
         loader = epoch_loader(train_set, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
-                               cfg.progress and ctx.main)
-        result = scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp)) if len(val_set) else None
+                               cfg.progress and ctx.main, ignore_index=level.void)
+        result = (scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level).pixel_confusion(), level)
+                  if len(val_set) else None)
         miou = -math.inf if result is None or result["miou"] is None else result["miou"]
         progress.history.append({"epoch": epoch + 1, "loss": loss, "val_miou": None if result is None else result["miou"],
                                  "seconds": round(time.perf_counter() - started, 2)})

@@ -1,0 +1,164 @@
+"""Latitude generalisation: does a network recognise a pattern at latitudes it never saw?
+
+Glyphs on the sphere (``data/glyphs.py``) are classified by a small network trained with every
+glyph within +-15 degrees of the equator, then tested in bands of latitude up to 80 degrees. Three
+networks: standard 3x3 convolutions, EquiConv2d trained as such, and the standard network with
+its convolutions made spherical by ``equiconv.convert`` (no retraining). On the sphere a glyph is
+the same pattern at every latitude; in the panorama it stretches by 1 / cos(latitude), which a
+standard kernel sees and a spherical one undoes. Sized for two CPU cores (``demo``: a few
+minutes per seed). Writes results.json, table.md and latitude.png."""
+import copy
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import equiconv  # noqa: E402
+from panosis_models.config import JobConfig, check_at_least, default_device  # noqa: E402
+from panosis_models.data.glyphs import GLYPHS, SphereGlyphs  # noqa: E402
+from panosis_models.engine.outputs import writable_folder  # noqa: E402
+from panosis_models.errors import InputError  # noqa: E402
+from panosis_models.experiments.results import mean_std, spread  # noqa: E402
+from panosis_models.models.glyphnet import GlyphNet  # noqa: E402
+
+PRESETS = {
+    # two CPU cores: about three minutes per seed
+    "demo": dict(size=(48, 96), channels=(16, 32, 64), num_train=3000, num_test=300, epochs=8, batch_size=64),
+    # a GPU
+    "full": dict(size=(96, 192), channels=(32, 64, 128), num_train=20000, num_test=2000, epochs=20,
+                 batch_size=128),
+}
+TRAIN_LATITUDES = (0.0, 15.0)
+TEST_BANDS = ((0, 20), (20, 40), (40, 60), (60, 80))
+NETWORKS = ("std", "equi", "std converted")
+TEST_SEED = 10_000
+
+
+@dataclass
+class LatitudeConfig(JobConfig):
+    """A preset and what overrides it; saved in results.json."""
+    preset: str = "demo"
+    out: str = "runs/latitude"
+    seeds: tuple = (0,)
+    epochs: int = None     # None: the preset's
+    num_train: int = None  # None: the preset's
+    device: str = field(default_factory=default_device)
+    progress: bool = True
+
+    def settings(self) -> dict:
+        if self.preset not in PRESETS:
+            raise InputError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        overrides = {k: getattr(self, k) for k in ("epochs", "num_train") if getattr(self, k) is not None}
+        check_at_least(overrides)
+        if not self.seeds:
+            raise InputError("seeds must name at least one seed")
+        return {**PRESETS[self.preset], **overrides}
+
+
+def fit(model, data, settings: dict, seed: int, device, desc: str, progress: bool) -> float:
+    """Adam (1e-3), cross-entropy, shuffled by ``seed``; returns the last epoch's mean loss."""
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    loss = float("nan")
+    for epoch in tqdm(range(settings["epochs"]), desc=desc, disable=not progress):
+        losses = []
+        for images, labels in DataLoader(data, batch_size=settings["batch_size"], shuffle=True, generator=generator):
+            batch_loss = F.cross_entropy(model(images.to(device)), labels.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            batch_loss.backward()
+            optimizer.step()
+            losses.append(batch_loss.item())
+        loss = sum(losses) / len(losses)
+    return loss
+
+
+@torch.no_grad()
+def accuracy(model, data, device, batch_size: int = 256) -> float:
+    model.to(device).eval()
+    right = sum(int((model(images.to(device)).argmax(1).cpu() == labels).sum())
+                for images, labels in DataLoader(data, batch_size=batch_size))
+    return right / len(data)
+
+
+def one_seed(settings: dict, seed: int, device, progress: bool) -> list:
+    """Rows {network, band, seed, accuracy} of one seed: trains std and equi, converts std."""
+    height, width = settings["size"]
+    train_set = SphereGlyphs(settings["num_train"], height, width, TRAIN_LATITUDES, seed=seed)
+    tests = {band: SphereGlyphs(settings["num_test"], height, width, band, seed=TEST_SEED + 97 * seed + k)
+             for k, band in enumerate(TEST_BANDS)}
+    models, losses = {}, {}
+    for conv in ("std", "equi"):
+        torch.manual_seed(seed)
+        models[conv] = GlyphNet(len(GLYPHS), conv=conv, channels=settings["channels"])
+        losses[conv] = fit(models[conv], train_set, settings, seed, device, f"seed {seed}: {conv}", progress)
+    models["std converted"] = equiconv.convert(copy.deepcopy(models["std"]).cpu())
+    return [{"network": name, "band": list(band), "seed": seed, "accuracy": accuracy(models[name], data, device),
+             "train_loss": losses.get(name, losses["std"])}
+            for name in NETWORKS for band, data in tests.items()]
+
+
+def summarise(rows: list) -> dict:
+    """{network: {band "lo-hi": spread of accuracy over seeds}}."""
+    out = {}
+    for name in NETWORKS:
+        for band in TEST_BANDS:
+            values = [r["accuracy"] for r in rows if r["network"] == name and tuple(r["band"]) == band]
+            out.setdefault(name, {})[f"{band[0]}-{band[1]}"] = spread(values)
+    return out
+
+
+def table(summary: dict, seeds: int) -> str:
+    bands = [f"{lo}-{hi}" for lo, hi in TEST_BANDS]
+    lines = ["| network (trained at abs. latitude <= 15) | seeds | " + " | ".join(
+                 f"accuracy, abs. latitude {b}" for b in bands) + " |",
+             "|" + "---|" * (2 + len(bands))]
+    for name, per_band in summary.items():
+        lines.append(f"| {name} | {seeds} | " + " | ".join(mean_std(per_band[b], 3) for b in bands) + " |")
+    return "\n".join(lines)
+
+
+def save_plot(summary: dict, path: Path) -> None:
+    centres = [(lo + hi) / 2 for lo, hi in TEST_BANDS]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, per_band in summary.items():
+        values = list(per_band.values())
+        ax.errorbar(centres, [v["mean"] for v in values], yerr=[v["std"] or 0.0 for v in values], marker="o",
+                    capsize=3, label=name)
+    ax.axvspan(0, TRAIN_LATITUDES[1], color="grey", alpha=0.2, label="training latitudes")
+    ax.axhline(1 / len(GLYPHS), color="k", linestyle=":", label="chance")
+    ax.set_xticks(centres, [f"{lo}-{hi}" for lo, hi in TEST_BANDS])
+    ax.set_xlim(0, TEST_BANDS[-1][1])
+    ax.set_xlabel("absolute latitude of the test glyphs (degrees)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def run(cfg: LatitudeConfig) -> dict:
+    """Every seed, then the report; returns the summary (its ``table`` too)."""
+    settings = cfg.settings()
+    out = writable_folder(cfg.out)
+    started = time.perf_counter()
+    rows = [row for seed in cfg.seeds for row in one_seed(settings, seed, cfg.device, cfg.progress)]
+    summary = summarise(rows)
+    text = table(summary, len(cfg.seeds))
+    result = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v
+                                                    for k, v in settings.items()},
+              "minutes": round((time.perf_counter() - started) / 60, 2), "rows": rows, "summary": summary}
+    (out / "results.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+    (out / "table.md").write_text(text + "\n")
+    save_plot(summary, out / "latitude.png")
+    return {**result, "table": text}
