@@ -3,7 +3,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test wheel-check bench clean
+.PHONY: install demo test wheel-check bench bench-peers gpu-check clean
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
@@ -26,6 +26,15 @@ wheel-check:
 # run from the checkout (benchmarks are not installed): results in benchmarks/results/
 bench: install
 	$(PYTHON) -m benchmarks
+
+# the same with torch-harmonics as a peer: --no-deps, since its metadata would replace torch
+bench-peers: install
+	$(PIP) install --no-deps torch-harmonics==0.9.3
+	$(PYTHON) -m benchmarks
+
+# on a machine with an NVIDIA GPU: CUDA build, every CUDA test, GPU benchmarks; results + log in benchmarks/results/
+gpu-check:
+	PYTHON=$(PYTHON) bash .ci/gpu_check
 
 clean:
 	rm -rf build dist *.egg-info equiconv/_C*.so demo_out

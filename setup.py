@@ -31,9 +31,16 @@ def _version():
     return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
+def _cuda_only(path):
+    """CUDA sources: kernels (.cu) and the torch glue around them (cuda.cpp, or under a cuda/ folder)."""
+    return path.endswith(".cu") or os.path.basename(path) == "cuda.cpp" or "/cuda/" in path.replace(os.sep, "/")
+
+
 def _extension():
-    cpu_sources = _sources("csrc/*.cpp") + _sources("csrc/cpu/*.cpp")
-    cuda_sources = _sources("csrc/cuda/*.cu") + _sources("csrc/cuda/*.cpp")
+    # csrc/ holds the shared core; each operator's files sit in csrc/ops/<name>/ and are found here.
+    every = _sources("csrc/**/*.cpp") + _sources("csrc/**/*.cu")
+    cpu_sources = [p for p in every if not _cuda_only(p)]
+    cuda_sources = [p for p in every if _cuda_only(p)]
     with_cuda = bool(cuda_sources) and not _flag("EQUICONV_NO_CUDA") and CUDA_HOME is not None and (
         _flag("EQUICONV_FORCE_CUDA") or torch.cuda.is_available()
     )

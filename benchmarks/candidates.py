@@ -7,7 +7,7 @@ from typing import Callable, Dict, Optional
 import torch
 
 import equiconv
-from benchmarks import checks
+from benchmarks import checks, peers
 from benchmarks.memory import geometry_bytes
 from benchmarks.results import BASELINE, SUBJECT
 CANDIDATES = {
@@ -15,6 +15,8 @@ CANDIDATES = {
     "equiconv": "equiconv.EquiConv2d (compiled core)",
     "reference": "equiconv.EquiConv2d(backend='reference'), pure PyTorch",
     "deform_conv2d": "torchvision.ops.deform_conv2d with equiconv.deform_offsets expanded to the batch",
+    "torch_harmonics": "torch_harmonics.DiscreteContinuousConvS2 (Morlet basis, k x k functions, cutoff (k+1)/2 "
+                       "pixels of latitude; equiangular grids of the case's input and output sizes; own weights)",
 }
 # The reference materialises every sample (N*C*Ho*kh*kw*Wo values, several times over, and
 # again for the backward); above this many it would dominate a run or exhaust memory.
@@ -77,6 +79,11 @@ def layer_bench(case, device: torch.device, dtype: torch.dtype) -> Bench:
         offsets = batch_offsets(case, device, dtype)
         stride, padding = (case.stride,) * 2, (case.padding,) * 2
         layers["deform_conv2d"] = lambda x: op(x, offsets, conv.weight, conv.bias, stride, padding)
+    disco, why = peers.disco_conv(case, device, dtype)
+    if disco is None:
+        skipped[peers.PEER] = why
+    else:
+        layers[peers.PEER] = disco
 
     x = torch.randn(case.batch, case.in_channels, case.height, case.width, device=device, dtype=dtype)
     xg = x.clone().requires_grad_()
@@ -88,6 +95,8 @@ def layer_bench(case, device: torch.device, dtype: torch.dtype) -> Bench:
     def forward_backward(layer):
         layer(xg).sum().backward()
         xg.grad = conv.weight.grad = conv.bias.grad = None  # here, so that no step outlives its call
+        if disco is not None:
+            disco.zero_grad(set_to_none=True)
 
     steps = {mode: {name: (lambda step=step, layer=layer: step(layer)) for name, layer in layers.items()}
              for mode, step in (("forward", forward), ("forward_backward", forward_backward))}

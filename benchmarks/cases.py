@@ -1,10 +1,13 @@
 """What the benchmark measures: layer shapes (the distinct 3x3 convolutions of the PanOSIS U-Net,
-a kernel-size sweep, a stride-2 case) and end-to-end U-Net training steps, grouped in suites."""
+a kernel-size sweep, a stride-2 case), the operator family's other layers, and end-to-end U-Net
+training steps, grouped in suites."""
 from dataclasses import asdict, dataclass, fields
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+from benchmarks.operators import OpCase
+
 UNET_CHANNELS = (32, 64, 128, 256, 512)
-SUITES = ("layers", "kernels", "stride", "unet")
+SUITES = ("layers", "kernels", "stride", "operators", "unet")
 KERNEL_SIZES = (3, 5, 7)
 SWEEP_CHANNELS = 64  # channels of the kernel-size sweep and the stride-2 case
 
@@ -15,8 +18,8 @@ DEFAULT_SIZES: Dict[str, Tuple[Tuple[int, int], ...]] = {
     "cuda": ((256, 512), (512, 1024)),
 }
 DEFAULT_BATCHES: Dict[str, Dict[str, Tuple[int, ...]]] = {
-    "cpu": {"layers": (1, 4, 16), "kernels": (4,), "stride": (4,), "unet": (4,)},
-    "cuda": {"layers": (1, 4, 16), "kernels": (4,), "stride": (4,), "unet": (4, 16)},
+    "cpu": {"layers": (1, 4, 16), "kernels": (4,), "stride": (4,), "operators": (4,), "unet": (4,)},
+    "cuda": {"layers": (1, 4, 16), "kernels": (4,), "stride": (4,), "operators": (4, 16), "unet": (4, 16)},
 }
 
 
@@ -97,11 +100,23 @@ def stride_two(height: int, width: int, batch: int) -> List[Case]:
     return [Case(batch, SWEEP_CHANNELS, SWEEP_CHANNELS, height, width, 3, stride=2, suite="stride")]
 
 
+def operator_calls(height: int, width: int, batch: int) -> List[OpCase]:
+    """The U-Net's other sampling layers at full resolution: its 2x2 stride-2 up-convolution (64 -> 32
+    channels onto height x width) and a 3x3 stride-2 one, its 2x2 max-pooling, a 3x3 stride-2 padded
+    max-pooling (a ResNet stem's) and 2x2 average pooling, on 32 channels."""
+    return [OpCase("conv_transpose", batch, 64, height // 2, width // 2, 2, 2, 0, out_channels=32),
+            OpCase("conv_transpose", batch, 64, height // 2, width // 2, 3, 2, 1, out_channels=32),
+            OpCase("max_pool", batch, 32, height, width, 2, 2, 0),
+            OpCase("max_pool", batch, 32, height, width, 3, 2, 1),
+            OpCase("avg_pool", batch, 32, height, width, 2, 2, 0)]
+
+
 def unet_steps(height: int, width: int, batch: int) -> List[UNetCase]:
     return [UNetCase(batch, height, width)]
 
 
-BUILDERS = {"layers": unet_layers, "kernels": kernel_sweep, "stride": stride_two, "unet": unet_steps}
+BUILDERS = {"layers": unet_layers, "kernels": kernel_sweep, "stride": stride_two, "operators": operator_calls,
+            "unet": unet_steps}
 
 
 def plan(device_type: str, suites: Iterable[str] = SUITES, sizes: Sequence[Tuple[int, int]] = None,
@@ -120,11 +135,13 @@ def quick() -> list:
     """A set that runs in about a minute on 2 CPU cores and touches every suite and candidate:
     first the core issue's reference shape (batch 4, 64->64, 3x3, 128x256; the one the showcase
     times), then a layer small enough for the pure-PyTorch reference, a 5x5 and a
-    stride-2 layer, and a training step of a narrow U-Net."""
+    stride-2 layer, a transposed convolution and a max-pooling, and a training step of a narrow U-Net."""
     return [
         Case(4, 64, 64, 128, 256),
         Case(1, 16, 16, 32, 64),
         Case(2, 32, 32, 64, 128, 5, suite="kernels"),
         Case(2, 32, 32, 64, 128, 3, stride=2, suite="stride"),
+        OpCase("conv_transpose", 2, 32, 32, 64, 2, 2, 0, out_channels=16),
+        OpCase("max_pool", 2, 32, 64, 128, 2, 2, 0),
         UNetCase(2, 64, 128, channels=(8, 16, 32, 64, 128)),
     ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 import equiconv
+from benchmarks import peers
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,6 +59,7 @@ def environment(device: torch.device) -> dict:
     return {
         "device": device_name(device), "device_type": device.type, "baseline": baseline_backend(device),
         "torch": torch.__version__, "cuda": torch.version.cuda, "torchvision": torchvision_version(),
+        "torch_harmonics": peers.version(),
         "threads": torch.get_num_threads(), "equiconv": equiconv.__version__, "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -13,11 +13,16 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # what forward+backward (a training step for the U-Net) may cost relative to nn.Conv2d
 TARGETS = {"cpu": 2.0, "cuda": 1.5}
 TITLES = {"layers": "layers", "kernels": "kernel-size sweep", "stride": "stride 2",
+          "operators": "the operator family against its torch.nn counterparts (the baseline column is that "
+                       "counterpart: nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d)",
           "unet": "U-Net training step (forward, cross-entropy, backward, clipping, Adam)"}
 LEGEND = ("Ratios are a candidate's median time over `nn.Conv2d`'s, both from the same interleaved "
           "rounds (below 1 is faster than `nn.Conv2d`); `—` means not measured (the reason is in the "
           "results file). Peak memory is the extra memory of one step; geometry is what EquiConv keeps "
-          "per layer (its row table) against the batch-sized offsets a generic deformable convolution needs.")
+          "per layer (its row table) against the batch-sized offsets a generic deformable convolution needs. "
+          "torch-harmonics is NVIDIA's DISCO convolution on the sphere (`DiscreteContinuousConvS2`), matched "
+          "to each layer: the same input and output grids (equiangular), a Morlet basis of k×k functions and a "
+          "cutoff of (k+1)/2 pixels of latitude; it has weights of its own.")
 
 
 def _ratio(value) -> str:
@@ -56,9 +61,17 @@ def _layer_line(row) -> list:
     peaks, geometry = both.get("peak_bytes", {}), row.get("geometry_bytes", {})
     return [row["name"], _ms(fwd.get("conv2d_ms")), _ratio(fwd.get("ratio")), _ms(both.get("conv2d_ms")),
             _ratio(both.get("ratio")), _ratio(both.get("ratios", {}).get("deform_conv2d")),
-            _ratio(both.get("ratios", {}).get("reference")),
+            _ratio(both.get("ratios", {}).get("reference")), _ratio(both.get("ratios", {}).get("torch_harmonics")),
             _pair(peaks.get("equiconv"), peaks.get("conv2d")),
             _pair(geometry.get("table"), geometry.get("deform_offsets"))]
+
+
+def _op_line(row) -> list:
+    fwd, both = row.get("forward", {}), row.get("forward_backward", {})
+    peaks = both.get("peak_bytes", {})
+    return [row["name"], _ms(fwd.get("conv2d_ms")), _ratio(fwd.get("ratio")), _ms(both.get("conv2d_ms")),
+            _ratio(both.get("ratio")), _ratio(both.get("ratios", {}).get("reference")),
+            _pair(peaks.get("equiconv"), peaks.get("conv2d")), _ratio(row.get("target"))]
 
 
 def _unet_line(row) -> list:
@@ -72,8 +85,12 @@ def _unet_line(row) -> list:
 
 LAYER_HEADER = ("case (batch, channels, kernel, stride, size)", "Conv2d fwd ms", "EquiConv fwd",
                 "Conv2d fwd+bwd ms", "EquiConv fwd+bwd", "deform_conv2d fwd+bwd", "reference fwd+bwd",
-                "peak fwd+bwd: EquiConv / Conv2d", "geometry: table / deform offsets")
+                "torch-harmonics fwd+bwd", "peak fwd+bwd: EquiConv / Conv2d", "geometry: table / deform offsets")
+OPS_HEADER = ("case (batch, operator, channels, kernel, stride, padding, input size)", "torch.nn fwd ms",
+              "equiconv fwd", "torch.nn fwd+bwd ms", "equiconv fwd+bwd", "reference fwd+bwd",
+              "peak fwd+bwd: equiconv / torch.nn", "CPU target fwd+bwd")
 UNET_HEADER = ("case", "std step ms", "equi / std", "std images/s", "equi images/s", "peak: equi / std")
+LINES = {"unet": _unet_line, "operators": _op_line}
 
 
 def _against_target(rows, device_type) -> str:
@@ -135,14 +152,16 @@ def render(selection, source=None, relative_to=None) -> str:
             f"\n**{report['device_type'].upper()} {report['dtype']}{', quick set' if report['quick'] else ''}** "
             f"— from `{where}`: {report['device']} (nn.Conv2d on {report.get('baseline', '?')}), "
             f"{report['threads']} threads, torch {report['torch']}"
-            f"{', CUDA ' + report['cuda'] if report.get('cuda') else ''}, commit {report['commit']}, "
+            f"{', CUDA ' + report['cuda'] if report.get('cuda') else ''}"
+            f"{', torch-harmonics ' + report['torch_harmonics'] if report.get('torch_harmonics') else ''}, "
+            f"commit {report['commit']}, "
             f"{report['date'][:10]}. {report['method'][0].upper() + report['method'][1:]}.")
         for suite in suites:
             rows = [row for row in report["results"] if row["suite"] == suite]
-            lines = [_unet_line(row) if suite == "unet" else _layer_line(row) for row in rows]
+            lines = [LINES.get(suite, _layer_line)(row) for row in rows]
             out += [f"\n*{TITLES.get(suite, suite)}*\n"]
-            out += _table(UNET_HEADER if suite == "unet" else LAYER_HEADER, lines)
-            target = _against_target(rows, report["device_type"])
+            out += _table({"unet": UNET_HEADER, "operators": OPS_HEADER}.get(suite, LAYER_HEADER), lines)
+            target = "" if suite == "operators" else _against_target(rows, report["device_type"])
             out += ["", target] if target else []
             notes = _notes(rows)
             out += [""] + notes if notes else []

@@ -10,6 +10,7 @@ from benchmarks import memory
 from benchmarks.candidates import layer_bench
 from benchmarks.cases import UNetCase
 from benchmarks.devices import synchronize
+from benchmarks.operators import OpCase, op_bench
 from benchmarks.results import BASELINE, SUBJECT
 from benchmarks.unet_step import unet_bench
 
@@ -77,7 +78,8 @@ def measure(case, device: torch.device, dtype: torch.dtype, warmups: int, repeat
     torch.manual_seed(0)
     row = {"suite": case.suite, "name": case.name, "case": case.as_dict()}
     try:
-        bench = (unet_bench if isinstance(case, UNetCase) else layer_bench)(case, device, dtype)
+        bench = (unet_bench if isinstance(case, UNetCase) else op_bench if isinstance(case, OpCase)
+                 else layer_bench)(case, device, dtype)
     except CANNOT_RUN as error:  # e.g. out of memory for the inputs themselves
         _release(device)
         return {**row, "error": reason(error), "skipped": {}}

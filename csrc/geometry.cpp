@@ -24,7 +24,7 @@ constexpr double kMinPixelDeg = 1e-10;  // keep in step with equiconv/_checks.py
 // Positions within kOnGrid pixels of a pixel centre are taken as on it, so that a tap the
 // geometry puts on the grid (the kernel's centre, its central column) reads one pixel with
 // weight 1 and no neighbour with a weight of 1e-16 (which would still spread a NaN there, and
-// would depend on the last bit of atan). Keep in step with equiconv/reference.py.
+// would depend on the last bit of atan). Keep in step with equiconv/reference/sampling.py.
 constexpr double kOnGrid = 1e-10;
 
 double on_grid(double v) {

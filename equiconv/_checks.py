@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence, Tuple, Union
 
 import torch
+from torch._prims_common import suggest_memory_format
 
 FULL_LAT_RANGE = (90.0, -90.0)
 FULL_LON_SPAN = 360.0
@@ -18,6 +19,8 @@ FULL_LON_SPAN = 360.0
 MIN_PIXEL_DEG = 1e-10
 # Sizes and geometry integers stay below 2**31, so that no product of them overflows int64.
 MAX_SIZE = 2**31 - 1
+# Every operator with a compiled core also has a pure-PyTorch reference (equiconv.reference).
+BACKENDS = ("compiled", "reference")
 
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Sequence[int]]
@@ -40,6 +43,19 @@ def size(value, name: str, minimum: int = 0) -> int:
     if not minimum <= value <= MAX_SIZE:
         raise ValueError(f"{name} must be in [{minimum}, {MAX_SIZE}], got {value!r}")
     return int(value)
+
+
+def backend(value) -> str:
+    """The backend name, checked."""
+    if value not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {value!r}")
+    return value
+
+
+def empty_like_layout(t: torch.Tensor, shape, layout_of: torch.Tensor) -> torch.Tensor:
+    """An empty tensor of ``shape`` in the memory format the compiled ops give ``layout_of``'s
+    (for fake kernels: channels_last in, channels_last out, like nn.Conv2d)."""
+    return t.new_empty(shape).contiguous(memory_format=suggest_memory_format(layout_of))
 
 
 def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
@@ -149,8 +165,8 @@ def _autocast(device: torch.device) -> bool:
     return device.type in ("cpu", "cuda") and torch.is_autocast_enabled(device.type)
 
 
-def conv_tensors(input, weight, bias, groups) -> None:
-    """Checks the tensors of a convolution call (ranks, dtypes, devices, channels, groups)."""
+def _tensors(input, weight, bias) -> None:
+    """Types, ranks, dtypes and devices of a convolution's tensors."""
     for name, t in (("input", input), ("weight", weight)):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
@@ -159,8 +175,7 @@ def conv_tensors(input, weight, bias, groups) -> None:
     if input.dim() != 4:
         raise ValueError(f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(input.shape)}")
     if weight.dim() != 4:
-        raise ValueError(
-            f"weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape {tuple(weight.shape)}")
+        raise ValueError(f"weight must be 4-D, got shape {tuple(weight.shape)}")
     if not input.is_floating_point():
         raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
     if not _autocast(input.device):  # under autocast the op casts them itself
@@ -171,28 +186,114 @@ def conv_tensors(input, weight, bias, groups) -> None:
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.device != input.device:
             raise RuntimeError(f"{name} is on {t.device} but input is on {input.device}")
+
+
+def _channels(input, weight, bias, groups, transposed: bool) -> None:
+    """Channel counts against groups: weight (out, in/groups, kH, kW) for a convolution,
+    (in, out/groups, kH, kW) for a transposed one."""
     size(groups, "groups", minimum=1)
-    out_channels = weight.shape[0]
-    if out_channels % groups:
-        raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
-    if input.shape[1] != weight.shape[1] * groups:
-        raise ValueError(
-            f"input has {input.shape[1]} channels but weight expects {weight.shape[1] * groups} "
-            f"(in_channels/groups={weight.shape[1]} x groups={groups})")
+    outer, inner = weight.shape[:2]
+    in_channels, out_channels = (outer, inner * groups) if transposed else (inner * groups, outer)
+    if outer % groups:
+        name = "in_channels" if transposed else "out_channels"
+        raise ValueError(f"{name} ({outer}) must be divisible by groups ({groups})")
+    if input.shape[1] != in_channels:
+        layout = f"in_channels={outer}" if transposed else f"in_channels/groups={inner} x groups={groups}"
+        raise ValueError(f"input has {input.shape[1]} channels but weight expects {in_channels} ({layout})")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(f"bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+
+
+def conv_tensors(input, weight, bias, groups) -> None:
+    """Checks the tensors of a convolution call (ranks, dtypes, devices, channels, groups)."""
+    _tensors(input, weight, bias)
+    _channels(input, weight, bias, groups, transposed=False)
+
+
+def _batched(input):
+    """(input with a batch dimension, whether it had none): unbatched (C, H, W) input is taken like nn.Conv2d's."""
+    unbatched = isinstance(input, torch.Tensor) and input.dim() == 3
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def _ints(*sizes):
+    """Python ints from sizes: torch.jit.trace hands them over as 0-d tensors (the geometry is fixed
+    at trace time)."""
+    return tuple(int(n) if isinstance(n, torch.Tensor) else n for n in sizes)
 
 
 def conv_call(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
     """The prologue of every convolution entry point: accepts unbatched (C, H, W) input like
     ``nn.Conv2d``, checks everything, and returns (batched input, geometry, was_unbatched)."""
-    unbatched = isinstance(input, torch.Tensor) and input.dim() == 3
-    if unbatched:
-        input = input.unsqueeze(0)
+    input, unbatched = _batched(input)
     conv_tensors(input, weight, bias, groups)
-    # torch.jit.trace hands sizes over as 0-d tensors; the geometry is fixed at trace time.
-    height, width, *kernel_size = (int(n) if isinstance(n, torch.Tensor) else n
-                                   for n in (*input.shape[2:], *weight.shape[2:]))
+    height, width, *kernel_size = _ints(*input.shape[2:], *weight.shape[2:])
     g = geometry(height, width, tuple(kernel_size), stride, padding, dilation,
                  lat_range=lat_range, lon_span=lon_span)
     return input, g, unbatched
+
+
+def transposed_size(sizes, kernel_size, stride, padding, output_padding, dilation) -> tuple:
+    """The output grid of nn.ConvTranspose2d along each axis (works on SymInts too)."""
+    return tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1
+                 for n, k, s, p, o, d in zip(sizes, kernel_size, stride, padding, output_padding, dilation))
+
+
+@dataclass(frozen=True)
+class TransposedGeometry:
+    """A transposed convolution: the geometry of the convolution it is the adjoint of, on the
+    fine (output) grid, and the output_padding that fixed that grid's size."""
+
+    fine: Geometry
+    output_padding: Pair
+
+
+def conv_transpose_call(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                        lat_range, lon_span):
+    """The prologue of every transposed-convolution entry point, as conv_call's: returns
+    (batched input, TransposedGeometry, was_unbatched)."""
+    input, unbatched = _batched(input)
+    _tensors(input, weight, bias)
+    _channels(input, weight, bias, groups, transposed=True)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int or a pair of ints for a transposed convolution, got {padding!r}")
+    kernel_size = pair(_ints(*weight.shape[2:]), "kernel_size", 1)
+    stride, padding = pair(stride, "stride", 1), pair(padding, "padding", 0)
+    dilation, output_padding = pair(dilation, "dilation", 1), pair(output_padding, "output_padding", 0)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"output_padding must be smaller than either stride or dilation, got "
+                         f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    fine = transposed_size(_ints(*input.shape[2:]), kernel_size, stride, padding, output_padding, dilation)
+    if min(fine) < 1:
+        raise ValueError(f"the output would be empty ({fine[0]}x{fine[1]}): padding {padding} is too large "
+                         f"for input {tuple(input.shape[2:])} and kernel {kernel_size}")
+    g = geometry(*fine, kernel_size, stride, padding, dilation, lat_range=lat_range, lon_span=lon_span)
+    return input, TransposedGeometry(g, output_padding), unbatched
+
+
+def pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
+    """The prologue of every pooling entry point: (batched input, geometry, was_unbatched).
+    ``stride=None`` is the kernel size, as in nn.MaxPool2d."""
+    input, unbatched = image(input)
+    kernel_size = pair(kernel_size, "kernel_size", 1)
+    stride = kernel_size if stride is None or (isinstance(stride, (list, tuple)) and not stride) else stride
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int or a pair of ints for pooling, got {padding!r}")
+    g = geometry(*_ints(*input.shape[2:]), kernel_size, stride, padding, dilation,
+                 lat_range=lat_range, lon_span=lon_span)
+    return input, g, unbatched
+
+
+def image(input):
+    """The prologue of the operators on images alone (pooling, padding, resampling): ``input``
+    must be a floating (N, C, H, W) or unbatched (C, H, W) tensor with pixels. Returns
+    (batched input, was_unbatched)."""
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    if input.dim() not in (3, 4):
+        raise ValueError(f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(input.shape)}")
+    if not input.is_floating_point():
+        raise TypeError(f"input must be a floating-point tensor, got {input.dtype}")
+    if input.shape[-2] < 1 or input.shape[-1] < 1:
+        raise ValueError(f"input height and width must be positive, got {tuple(input.shape[-2:])}")
+    return _batched(input)

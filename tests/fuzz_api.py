@@ -23,13 +23,13 @@ from torch import nn
 
 import equiconv
 from equiconv import EquiConv2d, reference
-from equiconv.functional import equi_conv2d
+from equiconv.functional import equi_avg_pool2d, equi_conv2d, equi_conv_transpose2d, equi_max_pool2d
 
 ALLOWED = (ValueError, TypeError, RuntimeError)
 # Every argument name of the public calls below; an error must name one of them.
 NAMES = ("input", "weight", "bias", "stride", "padding", "dilation", "groups", "lat_range", "lon_span",
          "kernel_size", "height", "width", "in_channels", "out_channels", "backend", "padding_mode",
-         "dtype", "device")
+         "dtype", "device", "output_padding")
 NAMED = re.compile(r"\b(" + "|".join(NAMES) + r")\b")
 
 # --- argument strategies: mostly valid, often not --------------------------------------------------
@@ -181,14 +181,50 @@ def networks(draw):
                                 padding_mode=draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))))
         if draw(st.booleans()):
             layers.append(nn.ReLU())
+        extra = draw(st.sampled_from([None, "max", "avg", "up", "resize"]))
+        if extra == "max":
+            layers.append(nn.MaxPool2d(draw(st.integers(1, 2)), padding=0))
+        elif extra == "avg":
+            layers.append(nn.AvgPool2d(draw(st.integers(1, 2))))
+        elif extra == "up":
+            layers.append(nn.ConvTranspose2d(out, out, draw(st.integers(1, 3)), stride=draw(st.integers(1, 2))))
+        elif extra == "resize":
+            layers.append(nn.Upsample(scale_factor=2, mode=draw(st.sampled_from(["nearest", "bilinear"]))))
         channels = out
     net = nn.Sequential(*layers).double()
     x = torch.randn(1, 3, draw(st.integers(4, 12)), draw(st.integers(6, 16)), dtype=torch.float64)
     return net, x, draw(lat_ranges(valid=draw(st.booleans()))), draw(lon_spans(valid=draw(st.booleans())))
 
 
+@st.composite
+def transpose_calls(draw):
+    """Arguments of one equi_conv_transpose2d call: a convolution call's, with the weight laid out
+    (in, out/groups, kH, kW) and an output_padding."""
+    call = draw(conv_calls(mutations=False))
+    x, weight, g = call["input"], call["weight"], call["groups"]
+    c = x.shape[-3] if x.dim() >= 3 else 1
+    call["weight"] = draw(tensors([c, weight.shape[0] // g, *weight.shape[2:]], x.dtype, x.device))
+    if isinstance(call["padding"], str):
+        call["padding"] = draw(st.integers(0, 2))
+    call["output_padding"] = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(call["stride"], call["dilation"]))
+    return mutate(draw, call, dict(GEOMETRY_HOSTILE, output_padding=hostile(st.integers(-1, 3)),
+                                   groups=hostile(st.integers(-1, 3))))
+
+
+@st.composite
+def pool_calls(draw):
+    """Arguments of one equi_max_pool2d / equi_avg_pool2d call."""
+    call = draw(conv_calls(mutations=False))
+    pool = dict(input=call["input"], kernel_size=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+                stride=draw(st.sampled_from([None, 1, 2, (2, 1)])), padding=draw(st.integers(0, 2)),
+                dilation=call["dilation"], lat_range=call["lat_range"], lon_span=call["lon_span"])
+    return draw(st.sampled_from(["max", "avg"])), mutate(draw, pool, GEOMETRY_HOSTILE)
+
+
 CALLS = st.one_of(conv_calls().map(lambda c: ("functional", c)), geometry_calls().map(lambda c: ("geometry", c)),
-                  module_calls().map(lambda c: ("module", c)), networks().map(lambda c: ("convert", c)))
+                  module_calls().map(lambda c: ("module", c)), networks().map(lambda c: ("convert", c)),
+                  transpose_calls().map(lambda c: ("transpose", c)), pool_calls().map(lambda c: ("pool", c)))
+POOLS = {"max": (equi_max_pool2d, reference.equi_max_pool2d), "avg": (equi_avg_pool2d, reference.equi_avg_pool2d)}
 
 # --- the checks --------------------------------------------------------------------------------------
 
@@ -227,20 +263,35 @@ def assert_matches(got, want):
     torch.testing.assert_close(got.double(), want.double(), rtol=tol, atol=tol * scale, equal_nan=True)
 
 
+def against_reference(op, ref, call):
+    """The compiled op's result for call, compared with the reference's; or the named refusal."""
+    got, error = attempt(lambda: op(**call))
+    if error is not None:
+        return refused(error)
+    args = call
+    if call["input"].dtype in (torch.bfloat16, torch.float16):  # the reference in float32 like the core
+        args = {k: (v.float() if isinstance(v, torch.Tensor) else v) for k, v in call.items()}
+    want, ref_error = attempt(lambda: ref(**args))
+    assert ref_error is None, f"compiled accepted what the reference refused: {ref_error}"
+    assert_matches(got, want.to(got.dtype))
+    return got
+
+
 def check(kind, call) -> str:
     """Runs one call; returns 'compared' or 'refused' (raising if the API misbehaved)."""
     if kind == "functional":
-        got, error = attempt(lambda: equi_conv2d(**call))
-        if error is not None:
-            return refused(error)
-        args = call
-        if call["input"].dtype in (torch.bfloat16, torch.float16):  # the reference in float32 like the core
-            args = {k: (v.float() if isinstance(v, torch.Tensor) else v) for k, v in call.items()}
-        want, ref_error = attempt(lambda: reference.equi_conv2d(**args))
-        assert ref_error is None, f"compiled accepted what the reference refused: {ref_error}"
-        assert_matches(got, want.to(got.dtype))
+        got = against_reference(equi_conv2d, reference.equi_conv2d, call)
+        if isinstance(got, str):
+            return got
         if got.requires_grad is False and got.device.type == "cpu" and got.dtype == torch.float64:
             check_gradients(call)
+    elif kind == "transpose":
+        if isinstance(against_reference(equi_conv_transpose2d, reference.equi_conv_transpose2d, call), str):
+            return "refused"
+    elif kind == "pool":
+        mode, args = call
+        if isinstance(against_reference(*POOLS[mode], args), str):
+            return "refused"
     elif kind == "geometry":
         got, error = attempt(lambda: equiconv.sampling_grid(**call))
         if error is not None:

@@ -6,6 +6,8 @@ spanned by unit east/north vectors, and each tap is projected back to the unit s
 """
 import math
 
+import torch
+
 
 def tap_positions(height, width, kernel, stride, padding, dilation, lat_range, lon_span, r, q):
     """[(y_s, x_s, cos(latitude of the sample))] for every tap (i, j), row-major, of output (r, q)."""
@@ -39,3 +41,14 @@ def angle_gap(x1, x2, width, lon_span):
     """Distance between two column positions as a longitude difference modulo 360 degrees."""
     d = math.radians((x1 - x2) * lon_span / width)
     return abs(math.atan2(math.sin(d), math.cos(d)))
+
+
+def directions(y, x, height, width, lat_range, lon_span):
+    """Unit 3-D vectors (..., 3) at float64 pixel positions y, x (tensors), from the latitude and
+    longitude of "Geometry" taken literally: a row above the top of the whole sphere has a
+    latitude over 90 degrees, which is the point across the pole, half a revolution around."""
+    top = math.radians(lat_range[0])
+    phi = top - (y + 0.5) * math.radians(lat_range[0] - lat_range[1]) / height
+    lam = (x + 0.5) * math.radians(lon_span) / width - math.pi
+    phi, lam = torch.broadcast_tensors(phi, lam)
+    return torch.stack((phi.cos() * lam.cos(), phi.cos() * lam.sin(), phi.sin()), -1)

@@ -17,6 +17,7 @@ from benchmarks.candidates import batch_offsets, deform_conv2d
 from benchmarks.cases import Case, UNetCase
 
 MODES = {"layers": ("forward", "forward_backward"), "kernels": ("forward", "forward_backward"),
+         "operators": ("forward", "forward_backward"),
          "stride": ("forward", "forward_backward"), "unet": ("train_step",)}
 
 
@@ -73,6 +74,9 @@ def test_quick_rows_are_sane(quick_run):
         assert "error" not in row, row["name"]
         for mode in MODES[row["suite"]]:
             _check_mode(row[mode], row["case"]["batch"] if row["suite"] == "unet" else None)
+        if row["suite"] == "operators":  # against its torch.nn counterpart, with the reference in budget
+            assert "reference_ms" in row["forward"] and row["target"] in (2.0, 3.0)
+            continue
         if deform_conv2d() is None and row["suite"] != "unet":
             assert row["skipped"]["deform_conv2d"] == "torchvision is not importable"
         if row["suite"] == "unet":
@@ -83,6 +87,15 @@ def test_quick_rows_are_sane(quick_run):
         assert geometry["table"] > 0 and geometry["deform_offsets"] > geometry["table"]
         assert geometry["plan"] is None or geometry["plan"] > 0
     assert ran_reference and skipped_reference
+
+
+def test_the_peer_is_measured_or_says_how_to_get_it(quick_run):
+    _, content = quick_run
+    for row in content["results"]:
+        if row["suite"] in ("layers", "kernels", "stride"):
+            assert "torch_harmonics_ms" in row["forward"] or "make bench-peers" in row["skipped"]["torch_harmonics"]
+    assert ("torch_harmonics" in content) and (content["torch_harmonics"] is None) == all(
+        "torch_harmonics" in row["skipped"] for row in content["results"] if row["suite"] == "layers")
 
 
 def test_csv_holds_the_json_figures(quick_run):

@@ -279,3 +279,38 @@ def test_graph_capture_of_a_cold_geometry_is_a_clear_error():
     with pytest.raises(RuntimeError, match="warm-up"):
         with torch.cuda.graph(graph):
             equi_conv2d(x, w, None, padding=(1, 2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(layers(), st.sampled_from(sorted(TOLERANCE, key=str)), st.booleans())
+def test_pooling_on_cuda_matches_cpu(cfg, dtype, max_pool):
+    from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
+    from test_pool import image, pool_kwargs
+    pool = equi_max_pool2d if max_pool else equi_avg_pool2d
+    results = []
+    for device, dt in (("cpu", F64), (CUDA, dtype)):
+        x = image(cfg).to(device=device, dtype=dt).requires_grad_()
+        y = pool(x, **pool_kwargs(cfg))
+        probe = torch.linspace(-1, 1, y.numel(), dtype=F64).view(y.shape).to(device=device, dtype=dt)
+        (y * probe).sum().backward()
+        results.append([t.detach().to("cpu", F64) for t in (y, x.grad)])
+    tol = TOLERANCE[dtype]
+    checked = results[0] if not (max_pool and dtype in (torch.float16, torch.bfloat16)) else results[0][:1]
+    for got, ref in zip(results[1], checked):
+        torch.testing.assert_close(got, ref, rtol=tol, atol=tol * max(1.0, ref.abs().max().item()))
+
+
+@pytest.mark.parametrize("dtype", [F64, torch.float32])
+def test_conv_transpose_on_cuda_matches_cpu(dtype):
+    from equiconv.functional import equi_conv_transpose2d
+    torch.manual_seed(0)
+    x, w, b = torch.randn(2, 4, 8, 16, dtype=F64), torch.randn(4, 3, 3, 3, dtype=F64), torch.randn(6, dtype=F64)
+    results = []
+    for device, dt in (("cpu", F64), (CUDA, dtype)):
+        ts = [t.to(device=device, dtype=dt).requires_grad_() for t in (x, w, b)]
+        y = equi_conv_transpose2d(*ts, stride=2, padding=1, output_padding=1, groups=2)
+        y.square().sum().backward()
+        results.append([t.detach().to("cpu", F64) for t in (y, *(t.grad for t in ts))])
+    tol = TOLERANCE[dtype]
+    for got, ref in zip(*results[::-1]):
+        torch.testing.assert_close(got, ref, rtol=tol, atol=tol * max(1.0, ref.abs().max().item()))

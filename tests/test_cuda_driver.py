@@ -1,4 +1,4 @@
-"""The CUDA implementation's driver (csrc/cuda/driver.h), run on the host: chunks of images, the
+"""The CUDA implementation's driver (csrc/ops/equi_conv2d/driver.h), run on the host: chunks of images, the
 GEMM layouts, the float32 grad-weight sum and the dtype dispatch, around the kernels' per-thread
 functions (tests/cuda_host/driver_ops.cpp), with chunk budgets small enough that batches cross
 several chunks. It must give the CPU operator's results; float16/bfloat16 run through c10::Half /

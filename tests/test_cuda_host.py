@@ -1,4 +1,4 @@
-"""The CUDA kernels' per-thread code (csrc/cuda/sampling_elements.h), run on the host: the
+"""The CUDA kernels' per-thread code (csrc/ops/equi_conv2d/elements.h on csrc/cuda/sampling_elements.h), run on the host: the
 columns it writes and the gradient it gathers must give the CPU operator's results, through the
 same GEMM layout as the CUDA glue. This checks the GPU indexing, the gather tables and the
 boundary rules without a GPU (tests/test_cuda.py runs the kernels themselves when one exists)."""

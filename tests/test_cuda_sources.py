@@ -41,12 +41,12 @@ def _cuda_include(nvcc: str) -> Path:
     pytest.fail(f"cuda_runtime_api.h not found next to {nvcc}")
 
 
-@pytest.mark.parametrize("source", sorted(p.name for p in (CSRC / "cuda").glob("*.cu")))
+@pytest.mark.parametrize("source", sorted(str(p.relative_to(CSRC)) for p in CSRC.rglob("*.cu")))
 def test_kernels_compile_with_nvcc(source, tmp_path):
     gencode = [f"-gencode=arch=compute_{a},code=sm_{a}" for a in ARCHS]
     # torch's own nvcc flags (they disable the implicit half/bfloat16 conversions, for one)
     command = [_nvcc(), "-std=c++17", "-O3", *cpp_extension.COMMON_NVCC_FLAGS, "-Werror", "all-warnings", *gencode,
-               "-c", str(CSRC / "cuda" / source), "-o", str(tmp_path / "kernel.o")]
+               "-c", str(CSRC / source), "-o", str(tmp_path / "kernel.o")]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
 
@@ -54,7 +54,7 @@ def test_kernels_compile_with_nvcc(source, tmp_path):
 # A CPU-only torch ships c10/cuda headers without the file its build generates for them; its
 # absence is harmless for a syntax check (it only selects export macros).
 CPU_TORCH_WORKAROUND = ["-DC10_CUDA_NO_CMAKE_CONFIGURE_FILE"]
-CUDA_CONFIGURED = sorted(str(p.relative_to(CSRC)) for p in [*CSRC.glob("*.cpp"), *(CSRC / "cuda").glob("*.cpp")])
+CUDA_CONFIGURED = sorted(str(p.relative_to(CSRC)) for p in CSRC.rglob("*.cpp"))
 
 
 @pytest.mark.parametrize("source", CUDA_CONFIGURED)

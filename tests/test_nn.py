@@ -86,3 +86,48 @@ def test_convert_a_bare_conv_returns_the_replacement():
     assert isinstance(equiconv.convert(conv), EquiConv2d)
     one = nn.Conv2d(2, 2, 1)
     assert equiconv.convert(one) is one
+
+
+class EveryKind(torch.nn.Module):
+    """A small network holding every layer kind convert() knows, plus ones it must leave alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.point = torch.nn.Conv2d(8, 8, 1)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.avg = torch.nn.AvgPool2d(2)
+        self.up = torch.nn.ConvTranspose2d(8, 8, 2, stride=2)
+        self.resample = torch.nn.Upsample(scale_factor=2, mode="bilinear")
+        self.context = torch.nn.AdaptiveAvgPool2d((2, 3))
+        self.corners = torch.nn.Upsample(scale_factor=1, mode="bilinear", align_corners=True)
+
+    def forward(self, x):
+        y = self.resample(self.up(self.avg(self.pool(self.point(self.conv(x))))))
+        return self.corners(y) + self.context(y).mean()
+
+
+def test_convert_reaches_every_kind_and_shares_parameters():
+    from equiconv import EquiAdaptiveAvgPool2d, EquiAvgPool2d, EquiConvTranspose2d, EquiMaxPool2d, EquiUpsample
+    net = EveryKind()
+    weights = {name: p for name, p in net.named_parameters()}
+    x = torch.randn(1, 3, 16, 32)
+    with pytest.warns(UserWarning, match="'corners' has mode='bilinear', align_corners=True"):
+        converted = equiconv.convert(net)
+    kinds = {name: type(m) for name, m in converted.named_children()}
+    assert kinds == {"conv": EquiConv2d, "point": torch.nn.Conv2d, "pool": EquiMaxPool2d, "avg": EquiAvgPool2d,
+                     "up": EquiConvTranspose2d, "resample": EquiUpsample, "context": EquiAdaptiveAvgPool2d,
+                     "corners": torch.nn.Upsample}
+    assert all(p is weights[name] for name, p in converted.named_parameters())
+    assert converted(x).shape == EveryKind()(x).shape
+
+
+def test_convert_switches_choose_the_kinds():
+    net = equiconv.convert(EveryKind(), kinds=("conv", "max_pool"))
+    assert isinstance(net.conv, EquiConv2d) and isinstance(net.pool, equiconv.EquiMaxPool2d)
+    assert type(net.up) is torch.nn.ConvTranspose2d and type(net.resample) is torch.nn.Upsample
+    assert isinstance(equiconv.convert(torch.nn.MaxPool2d(2), kinds="max_pool"), equiconv.EquiMaxPool2d)
+    with pytest.raises(ValueError, match="kinds must be drawn from"):
+        equiconv.convert(EveryKind(), kinds=("conv", "dropout"))
+    with pytest.warns(UserWarning, match="ceil_mode"):
+        assert type(equiconv.convert(torch.nn.MaxPool2d(2, ceil_mode=True))) is torch.nn.MaxPool2d

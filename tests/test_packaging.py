@@ -2,10 +2,14 @@
 core in the sdist, and a clear refusal to import from a source tree whose core was never built.
 (The built wheel, installed into a fresh environment, is checked by .ci/wheel_check in
 ``make test``.)"""
+import os
 import shutil
 import subprocess
 import sys
 import tarfile
+
+import pytest
+import torch
 
 import equiconv
 from console import ROOT
@@ -48,3 +52,16 @@ def test_importing_an_unbuilt_source_tree_says_what_to_do(tmp_path):
     assert message.startswith("ImportError: equiconv was imported from its source tree")
     assert "leave the source tree" in message and "build_ext --inplace" in message
     assert "circular import" not in result.stderr
+
+
+def test_gpu_check_refuses_in_one_line_without_a_gpu():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: `make gpu-check` would run for real")
+    result = subprocess.run(["bash", ".ci/gpu_check"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHON": sys.executable})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "make gpu-check: error: no CUDA device: torch.cuda.is_available() is False (this needs an NVIDIA GPU "
+        "and a CUDA build of torch)"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "gpu-check:\n\tPYTHON=$(PYTHON) bash .ci/gpu_check" in makefile

@@ -1,11 +1,8 @@
-// The work of one GPU thread of the sampling kernels, as plain functions that compile for the
-// host too: the CUDA kernels (kernels.cu) are loops over these, and tests run the very same
+// What every operator's GPU threads share, as plain functions that compile for the host too:
+// reading the sphere through a plan (one tap's bilinear sample; every read of an input pixel,
+// for the adjoints), the launch shape and the index type. Each op's kernels (its elements.h)
+// are built from these; the CUDA kernels are loops over them, and tests run the very same
 // functions on the CPU (tests/cuda_host/) where no GPU is available.
-//
-// Columns layout (what the GEMMs read): [channels * taps, images, out_h * out_w], i.e. for each
-// (channel, tap) one row holding every output pixel of every image of the chunk. Neighbouring
-// threads take neighbouring output columns, so reads of the input and writes of the columns are
-// coalesced, and the per-(row, tap) weights and offsets are the same across a warp.
 #pragma once
 
 #include <cstdint>
@@ -60,47 +57,26 @@ EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>&
   return col < 0 ? acc_t(0) : cuda::convert<acc_t>(channel[row * v.width + col]);
 }
 
-// Thread i of im2col: output pixel p of image n, channel c, all taps.
-template <typename scalar_t, typename acc_t, typename index_t>
-EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* columns,
-                                const PlanView<acc_t>& v, index_t channels, index_t images) {
-  // index_t (int32 when every index fits) keeps the divisions cheap.
-  const index_t wo = static_cast<index_t>(v.out_w), taps = static_cast<index_t>(v.taps);
-  const index_t pixels = static_cast<index_t>(v.out_h) * wo;
-  const index_t p = i % pixels, nc = i / pixels;
-  const index_t n = nc % images, c = nc / images;
-  const index_t r = p / wo, q = p - r * wo;
-  const scalar_t* channel = input + (n * channels + c) * static_cast<index_t>(v.height * v.width);
-  scalar_t* out = columns + (c * taps * images + n) * pixels + p;
-  const index_t tap_stride = images * pixels;
-  for (index_t t = 0; t < taps; ++t) {
-    const index_t k = r * taps + t;
-    const int64_t er = v.tap_rc[2 * k], ec = v.tap_rc[2 * k + 1] + q * v.stride_w;
-    const acc_t* w = v.tap_weight + 4 * k;
-    // A corner of weight zero is not read into the sum: 0 * NaN would spread a NaN the tap
-    // does not sample. The branch is the same across a warp (neighbouring q share the tap).
-    acc_t value(0);
-    for (int c = 0; c < 4; ++c) {
-      if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, er + (c >> 1), ec + (c & 1));
-    }
-    out[t * tap_stride] = cuda::convert<scalar_t>(value);
+// The bilinear sample of tap k (= output row * taps + tap) at output column q.
+template <typename acc_t, typename scalar_t>
+EQUICONV_HD acc_t tap_sample(const scalar_t* channel, const PlanView<acc_t>& v, int64_t k, int64_t q) {
+  const int64_t er = v.tap_rc[2 * k], ec = v.tap_rc[2 * k + 1] + q * v.stride_w;
+  const acc_t* w = v.tap_weight + 4 * k;
+  // A corner of weight zero is not read into the sum: 0 * NaN would spread a NaN the tap
+  // does not sample. The branch is the same across a warp (neighbouring q share the tap).
+  acc_t value(0);
+  for (int c = 0; c < 4; ++c) {
+    if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, er + (c >> 1), ec + (c & 1));
   }
+  return value;
 }
 
-// Thread i of the adjoint: the gradient of input pixel (n, c, y, x), gathered in a fixed order
-// from every (extended position, tap, corner, output column) that read it. No atomics, so the
-// result is deterministic.
-template <typename scalar_t, typename acc_t, typename index_t>
-EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* grad_input,
-                                const PlanView<acc_t>& v, index_t channels, index_t images) {
-  const index_t width = static_cast<index_t>(v.width), height = static_cast<index_t>(v.height);
-  const index_t x = i % width, rest = i / width;
-  const index_t y = rest % height, nc = rest / height;
-  const index_t n = nc / channels, c = nc - n * channels;
-  const index_t pixels = static_cast<index_t>(v.out_h * v.out_w), tap_stride = images * pixels;
-  const scalar_t* base = columns + (c * static_cast<index_t>(v.taps) * images + n) * pixels;
+// Calls visit(r, t, q, weight) for every (output row r, tap t, output column q) whose bilinear
+// read takes in input pixel (y, x), with that corner's non-zero weight, in a fixed order: the
+// adjoints gather with it, each input pixel by one thread, without atomics (deterministic).
+template <typename acc_t, typename Visit>
+EQUICONV_HD void for_each_read(const PlanView<acc_t>& v, int64_t y, int64_t x, Visit visit) {
   const int64_t s = v.stride_w;
-  acc_t acc(0);
   for (int64_t a = v.src_row_start[y]; a < v.src_row_start[y + 1]; ++a) {
     const int64_t er = v.src_row_ext[a];
     const int64_t key = v.ext_row_shift[er] * v.width + x;
@@ -110,24 +86,23 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
         const int64_t k = v.entry[e] >> 1, bottom = v.entry[e] & 1;
         const int64_t r = k / v.taps, t = k - r * v.taps;
         const acc_t* w = v.tap_weight + 4 * k + 2 * bottom;
-        const scalar_t* g = base + t * tap_stride + r * v.out_w;
         for (int64_t right = 0; right < 2; ++right) {
           const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
           if (d < 0) continue;
           const int64_t q = d / s;
-          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) acc += w[right] * cuda::convert<acc_t>(g[q]);
+          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) visit(r, t, q, w[right]);
         }
       }
     }
   }
-  grad_input[i] = cuda::convert<scalar_t>(acc);
 }
 
-// The launch shape of both kernels: a grid-stride loop over at most kMaxBlocks blocks.
+// The launch shape of every kernel: a grid-stride loop over at most kMaxBlocks blocks.
 constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = int64_t(1) << 20;
 
-// The largest index either kernel forms: an element of the columns or of the image batch.
+// The largest index a kernel forms: an element of a (channels * taps)-row column buffer or of the
+// image batch (what the convolution's kernels index; other ops index less).
 template <typename acc_t>
 int64_t largest_index(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
   const int64_t columns = images * channels * v.taps * v.out_h * v.out_w;
@@ -151,32 +126,6 @@ void with_index_type(const PlanView<acc_t>& v, int64_t channels, int64_t images,
     launch(int64_t{});
   }
 }
-
-// The two kernels as types: how many threads a call runs and the work of thread i, reading `src`
-// and writing `dst`. The CUDA launcher and the host emulator both take these.
-struct Im2col {
-  template <typename acc_t>
-  static int64_t threads(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
-    return images * channels * v.out_h * v.out_w;
-  }
-  template <typename scalar_t, typename acc_t, typename index_t>
-  static EQUICONV_HD void run(index_t i, const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& v,
-                              index_t channels, index_t images) {
-    im2col_element<scalar_t, acc_t, index_t>(i, src, dst, v, channels, images);
-  }
-};
-
-struct Col2im {
-  template <typename acc_t>
-  static int64_t threads(const PlanView<acc_t>& v, int64_t channels, int64_t images) {
-    return images * channels * v.height * v.width;
-  }
-  template <typename scalar_t, typename acc_t, typename index_t>
-  static EQUICONV_HD void run(index_t i, const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& v,
-                              index_t channels, index_t images) {
-    col2im_element<scalar_t, acc_t, index_t>(i, src, dst, v, channels, images);
-  }
-};
 
 }  // namespace cuda
 }  // namespace equiconv

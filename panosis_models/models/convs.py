@@ -1,19 +1,55 @@
-"""The one switch between standard and spherical 3x3 convolutions that every reference model
-is built from, so ``conv="equi"`` reaches each of them (the original's "equiconv" variant
-silently never did)."""
+"""The one switch between standard and spherical operators that every reference model is built
+from, so ``conv="equi"`` reaches each of them (the original's "equiconv" variant silently never
+did): 3x3 (and any k x k, strided or dilated) convolutions, and for models that pool and resample
+(PSPNet) max-pooling, adaptive average pooling and bilinear resizing."""
+from dataclasses import dataclass
 from typing import Callable
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
-from equiconv import EquiConv2d
+import equiconv
+from equiconv import EquiAdaptiveAvgPool2d, EquiConv2d, EquiMaxPool2d
 
 CONV_KINDS = ("std", "equi")
 
 
+def _check(kind: str) -> str:
+    if kind not in CONV_KINDS:
+        raise ValueError(f"conv must be one of {CONV_KINDS}, got {kind!r}")
+    return kind
+
+
 def conv3x3_factory(kind: str) -> Callable[[int, int], nn.Module]:
     """``(in_channels, out_channels) -> module`` for a padded 3x3 convolution of ``kind``."""
-    if kind == "std":
-        return lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1)
-    if kind == "equi":
-        return lambda c_in, c_out: EquiConv2d(c_in, c_out, 3, padding=1)
-    raise ValueError(f"conv must be one of {CONV_KINDS}, got {kind!r}")
+    conv = operators(kind).conv
+    return lambda c_in, c_out: conv(c_in, c_out, 3)
+
+
+@dataclass(frozen=True)
+class Operators:
+    """The layers of one kind. ``conv(c_in, c_out, k, stride=1, dilation=1, bias=True)`` pads to keep
+    the size at stride 1 (a 1x1 convolution is nn.Conv2d whatever the kind: it samples nothing);
+    ``resize(x, size)`` is bilinear (align_corners=False)."""
+
+    kind: str
+
+    def conv(self, c_in: int, c_out: int, k: int, stride: int = 1, dilation: int = 1, bias: bool = True) -> nn.Module:
+        cls = EquiConv2d if self.kind == "equi" and k > 1 else nn.Conv2d
+        return cls(c_in, c_out, k, stride=stride, padding=dilation * (k // 2), dilation=dilation, bias=bias)
+
+    def max_pool(self, k: int, stride: int, padding: int = 0) -> nn.Module:
+        return (EquiMaxPool2d if self.kind == "equi" else nn.MaxPool2d)(k, stride, padding)
+
+    def adaptive_avg_pool(self, size) -> nn.Module:
+        return (EquiAdaptiveAvgPool2d if self.kind == "equi" else nn.AdaptiveAvgPool2d)(size)
+
+    def resize(self, x: torch.Tensor, size) -> torch.Tensor:
+        if self.kind == "equi":
+            return equiconv.functional.interpolate(x, size=size, mode="bilinear")
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def operators(kind: str) -> Operators:
+    return Operators(_check(kind))

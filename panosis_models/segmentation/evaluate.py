@@ -35,7 +35,7 @@ def load_model(path, conv: str = None, device="cpu") -> tuple:
     if conv is not None and conv != cfg.conv:
         if conv != "equi":
             raise InputError(f"only std -> equi conversion is possible, got {cfg.conv!r} -> {conv!r}")
-        model = equiconv.convert(model)
+        model = equiconv.convert(model, kinds=("conv",))
         cfg.conv = conv
     return model.to(device).eval(), cfg
 

@@ -1,4 +1,4 @@
-// The CUDA implementation's driver (csrc/cuda/driver.h: chunks, GEMM layouts, float32 grad-weight
+// equi_conv2d's CUDA driver (csrc/ops/equi_conv2d/driver.h: chunks, GEMM layouts, float32 grad-weight
 // sum, dtype dispatch) run on CPU tensors, with launchers that run the kernels' per-thread
 // functions on the host (host_threads.h) over a plan packed as for a GPU (geometry's `packed`).
 // Built with csrc/geometry.cpp by tests/test_cuda_driver.py; its ops are torch.ops.equiconv_host.
@@ -7,8 +7,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "cuda/driver.h"
 #include "host_threads.h"
+#include "ops/equi_conv2d/driver.h"
+#include "ops/equi_conv2d/elements.h"
 
 namespace equiconv {
 namespace cuda {
@@ -24,7 +25,7 @@ struct HostLauncher {
   template <typename Kind>
   void run(const scalar_t* src, scalar_t* dst, int64_t channels, int64_t images) const {
     const bool wide = force_wide || !fits_int32(largest_index(view, channels, images));  // as kernels.cu
-    run_threads<Kind>(src, dst, view, channels, images, wide);
+    run_threads(Kind{}, src, dst, view, channels, images, wide);
   }
   void im2col(const scalar_t* input, scalar_t* columns, int64_t channels, int64_t images) const {
     run<Im2col>(input, columns, channels, images);

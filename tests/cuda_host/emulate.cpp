@@ -1,9 +1,10 @@
-// Runs the per-thread functions of the CUDA kernels (csrc/cuda/sampling_elements.h) on the host:
+// Runs the per-thread functions of equi_conv2d's CUDA kernels (csrc/ops/equi_conv2d/elements.h) on the host:
 // through host_threads.h, with either index type.
 // Built and called through ctypes by tests/test_cuda_host.py; pointers come from torch tensors.
 #include <cstdint>
 
 #include "host_threads.h"
+#include "ops/equi_conv2d/elements.h"
 
 using equiconv::PlanView;
 
@@ -19,7 +20,7 @@ PlanView<double> make_view(const int64_t* dims, const int64_t* const* tables, co
 template <typename Kind>
 void emulate(const double* src, double* dst, const int64_t* dims, const int64_t* const* tables,
              const double* tap_weight, int64_t channels, int64_t images, int wide_index) {
-  equiconv::cuda::run_threads<Kind>(src, dst, make_view(dims, tables, tap_weight), channels, images, wide_index != 0);
+  equiconv::cuda::run_threads(Kind{}, src, dst, make_view(dims, tables, tap_weight), channels, images, wide_index != 0);
 }
 
 }  // namespace

@@ -10,16 +10,17 @@
 namespace equiconv {
 namespace cuda {
 
+// Kind: any op's kernel type (its elements.h), as csrc/cuda/launch.cuh takes it.
 template <typename Kind, typename scalar_t, typename acc_t>
-void run_threads(const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& v, int64_t channels, int64_t images,
-                 bool wide) {
-  const int64_t total = Kind::threads(v, channels, images);
+void run_threads(const Kind& kind, const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& v, int64_t channels,
+                 int64_t images, bool wide) {
+  const int64_t total = kind.threads(v, channels, images);
   for (int64_t i = 0; i < total; ++i) {
     if (wide) {
-      Kind::template run<scalar_t, acc_t, int64_t>(i, src, dst, v, channels, images);
+      kind.template run<scalar_t, acc_t, int64_t>(i, src, dst, v, channels, images);
     } else {
-      Kind::template run<scalar_t, acc_t, int32_t>(static_cast<int32_t>(i), src, dst, v,
-                                                   static_cast<int32_t>(channels), static_cast<int32_t>(images));
+      kind.template run<scalar_t, acc_t, int32_t>(static_cast<int32_t>(i), src, dst, v,
+                                                  static_cast<int32_t>(channels), static_cast<int32_t>(images));
     }
   }
 }

@@ -14,8 +14,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "../layer.h"
-#include "sphere_sampling.h"
+#include "../../cpu/sphere_sampling.h"
+#include "layer.h"
 
 namespace equiconv {
 namespace cpu {
@@ -102,9 +102,10 @@ struct Pass {
   at::Tensor w;                        // (groups, out/groups, k_group)
   bool onednn;                         // GEMMs as oneDNN 1x1 convolutions, else at::mm
 
-  Pass(const Layer& layer, const at::Tensor& input, const at::Tensor& weight)
+  // `like`: a tensor of the pass's device and compute dtype.
+  Pass(const Layer& layer, const at::Tensor& like, const at::Tensor& weight)
       : l(layer),
-        plan(sampling_plan(l.p, input.device(), input.scalar_type())),
+        plan(sampling_plan(l.p, like.device(), like.scalar_type())),
         view(plan->view<scalar_t>(l.p)),
         runs(column_runs(view)),
         blocks(make_blocks(l, sizeof(scalar_t))),
@@ -230,9 +231,10 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
 template <typename scalar_t>
 void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
                    const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight) {
-  const Pass<scalar_t> pass(l, input, weight);
+  const Pass<scalar_t> pass(l, grad_output, weight);  // input is undefined without grad_weight
   const Blocks& blocks = pass.blocks;
   const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
+  const auto options = grad_output.options();
   std::vector<std::vector<int64_t>> phases;
   if (grad_input) {
     phases = disjoint_phases(l, *pass.plan, blocks);
@@ -243,9 +245,9 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
   const int64_t threads = at::get_num_threads();
   const at::Tensor w_t = grad_input && pass.onednn ? pass.transposed_weight() : at::Tensor();
   at::Tensor gw_partial;  // one accumulator per thread, summed at the end: deterministic
-  if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, input.options());
-  at::Tensor ext = at::empty({grad_weight ? pass.chunk * pass.extended : 0}, input.options());
-  at::Tensor grad_ext = at::empty({grad_input ? pass.chunk * pass.extended : 0}, input.options());
+  if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, options);
+  at::Tensor ext = at::empty({grad_weight ? pass.chunk * pass.extended : 0}, options);
+  at::Tensor grad_ext = at::empty({grad_input ? pass.chunk * pass.extended : 0}, options);
 
   for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
     const int64_t nb = std::min(pass.chunk, l.batch - n0);
@@ -254,7 +256,7 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
     for (const auto& phase : phases) {
       const int64_t items = nb * static_cast<int64_t>(phase.size());
       at::parallel_for(0, items, 1, [&](int64_t begin, int64_t end) {
-        at::Tensor columns = at::empty({kt * blocks.rows * wo}, input.options());
+        at::Tensor columns = at::empty({kt * blocks.rows * wo}, options);
         at::Tensor gw_thread = grad_weight ? gw_partial[at::get_thread_num()] : at::Tensor();
         for (int64_t item = begin; item < end; ++item) {
           const int64_t n = item / static_cast<int64_t>(phase.size());
@@ -288,18 +290,18 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
 }
 
 }  // namespace
+}  // namespace cpu
 
-void forward(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "equi_conv2d_forward_cpu",
-                             [&] { forward_impl<scalar_t>(l, input, weight, out); });
+                             [&] { cpu::forward_impl<scalar_t>(l, input, weight, out); });
 }
 
-void backward(const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
-              const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight) {
-  AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "equi_conv2d_backward_cpu", [&] {
-    backward_impl<scalar_t>(l, grad_output, input, weight, grad_input, grad_weight);
+void conv2d_backward(Cpu, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
+                     const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight) {
+  AT_DISPATCH_FLOATING_TYPES(grad_output.scalar_type(), "equi_conv2d_backward_cpu", [&] {
+    cpu::backward_impl<scalar_t>(l, grad_output, input, weight, grad_input, grad_weight);
   });
 }
 
-}  // namespace cpu
 }  // namespace equiconv

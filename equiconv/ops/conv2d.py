@@ -1,20 +1,36 @@
-"""Python-side registrations of the compiled operators: fake (meta) kernels for torch.compile,
-torch.export and meta tensors, and autograd. The operators themselves are declared in
-csrc/register.cpp.
+"""equi_conv2d: the convolution on the sphere. Its functional form, and the Python-side
+registrations of the compiled op (csrc/ops/equi_conv2d/): the fake (meta) kernel for
+torch.compile, torch.export and meta tensors, and autograd.
 
 The convolution is bilinear in (input, weight), so its backward is linear in each of its tensor
 arguments and is itself made of the two compiled ops. Registering autograd for the backward op
 in those terms gives gradients of every order (gradient penalties, gradgradcheck).
 """
 import torch
-from torch._prims_common import suggest_memory_format
 
-from equiconv import _checks, _core
+from equiconv import _checks, _core, reference
 
 
-def _like(t: torch.Tensor, shape, layout_of: torch.Tensor) -> torch.Tensor:
-    """An empty tensor of ``shape`` in the memory format the compiled op gives ``layout_of``'s."""
-    return t.new_empty(shape).contiguous(memory_format=suggest_memory_format(layout_of))
+def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+                lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, backend="compiled"):
+    """2-D convolution over an equirectangular image, sampling on the sphere.
+
+    Arguments and output shape are those of :func:`torch.nn.functional.conv2d` (``padding``
+    may also be ``'same'`` or ``'valid'``); each tap reads the input where the kernel, laid on
+    the plane tangent to the sphere at its centre, lands (bilinear, wrapping in longitude and
+    across the poles for a full panorama). ``lat_range=(top_deg, bottom_deg)`` and
+    ``lon_span`` describe a partial panorama. ``backend='reference'`` selects the pure-PyTorch
+    implementation.
+    """
+    if _checks.backend(backend) == "reference":
+        return reference.equi_conv2d(input, weight, bias, stride, padding, dilation, groups,
+                                     lat_range=lat_range, lon_span=lon_span)
+    input, g, unbatched = _checks.conv_call(input, weight, bias, stride, padding, dilation, groups,
+                                            lat_range, lon_span)
+    _core.require()
+    out = torch.ops.equiconv.equi_conv2d(input, weight, bias, list(g.stride), list(g.padding),
+                                         list(g.dilation), groups, list(g.lat_range), g.lon_span)
+    return out.squeeze(0) if unbatched else out
 
 
 if _core.AVAILABLE:
@@ -22,13 +38,13 @@ if _core.AVAILABLE:
     @torch.library.register_fake("equiconv::equi_conv2d")
     def _equi_conv2d_fake(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
         sizes = _checks.output_size(input.shape[2:], weight.shape[2:], stride, padding, dilation)
-        return _like(input, (input.shape[0], weight.shape[0], *sizes), input)
+        return _checks.empty_like_layout(input, (input.shape[0], weight.shape[0], *sizes), input)
 
     @torch.library.register_fake("equiconv::equi_conv2d_backward")
     def _equi_conv2d_backward_fake(grad_output, input, weight, stride, padding, dilation, groups,
                                    lat_range, lon_span, output_mask):
         empty = input.new_empty((0,))
-        return (_like(input, input.shape, input) if output_mask[0] else empty,
+        return (_checks.empty_like_layout(input, input.shape, input) if output_mask[0] else empty,
                 weight.new_empty(weight.shape) if output_mask[1] else empty,
                 grad_output.new_empty((weight.shape[0],)) if output_mask[2] else empty)
 

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "../plan_view.h"
+#include "../../plan_view.h"
 
 namespace equiconv {
 namespace cuda {

@@ -1,8 +1,8 @@
-// The device-agnostic half of the CUDA implementation: chunks of images, the GEMM layouts around
-// the sampling kernels, the float32 sum of the grad weight and the dtype dispatch, written once
-// over a Device whose launchers run the kernels. equi_conv2d_cuda.cpp launches the CUDA kernels
-// (kernels.cu); tests/cuda_host/ runs the same per-thread functions (sampling_elements.h) on CPU
-// tensors, so that everything here is executed in CI without a GPU.
+// The device-agnostic half of equi_conv2d's CUDA implementation: chunks of images, the GEMM
+// layouts around the sampling kernels, the float32 sum of the grad weight and the dtype dispatch,
+// written once over a Device whose launchers run the kernels. cuda.cpp launches the CUDA kernels
+// (kernels.cu); tests/cuda_host/ runs the same per-thread functions (elements.h) on CPU tensors,
+// so that everything here is executed in CI without a GPU.
 //
 // A Device has `template <typename scalar_t> Launcher launcher(const GeometryParams&) const`; the
 // launcher keeps its plan alive and has
@@ -17,18 +17,14 @@
 #include <type_traits>
 #include <utility>
 
-#include "../layer.h"
+#include "../../cuda/acc.h"
+#include "layer.h"
 
 namespace equiconv {
 namespace cuda {
 
 // What one chunk of images may allocate, all buffers together.
 constexpr int64_t kChunkBudgetBytes = int64_t(1) << 30;
-
-// The kernels' accumulation type (and the grad weight's) for a storage type.
-template <typename scalar_t> struct Acc { using type = scalar_t; };
-template <> struct Acc<at::Half> { using type = float; };
-template <> struct Acc<at::BFloat16> { using type = float; };
 
 // Whether this torch has bmm with an out_dtype (reduced precision in, float32 out, on CUDA).
 template <typename T, typename = void>
@@ -78,12 +74,13 @@ class Driver {
     }
   }
 
+  // input may be undefined when no grad_weight is asked for.
   void backward(const at::Tensor& grad_output, const at::Tensor& input, at::Tensor* grad_input,
                 at::Tensor* grad_weight) const {
     at::Tensor gw_acc;
     if (grad_weight) {
       gw_acc = at::zeros({l.groups, l.out_group(), l.k_group()},
-                         input.options().dtype(c10::CppTypeToScalarType<acc_t>::value));
+                         grad_output.options().dtype(c10::CppTypeToScalarType<acc_t>::value));
     }
     for (int64_t n0 = 0; n0 < l.batch; n0 += chunk) {
       const int64_t nb = std::min(chunk, l.batch - n0);
@@ -95,7 +92,7 @@ class Driver {
       }
       if (grad_input) {
         // The grad columns (groups, k_group, nb * pixels) reuse the columns' memory.
-        if (!cols.defined()) cols = at::empty({l.groups, l.k_group(), nb * pixels}, input.options());
+        if (!cols.defined()) cols = at::empty({l.groups, l.k_group(), nb * pixels}, grad_output.options());
         at::bmm_out(cols, w.transpose(1, 2), go);
         launch.col2im(cols.const_data_ptr<scalar_t>(), grad_input->data_ptr<scalar_t>() + n0 * image,
                       l.in_channels, nb);
@@ -152,7 +149,7 @@ template <typename Device>
 void backward(const Device& device, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
               const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight,
               int64_t budget = kChunkBudgetBytes) {
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "equi_conv2d_backward_cuda", [&] {
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, grad_output.scalar_type(), "equi_conv2d_backward_cuda", [&] {
     const auto launcher = device.template launcher<scalar_t>(l.p);
     Driver<scalar_t, decltype(launcher)>(l, launcher, weight, budget, true)
         .backward(grad_output, input, grad_input, grad_weight);

@@ -1,0 +1,147 @@
+"""Convolution modules: drop-in ``nn.Conv2d`` and ``nn.ConvTranspose2d`` for equirectangular images."""
+import math
+
+import torch
+from torch import nn
+
+from equiconv import _checks
+from equiconv.nn._sphere_module import SphereModule
+from equiconv.ops.conv2d import equi_conv2d
+from equiconv.ops.conv_transpose2d import equi_conv_transpose2d
+
+
+class _EquiConvNd(SphereModule):
+    """Arguments, parameters, initialisation and extra_repr shared with torch's ``_ConvNd``."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                 transposed, lat_range, lon_span, backend, device, dtype):
+        super().__init__()
+        in_channels = _checks.size(in_channels, "in_channels")
+        out_channels = _checks.size(out_channels, "out_channels")
+        groups = _checks.size(groups, "groups", minimum=1)
+        if in_channels % groups:
+            raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
+        if out_channels % groups:
+            raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _checks.pair(kernel_size, "kernel_size", 1)
+        self.stride = _checks.pair(stride, "stride", 1)
+        self.dilation = _checks.pair(dilation, "dilation", 1)
+        self._set_sphere(lat_range, lon_span, backend)
+        factory = dict(device=device, dtype=dtype)
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = nn.Parameter(torch.empty(*shape, *self.kernel_size, **factory))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_channels, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The initialisation of ``nn.Conv2d`` / ``nn.ConvTranspose2d``."""
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            if fan_in:
+                bound = 1 / math.sqrt(fan_in)
+                nn.init.uniform_(self.bias, -bound, bound)
+
+    def _share(self, conv: nn.Module) -> "_EquiConvNd":
+        """Takes ``conv``'s parameters (the same Parameter objects) and training mode."""
+        self.weight = conv.weight
+        self.bias = conv.bias
+        self.train(conv.training)
+        return self
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s + self._sphere_repr()
+
+
+class EquiConv2d(_EquiConvNd):
+    """Like :class:`torch.nn.Conv2d` (same arguments, parameter names, shapes and
+    initialisation, so state dicts move both ways), but each kernel is laid on the sphere.
+
+    ``lat_range=(top_deg, bottom_deg)`` and ``lon_span`` describe the panorama (default: the
+    whole sphere). ``padding`` only sets the output grid, exactly as in ``nn.Conv2d``: samples
+    outside the image wrap in longitude and cross the poles on a full panorama, and are zero
+    otherwise. ``backend='reference'`` selects the pure-PyTorch implementation.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, *, lat_range=_checks.FULL_LAT_RANGE,
+                 lon_span=_checks.FULL_LON_SPAN, backend="compiled", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, False,
+                         lat_range, lon_span, backend, device, dtype)
+        _checks.padding_pair(padding, self.kernel_size, self.stride, self.dilation)  # validates
+        self.padding = padding if isinstance(padding, str) else _checks.pair(padding, "padding", 0)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return equi_conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                           self.groups, lat_range=self.lat_range, lon_span=self.lon_span,
+                           backend=self.backend)
+
+    @classmethod
+    def from_conv2d(cls, conv: nn.Conv2d, *, lat_range=_checks.FULL_LAT_RANGE,
+                    lon_span=_checks.FULL_LON_SPAN, backend="compiled") -> "EquiConv2d":
+        """An EquiConv2d sharing ``conv``'s parameters (the same Parameter objects)."""
+        return cls(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                   conv.dilation, conv.groups, bias=conv.bias is not None, lat_range=lat_range,
+                   lon_span=lon_span, backend=backend, device="meta", dtype=conv.weight.dtype)._share(conv)
+
+
+class EquiConvTranspose2d(_EquiConvNd):
+    """Like :class:`torch.nn.ConvTranspose2d` (same arguments, weight layout (in, out/groups, kH, kW),
+    initialisation and output size, so state dicts move both ways): the adjoint of
+    :class:`EquiConv2d` in its input, for decoders on the sphere. ``lat_range``/``lon_span``
+    describe the output's panorama. ``forward(input, output_size=None)`` picks ``output_padding``
+    from a requested size, as ``nn.ConvTranspose2d`` does.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, *, lat_range=_checks.FULL_LAT_RANGE,
+                 lon_span=_checks.FULL_LON_SPAN, backend="compiled", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, True,
+                         lat_range, lon_span, backend, device, dtype)
+        if isinstance(padding, str):
+            raise ValueError(f"padding must be an int or a pair of ints for a transposed convolution, got {padding!r}")
+        self.padding = _checks.pair(padding, "padding", 0)
+        self.output_padding = _checks.pair(output_padding, "output_padding", 0)
+
+    def forward(self, input: torch.Tensor, output_size=None) -> torch.Tensor:
+        output_padding = self.output_padding if output_size is None else self._output_padding(input, output_size)
+        return equi_conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                     self.groups, self.dilation, lat_range=self.lat_range, lon_span=self.lon_span,
+                                     backend=self.backend)
+
+    def _output_padding(self, input, output_size):
+        """The output_padding that gives ``output_size`` (its last two entries), or a ValueError."""
+        size = tuple(int(n) for n in output_size)[-2:]
+        if len(size) != 2:
+            raise ValueError(f"output_size must end in (height, width), got {output_size!r}")
+        smallest = _checks.transposed_size(input.shape[-2:], self.kernel_size, self.stride, self.padding, (0, 0),
+                                           self.dilation)
+        padding = tuple(n - m for n, m in zip(size, smallest))
+        if any(not 0 <= p < max(s, d) for p, s, d in zip(padding, self.stride, self.dilation)):
+            largest = tuple(m + max(s, d) - 1 for m, s, d in zip(smallest, self.stride, self.dilation))
+            raise ValueError(f"output_size {size} is not reachable from input {tuple(input.shape[-2:])}: "
+                             f"sizes from {smallest} to {largest} are")
+        return padding
+
+    @classmethod
+    def from_conv_transpose2d(cls, conv: nn.ConvTranspose2d, *, lat_range=_checks.FULL_LAT_RANGE,
+                              lon_span=_checks.FULL_LON_SPAN, backend="compiled") -> "EquiConvTranspose2d":
+        """An EquiConvTranspose2d sharing ``conv``'s parameters (the same Parameter objects)."""
+        return cls(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                   conv.output_padding, conv.groups, conv.bias is not None, conv.dilation, lat_range=lat_range,
+                   lon_span=lon_span, backend=backend, device="meta", dtype=conv.weight.dtype)._share(conv)

@@ -1,0 +1,72 @@
+"""Pooling modules: drop-in ``nn.MaxPool2d`` and ``nn.AvgPool2d`` whose windows are laid on the sphere."""
+from equiconv import _checks
+from equiconv.nn._sphere_module import SphereModule
+from equiconv.ops.pool2d import equi_avg_pool2d, equi_max_pool2d
+
+
+def _unsupported(name, value, allowed, why):
+    if value != allowed:
+        raise ValueError(f"{name}={value!r} is not supported ({why}); use {name}={allowed!r}")
+
+
+class _EquiPool2d(SphereModule):
+    def __init__(self, kernel_size, stride, padding, dilation, lat_range, lon_span, backend):
+        super().__init__()
+        self.kernel_size = _checks.pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else _checks.pair(stride, "stride", 1)
+        self.padding = _checks.pair(padding, "padding", 0)
+        self.dilation = _checks.pair(dilation, "dilation", 1)
+        self._set_sphere(lat_range, lon_span, backend)
+
+    def _args(self) -> dict:
+        return dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding, dilation=self.dilation,
+                    lat_range=self.lat_range, lon_span=self.lon_span, backend=self.backend)
+
+    def extra_repr(self) -> str:
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        return s + self._sphere_repr()
+
+
+class EquiMaxPool2d(_EquiPool2d):
+    """Like :class:`torch.nn.MaxPool2d`, over windows of tangent-plane taps (see
+    :func:`equiconv.functional.equi_max_pool2d`). ``return_indices`` gives each output's winning
+    tap (``0 .. kH*kW-1``); ``ceil_mode`` must be False."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False, *,
+                 lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, backend="compiled"):
+        super().__init__(kernel_size, stride, padding, dilation, lat_range, lon_span, backend)
+        _unsupported("ceil_mode", ceil_mode, False, "the output grid is nn.Conv2d's")
+        self.return_indices = bool(return_indices)
+
+    def forward(self, input):
+        return equi_max_pool2d(input, return_indices=self.return_indices, **self._args())
+
+
+class EquiAvgPool2d(_EquiPool2d):
+    """Like :class:`torch.nn.AvgPool2d`, over windows of tangent-plane taps: the mean of the window's
+    taps (see :func:`equiconv.functional.equi_avg_pool2d`). ``ceil_mode`` must be False and
+    ``count_include_pad`` True (every tap counts, also one outside a partial panorama, which reads
+    zero); ``divisor_override`` divides the taps' sum by another number, as in torch. ``dilation``
+    spreads the window as in max pooling."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None, *, dilation=1, lat_range=_checks.FULL_LAT_RANGE,
+                 lon_span=_checks.FULL_LON_SPAN, backend="compiled"):
+        super().__init__(kernel_size, stride, padding, dilation, lat_range, lon_span, backend)
+        _unsupported("ceil_mode", ceil_mode, False, "the output grid is nn.Conv2d's")
+        _unsupported("count_include_pad", count_include_pad, True, "every tap of a window counts")
+        if divisor_override is not None:
+            divisor_override = _checks.size(divisor_override, "divisor_override", minimum=1)
+        self.divisor_override = divisor_override
+
+    def forward(self, input):
+        out = equi_avg_pool2d(input, **self._args())
+        if self.divisor_override is not None:
+            out = out * (self.kernel_size[0] * self.kernel_size[1] / self.divisor_override)
+        return out
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", divisor_override={self.divisor_override}" if self.divisor_override is not None else "")

@@ -1,0 +1,106 @@
+"""equi_max_pool2d and equi_avg_pool2d: pooling over windows of tangent-plane taps. Functional
+forms and the registrations of the compiled ops (csrc/ops/equi_pool2d/): fake kernels and
+autograd.
+
+A window is the kernel_size x kernel_size taps of an equi_conv2d with the same kernel, stride,
+padding and dilation, each a bilinear sample under the boundary rules; max pooling keeps the
+largest (its gradient goes through the winning tap's corners only; ties: the first tap in
+row-major order), average pooling the mean over the taps. Outside a partial panorama a tap
+reads zero, for max pooling too (nn.MaxPool2d pads with -inf; on a full sphere nothing is outside).
+"""
+import torch
+
+from equiconv import _checks, _core, reference
+
+
+def _call_args(g):
+    return (list(g.kernel_size), list(g.stride), list(g.padding), list(g.dilation), list(g.lat_range), g.lon_span)
+
+
+def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
+                    lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, return_indices=False,
+                    backend="compiled"):
+    """Max pooling on the sphere; arguments and output shape as :func:`torch.nn.functional.max_pool2d`
+    (``ceil_mode=False``). ``return_indices=True`` also returns, per output element, the index of the
+    winning tap in the window (row-major, ``0 .. kH*kW-1``), not a position in the input."""
+    if _checks.backend(backend) == "reference":
+        return reference.equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range=lat_range,
+                                         lon_span=lon_span, return_indices=return_indices)
+    input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
+    _core.require()
+    out, winners = torch.ops.equiconv.equi_max_pool2d(input, *_call_args(g))
+    if unbatched:
+        out, winners = out.squeeze(0), winners.squeeze(0)
+    return (out, winners) if return_indices else out
+
+
+def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
+                    lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, backend="compiled"):
+    """Average pooling on the sphere: the mean of the window's taps; arguments and output shape as
+    :func:`torch.nn.functional.avg_pool2d` (``ceil_mode=False``, ``count_include_pad=True``),
+    with ``dilation`` as in max pooling."""
+    if _checks.backend(backend) == "reference":
+        return reference.equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range=lat_range,
+                                         lon_span=lon_span)
+    input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
+    _core.require()
+    out = torch.ops.equiconv.equi_avg_pool2d(input, *_call_args(g))
+    return out.squeeze(0) if unbatched else out
+
+
+if _core.AVAILABLE:
+
+    def _out_shape(input, kernel_size, stride, padding, dilation):
+        return (*input.shape[:2], *_checks.output_size(input.shape[2:], kernel_size, stride, padding, dilation))
+
+    @torch.library.register_fake("equiconv::equi_max_pool2d")
+    def _max_fake(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
+        shape = _out_shape(input, kernel_size, stride, padding, dilation)
+        return (_checks.empty_like_layout(input, shape, input),
+                _checks.empty_like_layout(input.new_empty((), dtype=torch.long), shape, input))
+
+    @torch.library.register_fake("equiconv::equi_max_pool2d_backward")
+    def _max_backward_fake(grad_output, indices, input_size, *geometry):
+        return grad_output.new_empty((*grad_output.shape[:2], *input_size))
+
+    @torch.library.register_fake("equiconv::equi_avg_pool2d")
+    def _avg_fake(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
+        return _checks.empty_like_layout(input, _out_shape(input, kernel_size, stride, padding, dilation), input)
+
+    @torch.library.register_fake("equiconv::equi_avg_pool2d_backward")
+    def _avg_backward_fake(grad_output, input_size, *geometry):
+        return grad_output.new_empty((*grad_output.shape[:2], *input_size))
+
+    def _setup_max(ctx, inputs, output):
+        input, *geometry = inputs
+        ctx.mark_non_differentiable(output[1])
+        ctx.save_for_backward(output[1])
+        ctx.input_size, ctx.geometry = list(input.shape[2:]), geometry
+
+    def _max_backward(ctx, grad_output, _grad_indices):
+        (winners,) = ctx.saved_tensors
+        grad = torch.ops.equiconv.equi_max_pool2d_backward(grad_output, winners, ctx.input_size, *ctx.geometry)
+        return (grad,) + (None,) * len(ctx.geometry)
+
+    torch.library.register_autograd("equiconv::equi_max_pool2d", _max_backward, setup_context=_setup_max)
+
+    def _setup_avg(ctx, inputs, output):
+        input, *geometry = inputs
+        ctx.input_size, ctx.geometry = list(input.shape[2:]), geometry
+
+    def _avg_backward(ctx, grad_output):
+        grad = torch.ops.equiconv.equi_avg_pool2d_backward(grad_output, ctx.input_size, *ctx.geometry)
+        return (grad,) + (None,) * len(ctx.geometry)
+
+    torch.library.register_autograd("equiconv::equi_avg_pool2d", _avg_backward, setup_context=_setup_avg)
+
+    def _setup_avg_backward(ctx, inputs, output):
+        _grad_output, _input_size, *geometry = inputs
+        ctx.geometry = geometry
+
+    def _avg_backward_backward(ctx, gg_input):
+        """The average pooling's backward is linear in grad_output; its adjoint is the pooling itself."""
+        return (torch.ops.equiconv.equi_avg_pool2d(gg_input, *ctx.geometry), None) + (None,) * len(ctx.geometry)
+
+    torch.library.register_autograd("equiconv::equi_avg_pool2d_backward", _avg_backward_backward,
+                                    setup_context=_setup_avg_backward)

@@ -1,0 +1,76 @@
+"""PSPNet: shapes, the auxiliary head, and that conv="equi" leaves no standard sampling layer and
+no seam."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import equiconv
+from panosis_models.models.convs import operators
+from panosis_models.models.pspnet import PSPNet
+
+
+def test_training_gives_logits_and_aux_at_the_input_size():
+    torch.manual_seed(0)
+    net = PSPNet(num_classes=5, preset="tiny")
+    x = torch.randn(2, 3, 32, 64)
+    logits, aux = net(x)
+    assert logits.shape == aux.shape == (2, 5, 32, 64)
+    loss = F.cross_entropy(logits, torch.zeros(2, 32, 64, dtype=torch.long)) + net.aux_weight * aux.sum() * 0
+    loss.backward()
+    assert net.eval()(x).shape == (2, 5, 32, 64)
+
+
+def test_equi_holds_no_standard_sampling_layer():
+    net = PSPNet(num_classes=4, preset="tiny", conv="equi")
+    for name, m in net.named_modules():
+        if type(m) is nn.Conv2d:
+            assert tuple(m.kernel_size) == (1, 1), name
+        assert not isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Upsample)), name
+    kinds = {type(m) for m in net.modules()}
+    assert {equiconv.EquiConv2d, equiconv.EquiMaxPool2d} <= kinds
+    assert any(m.dilation == (4, 4) for m in net.modules() if isinstance(m, equiconv.EquiConv2d))
+
+
+def test_equi_resizes_with_the_spherical_interpolation(monkeypatch):
+    calls = []
+    real = equiconv.functional.interpolate
+    monkeypatch.setattr(equiconv.functional, "interpolate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(F, "interpolate", lambda *a, **k: pytest.fail("a standard resize in an equi PSPNet"))
+    PSPNet(num_classes=3, preset="tiny", conv="equi").eval()(torch.randn(1, 3, 24, 48))
+    assert len(calls) == 5  # four pyramid branches and the head
+
+
+@pytest.mark.parametrize("shift", [8, 16, 40])
+def test_equi_output_is_exactly_roll_equivariant_on_a_full_panorama(shift):
+    """Rolling the input by any multiple of the output stride rolls the output by the same amount."""
+    torch.manual_seed(1)
+    net = PSPNet(num_classes=3, preset="tiny", conv="equi").double().eval()
+    x = torch.randn(1, 3, 24, 96, dtype=torch.float64)
+    torch.testing.assert_close(net(x.roll(shift, -1)), net(x).roll(shift, -1), rtol=1e-9, atol=1e-9)
+
+
+def test_std_is_not_roll_equivariant_so_the_test_above_can_fail():
+    torch.manual_seed(1)
+    net = PSPNet(num_classes=3, preset="tiny", conv="std").double().eval()
+    x = torch.randn(1, 3, 24, 96, dtype=torch.float64)
+    assert not torch.allclose(net(x.roll(16, -1)), net(x).roll(16, -1), atol=1e-6)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="preset"):
+        PSPNet(preset="huge")
+    with pytest.raises(ValueError, match="conv"):
+        operators("sphere")
+    with pytest.raises(ValueError, match="multiples of 8"):
+        PSPNet(preset="tiny")(torch.randn(1, 3, 20, 64))
+
+
+def test_longitude_bins_slide_the_solid_angle_weighted_bin():
+    from panosis_models.models.pspnet import LongitudeBins
+    x = torch.randn(2, 3, 6, 12, dtype=torch.float64)
+    one = LongitudeBins(1)(x)  # one bin: the whole sphere's area-weighted mean, at every column
+    torch.testing.assert_close(one, equiconv.EquiAdaptiveAvgPool2d(1)(x).expand_as(one))
+    three = LongitudeBins(3)(x)  # three latitude bins, four columns wide, centred (left-biased) on each column
+    fixed = equiconv.EquiAdaptiveAvgPool2d(3)(x)  # bins starting at column 0: [0, 4), [4, 8), [8, 12)
+    torch.testing.assert_close(three[..., 1::4][..., :3], fixed, rtol=1e-12, atol=1e-12)
