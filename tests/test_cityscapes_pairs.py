@@ -93,3 +93,13 @@ def test_missing_folders_and_bad_arguments(tmp_path):
         CityscapesPairs(tmp_path, "test")
     with pytest.raises(ValueError, match="num"):
         write_pairs(tmp_path, 0)
+
+
+def test_the_command_line_writes_both_splits_and_errors_in_one_line(tmp_path):
+    from console import run_cli
+    result = run_cli("panosis-cityscapes-pairs", "--out", tmp_path / "pairs", "--train", "2", "--val", "1",
+                     "--cache-dir", tmp_path / "cache", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert len(CityscapesPairs(tmp_path / "pairs", "train")) == 2 and len(CityscapesPairs(tmp_path / "pairs", "val")) == 1
+    bad = run_cli("panosis-cityscapes-pairs", "--out", tmp_path / "x", "--val", "-2")
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--val" in bad.stderr
