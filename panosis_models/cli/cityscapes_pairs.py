@@ -1,0 +1,39 @@
+"""Write a folder in the Kaggle "cityscapes-image-pairs" layout from the synthetic streets:
+``panosis-cityscapes-pairs --out DIR --train N --val M``.
+
+Each ``DIR/{train,val}/K.jpg`` is 256x512: a rendered perspective view on the left, its fine label in
+Cityscapes colours on the right, both JPEG-compressed, exactly the layout of the real download (whose
+folder the data set CityscapesPairs reads the same way).
+"""
+from pathlib import Path
+
+from panosis_models import command
+from panosis_models.data.cityscapes_pairs import write_pairs
+from panosis_models.engine.outputs import writable_folder
+
+
+def parser():
+    p = command.make_parser("panosis-cityscapes-pairs", __doc__)
+    p.add_argument("--out", type=Path, required=True, help="the root folder (train/ and val/ are made in it)")
+    p.add_argument("--train", type=command.count(0), default=100, help="pairs in train/ (default 100)")
+    p.add_argument("--val", type=command.count(0), default=20, help="pairs in val/ (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="worlds of train/; val/ uses the next seed")
+    p.add_argument("--cache-dir", type=Path, default=None, help="where rendered views are cached")
+    command.add_progress(p)
+    return p
+
+
+def job(args) -> None:
+    out = writable_folder(args.out)
+    for split, num, seed in (("train", args.train, args.seed), ("val", args.val, args.seed + 1)):
+        if num:
+            write_pairs(out, num, split, seed=seed, cache_dir=args.cache_dir, progress=args.progress)
+    print(f"wrote {args.train} train and {args.val} val pairs to {out}")
+
+
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
+
+
+if __name__ == "__main__":
+    main()
