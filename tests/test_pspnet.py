@@ -74,3 +74,18 @@ def test_longitude_bins_slide_the_solid_angle_weighted_bin():
     three = LongitudeBins(3)(x)  # three latitude bins, four columns wide, centred (left-biased) on each column
     fixed = equiconv.EquiAdaptiveAvgPool2d(3)(x)  # bins starting at column 0: [0, 4), [4, 8), [8, 12)
     torch.testing.assert_close(three[..., 1::4][..., :3], fixed, rtol=1e-12, atol=1e-12)
+
+
+def test_the_trainer_and_evaluator_take_pspnet(tmp_path):
+    """panosis-train --model pspnet trains with the auxiliary loss, checkpoints, and panosis-evaluate
+    rebuilds the same network from the checkpoint's config."""
+    from console import run_cli
+    run = tmp_path / "run"
+    common = ["--cache-dir", tmp_path / "cache", "--no-progress"]
+    result = run_cli("panosis-train", "--model", "pspnet", "--preset", "tiny", "--conv", "equi", "--num", "6",
+                     "--size", "24x48", "--epochs", "1", "--batch-size", "2", "--out", run, *common)
+    assert result.returncode == 0, result.stderr
+    result = run_cli("panosis-evaluate", "--checkpoint", run / "best.pt", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    bad = run_cli("panosis-train", "--model", "pspnet", "--size", "20x48", "--out", tmp_path / "bad", *common)
+    assert bad.returncode == 2 and "output stride" in bad.stderr and bad.stderr.strip().count("\n") == 0

@@ -20,7 +20,7 @@ DATA_FLAGS = ("data", "view", "num", "data_seed", "size", "colour_masks")
 
 def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-evaluate", __doc__)
-    p.add_argument("--checkpoint", required=True, type=Path, help="a U-Net run's best.pt or last.pt")
+    p.add_argument("--checkpoint", required=True, type=Path, help="a run's best.pt or last.pt (U-Net or PSPNet)")
     p.add_argument("--data", default=None, help="a CVRG-Pano folder, or 'synthetic' (default: the run's test split)")
     p.add_argument("--colour-masks", action="store_true", default=None, help="the folder's masks are palette colours")
     p.add_argument("--view", choices=VIEWS, default=None, help="synthetic data: view")

@@ -12,7 +12,8 @@ import argparse
 from panosis_models import command
 from panosis_models.metrics import LEVELS
 from panosis_models.models.convs import CONV_KINDS
-from panosis_models.segmentation.config import VIEWS, TrainConfig
+from panosis_models.models.pspnet import PRESETS
+from panosis_models.segmentation.config import MODELS, VIEWS, TrainConfig
 from panosis_models.segmentation.train import train
 
 
@@ -30,7 +31,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the network input")
     p.add_argument("--fov", type=float, default=d.fov, help="perspective views: horizontal field of view (deg)")
-    p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="3x3 convolutions")
+    p.add_argument("--model", default=d.model, choices=MODELS, help="the network")
+    p.add_argument("--preset", default=d.preset, choices=tuple(PRESETS), help="PSPNet's size")
+    p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="k x k convolutions (and, for PSPNet, "
+                   "pooling and resizing)")
     p.add_argument("--channels", type=command.channels, default=",".join(map(str, d.channels)), help="widths of the U-Net's levels")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
                    help="BatchNorm after each 3x3 convolution")

@@ -36,7 +36,8 @@ def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, wo
 def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
                     desc: str, progress: bool, ignore_index: int = IGNORE_INDEX) -> float:
     """One pass of cross-entropy training (labels ``ignore_index`` cost nothing) with gradient
-    clipping; returns the mean loss."""
+    clipping; returns the mean loss. A network that returns ``(logits, aux_logits)`` in training
+    (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
     net.train()
     losses = []
     bar = tqdm(loader, desc=desc, disable=not (progress and ctx.main))
@@ -44,7 +45,13 @@ def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context
         images, masks = images.to(ctx.device), masks.to(ctx.device)
         with autocast(ctx.device, amp):
             logits = net(images)
+        aux = None
+        if isinstance(logits, tuple):
+            logits, aux = logits
         loss = F.cross_entropy(logits.float(), masks, ignore_index=ignore_index)
+        if aux is not None:
+            module = getattr(net, "module", net)  # under DDP
+            loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, ignore_index=ignore_index)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), clip)

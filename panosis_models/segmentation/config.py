@@ -9,16 +9,18 @@ from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indice
 from panosis_models.errors import InputError
 from panosis_models.metrics import LEVELS, Level
 from panosis_models.models.convs import CONV_KINDS
+from panosis_models.models.pspnet import OUTPUT_STRIDE, PRESETS, PSPNet
 from panosis_models.models.unet import UNet
 
 VIEWS = ("panorama", "perspective")
+MODELS = ("unet", "pspnet")
 
 
 @dataclass
 class TrainConfig(JobConfig):
     """Everything that defines a run; saved in its checkpoints."""
-    DEFINING = ("data", "view", "num", "data_seed", "size", "fov", "colour_masks", "labels", "conv",
-                "channels", "batch_norm", "split", "seed")
+    DEFINING = ("data", "view", "num", "data_seed", "size", "fov", "colour_masks", "labels", "model", "preset",
+                "conv", "channels", "batch_norm", "split", "seed")
 
     out: str = "runs/unet"
     data: str = "synthetic"           # "synthetic" or a folder with rgb/ and mask/
@@ -29,8 +31,10 @@ class TrainConfig(JobConfig):
     fov: float = 90.0                 # perspective views: horizontal field of view
     colour_masks: bool = False        # a folder's masks are palette colours, not label indices
     labels: str = "category"          # "category" (CVRG-Pano 0-7) or "fine" (Cityscapes train ids)
+    model: str = "unet"               # "unet" or "pspnet"
+    preset: str = "small"             # PSPNet's size (models.pspnet.PRESETS)
     conv: str = "std"
-    channels: tuple = (32, 64, 128, 256, 512)
+    channels: tuple = (32, 64, 128, 256, 512)  # the U-Net's level widths
     batch_norm: bool = False
     epochs: int = 20
     batch_size: int = 4
@@ -47,6 +51,10 @@ class TrainConfig(JobConfig):
     progress: bool = True
 
     def validate(self) -> None:
+        if self.model not in MODELS:
+            raise InputError(f"model must be one of {MODELS}, got {self.model!r}")
+        if self.preset not in PRESETS:
+            raise InputError(f"preset must be one of {tuple(PRESETS)}, got {self.preset!r}")
         if self.conv not in CONV_KINDS:
             raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
         if self.view not in VIEWS:
@@ -57,10 +65,10 @@ class TrainConfig(JobConfig):
         check_at_least({"workers": self.workers}, minimum=0)
         if len(self.channels) < 2 or min(self.channels) < 1:
             raise InputError(f"channels must be at least two positive widths, got {self.channels}")
-        multiple = 2 ** (len(self.channels) - 1)
+        multiple = OUTPUT_STRIDE if self.model == "pspnet" else 2 ** (len(self.channels) - 1)
+        why = "PSPNet's output stride" if self.model == "pspnet" else f"{len(self.channels)} levels"
         if len(self.size) != 2 or any(s <= 0 or s % multiple for s in self.size):
-            raise InputError(f"size must be (H, W) with multiples of {multiple} for {len(self.channels)} "
-                             f"levels, got {self.size}")
+            raise InputError(f"size must be (H, W) with multiples of {multiple} for {why}, got {self.size}")
         if self.lr <= 0 or self.clip <= 0:
             raise InputError(f"lr and clip must be positive, got lr={self.lr}, clip={self.clip}")
 
@@ -85,6 +93,8 @@ def level_of(cfg: TrainConfig) -> Level:
     return LEVELS[cfg.labels]
 
 
-def build_model(cfg: TrainConfig) -> UNet:
+def build_model(cfg: TrainConfig):
+    if cfg.model == "pspnet":
+        return PSPNet(num_classes=level_of(cfg).num_outputs, preset=cfg.preset, conv=cfg.conv)
     return UNet(num_classes=level_of(cfg).num_outputs, conv=cfg.conv, channels=cfg.channels,
                 batch_norm=cfg.batch_norm)
