@@ -26,7 +26,7 @@ def disco_conv(case, device: torch.device, dtype: torch.dtype):
     if version() is None:
         return None, "torch-harmonics is not importable (make bench-peers installs it)"
     from torch_harmonics import DiscreteContinuousConvS2
-    k, s = case.kernel_size, case.stride
+    k = case.kernel_size
     try:
         module = DiscreteContinuousConvS2(
             case.in_channels, case.out_channels, (case.height, case.width), case.out_size, (k, k),
