@@ -33,6 +33,15 @@ def check_at_least(values: dict, minimum: int = 1) -> None:
             raise InputError(f"{name} must be at least {minimum}, got {value}")
 
 
+def preset_settings(presets: dict, job, names=("epochs", "num_train")) -> dict:
+    """``presets[job.preset]`` with the job's fields ``names`` that are set (not None) laid over it."""
+    if job.preset not in presets:
+        raise InputError(f"preset must be one of {sorted(presets)}, got {job.preset!r}")
+    overrides = {k: getattr(job, k) for k in names if getattr(job, k) is not None}
+    check_at_least(overrides)
+    return {**presets[job.preset], **overrides}
+
+
 class JobConfig:
     """Base of the jobs' dataclasses. ``DEFINING`` names the fields that make a run what it is
     (model, data, size, split): a resumed run must keep every one of them."""

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import equiconv  # noqa: E402
-from panosis_models.config import JobConfig, check_at_least, default_device  # noqa: E402
+from panosis_models.config import JobConfig, default_device, preset_settings  # noqa: E402
 from panosis_models.data.glyphs import GLYPHS, SphereGlyphs  # noqa: E402
 from panosis_models.engine.outputs import writable_folder  # noqa: E402
 from panosis_models.errors import InputError  # noqa: E402
@@ -55,13 +55,10 @@ class LatitudeConfig(JobConfig):
     progress: bool = True
 
     def settings(self) -> dict:
-        if self.preset not in PRESETS:
-            raise InputError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        overrides = {k: getattr(self, k) for k in ("epochs", "num_train") if getattr(self, k) is not None}
-        check_at_least(overrides)
+        settings = preset_settings(PRESETS, self)
         if not self.seeds:
             raise InputError("seeds must name at least one seed")
-        return {**PRESETS[self.preset], **overrides}
+        return settings
 
 
 def fit(model, data, settings: dict, seed: int, device, desc: str, progress: bool) -> float:

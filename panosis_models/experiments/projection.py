@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from panosis_models.config import BEST, JobConfig, check_at_least, default_device
+from panosis_models.config import BEST, JobConfig, default_device, preset_settings
 from panosis_models.data import prerender
 from panosis_models.engine.outputs import writable_folder
-from panosis_models.errors import InputError
 from panosis_models.experiments.results import TEST_SETS, evaluation_row, held_out_panoramas, write_report
 from panosis_models.segmentation.config import TrainConfig, make_dataset
 from panosis_models.segmentation.train import train
@@ -53,11 +52,7 @@ class ExperimentConfig(JobConfig):
 
     def settings(self) -> dict:
         """The preset with the overrides applied."""
-        if self.preset not in PRESETS:
-            raise InputError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        overrides = {k: getattr(self, k) for k in ("epochs", "num_train") if getattr(self, k) is not None}
-        check_at_least(overrides)
-        return {**PRESETS[self.preset], **overrides}
+        return preset_settings(PRESETS, self)
 
 
 def matched_fov(view_side: int, pano_width: int) -> float:
