@@ -1,7 +1,7 @@
 """The one switch between standard and spherical operators that every reference model is built
 from, so ``conv="equi"`` reaches each of them (the original's "equiconv" variant silently never
 did): 3x3 (and any k x k, strided or dilated) convolutions, and for models that pool and resample
-(PSPNet) max-pooling, adaptive average pooling and bilinear resizing."""
+(PSPNet) max-pooling and bilinear resizing."""
 from dataclasses import dataclass
 from typing import Callable
 
@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import equiconv
-from equiconv import EquiAdaptiveAvgPool2d, EquiConv2d, EquiMaxPool2d
+from equiconv import EquiConv2d, EquiMaxPool2d
 
 CONV_KINDS = ("std", "equi")
 
@@ -41,9 +41,6 @@ class Operators:
 
     def max_pool(self, k: int, stride: int, padding: int = 0) -> nn.Module:
         return (EquiMaxPool2d if self.kind == "equi" else nn.MaxPool2d)(k, stride, padding)
-
-    def adaptive_avg_pool(self, size) -> nn.Module:
-        return (EquiAdaptiveAvgPool2d if self.kind == "equi" else nn.AdaptiveAvgPool2d)(size)
 
     def resize(self, x: torch.Tensor, size) -> torch.Tensor:
         if self.kind == "equi":

@@ -76,7 +76,7 @@ class PyramidPooling(nn.Module):
         super().__init__()
         self.ops = ops
         reduced = channels // len(bins)
-        pool = LongitudeBins if ops.kind == "equi" else ops.adaptive_avg_pool
+        pool = LongitudeBins if ops.kind == "equi" else nn.AdaptiveAvgPool2d
         self.branches = nn.ModuleList(
             nn.Sequential(pool(b), nn.Conv2d(channels, reduced, 1, bias=False),
                           nn.BatchNorm2d(reduced), nn.ReLU(inplace=True)) for b in bins)

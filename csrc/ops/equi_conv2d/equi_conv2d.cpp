@@ -3,8 +3,9 @@
 #include "equi_conv2d.h"
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>
+
+#include "../../autocast.h"
 
 namespace equiconv {
 
@@ -23,21 +24,6 @@ Layer check_layer(at::IntArrayRef input_sizes, const at::Tensor& weight, c10::In
                            padding, dilation, lat_range, lon_span),
                input_sizes[0], input_sizes[1], weight.size(0), groups};
 }
-
-namespace {
-
-// input and weight: same device and dtype, one the backend computes in.
-template <typename Backend>
-void check_operands(const at::Tensor& input, const at::Tensor& weight) {
-  check_image(input, "input");
-  TORCH_CHECK_TYPE(weight.scalar_type() == input.scalar_type(), "weight dtype ",
-                   weight.scalar_type(), " differs from input dtype ", input.scalar_type());
-  TORCH_CHECK(weight.device() == input.device(), "weight is on ", weight.device(),
-              " but input is on ", input.device());
-  require_dtype(Backend{}, input, "input");
-}
-
-}  // namespace
 
 template <typename Backend>
 at::Tensor equi_conv2d_forward(
@@ -66,16 +52,8 @@ at::Tensor equi_conv2d_autocast(
     const at::Tensor& input, const at::Tensor& weight, const std::optional<at::Tensor>& bias,
     c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
     c10::ArrayRef<double> lat_range, double lon_span) {
-  const c10::impl::ExcludeDispatchKeyGuard no_autocast(
-      at::autocast::get_autocast_dispatch_key_from_device_type(device));
-  static const auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("equiconv::equi_conv2d", "")
-                             .typed<decltype(equi_conv2d_forward<Cpu>)>();
-  const auto dtype = at::autocast::get_autocast_dtype(device);
-  return op.call(at::autocast::cached_cast(dtype, input, device),
-                 at::autocast::cached_cast(dtype, weight, device),
-                 at::autocast::cached_cast(dtype, bias, device), stride, padding, dilation, groups,
-                 lat_range, lon_span);
+  return autocast_call<device, decltype(equi_conv2d_forward<Cpu>)>(
+      "equiconv::equi_conv2d", input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span);
 }
 
 template <typename Backend>

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/util/Exception.h>
 
 #include "../../backend.h"
 #include "../../geometry.h"
@@ -17,6 +18,18 @@ struct Layer {
   int64_t k_group() const { return in_channels / groups * p.taps(); }  // GEMM depth per group
   int64_t out_group() const { return out_channels / groups; }
 };
+
+// input and weight: a 4-D floating input, a weight of its device and dtype, one the backend
+// computes in; throws naming the argument.
+template <typename Backend>
+void check_operands(const at::Tensor& input, const at::Tensor& weight) {
+  check_image(input, "input");
+  TORCH_CHECK_TYPE(weight.scalar_type() == input.scalar_type(), "weight dtype ",
+                   weight.scalar_type(), " differs from input dtype ", input.scalar_type());
+  TORCH_CHECK(weight.device() == input.device(), "weight is on ", weight.device(),
+              " but input is on ", input.device());
+  require_dtype(Backend{}, input, "input");
+}
 
 // Checks the weight and groups against an input of (batch, in_channels, height, width) and the
 // geometry; throws naming the argument.

@@ -3,10 +3,10 @@
 // weight (in, out/groups, kH, kW) is, read as a convolution's (out, in/groups, kH, kW), exactly
 // the convolution whose adjoint this is.
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
 
+#include "../../autocast.h"
 #include "../equi_conv2d/layer.h"
 
 namespace equiconv {
@@ -23,13 +23,8 @@ at::Tensor equi_conv_transpose2d(
     const at::Tensor& input, const at::Tensor& weight, const std::optional<at::Tensor>& bias,
     c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef output_padding,
     c10::IntArrayRef dilation, int64_t groups, c10::ArrayRef<double> lat_range, double lon_span) {
-  check_image(input, "input");
+  check_operands<Backend>(input, weight);
   TORCH_CHECK_VALUE(weight.dim() == 4, "weight must be 4-D (in, out/groups, kH, kW), got ", weight.dim(), "-D");
-  TORCH_CHECK_TYPE(weight.scalar_type() == input.scalar_type(), "weight dtype ", weight.scalar_type(),
-                   " differs from input dtype ", input.scalar_type());
-  TORCH_CHECK(weight.device() == input.device(), "weight is on ", weight.device(), " but input is on ",
-              input.device());
-  require_dtype(Backend{}, input, "input");
   TORCH_CHECK_VALUE(input.size(1) == weight.size(0), "input has ", input.size(1),
                     " channels but weight expects ", weight.size(0));
   TORCH_CHECK_VALUE(stride.size() == 2 && padding.size() == 2 && output_padding.size() == 2 &&
@@ -66,21 +61,15 @@ at::Tensor equi_conv_transpose2d(
   return like_input(out, input);
 }
 
-// Autocast, as for nn.ConvTranspose2d: the op runs on its inputs cast to the autocast dtype of `device`.
+// Autocast, as for nn.ConvTranspose2d.
 template <c10::DeviceType device>
 at::Tensor equi_conv_transpose2d_autocast(
     const at::Tensor& input, const at::Tensor& weight, const std::optional<at::Tensor>& bias,
     c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef output_padding,
     c10::IntArrayRef dilation, int64_t groups, c10::ArrayRef<double> lat_range, double lon_span) {
-  const c10::impl::ExcludeDispatchKeyGuard no_autocast(
-      at::autocast::get_autocast_dispatch_key_from_device_type(device));
-  static const auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("equiconv::equi_conv_transpose2d", "")
-                             .typed<decltype(equi_conv_transpose2d<Cpu>)>();
-  const auto dtype = at::autocast::get_autocast_dtype(device);
-  return op.call(at::autocast::cached_cast(dtype, input, device), at::autocast::cached_cast(dtype, weight, device),
-                 at::autocast::cached_cast(dtype, bias, device), stride, padding, output_padding, dilation, groups,
-                 lat_range, lon_span);
+  return autocast_call<device, decltype(equi_conv_transpose2d<Cpu>)>(
+      "equiconv::equi_conv_transpose2d", input, weight, bias, stride, padding, output_padding, dilation, groups,
+      lat_range, lon_span);
 }
 
 }  // namespace
