@@ -72,6 +72,17 @@ def seeds(text: str) -> tuple:
     return values
 
 
+def names(choices):
+    """A comma list of distinct names from ``choices``, at least one: ``--model unet,pspnet``."""
+    def parse(text: str) -> tuple:
+        values = tuple(v.strip() for v in text.split(","))
+        if not all(v in choices for v in values) or len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"expected distinct names from {', '.join(choices)} separated by "
+                                             f"commas, got {text!r}")
+        return values
+    return parse
+
+
 def channels(text: str) -> tuple:
     """``--channels 32,64,128``: positive widths, at least two."""
     try:

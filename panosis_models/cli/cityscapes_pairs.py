@@ -8,7 +8,7 @@ folder the data set CityscapesPairs reads the same way).
 from pathlib import Path
 
 from panosis_models import command
-from panosis_models.data.cityscapes_pairs import write_pairs
+from panosis_models.data.cityscapes_pairs import write_pairs_root
 from panosis_models.engine.outputs import writable_folder
 
 
@@ -17,6 +17,7 @@ def parser():
     p.add_argument("--out", type=Path, required=True, help="the root folder (train/ and val/ are made in it)")
     p.add_argument("--train", type=command.count(0), default=100, help="pairs in train/ (default 100)")
     p.add_argument("--val", type=command.count(0), default=20, help="pairs in val/ (default 20)")
+    p.add_argument("--fov", type=float, default=90.0, help="horizontal field of view of the views, degrees (default 90)")
     p.add_argument("--seed", type=int, default=0, help="worlds of train/; val/ uses the next seed")
     p.add_argument("--cache-dir", type=Path, default=None, help="where rendered views are cached")
     command.add_progress(p)
@@ -25,9 +26,8 @@ def parser():
 
 def job(args) -> None:
     out = writable_folder(args.out)
-    for split, num, seed in (("train", args.train, args.seed), ("val", args.val, args.seed + 1)):
-        if num:
-            write_pairs(out, num, split, seed=seed, cache_dir=args.cache_dir, progress=args.progress)
+    write_pairs_root(out, args.train, args.val, seed=args.seed, cache_dir=args.cache_dir, progress=args.progress,
+                     fov_deg=args.fov)
     print(f"wrote {args.train} train and {args.val} val pairs to {out}")
 
 

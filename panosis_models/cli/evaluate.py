@@ -1,7 +1,7 @@
-"""Evaluate a trained U-Net: ``panosis-evaluate --checkpoint RUN/best.pt``.
+"""Evaluate a trained U-Net or PSPNet: ``panosis-evaluate --checkpoint RUN/best.pt``.
 
 Per-class IoU, mIoU over labels 1-7, pixel accuracy and the confusion matrix, as metrics.json
-and PNGs. By default on the held-out part of the run's own data; ``--data``, ``--view``,
+and PNGs. By default on the held-out part of the run's own data; ``--data`` (``--layout``), ``--view``,
 ``--num``, ``--data-seed`` or ``--size`` evaluate on other data. ``--conv equi`` evaluates the
 same weights with every 3x3 convolution made spherical (``equiconv.convert``): how a network
 trained on perspective images carries over to panoramas.
@@ -11,17 +11,18 @@ from pathlib import Path
 
 from panosis_models import command
 from panosis_models.models.convs import CONV_KINDS
-from panosis_models.segmentation.config import VIEWS
-from panosis_models.segmentation.config import level_of
+from panosis_models.segmentation.config import LAYOUTS, VIEWS, level_of
 from panosis_models.segmentation.evaluate import evaluate, evaluation_data, load_model, summary_line
 
-DATA_FLAGS = ("data", "view", "num", "data_seed", "size", "colour_masks")
+DATA_FLAGS = ("data", "layout", "view", "num", "data_seed", "size", "colour_masks")
 
 
 def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-evaluate", __doc__)
     p.add_argument("--checkpoint", required=True, type=Path, help="a run's best.pt or last.pt (U-Net or PSPNet)")
-    p.add_argument("--data", default=None, help="a CVRG-Pano folder, or 'synthetic' (default: the run's test split)")
+    p.add_argument("--data", default=None, help="a folder (see --layout), or 'synthetic' (default: the run's test split)")
+    p.add_argument("--layout", choices=LAYOUTS, default=None,
+                   help="the folder's layout: CVRG-Pano (rgb/, mask/) or cityscapes-image-pairs (train/, val/)")
     p.add_argument("--colour-masks", action="store_true", default=None, help="the folder's masks are palette colours")
     p.add_argument("--view", choices=VIEWS, default=None, help="synthetic data: view")
     p.add_argument("--num", type=command.count(0), default=None, help="synthetic data: items")

@@ -1,8 +1,10 @@
 """What EquiConv is for: ``panosis-experiment``.
 
-``--study projection`` (the default): U-Nets trained on perspective views and on panoramas of
-synthetic streets, tested on level and on tilted panoramas of held-out worlds, with standard and
-with spherical 3x3 convolutions (the perspective network also converted by ``equiconv.convert``).
+``--study projection`` (the default): U-Nets (``--model``: and/or PSPNets) trained on perspective
+views and on panoramas of synthetic streets, tested on level and on tilted panoramas of held-out
+worlds, with standard and with spherical convolutions (the perspective network also converted by
+``equiconv.convert``); ``--pairs synthetic`` or ``--pairs DIR`` (a Kaggle cityscapes-image-pairs
+download) trains the perspective arm on image pairs instead, std, converted and equi.
 ``--study latitude``: glyphs on the sphere classified by networks trained within 15 degrees of the
 equator and tested in latitude bands up to 80 degrees (std, EquiConv2d, std converted). With
 ``--seeds 0,1,2`` every row is mean +- standard deviation over the seeds. ``--preset demo`` is
@@ -15,9 +17,10 @@ from panosis_models import command
 from panosis_models.errors import InputError
 from panosis_models.experiments import latitude, projection
 from panosis_models.metrics import LEVELS
+from panosis_models.segmentation.config import MODELS
 
 STUDIES = ("projection", "latitude")
-PROJECTION_ONLY = ("labels", "cache_dir", "resume")
+PROJECTION_ONLY = ("models", "pairs", "labels", "cache_dir", "resume")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,6 +33,11 @@ def parser() -> argparse.ArgumentParser:
                                                f"latitude: {latitude.LatitudeConfig.out})")
     p.add_argument("--seeds", type=command.seeds, default=",".join(map(str, d.seeds)),
                    help="one run per seed (training data, initialisation, test data), e.g. 0,1,2")
+    p.add_argument("--model", dest="models", type=command.names(MODELS), default=None,
+                   help=f"projection: the networks, e.g. unet,pspnet (default {','.join(d.models)})")
+    p.add_argument("--pairs", default=None,
+                   help="projection: train the perspective arm on cityscapes-image-pairs: 'synthetic' "
+                        "(written from the renderer) or the folder of a download (train/, val/)")
     p.add_argument("--labels", choices=tuple(LEVELS), default=None,
                    help=f"projection: what the networks learn, compared at the category level (default {d.labels})")
     p.add_argument("--epochs", type=command.count(1), default=None, help="epochs (default: the preset's)")
@@ -53,6 +61,7 @@ def job(args) -> None:
         summary = latitude.run(latitude.LatitudeConfig(**fields))
     else:
         fields["labels"] = fields["labels"] or projection.ExperimentConfig.labels
+        fields["models"] = fields["models"] or projection.ExperimentConfig.models
         fields["out"] = fields["out"] or projection.ExperimentConfig.out
         summary = projection.run(projection.ExperimentConfig(**fields))
         print(f"\nTest: panoramas of held-out worlds per seed {summary['test_panoramas']}, "

@@ -1,7 +1,9 @@
 """Train the PanOSIS U-Net on panoramas: ``panosis-train``.
 
 The data are rendered synthetic street panoramas (the default) or a CVRG-Pano folder
-(``--data DIR`` with rgb/ and mask/), split into seeded, disjoint train/val/test parts. The run
+(``--data DIR`` with rgb/ and mask/), split into seeded, disjoint train/val/test parts, or a
+Kaggle "cityscapes-image-pairs" download (``--data DIR --layout cityscapes-pairs``, DIR holding
+train/ and val/ of 256x512 JPEGs), which keeps its own train/val split. The run
 folder gets ``last.pt`` every epoch (``--resume`` continues from it, refusing other settings of
 the model, data, size or split), ``best.pt`` by validation mIoU and ``summary.json``. Several
 processes: ``torchrun --nproc_per_node 2 -m panosis_models.cli.train ... --items N`` (torchrun
@@ -13,7 +15,7 @@ from panosis_models import command
 from panosis_models.metrics import LEVELS
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.pspnet import PRESETS
-from panosis_models.segmentation.config import MODELS, VIEWS, TrainConfig
+from panosis_models.segmentation.config import LAYOUTS, MODELS, VIEWS, TrainConfig
 from panosis_models.segmentation.train import train
 
 
@@ -21,7 +23,9 @@ def parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = command.make_parser("panosis-train", __doc__)
     p.add_argument("--out", default=d.out, help="run folder: checkpoints and summary.json")
-    p.add_argument("--data", default=d.data, help="'synthetic' or a CVRG-Pano folder (rgb/, mask/)")
+    p.add_argument("--data", default=d.data, help="'synthetic' or a folder (see --layout)")
+    p.add_argument("--layout", default=d.layout, choices=LAYOUTS,
+                   help="the folder's layout: CVRG-Pano (rgb/, mask/ or labels/) or cityscapes-image-pairs (train/, val/)")
     p.add_argument("--colour-masks", action="store_true", help="the folder's masks are palette colours")
     p.add_argument("--view", default=d.view, choices=VIEWS, help="synthetic images")
     p.add_argument("--labels", default=d.labels, choices=tuple(LEVELS),

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from panosis_models.atomic import atomic_file
 from panosis_models.data._checks import check_int
 from panosis_models.data.cityscapes import FINE_COLOURS, VOID, categories_from_fine
-from panosis_models.data.datasets import SyntheticPanoramas, check_labels
+from panosis_models.data.datasets import SyntheticPanoramas, check_labels, resize_pair
 from panosis_models.data.pngfiles import read_rgb
 from panosis_models.errors import InputError
 
@@ -78,12 +78,15 @@ def read_pair(path: Path, threshold: float = THRESHOLD):
 
 class CityscapesPairs(Dataset):
     """One split of a cityscapes-image-pairs folder: items (photo (3, 256, 256), labels (256, 256))
-    at ``labels="fine"`` (train ids, 255 void) or ``"category"`` (CVRG-Pano 0-7)."""
+    at ``labels="fine"`` (train ids, 255 void) or ``"category"`` (CVRG-Pano 0-7); ``size=(H, W)``
+    resizes every item (photo bilinear, labels nearest)."""
 
-    def __init__(self, root, split: str = "train", labels: str = "fine", threshold: float = THRESHOLD):
+    def __init__(self, root, split: str = "train", labels: str = "fine", threshold: float = THRESHOLD,
+                 size=None):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.labels, self.threshold = check_labels(labels), float(threshold)
+        self.size = None if size is None else (check_int("size[0]", size[0]), check_int("size[1]", size[1]))
         folder = Path(root) / split
         if not folder.is_dir():
             raise InputError(f"{folder}: no such folder (a cityscapes-image-pairs root holds train/ and val/)")
@@ -94,20 +97,35 @@ class CityscapesPairs(Dataset):
     def __len__(self):
         return len(self.files)
 
+    def verify(self) -> None:
+        """Checks every file now, cheaply (its JPEG header: readable, 512x256), so that a job
+        refuses a bad folder before its first expensive step; labels are checked when read."""
+        for path in self.files:
+            try:
+                with Image.open(path) as image:
+                    width, height = image.size
+            except (OSError, SyntaxError) as error:
+                raise InputError(f"{path}: not a readable image ({error})") from None
+            if (height, width) != PAIR_SIZE:
+                raise InputError(f"{path}: a pair must be {PAIR_SIZE[1]}x{PAIR_SIZE[0]} (photo left, label right), "
+                                 f"got {width}x{height}")
+
     def __getitem__(self, index: int):
         photo, fine = read_pair(self.files[index], self.threshold)
-        return photo, fine if self.labels == "fine" else categories_from_fine(fine)
+        labels = fine if self.labels == "fine" else categories_from_fine(fine)
+        return resize_pair(photo, labels, self.size) if self.size else (photo, labels)
 
 
-def write_pairs(out, num: int, split: str = "train", seed: int = 0, cache_dir=None, progress: bool = True) -> list:
-    """Writes ``num`` pair files ``out/split/1.jpg`` ... from perspective views of the synthetic
-    streets (fine labels in Cityscapes colours, void black), JPEG quality JPEG_QUALITY; returns the
-    paths. Each file is written atomically."""
+def write_pairs(out, num: int, split: str = "train", seed: int = 0, cache_dir=None, progress: bool = True,
+                fov_deg: float = 90.0) -> list:
+    """Writes ``num`` pair files ``out/split/1.jpg`` ... from perspective views (horizontal field
+    of view ``fov_deg``) of the synthetic streets (fine labels in Cityscapes colours, void black),
+    JPEG quality JPEG_QUALITY; returns the paths. Each file is written atomically."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     num = check_int("num", num, minimum=1)
     views = SyntheticPanoramas(num, PAIR_SIZE[0], PAIR_SIZE[1] // 2, seed=seed, cache_dir=cache_dir,
-                               kind="perspective", labels="fine")
+                               kind="perspective", fov_deg=fov_deg, labels="fine")
     folder = Path(out) / split
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -120,3 +138,13 @@ def write_pairs(out, num: int, split: str = "train", seed: int = 0, cache_dir=No
             Image.fromarray(pair).save(tmp, format="JPEG", quality=JPEG_QUALITY)
         written.append(path)
     return written
+
+
+def write_pairs_root(out, num_train: int, num_val: int, seed: int = 0, cache_dir=None, progress: bool = True,
+                     fov_deg: float = 90.0) -> Path:
+    """A whole cityscapes-image-pairs root: ``num_train`` pairs in ``out/train`` from the worlds
+    of ``seed`` and ``num_val`` in ``out/val`` from those of ``seed + 1``; returns ``out``."""
+    for split, num, split_seed in (("train", num_train, seed), ("val", num_val, seed + 1)):
+        if num:
+            write_pairs(out, num, split, seed=split_seed, cache_dir=cache_dir, progress=progress, fov_deg=fov_deg)
+    return Path(out)

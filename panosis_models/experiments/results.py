@@ -47,13 +47,20 @@ def held_out_panoramas(num: int, size, seed: int, cache_dir=None, tilted: bool =
 
 
 def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path, device, title: str,
-                   convert: bool = False, progress: bool = True, test: str = "level", seed: int = 0) -> dict:
-    """One row of a results table: the checkpoint's model (its 3x3 convolutions made ``conv``
-    if ``convert``) evaluated on ``test_set``, with the evaluation's files under ``out``."""
-    model, cfg = load_model(checkpoint, conv=conv if convert else None, device=device)
+                   test_conv: str = None, progress: bool = True, test: str = "level", seed: int = 0) -> dict:
+    """One row of a results table: the checkpoint's model (its convolutions made ``test_conv``
+    if given: "equi" converts a std network) evaluated on ``test_set``, with the evaluation's
+    files under ``out``; with its parameter count and training speed when the run's
+    summary.json is beside the checkpoint."""
+    model, cfg = load_model(checkpoint, conv=test_conv, device=device)
     result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=level_of(cfg))
     category = result["levels"]["category"]
-    return {"train": train, "conv": conv, "test": test, "seed": seed, "checkpoint": str(checkpoint),
+    run = Path(checkpoint).parent / "summary.json"
+    trained = json.loads(run.read_text()) if run.is_file() else {}
+    speeds = [e["train_images_per_s"] for e in trained.get("history", []) if "train_images_per_s" in e]
+    return {"model": cfg.model, "train": train, "conv": conv, "test": test, "seed": seed, "checkpoint": str(checkpoint),
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train_images_per_s": statistics.fmean(speeds) if speeds else None,
             "items": result["items"], "metrics": {name: read(category) for name, (_, read) in METRICS.items()},
             "iou": {str(k): v for k, v in category["pixel"]["iou"].items()}}
 
@@ -65,16 +72,23 @@ def spread(values: list) -> dict:
             "std": statistics.stdev(known) if len(known) > 1 else None, "values": values}
 
 
+def _key(row: dict) -> tuple:
+    return row.get("model", "unet"), row["train"], row["conv"], row["test"]
+
+
 def summarise(rows: list) -> list:
-    """Rows of one (train, conv, test) over the seeds: each metric's and class IoU's mean,
-    standard deviation (None for one seed) and values, in the order the rows came."""
+    """Rows of one (model, train, conv, test) over the seeds: each metric's, class IoU's and the
+    training speed's mean, standard deviation (None for one seed) and values, in the order the
+    rows came."""
     groups = {}
     for row in rows:
-        groups.setdefault((row["train"], row["conv"], row["test"]), []).append(row)
-    return [{"train": train, "conv": conv, "test": test, "seeds": [r["seed"] for r in group],
+        groups.setdefault(_key(row), []).append(row)
+    return [{"model": model, "train": train, "conv": conv, "test": test, "seeds": [r["seed"] for r in group],
+             "parameters": group[0].get("parameters"),
+             "train_images_per_s": spread([r.get("train_images_per_s") for r in group]),
              "metrics": {name: spread([r["metrics"][name] for r in group]) for name in METRICS},
              "iou": {label: spread([r["iou"][label] for r in group]) for label in group[0]["iou"]}}
-            for (train, conv, test), group in groups.items()]
+            for (model, train, conv, test), group in groups.items()]
 
 
 def verdict(a: dict, b: dict) -> str:
@@ -98,26 +112,34 @@ def mean_std(summary: dict, digits: int = 4) -> str:
     return f"{summary['mean']:.{digits}f}" + ("" if summary["std"] is None else f" ± {summary['std']:.{digits}f}")
 
 
+def _parameters(count) -> str:
+    if count is None:
+        return "-"
+    return f"{count / 1e6:.2f}M" if count >= 100_000 else f"{count / 1e3:.1f}k"
+
+
 def table(summary_rows: list) -> str:
-    header = ("| trained on | 3x3 conv at test | test panoramas | seeds | "
+    header = ("| model | trained on | conv | test panoramas | seeds | parameters | train img/s | "
               + " | ".join(title for title, _ in METRICS.values()) + " |")
-    lines = [header, "|" + "---|" * (4 + len(METRICS))]
+    lines = [header, "|" + "---|" * (7 + len(METRICS))]
     for r in summary_rows:
         cells = " | ".join(mean_std(r["metrics"][name]) for name in METRICS)
-        lines.append(f"| {r['train']} | {r['conv']} | {r['test']} | {len(r['seeds'])} | {cells} |")
+        lines.append(f"| {r['model']} | {r['train']} | {r['conv']} | {r['test']} | {len(r['seeds'])} | "
+                     f"{_parameters(r['parameters'])} | {mean_std(r['train_images_per_s'], 1)} | {cells} |")
     return "\n".join(lines)
 
 
 def comparisons(summary_rows: list) -> str:
-    """equi against std for each training and test set, on mIoU and area mIoU."""
-    by_key = {(r["train"], r["conv"], r["test"]): r for r in summary_rows}
+    """equi (and converted) against std for each model, training and test set, on mIoU and
+    area mIoU."""
+    by_key = {_key(r): r for r in summary_rows}
     lines = []
-    for (train, conv, test), row in by_key.items():
-        std = by_key.get((train, "std", test))
-        if conv == "equi" and std is not None:
+    for (model, train, conv, test), row in by_key.items():
+        std = by_key.get((model, train, "std", test))
+        if conv != "std" and std is not None:
             found = ", ".join(f"{METRICS[m][0]} {verdict(std['metrics'][m], row['metrics'][m])}"
                               for m in ("miou", "area_miou"))
-            lines.append(f"- trained on {train}, tested on {test} panoramas, equi - std: {found}")
+            lines.append(f"- {model} trained on {train}, tested on {test} panoramas, {conv} - std: {found}")
     return "\n".join(lines)
 
 
@@ -130,7 +152,8 @@ def save_iou_chart(summary_rows: list, path: Path) -> None:
         spreads = [row["iou"][str(i)] for i in range(1, len(CLASS_NAMES))]
         ax.bar([i + k * width for i in range(len(labels))], [s["mean"] or 0.0 for s in spreads], width,
                yerr=[s["std"] or 0.0 for s in spreads],
-               label=f"{row['train']} -> {row['test']}, {row['conv']} (mIoU {mean_std(row['metrics']['miou'], 3)})")
+               label=f"{row['model']}, {row['train']} -> {row['test']}, {row['conv']} "
+                     f"(mIoU {mean_std(row['metrics']['miou'], 3)})")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))], labels)
     ax.set_ylabel("IoU on held-out panoramas")
     ax.set_ylim(0, 1)

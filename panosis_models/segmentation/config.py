@@ -2,10 +2,11 @@
 from it: its data, the seeded disjoint split and the model."""
 from dataclasses import dataclass, field
 
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from panosis_models.config import JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
+from panosis_models.data.cityscapes_pairs import SPLITS as PAIR_SPLITS, CityscapesPairs
 from panosis_models.errors import InputError
 from panosis_models.metrics import LEVELS, Level
 from panosis_models.models.convs import CONV_KINDS
@@ -13,17 +14,19 @@ from panosis_models.models.pspnet import OUTPUT_STRIDE, PRESETS, PSPNet
 from panosis_models.models.unet import UNet
 
 VIEWS = ("panorama", "perspective")
+LAYOUTS = ("cvrg-pano", "cityscapes-pairs")  # what a data folder holds
 MODELS = ("unet", "pspnet")
 
 
 @dataclass
 class TrainConfig(JobConfig):
     """Everything that defines a run; saved in its checkpoints."""
-    DEFINING = ("data", "view", "num", "data_seed", "size", "fov", "colour_masks", "labels", "model", "preset",
+    DEFINING = ("data", "layout", "view", "num", "data_seed", "size", "fov", "colour_masks", "labels", "model", "preset",
                 "conv", "channels", "batch_norm", "split", "seed")
 
     out: str = "runs/unet"
-    data: str = "synthetic"           # "synthetic" or a folder with rgb/ and mask/
+    data: str = "synthetic"           # "synthetic" or a folder
+    layout: str = "cvrg-pano"         # a folder's layout: rgb/ + mask/ (or labels/), or train/ + val/ pairs
     view: str = "panorama"            # synthetic data: "panorama" or "perspective"
     num: int = 200                    # synthetic data: number of rendered items
     data_seed: int = 0                # synthetic data: which worlds
@@ -57,6 +60,11 @@ class TrainConfig(JobConfig):
             raise InputError(f"preset must be one of {tuple(PRESETS)}, got {self.preset!r}")
         if self.conv not in CONV_KINDS:
             raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
+        if self.layout not in LAYOUTS:
+            raise InputError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
+        if self.layout != LAYOUTS[0] and self.data == "synthetic":
+            raise InputError(f"layout {self.layout!r} describes a folder: pass it as data (a cityscapes-pairs "
+                             "root holds train/ and val/)")
         if self.view not in VIEWS:
             raise InputError(f"view must be one of {VIEWS}, got {self.view!r}")
         if self.labels not in LEVELS:
@@ -74,17 +82,29 @@ class TrainConfig(JobConfig):
 
 
 def make_dataset(cfg: TrainConfig) -> Dataset:
+    """The run's data as a whole (a cityscapes-pairs folder: its train/ items, then its val/ ones),
+    every file checked before any training or evaluation."""
     if cfg.data == "synthetic":
         return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir,
                                   kind=cfg.view, fov_deg=cfg.fov, labels=cfg.labels)
-    folder = PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels)
-    folder.verify()  # every pair readable and consistent before any training or evaluation
-    return folder
+    if cfg.layout == "cityscapes-pairs":
+        parts = [CityscapesPairs(cfg.data, part, labels=cfg.labels, size=cfg.size) for part in PAIR_SPLITS]
+    else:
+        parts = [PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels)]
+    for part in parts:
+        part.verify()
+    return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
 
 def split(cfg: TrainConfig) -> tuple:
-    """(train, val, test) subsets of the run's data: its seeded, disjoint split."""
+    """(train, val, test) subsets of the run's data: its seeded, disjoint split; a
+    cityscapes-pairs folder keeps its own (train/ trains, val/ validates and tests, as with the
+    real set, whose test labels are not public)."""
     data = make_dataset(cfg)
+    if cfg.layout == "cityscapes-pairs":
+        n_train = len(data.datasets[0])
+        val = Subset(data, range(n_train, len(data)))
+        return Subset(data, range(n_train)), val, val
     return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
 
 

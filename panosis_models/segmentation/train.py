@@ -58,18 +58,21 @@ def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
         loader = epoch_loader(train_set, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
                                cfg.progress and ctx.main, ignore_index=level.void)
+        images_per_s = len(train_set) / (time.perf_counter() - started)  # all processes together
         result = (scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level).pixel_confusion(), level)
                   if len(val_set) else None)
         miou = -math.inf if result is None or result["miou"] is None else result["miou"]
         progress.history.append({"epoch": epoch + 1, "loss": loss, "val_miou": None if result is None else result["miou"],
-                                 "seconds": round(time.perf_counter() - started, 2)})
+                                 "seconds": round(time.perf_counter() - started, 2),
+                                 "train_images_per_s": round(images_per_s, 2)})
         improved = miou > progress.best or (result is None and epoch == cfg.epochs - 1)
         progress.best = max(progress.best, miou)
         if ctx.main:
             save(cfg, out, model, optimizer, epoch, progress, improved)
         distributed.barrier(ctx)
-    summary = {"config": cfg.as_dict(), "best_val_miou": None if progress.best == -math.inf else progress.best,
-               "history": progress.history, "last": str(out / LAST), "best": str(out / BEST)}
+    summary = {"config": cfg.as_dict(), "parameters": sum(p.numel() for p in model.parameters()),
+               "best_val_miou": None if progress.best == -math.inf else progress.best, "history": progress.history,
+               "last": str(out / LAST), "best": str(out / BEST)}
     if ctx.main:
         (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
