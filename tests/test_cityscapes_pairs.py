@@ -1,5 +1,7 @@
 """The Cityscapes image-pairs layout: written from the renderer, read back through JPEG noise,
 and refused with the file named when it is not such a pair."""
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +9,7 @@ from PIL import Image
 
 from panosis_models.data.cityscapes import FINE_COLOURS, VOID, categories_from_fine
 from panosis_models.data.cityscapes_pairs import (CityscapesPairs, colours_to_fine, fine_to_colours, pair_files,
-                                                  write_pairs)
+                                                  write_pairs, write_pairs_root)
 from panosis_models.data.datasets import SyntheticPanoramas
 from panosis_models.errors import InputError
 
@@ -103,3 +105,27 @@ def test_the_command_line_writes_both_splits_and_errors_in_one_line(tmp_path):
     assert len(CityscapesPairs(tmp_path / "pairs", "train")) == 2 and len(CityscapesPairs(tmp_path / "pairs", "val")) == 1
     bad = run_cli("panosis-cityscapes-pairs", "--out", tmp_path / "x", "--val", "-2")
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--val" in bad.stderr
+
+
+def test_a_pairs_folder_trains_with_its_own_split(tmp_path):
+    """--layout cityscapes-pairs: train/ trains, val/ validates and tests, every item resized to
+    the run's size; a file of the wrong size is refused before training starts."""
+    from panosis_models.segmentation.config import TrainConfig, split
+    from panosis_models.segmentation.train import train
+    write_pairs_root(tmp_path / "pairs", 3, 2, seed=3, cache_dir=tmp_path / "cache", progress=False)
+    cfg = TrainConfig(data=str(tmp_path / "pairs"), layout="cityscapes-pairs", size=(32, 32), labels="fine",
+                      channels=(4, 8), epochs=1, batch_size=2, device="cpu", progress=False, out=str(tmp_path / "run"))
+    train_set, val_set, test_set = split(cfg)
+    assert (len(train_set), len(val_set), len(test_set)) == (3, 2, 2)
+    image, labels = val_set[1]
+    assert image.shape == (3, 32, 32) and labels.shape == (32, 32)
+    reference = CityscapesPairs(tmp_path / "pairs", "val", labels="fine")[1][1]
+    assert set(labels.unique().tolist()) <= set(reference.unique().tolist())  # nearest: no new labels
+    summary = train(cfg)
+    assert summary["parameters"] > 0 and summary["history"][0]["train_images_per_s"] > 0
+    Image.new("RGB", (300, 256)).save(tmp_path / "pairs/val/9.jpg")
+    with pytest.raises(InputError, match=r"9.jpg: a pair must be 512x256"):
+        train(dataclasses.replace(cfg, out=str(tmp_path / "again")))
+    assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
+    with pytest.raises(InputError, match="layout 'cityscapes-pairs' describes a folder"):
+        train(dataclasses.replace(cfg, data="synthetic"))

@@ -133,11 +133,13 @@ def test_an_output_folder_that_cannot_be_written_is_refused(tmp_path):
             writable_folder(tmp_path / "ro" / "run")
 
 
-def test_training_resumes_exactly_where_it_stopped(tmp_path):
+@pytest.mark.parametrize("model", ["unet", "pspnet"])
+def test_training_resumes_exactly_where_it_stopped(tmp_path, model):
     """Two epochs in one go == one epoch, an interruption, and --resume for the second."""
-    whole = train(tiny(tmp_path / "a", epochs=2, conv="equi"))
-    train(tiny(tmp_path / "b", epochs=1, conv="equi"))
-    resumed = train(tiny(tmp_path / "b", epochs=2, conv="equi", resume=True))
+    run = dict(conv="equi", model=model, preset="tiny")
+    whole = train(tiny(tmp_path / "a", epochs=2, **run))
+    train(tiny(tmp_path / "b", epochs=1, **run))
+    resumed = train(tiny(tmp_path / "b", epochs=2, resume=True, **run))
     assert [h["epoch"] for h in resumed["history"]] == [1, 2]
     a = checkpoint.load(tmp_path / "a/run/last.pt")["model"]
     b = checkpoint.load(tmp_path / "b/run/last.pt")["model"]

@@ -20,7 +20,8 @@ from panosis_models.metrics import LEVELS
 from panosis_models.segmentation.config import MODELS
 
 STUDIES = ("projection", "latitude")
-PROJECTION_ONLY = ("models", "pairs", "labels", "cache_dir", "resume")
+PROJECTION_ONLY = {"models": "--model", "pairs": "--pairs", "labels": "--labels", "cache_dir": "--cache-dir",
+                   "resume": "--resume"}  # field: flag
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
 def job(args) -> None:
     fields = command.config_fields(args, exclude=("debug", "study"))
     if args.study == "latitude":
-        given = [f"--{name.replace('_', '-')}" for name in PROJECTION_ONLY if fields.pop(name)]
+        given = [flag for name, flag in PROJECTION_ONLY.items() if fields.pop(name)]
         if given:
             raise InputError(f"{', '.join(given)} apply to --study projection only")
         fields["out"] = fields["out"] or latitude.LatitudeConfig.out
