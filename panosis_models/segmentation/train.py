@@ -24,10 +24,21 @@ from panosis_models.segmentation.config import TrainConfig, build_model, level_o
 
 @dataclass
 class Progress:
-    """Where a run stands: the next epoch, the best validation mIoU so far, one entry per epoch."""
+    """Where a run stands: the next epoch, the best validation score so far, one entry per epoch."""
     start: int = 0
     best: float = -math.inf
     history: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Score:
+    """The validation score a run keeps its best checkpoint by: ``val_<key>`` in the history,
+    ``best_<key>`` in checkpoints, ``title`` in the news."""
+    key: str
+    title: str
+
+
+MIOU = Score("miou", "mIoU")
 
 
 def train(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) -> dict:
@@ -75,27 +86,28 @@ def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
     return summary
 
 
-def resume(cfg: TrainConfig, path: Path, model, optimizer, ctx) -> Progress:
+def resume(cfg, path: Path, model, optimizer, ctx, kind: str = "unet", score: Score = MIOU) -> Progress:
     """Loads ``path`` into the model and optimiser if it exists (refusing a checkpoint of another
-    run); where the run stands."""
+    kind or run); where the run stands."""
     if not path.is_file():
         return Progress()
-    state = checkpoint.load_for_resume(path, cfg, "unet", map_location=ctx.device)
+    state = checkpoint.load_for_resume(path, cfg, kind, map_location=ctx.device)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if ctx.main:
         print(f"resuming {path} after epoch {state['epoch'] + 1}")
-    return Progress(state["epoch"] + 1, state["best_miou"], state["history"])
+    return Progress(state["epoch"] + 1, state[f"best_{score.key}"], state["history"])
 
 
-def save(cfg: TrainConfig, out: Path, model, optimizer, epoch: int, progress: Progress, improved: bool) -> None:
+def save(cfg, out: Path, model, optimizer, epoch: int, progress: Progress, improved: bool, kind: str = "unet",
+         score: Score = MIOU) -> None:
     """``last.pt`` (and ``best.pt`` if the epoch improved), atomically, with one line of news."""
-    state = {"kind": "unet", "config": cfg.as_dict(), "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "epoch": epoch, "best_miou": progress.best,
+    state = {"kind": kind, "config": cfg.as_dict(), "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "epoch": epoch, f"best_{score.key}": progress.best,
              "history": progress.history}
     if improved:
         save_atomically(state, out / BEST)
     save_atomically(state, out / LAST)
-    miou = progress.history[-1]["val_miou"]
-    print(f"epoch {epoch + 1}: loss {progress.history[-1]['loss']:.4f}, val mIoU "
-          f"{'n/a' if miou is None else f'{miou:.4f}'}{' (best)' if improved else ''}")
+    value = progress.history[-1][f"val_{score.key}"]
+    print(f"epoch {epoch + 1}: loss {progress.history[-1]['loss']:.4f}, val {score.title} "
+          f"{'n/a' if value is None else f'{value:.4f}'}{' (best)' if improved else ''}")
