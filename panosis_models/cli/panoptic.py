@@ -43,15 +43,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--head-channels", type=command.count(1), default=d.head_channels, help="width of each head")
     p.add_argument("--center-weight", type=float, default=d.center_weight, help="weight of the heatmap's MSE")
     p.add_argument("--offset-weight", type=float, default=d.offset_weight, help="weight of the offsets' L1")
-    p.add_argument("--epochs", type=command.count(1), default=d.epochs, help="epochs in all")
-    p.add_argument("--batch-size", type=command.count(1), default=d.batch_size, help="items per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
-    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
-    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, split and shuffling")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
-                   help="turn and mirror panoramas, jitter colours")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
-    p.add_argument("--workers", type=command.count(0), default=d.workers, help="data loader processes")
+    command.add_training(p, d)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
 
 

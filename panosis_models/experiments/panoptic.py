@@ -19,7 +19,8 @@ from panosis_models.data import SyntheticPanoramas, Transformed, prerender
 from panosis_models.data.seam import roll_to_seam
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.experiments.results import TEST_SEED, mean_std, spread, verdict
-from panosis_models.panoptic.config import PanopticConfig, make_dataset
+from panosis_models.panoptic.config import PanopticConfig
+from panosis_models.segmentation.config import make_dataset
 from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
 
@@ -129,7 +130,7 @@ def run(cfg: PanopticExperimentConfig) -> dict:
                                      data_seed=seed, seed=seed, epochs=settings["epochs"],
                                      batch_size=settings["batch_size"], split=(0.9, 0.1, 0.0), device=cfg.device,
                                      cache_dir=cfg.cache_dir, resume=cfg.resume, progress=cfg.progress)
-            prerender(make_dataset(run_cfg), progress=cfg.progress)
+            prerender(make_dataset(run_cfg, instances=True), progress=cfg.progress)
             print(f"training {run_cfg.out} ({conv} conv, {run_cfg.num} items, {run_cfg.epochs} epochs)")
             train(run_cfg)
             model, _ = load_model(Path(run_cfg.out) / BEST, cfg.device)

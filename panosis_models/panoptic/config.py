@@ -1,12 +1,9 @@
-"""What defines a panoptic run (``PanopticConfig``, saved in its checkpoints) and what follows
-from it: its data (fine labels with instance ids), the seeded disjoint split and the network.
+"""What defines a panoptic run (``PanopticConfig``, saved in its checkpoints) and its network.
 A panoptic run is a segmentation run at the fine level with instance heads, so its
-configuration extends the segmentation one."""
+configuration extends the segmentation one, and its data are the segmentation run's with
+instance ids (``segmentation.config.split(cfg, instances=True)``)."""
 from dataclasses import dataclass
 
-from torch.utils.data import Dataset, Subset
-
-from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
 from panosis_models.data.cityscapes import NUM_FINE
 from panosis_models.errors import InputError
 from panosis_models.models.panoptic import PanopticNet
@@ -36,22 +33,6 @@ class PanopticConfig(TrainConfig):
             raise InputError(f"head_channels must be positive and the loss weights non-negative, got head_channels="
                              f"{self.head_channels}, center_weight={self.center_weight}, "
                              f"offset_weight={self.offset_weight}")
-
-
-def make_dataset(cfg: PanopticConfig) -> Dataset:
-    """Items ``(image, fine labels, instance ids)``."""
-    if cfg.data == "synthetic":
-        return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir, labels="fine",
-                                  instances=True)
-    folder = PanoramaFolder(cfg.data, size=cfg.size, labels="fine", instances=True)
-    folder.verify()  # every item readable and consistent before any training or evaluation
-    return folder
-
-
-def split(cfg: PanopticConfig) -> tuple:
-    """(train, val, test) subsets of the run's data: its seeded, disjoint split."""
-    data = make_dataset(cfg)
-    return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
 
 
 def build_model(cfg: PanopticConfig) -> PanopticNet:

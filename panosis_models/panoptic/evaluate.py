@@ -10,7 +10,8 @@ from torch.utils.data import Dataset
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
-from panosis_models.panoptic.config import PanopticConfig, build_model, make_dataset, split
+from panosis_models.panoptic.config import PanopticConfig, build_model
+from panosis_models.segmentation.config import make_dataset, split
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
 from panosis_models.panoptic.picture import save_panoptic
@@ -34,8 +35,8 @@ def evaluation_data(cfg: PanopticConfig, **overrides) -> Dataset:
     """The held-out part of the run's own split, or, with ``overrides`` of the config's data
     fields (data, num, data_seed, size), that data as a whole."""
     if not overrides:
-        return split(cfg)[2]
-    return make_dataset(dataclasses.replace(cfg, **overrides))
+        return split(cfg, instances=True)[2]
+    return make_dataset(dataclasses.replace(cfg, **overrides), instances=True)
 
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,

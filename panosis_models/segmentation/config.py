@@ -73,18 +73,20 @@ class TrainConfig(JobConfig):
             raise InputError(f"lr and clip must be positive, got lr={self.lr}, clip={self.clip}")
 
 
-def make_dataset(cfg: TrainConfig) -> Dataset:
+def make_dataset(cfg: TrainConfig, instances: bool = False) -> Dataset:
+    """The run's data: ``(image, mask)`` items, with ``instances`` ``(image, mask, instance ids)``."""
     if cfg.data == "synthetic":
         return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir,
-                                  kind=cfg.view, fov_deg=cfg.fov, labels=cfg.labels)
-    folder = PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels)
+                                  kind=cfg.view, fov_deg=cfg.fov, labels=cfg.labels, instances=instances)
+    folder = PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels,
+                            instances=instances)
     folder.verify()  # every pair readable and consistent before any training or evaluation
     return folder
 
 
-def split(cfg: TrainConfig) -> tuple:
-    """(train, val, test) subsets of the run's data: its seeded, disjoint split."""
-    data = make_dataset(cfg)
+def split(cfg: TrainConfig, instances: bool = False) -> tuple:
+    """(train, val, test) subsets of the run's data (``make_dataset``'s): its seeded, disjoint split."""
+    data = make_dataset(cfg, instances)
     return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
 
 

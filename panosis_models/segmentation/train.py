@@ -44,13 +44,20 @@ MIOU = Score("miou", "mIoU")
 def train(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``.
     Without explicit data sets, ``cfg`` names the data and its seeded split."""
+    return launch(cfg, _fit, train_set, val_set)
+
+
+def launch(cfg, fit, train_set: Dataset = None, val_set: Dataset = None, instances: bool = False) -> dict:
+    """``fit(cfg, out, ctx, train_set, val_set)`` after the checks that must pass before any work
+    (the config, the output folder), on the run's own split (with ``instances``, items carry
+    instance ids) unless data sets are given, in this process's place under ``torchrun``."""
     cfg.validate()
     out = writable_folder(cfg.out)
     if train_set is None:
-        train_set, val_set, _ = split(cfg)
+        train_set, val_set, _ = split(cfg, instances)
     ctx = distributed.setup(cfg.device)
     try:
-        return _fit(cfg, out, ctx, train_set, val_set)
+        return fit(cfg, out, ctx, train_set, val_set)
     finally:
         distributed.teardown(ctx)
 
@@ -71,15 +78,29 @@ def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
                                cfg.progress and ctx.main, ignore_index=level.void)
         result = (scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level).pixel_confusion(), level)
                   if len(val_set) else None)
-        miou = -math.inf if result is None or result["miou"] is None else result["miou"]
-        progress.history.append({"epoch": epoch + 1, "loss": loss, "val_miou": None if result is None else result["miou"],
-                                 "seconds": round(time.perf_counter() - started, 2)})
-        improved = miou > progress.best or (result is None and epoch == cfg.epochs - 1)
-        progress.best = max(progress.best, miou)
-        if ctx.main:
-            save(cfg, out, model, optimizer, epoch, progress, improved)
-        distributed.barrier(ctx)
-    summary = {"config": cfg.as_dict(), "best_val_miou": None if progress.best == -math.inf else progress.best,
+        end_epoch(cfg, out, ctx, model, optimizer, progress, epoch, loss, None if result is None else result["miou"],
+                  started)
+    return finish(cfg, out, ctx, progress)
+
+
+def end_epoch(cfg, out: Path, ctx, model, optimizer, progress: Progress, epoch: int, loss: float, value, started: float,
+              kind: str = "unet", score: Score = MIOU) -> None:
+    """Records the epoch (loss, validation ``score`` ``value`` or None, seconds since ``started``),
+    keeps the best score and writes the checkpoints from the first process; without a score the
+    last epoch counts as the best."""
+    progress.history.append({"epoch": epoch + 1, "loss": loss, f"val_{score.key}": value,
+                             "seconds": round(time.perf_counter() - started, 2)})
+    current = -math.inf if value is None else value
+    improved = current > progress.best or (value is None and epoch == cfg.epochs - 1)
+    progress.best = max(progress.best, current)
+    if ctx.main:
+        save(cfg, out, model, optimizer, epoch, progress, improved, kind, score)
+    distributed.barrier(ctx)
+
+
+def finish(cfg, out: Path, ctx, progress: Progress, score: Score = MIOU) -> dict:
+    """The run's summary, also written to ``out/summary.json`` by the first process."""
+    summary = {"config": cfg.as_dict(), f"best_val_{score.key}": None if progress.best == -math.inf else progress.best,
                "history": progress.history, "last": str(out / LAST), "best": str(out / BEST)}
     if ctx.main:
         (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
