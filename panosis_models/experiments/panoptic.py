@@ -27,7 +27,7 @@ from panosis_models.panoptic.train import train
 PRESETS = {
     # two CPU cores, a few minutes a network: a narrow U-Net with BatchNorm at 64x128
     "demo": dict(size=(64, 128), channels=(16, 32, 64, 128), batch_norm=True, head_channels=16, num_train=96,
-                 num_test=24, epochs=8, batch_size=8),
+                 num_test=24, epochs=10, batch_size=8),
     # a GPU: the PanOSIS U-Net at 256x512
     "full": dict(size=(256, 512), channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
                  num_train=2000, num_test=200, epochs=40, batch_size=8),
