@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import equiconv
 from panosis_models.cli.panoptic import main as panoptic_main
-from panosis_models.data.cityscapes import NUM_FINE
+from panosis_models.data.cityscapes import NUM_FINE, VOID
 from panosis_models.engine import checkpoint
 from panosis_models.models.panoptic import PanopticNet
 from panosis_models.panoptic.config import PanopticConfig
+from panosis_models.panoptic.loop import bootstrapped_cross_entropy
 from panosis_models.panoptic.train import train
 
 TINY = dict(num=6, size=(32, 64), channels=(4, 8), head_channels=4, epochs=1, batch_size=2, device="cpu",
@@ -45,6 +47,17 @@ def test_equi_outputs_follow_a_turn_of_the_panorama():
         out, turned = net(x), net(x.roll(2, -1))
     for name in out:
         assert torch.allclose(turned[name], out[name].roll(2, -1), atol=1e-4), name
+
+
+def test_the_semantic_loss_averages_the_costliest_pixels_and_ignores_void():
+    logits = torch.zeros(1, 3, 1, 4)
+    logits[0, 0] = torch.tensor([[4.0, 0.0, 2.0, 9.0]])  # class 0 right at pixels 0 and 3, wrong at 1
+    labels = torch.tensor([[[0, 0, 0, VOID]]])
+    plain = F.cross_entropy(logits, labels, ignore_index=VOID)
+    assert bootstrapped_cross_entropy(logits, labels, 1.0) == pytest.approx(plain.item())
+    costliest = F.cross_entropy(logits[..., 1:2], labels[..., 1:2])  # a third of 3 labelled pixels: pixel 1
+    assert bootstrapped_cross_entropy(logits, labels, 1 / 3) == pytest.approx(costliest.item())
+    assert bootstrapped_cross_entropy(logits, torch.full_like(labels, VOID), 0.2) == 0
 
 
 def test_a_run_resumed_after_its_first_epoch_ends_where_an_uninterrupted_one_does(tmp_path):
