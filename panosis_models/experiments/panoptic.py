@@ -11,13 +11,14 @@ CPU cores (64x128), ``full`` for a GPU (256x512). Writes results.json, table.md 
 evaluation (metrics.json, panoptic.png)."""
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from panosis_models.config import BEST, JobConfig, default_device, preset_settings
+from panosis_models.config import BEST, preset_settings
 from panosis_models.data import SyntheticPanoramas, Transformed, prerender
 from panosis_models.data.seam import roll_to_seam
 from panosis_models.engine.outputs import writable_folder
+from panosis_models.experiments.projection import ExperimentConfig
 from panosis_models.experiments.results import TEST_SEED, mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.segmentation.config import make_dataset
@@ -41,17 +42,11 @@ METRICS = tuple(f"{q}_{g}" for g in GROUPS for q in QUALITIES)
 
 
 @dataclass
-class PanopticExperimentConfig(JobConfig):
-    """A preset and what overrides it; saved in results.json."""
-    preset: str = "demo"
+class PanopticExperimentConfig(ExperimentConfig):
+    """The projection experiment's settings (a preset, its overrides, the seeds), with this
+    experiment's presets; its networks learn the fine classes. Saved in results.json."""
     out: str = "runs/panoptic-experiment"
-    seeds: tuple = (0,)
-    epochs: int = None               # None: the preset's
-    num_train: int = None            # None: the preset's
-    device: str = field(default_factory=default_device)
-    cache_dir: str = None
-    resume: bool = False
-    progress: bool = True
+    labels: str = "fine"
 
     def settings(self) -> dict:
         return preset_settings(PRESETS, self)
