@@ -1,7 +1,8 @@
 """A segmentation run: the seeded split of its data, then per epoch ``train_one_epoch``,
 ``evaluate`` on the validation part and an atomic checkpoint (``last.pt`` every epoch, resumable;
 ``best.pt`` the best validation mIoU). Under ``torchrun`` it trains with DistributedDataParallel
-(gloo on CPU, nccl on GPU); only the first process writes."""
+(gloo on CPU, nccl on GPU); only the first process writes. Its launch, epoch bookkeeping,
+checkpoints and resume serve the panoptic runs too (``kind`` and ``score`` say whose)."""
 import json
 import math
 import time
