@@ -11,7 +11,8 @@ thing pixel's offset to its instance's centre.
 - The heatmap is exp(-d^2 / 2 sigma^2) with d in pixels, columns measured the short way round
   (it wraps across the seam). Panoptic-DeepLab's sigma is 8 px; here 8 px belongs to the
   ``full`` setting's 512-px-wide panoramas (5.625 degrees) and scales with the width (2 px at
-  64x128), so a centre blob covers the same patch of sphere at every resolution."""
+  64x128), so a centre blob spans the same angle at every resolution (distances stay in pixels:
+  near the poles a blob is narrower on the sphere in longitude than in latitude)."""
 import torch
 
 import equiconv
