@@ -35,6 +35,21 @@ def add_progress(parser: argparse.ArgumentParser) -> None:
                         help="progress bars")
 
 
+def add_training(parser: argparse.ArgumentParser, defaults) -> None:
+    """The flags of how a training job runs (epochs, batch size, optimiser, seed, augmentation,
+    autocast, loader processes), with the defaults of the job's config ``defaults``."""
+    d, p = defaults, parser
+    p.add_argument("--epochs", type=count(1), default=d.epochs, help="epochs in all")
+    p.add_argument("--batch-size", type=count(1), default=d.batch_size, help="items per step")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
+    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
+    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, split and shuffling")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
+                   help="turn and mirror panoramas, jitter colours")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
+    p.add_argument("--workers", type=count(0), default=d.workers, help="data loader processes")
+
+
 def size(text: str) -> tuple:
     """``--size HxW``."""
     try:

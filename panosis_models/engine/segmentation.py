@@ -1,6 +1,8 @@
 """The segmentation training loop, in torchvision's references/segmentation shape: an epoch's
 loader, ``train_one_epoch`` and ``evaluate`` (confusion matrices per latitude band, in pixels and
 steradians, shared out over processes)."""
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
@@ -33,25 +35,18 @@ def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, wo
                       num_workers=workers, drop_last=False)
 
 
-def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
-                    desc: str, progress: bool, ignore_index: int = IGNORE_INDEX) -> float:
-    """One pass of cross-entropy training (labels ``ignore_index`` cost nothing) with gradient
-    clipping; returns the mean loss. A network that returns ``(logits, aux_logits)`` in training
-    (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
+def train_steps(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
+                desc: str, progress: bool, loss_of) -> float:
+    """One pass over ``loader`` minimising ``loss_of(net, *batch)`` (the batch on the device, the
+    network run under autocast) with gradient clipping; returns the mean loss. Every job's
+    training epoch is this loop with its own loss."""
     net.train()
     losses = []
     bar = tqdm(loader, desc=desc, disable=not (progress and ctx.main))
-    for images, masks in bar:
-        images, masks = images.to(ctx.device), masks.to(ctx.device)
+    for batch in bar:
+        batch = [t.to(ctx.device) for t in batch]
         with autocast(ctx.device, amp):
-            logits = net(images)
-        aux = None
-        if isinstance(logits, tuple):
-            logits, aux = logits
-        loss = F.cross_entropy(logits.float(), masks, ignore_index=ignore_index)
-        if aux is not None:
-            module = getattr(net, "module", net)  # under DDP
-            loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, ignore_index=ignore_index)
+            loss = loss_of(net, *batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
@@ -59,6 +54,27 @@ def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context
         losses.append(loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
     return sum(losses) / max(len(losses), 1)
+
+
+def segmentation_loss(net, images: torch.Tensor, masks: torch.Tensor, ignore_index: int = IGNORE_INDEX):
+    """Cross-entropy (labels ``ignore_index`` cost nothing). A network that returns ``(logits,
+    aux_logits)`` in training (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
+    logits = net(images)
+    aux = None
+    if isinstance(logits, tuple):
+        logits, aux = logits
+    loss = F.cross_entropy(logits.float(), masks, ignore_index=ignore_index)
+    if aux is not None:
+        module = getattr(net, "module", net)  # under DDP
+        loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, ignore_index=ignore_index)
+    return loss
+
+
+def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
+                    desc: str, progress: bool, ignore_index: int = IGNORE_INDEX) -> float:
+    """One pass of segmentation training (``segmentation_loss``); returns the mean loss."""
+    return train_steps(net, optimizer, loader, ctx, amp, clip, desc, progress,
+                       partial(segmentation_loss, ignore_index=ignore_index))
 
 
 def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,

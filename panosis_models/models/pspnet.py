@@ -125,16 +125,31 @@ class PSPNet(nn.Module):
         self.head = _head(ops, self.pyramid.out_channels, channels[-1] // 2, num_classes)
         self.aux = _head(ops, channels[2], channels[2] // 2, num_classes)
 
-    def forward(self, x: torch.Tensor):
+    @property
+    def feature_channels(self) -> int:
+        return self.pyramid.out_channels
+
+    def trunk(self, x: torch.Tensor):
+        """(the pyramid's output at stride 8, stage 3's output): what the heads read."""
         if x.dim() != 4 or x.shape[-2] % OUTPUT_STRIDE or x.shape[-1] % OUTPUT_STRIDE:
             raise ValueError(f"input must be (N, C, H, W) with H and W multiples of {OUTPUT_STRIDE}, "
                              f"got shape {tuple(x.shape)}")
-        size = x.shape[-2:]
         features = self.stem(x)
-        aux = None
         for i, stage in enumerate(self.stages):
             features = stage(features)
-            if i == 2 and self.training:
-                aux = self.ops.resize(self.aux(features), size)
-        logits = self.ops.resize(self.head(self.pyramid(features)), size)
-        return (logits, aux) if self.training else logits
+            if i == 2:
+                middle = features
+        return self.pyramid(features), middle
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The pyramid's output at stride 8, before the heads: what other heads (the panoptic
+        ones) build on."""
+        return self.trunk(x)[0]
+
+    def forward(self, x: torch.Tensor):
+        size = x.shape[-2:]
+        features, middle = self.trunk(x)
+        logits = self.ops.resize(self.head(features), size)
+        if not self.training:
+            return logits
+        return logits, self.ops.resize(self.aux(middle), size)

@@ -56,7 +56,16 @@ class UNet(nn.Module):
     def multiple(self) -> int:
         return 2 ** (len(self.channels) - 1)
 
+    @property
+    def feature_channels(self) -> int:
+        return self.channels[0]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder's last features (N, channels[0], H, W), before the head: what other heads
+        (the panoptic ones) build on."""
         if x.dim() != 4 or x.shape[-2] % self.multiple or x.shape[-1] % self.multiple:
             raise ValueError(f"input must be (N, C, H, W) with H and W multiples of {self.multiple}, "
                              f"got shape {tuple(x.shape)}")
@@ -68,4 +77,4 @@ class UNet(nn.Module):
             skips.append(x)
         for up, merge, skip in zip(self.up, self.merge, skips[-2::-1]):
             x = merge(torch.cat([up(x), skip], dim=1))
-        return self.head(x)
+        return x

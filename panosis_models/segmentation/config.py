@@ -81,26 +81,30 @@ class TrainConfig(JobConfig):
             raise InputError(f"lr and clip must be positive, got lr={self.lr}, clip={self.clip}")
 
 
-def make_dataset(cfg: TrainConfig) -> Dataset:
-    """The run's data as a whole (a cityscapes-pairs folder: its train/ items, then its val/ ones),
-    every file checked before any training or evaluation."""
+def make_dataset(cfg: TrainConfig, instances: bool = False) -> Dataset:
+    """The run's data as a whole: ``(image, mask)`` items, with ``instances`` ``(image, mask,
+    instance ids)`` (a cityscapes-pairs folder, which has none: its train/ items, then its val/
+    ones), every file checked before any training or evaluation."""
     if cfg.data == "synthetic":
         return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir,
-                                  kind=cfg.view, fov_deg=cfg.fov, labels=cfg.labels)
+                                  kind=cfg.view, fov_deg=cfg.fov, labels=cfg.labels, instances=instances)
     if cfg.layout == "cityscapes-pairs":
+        if instances:
+            raise InputError("a cityscapes-image-pairs folder has no instance ids")
         parts = [CityscapesPairs(cfg.data, part, labels=cfg.labels, size=cfg.size) for part in PAIR_SPLITS]
     else:
-        parts = [PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels)]
+        parts = [PanoramaFolder(cfg.data, size=cfg.size, colour_masks=cfg.colour_masks, labels=cfg.labels,
+                                instances=instances)]
     for part in parts:
         part.verify()
     return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
 
-def split(cfg: TrainConfig) -> tuple:
-    """(train, val, test) subsets of the run's data: its seeded, disjoint split; a
-    cityscapes-pairs folder keeps its own (train/ trains, val/ validates and tests, as with the
-    real set, whose test labels are not public)."""
-    data = make_dataset(cfg)
+def split(cfg: TrainConfig, instances: bool = False) -> tuple:
+    """(train, val, test) subsets of the run's data (``make_dataset``'s): its seeded, disjoint
+    split; a cityscapes-pairs folder keeps its own (train/ trains, val/ validates and tests, as
+    with the real set, whose test labels are not public)."""
+    data = make_dataset(cfg, instances)
     if cfg.layout == "cityscapes-pairs":
         n_train = len(data.datasets[0])
         val = Subset(data, range(n_train, len(data)))

@@ -1,7 +1,8 @@
 """A segmentation run: the seeded split of its data, then per epoch ``train_one_epoch``,
 ``evaluate`` on the validation part and an atomic checkpoint (``last.pt`` every epoch, resumable;
 ``best.pt`` the best validation mIoU). Under ``torchrun`` it trains with DistributedDataParallel
-(gloo on CPU, nccl on GPU); only the first process writes."""
+(gloo on CPU, nccl on GPU); only the first process writes. Its launch, epoch bookkeeping,
+checkpoints and resume serve the panoptic runs too (``kind`` and ``score`` say whose)."""
 import json
 import math
 import time
@@ -24,22 +25,40 @@ from panosis_models.segmentation.config import TrainConfig, build_model, level_o
 
 @dataclass
 class Progress:
-    """Where a run stands: the next epoch, the best validation mIoU so far, one entry per epoch."""
+    """Where a run stands: the next epoch, the best validation score so far, one entry per epoch."""
     start: int = 0
     best: float = -math.inf
     history: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Score:
+    """The validation score a run keeps its best checkpoint by: ``val_<key>`` in the history,
+    ``best_<key>`` in checkpoints, ``title`` in the news."""
+    key: str
+    title: str
+
+
+MIOU = Score("miou", "mIoU")
+
+
 def train(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``.
     Without explicit data sets, ``cfg`` names the data and its seeded split."""
+    return launch(cfg, _fit, train_set, val_set)
+
+
+def launch(cfg, fit, train_set: Dataset = None, val_set: Dataset = None, instances: bool = False) -> dict:
+    """``fit(cfg, out, ctx, train_set, val_set)`` after the checks that must pass before any work
+    (the config, the output folder), on the run's own split (with ``instances``, items carry
+    instance ids) unless data sets are given, in this process's place under ``torchrun``."""
     cfg.validate()
     out = writable_folder(cfg.out)
     if train_set is None:
-        train_set, val_set, _ = split(cfg)
+        train_set, val_set, _ = split(cfg, instances)
     ctx = distributed.setup(cfg.device)
     try:
-        return _fit(cfg, out, ctx, train_set, val_set)
+        return fit(cfg, out, ctx, train_set, val_set)
     finally:
         distributed.teardown(ctx)
 
@@ -61,44 +80,60 @@ def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
         images_per_s = len(train_set) / (time.perf_counter() - started)  # all processes together
         result = (scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level).pixel_confusion(), level)
                   if len(val_set) else None)
-        miou = -math.inf if result is None or result["miou"] is None else result["miou"]
-        progress.history.append({"epoch": epoch + 1, "loss": loss, "val_miou": None if result is None else result["miou"],
-                                 "seconds": round(time.perf_counter() - started, 2),
-                                 "train_images_per_s": round(images_per_s, 2)})
-        improved = miou > progress.best or (result is None and epoch == cfg.epochs - 1)
-        progress.best = max(progress.best, miou)
-        if ctx.main:
-            save(cfg, out, model, optimizer, epoch, progress, improved)
-        distributed.barrier(ctx)
+        end_epoch(cfg, out, ctx, model, optimizer, progress, epoch, loss, None if result is None else result["miou"],
+                  started, images_per_s)
+    return finish(cfg, out, ctx, model, progress)
+
+
+def end_epoch(cfg, out: Path, ctx, model, optimizer, progress: Progress, epoch: int, loss: float, value, started: float,
+              images_per_s: float, kind: str = "unet", score: Score = MIOU) -> None:
+    """Records the epoch (loss, validation ``score`` ``value`` or None, seconds since ``started``,
+    training images per second), keeps the best score and writes the checkpoints from the first
+    process; without a score the last epoch counts as the best."""
+    progress.history.append({"epoch": epoch + 1, "loss": loss, f"val_{score.key}": value,
+                             "seconds": round(time.perf_counter() - started, 2),
+                             "train_images_per_s": round(images_per_s, 2)})
+    current = -math.inf if value is None else value
+    improved = current > progress.best or (value is None and epoch == cfg.epochs - 1)
+    progress.best = max(progress.best, current)
+    if ctx.main:
+        save(cfg, out, model, optimizer, epoch, progress, improved, kind, score)
+    distributed.barrier(ctx)
+
+
+def finish(cfg, out: Path, ctx, model, progress: Progress, score: Score = MIOU) -> dict:
+    """The run's summary (with the model's parameter count), also written to ``out/summary.json``
+    by the first process."""
     summary = {"config": cfg.as_dict(), "parameters": sum(p.numel() for p in model.parameters()),
-               "best_val_miou": None if progress.best == -math.inf else progress.best, "history": progress.history,
-               "last": str(out / LAST), "best": str(out / BEST)}
+               f"best_val_{score.key}": None if progress.best == -math.inf else progress.best,
+               "history": progress.history, "last": str(out / LAST), "best": str(out / BEST)}
     if ctx.main:
         (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
 
-def resume(cfg: TrainConfig, path: Path, model, optimizer, ctx) -> Progress:
+def resume(cfg, path: Path, model, optimizer, ctx, kind: str = "unet", score: Score = MIOU) -> Progress:
     """Loads ``path`` into the model and optimiser if it exists (refusing a checkpoint of another
-    run); where the run stands."""
+    kind or run); where the run stands."""
     if not path.is_file():
         return Progress()
-    state = checkpoint.load_for_resume(path, cfg, "unet", map_location=ctx.device)
+    state = checkpoint.load_for_resume(path, cfg, kind, map_location=ctx.device)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if ctx.main:
         print(f"resuming {path} after epoch {state['epoch'] + 1}")
-    return Progress(state["epoch"] + 1, state["best_miou"], state["history"])
+    return Progress(state["epoch"] + 1, state[f"best_{score.key}"], state["history"])
 
 
-def save(cfg: TrainConfig, out: Path, model, optimizer, epoch: int, progress: Progress, improved: bool) -> None:
+def save(cfg, out: Path, model, optimizer, epoch: int, progress: Progress, improved: bool, kind: str = "unet",
+         score: Score = MIOU) -> None:
     """``last.pt`` (and ``best.pt`` if the epoch improved), atomically, with one line of news."""
-    state = {"kind": "unet", "config": cfg.as_dict(), "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "epoch": epoch, "best_miou": progress.best,
+    state = {"kind": kind, "config": cfg.as_dict(), "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "epoch": epoch, f"best_{score.key}": progress.best,
              "history": progress.history}
     if improved:
         save_atomically(state, out / BEST)
     save_atomically(state, out / LAST)
-    miou = progress.history[-1]["val_miou"]
-    print(f"epoch {epoch + 1}: loss {progress.history[-1]['loss']:.4f}, val mIoU "
-          f"{'n/a' if miou is None else f'{miou:.4f}'}{' (best)' if improved else ''}")
+    value = progress.history[-1][f"val_{score.key}"]
+    print(f"epoch {epoch + 1}: loss {progress.history[-1]['loss']:.4f}, val {score.title} "
+          f"{'n/a' if value is None else f'{value:.4f}'}{' (best)' if improved else ''}")

@@ -1,0 +1,117 @@
+"""Panoptic segmentation of panoramas: ``panosis-panoptic train | evaluate | experiment``.
+
+``train``: a Panoptic-DeepLab-style network (semantic, instance-centre and offset heads on the
+U-Net or PSPNet) on synthetic street panoramas with instance ids (the default) or a Cityscapes
+style folder (rgb/, labels/, instances/), split into seeded, disjoint train/val/test parts; the
+run folder gets ``last.pt`` every epoch (``--resume`` continues from it), ``best.pt`` by
+validation PQ and ``summary.json``. Several processes: ``torchrun --nproc_per_node 2 -m
+panosis_models.cli.panoptic train ... --items N``. ``evaluate --checkpoint RUN/best.pt``: PQ, SQ
+and RQ (all, things, stuff; per pixel and area-weighted) and the seam figure as metrics.json, and
+panoptic.png. ``experiment``: std against equi over seeds (``--preset demo`` for two CPU cores,
+``full`` for a GPU), results.json and table.md. ``--debug`` goes before the action.
+"""
+import argparse
+from pathlib import Path
+
+from panosis_models import command
+from panosis_models.experiments import panoptic as experiment
+from panosis_models.models.convs import CONV_KINDS
+from panosis_models.models.panoptic import BACKBONES
+from panosis_models.models.pspnet import PRESETS
+from panosis_models.panoptic.config import PanopticConfig
+from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line
+from panosis_models.panoptic.train import train
+
+DATA_FLAGS = ("data", "num", "data_seed", "size")
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    d = PanopticConfig()
+    p.add_argument("--out", default=d.out, help="run folder: checkpoints and summary.json")
+    p.add_argument("--data", default=d.data, help="'synthetic' or a folder with rgb/, labels/ and instances/")
+    p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num,
+                   help="synthetic items (split into train/val/test)")
+    p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")
+    p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the network input")
+    p.add_argument("--model", default=d.model, choices=BACKBONES, help="the backbone")
+    p.add_argument("--preset", default=d.preset, choices=tuple(PRESETS), help="PSPNet's size")
+    p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="k x k convolutions and resizing")
+    p.add_argument("--channels", type=command.channels, default=",".join(map(str, d.channels)),
+                   help="widths of the U-Net's levels")
+    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
+                   help="BatchNorm after each 3x3 convolution of the U-Net")
+    p.add_argument("--head-channels", type=command.count(1), default=d.head_channels, help="width of each head")
+    p.add_argument("--hard-pixels", type=float, default=d.hard_pixels,
+                   help="share of the pixels, the costliest, the semantic loss averages over (1: plain cross-entropy)")
+    p.add_argument("--center-weight", type=float, default=d.center_weight, help="weight of the heatmap's MSE")
+    p.add_argument("--offset-weight", type=float, default=d.offset_weight, help="weight of the offsets' L1")
+    command.add_training(p, d)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+
+
+def _evaluate_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, type=Path, help="a panoptic run's best.pt or last.pt")
+    p.add_argument("--data", default=None, help="a folder, or 'synthetic' (default: the run's test split)")
+    p.add_argument("--num", type=command.count(0), default=None, help="synthetic data: items")
+    p.add_argument("--data-seed", type=int, default=None, help="synthetic data: worlds (another seed = held out)")
+    p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
+    p.add_argument("--batch-size", type=command.count(1), default=4, help="items per forward pass")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default: RUN/eval)")
+
+
+def _experiment_flags(p: argparse.ArgumentParser) -> None:
+    d = experiment.PanopticExperimentConfig()
+    p.add_argument("--preset", choices=sorted(experiment.PRESETS), default=d.preset, help="sizes, items and epochs")
+    p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")
+    p.add_argument("--seeds", type=command.seeds, default=",".join(map(str, d.seeds)),
+                   help="one run per seed (training data, initialisation, test data), e.g. 0,1,2")
+    p.add_argument("--epochs", type=command.count(1), default=None, help="epochs (default: the preset's)")
+    p.add_argument("--num", dest="num_train", type=command.count(1), default=None,
+                   help="training items per network (default: the preset's)")
+    p.add_argument("--resume", action="store_true", help="continue interrupted trainings")
+
+
+ACTIONS = {"train": (_train_flags, "train a panoptic network"),
+           "evaluate": (_evaluate_flags, "evaluate a panoptic checkpoint"),
+           "experiment": (_experiment_flags, "std against equi over seeds")}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = command.make_parser("panosis-panoptic", __doc__)
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, (flags, title) in ACTIONS.items():
+        sub = actions.add_parser(name, help=title, description=title,
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        flags(sub)
+        command.add_device(sub)
+        if name != "evaluate":
+            sub.add_argument("--cache-dir", default=None,
+                             help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+        command.add_progress(sub)
+    return p
+
+
+def job(args) -> None:
+    fields = command.config_fields(args, exclude=("debug", "action"))
+    if args.action == "train":
+        train(PanopticConfig(**fields))
+    elif args.action == "evaluate":
+        model, cfg = load_model(args.checkpoint, args.device)
+        overrides = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
+        out = args.out or args.checkpoint.parent / "eval"
+        result = evaluate(model, evaluation_data(cfg, **overrides), out, args.batch_size, args.device,
+                          progress=args.progress)
+        print(summary_line(result))
+        print(f"written: {out}")
+    else:
+        summary = experiment.run(experiment.PanopticExperimentConfig(**fields))
+        print(summary["table"])
+        print(f"written: {args.out} ({summary['minutes']} min)")
+
+
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
+
+
+if __name__ == "__main__":
+    main()

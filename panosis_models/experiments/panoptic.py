@@ -1,0 +1,143 @@
+"""Panoptic segmentation of panoramas, standard against spherical convolutions.
+
+Per seed, a Panoptic-DeepLab-style U-Net with standard and one with EquiConv2d 3x3 convolutions
+train on the same synthetic street panoramas and are tested on panoramas of held-out worlds, as
+rendered ("level") and turned about the vertical axis so that the largest thing of each lies
+across the +-180 degree seam ("seam"). Reported: PQ, SQ and RQ over all classes, things and
+stuff, per pixel and area-weighted, and the seam figure (of the true instances crossing the
+seam, the share that comes out as one matched instance); with several seeds, mean +- standard
+deviation, a difference under two standard deviations being noise. ``demo`` is sized for two
+CPU cores (64x128), ``full`` for a GPU (256x512). Writes results.json, table.md and each run's
+evaluation (metrics.json, panoptic.png)."""
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from panosis_models.config import BEST, preset_settings
+from panosis_models.data import SyntheticPanoramas, Transformed, prerender
+from panosis_models.data.seam import roll_to_seam
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.experiments.projection import ExperimentConfig
+from panosis_models.experiments.results import TEST_SEED, mean_std, spread, verdict
+from panosis_models.panoptic.config import PanopticConfig
+from panosis_models.segmentation.config import make_dataset
+from panosis_models.panoptic.evaluate import evaluate, load_model
+from panosis_models.panoptic.train import train
+
+PRESETS = {
+    # two CPU cores, a few minutes a network: a narrow U-Net with BatchNorm at 64x128
+    "demo": dict(size=(64, 128), channels=(16, 32, 64, 128), batch_norm=True, head_channels=16, num_train=96,
+                 num_test=24, epochs=10, batch_size=8),
+    # a GPU: the PanOSIS U-Net at 256x512
+    "full": dict(size=(256, 512), channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
+                 num_train=2000, num_test=200, epochs=40, batch_size=8),
+}
+CONVS = ("std", "equi")
+TESTS = ("level", "seam")
+WEIGHTINGS = ("pixel", "area")
+GROUPS = ("all", "things", "stuff")
+QUALITIES = ("pq", "sq", "rq")
+METRICS = tuple(f"{q}_{g}" for g in GROUPS for q in QUALITIES)
+
+
+@dataclass
+class PanopticExperimentConfig(ExperimentConfig):
+    """The projection experiment's settings (a preset, its overrides, the seeds), with this
+    experiment's presets; its networks learn the fine classes. Saved in results.json."""
+    out: str = "runs/panoptic-experiment"
+    labels: str = "fine"
+
+    def settings(self) -> dict:
+        return preset_settings(PRESETS, self)
+
+
+def test_sets(settings: dict, seed: int, cache_dir) -> dict:
+    """The held-out panoramas of a seed, as rendered and turned so that a thing crosses the seam."""
+    level = SyntheticPanoramas(settings["num_test"], *settings["size"], seed=TEST_SEED + seed, cache_dir=cache_dir,
+                               labels="fine", instances=True)
+    return {"level": level, "seam": Transformed(level, roll_to_seam)}
+
+
+def row(conv: str, test: str, seed: int, result: dict) -> dict:
+    """One model on one test set: every (weighting, metric) figure and the seam figure."""
+    panoptic = result["panoptic"]
+    figures = {f"{w}_{q}_{g}": (panoptic[w][g][q] if panoptic[w] else None)
+               for w in WEIGHTINGS for g in GROUPS for q in QUALITIES}
+    seam = panoptic["seam"]
+    return {"conv": conv, "test": test, "seed": seed, "metrics": {**figures, "seam": seam["share"]},
+            "seam_counts": [seam["one"], seam["instances"]],
+            "semantic_miou": result["semantic"]["pixel"]["miou"], "items": result["items"]}
+
+
+def summarise(rows: list) -> list:
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["conv"], r["test"]), []).append(r)
+    return [{"conv": conv, "test": test, "seeds": [r["seed"] for r in group],
+             "metrics": {name: spread([r["metrics"][name] for r in group]) for name in group[0]["metrics"]},
+             "semantic_miou": spread([r["semantic_miou"] for r in group]),
+             "seam_counts": [sum(r["seam_counts"][i] for r in group) for i in (0, 1)]}
+            for (conv, test), group in groups.items()]
+
+
+def table(summary_rows: list) -> str:
+    header = ("| conv | test | weighting | seeds | " + " | ".join(f"{q.upper()} {g}" for g in GROUPS for q in QUALITIES)
+              + " | seam: one instance |")
+    lines = [header, "|" + "---|" * (5 + len(METRICS))]
+    for r in summary_rows:
+        for w in WEIGHTINGS:
+            cells = " | ".join(mean_std(r["metrics"][f"{w}_{m}"], 3) for m in METRICS)
+            one, total = r["seam_counts"]
+            seam = f"{mean_std(r['metrics']['seam'], 3)} ({one}/{total})" if w == "pixel" else ""
+            lines.append(f"| {r['conv']} | {r['test']} | {w} | {len(r['seeds'])} | {cells} | {seam} |")
+    return "\n".join(lines)
+
+
+def comparisons(summary_rows: list) -> str:
+    """equi against std on each test set: PQ (pixel and area-weighted) and the seam figure."""
+    by_key = {(r["conv"], r["test"]): r for r in summary_rows}
+    lines = []
+    for test in TESTS:
+        std, equi = by_key.get(("std", test)), by_key.get(("equi", test))
+        if std and equi:
+            found = ", ".join(f"{title} {verdict(std['metrics'][m], equi['metrics'][m])}"
+                              for m, title in (("pixel_pq_all", "PQ"), ("area_pq_all", "area PQ"),
+                                               ("pixel_pq_things", "PQ things"), ("seam", "seam")))
+            lines.append(f"- {test} test panoramas, equi - std: {found}")
+    return "\n".join(lines)
+
+
+def run(cfg: PanopticExperimentConfig) -> dict:
+    """Per seed: trains the std and the equi network and evaluates both on both test sets;
+    writes the report over all seeds; returns the summary (its ``table`` too)."""
+    settings = cfg.settings()
+    out = writable_folder(cfg.out)
+    started = time.perf_counter()
+    rows = []
+    for seed in cfg.seeds:
+        tests = test_sets(settings, seed, cfg.cache_dir)
+        prerender(tests["level"], progress=cfg.progress)
+        for conv in CONVS:
+            run_cfg = PanopticConfig(out=str(Path(cfg.out) / f"seed-{seed}" / conv), conv=conv, size=settings["size"],
+                                     channels=settings["channels"], batch_norm=settings["batch_norm"],
+                                     head_channels=settings["head_channels"], num=settings["num_train"],
+                                     data_seed=seed, seed=seed, epochs=settings["epochs"],
+                                     batch_size=settings["batch_size"], split=(0.9, 0.1, 0.0), device=cfg.device,
+                                     cache_dir=cfg.cache_dir, resume=cfg.resume, progress=cfg.progress)
+            prerender(make_dataset(run_cfg, instances=True), progress=cfg.progress)
+            print(f"training {run_cfg.out} ({conv} conv, {run_cfg.num} items, {run_cfg.epochs} epochs)")
+            train(run_cfg)
+            model, _ = load_model(Path(run_cfg.out) / BEST, cfg.device)
+            for test, data in tests.items():
+                result = evaluate(model, data, Path(run_cfg.out) / f"test-{test}", device=cfg.device,
+                                  progress=cfg.progress)
+                rows.append(row(conv, test, seed, result))
+    summary_rows = summarise(rows)
+    text = table(summary_rows) + "\n\n" + comparisons(summary_rows)
+    summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v
+                                                     for k, v in settings.items()},
+               "minutes": round((time.perf_counter() - started) / 60, 2), "rows": rows, "summary": summary_rows}
+    (out / "results.json").write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    (out / "table.md").write_text(text + "\n")
+    return {**summary, "table": text}

@@ -1,0 +1,42 @@
+"""What defines a panoptic run (``PanopticConfig``, saved in its checkpoints) and its network.
+A panoptic run is a segmentation run at the fine level with instance heads, so its
+configuration extends the segmentation one, and its data are the segmentation run's with
+instance ids (``segmentation.config.split(cfg, instances=True)``)."""
+from dataclasses import dataclass
+
+from panosis_models.data.cityscapes import NUM_FINE
+from panosis_models.errors import InputError
+from panosis_models.models.panoptic import PanopticNet
+from panosis_models.segmentation.config import TrainConfig
+
+
+@dataclass
+class PanopticConfig(TrainConfig):
+    """Everything that defines a run; saved in its checkpoints. Panoramas at the fine level only
+    (``view`` and ``labels`` are fixed); the loss is Panoptic-DeepLab's: cross-entropy over the
+    ``hard_pixels`` share of pixels that cost most + ``center_weight`` x MSE of the heatmap +
+    ``offset_weight`` x L1 of the offsets on thing pixels (0.2, 200 and 0.01 in the paper)."""
+    DEFINING = TrainConfig.DEFINING + ("head_channels",)
+
+    out: str = "runs/panoptic"
+    labels: str = "fine"
+    head_channels: int = 32
+    hard_pixels: float = 0.2
+    center_weight: float = 200.0
+    offset_weight: float = 0.01
+
+    def validate(self) -> None:
+        if self.view != "panorama" or self.labels != "fine" or self.colour_masks:
+            raise InputError(f"panoptic runs take panoramas with fine labels and instance ids, got view={self.view!r}, "
+                             f"labels={self.labels!r}, colour_masks={self.colour_masks!r}")
+        super().validate()
+        if self.head_channels < 1 or self.center_weight < 0 or self.offset_weight < 0:
+            raise InputError(f"head_channels must be positive and the loss weights non-negative, got head_channels="
+                             f"{self.head_channels}, center_weight={self.center_weight}, "
+                             f"offset_weight={self.offset_weight}")
+        if not 0 < self.hard_pixels <= 1:
+            raise InputError(f"hard_pixels must lie in (0, 1], got {self.hard_pixels}")
+
+
+def build_model(cfg: PanopticConfig) -> PanopticNet:
+    return PanopticNet(cfg.model, cfg.conv, NUM_FINE, cfg.head_channels, cfg.channels, cfg.batch_norm, cfg.preset)

@@ -1,0 +1,71 @@
+"""Evaluation of a trained panoptic model: PQ, SQ, RQ per class and over all / things / stuff,
+per pixel and area-weighted, the seam figure, and the semantic head's mIoU, as metrics.json, with
+a PNG of panoptic predictions over the images."""
+import dataclasses
+import json
+
+import torch
+from torch.utils.data import Dataset
+
+from panosis_models.engine import checkpoint, distributed
+from panosis_models.engine.outputs import writable_folder
+from panosis_models.errors import InputError
+from panosis_models.panoptic.config import PanopticConfig, build_model
+from panosis_models.segmentation.config import make_dataset, split
+from panosis_models.panoptic.loop import evaluate as quality_over
+from panosis_models.panoptic.loop import predict
+from panosis_models.panoptic.picture import save_panoptic
+from panosis_models.panoptic.train import KIND
+
+
+def load_model(path, device="cpu") -> tuple:
+    """(model in eval mode, its training config) from a panoptic checkpoint."""
+    state = checkpoint.load(path, KIND, map_location=device)
+    cfg = PanopticConfig.from_dict(state["config"])
+    model = build_model(cfg)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:
+        raise InputError(f"{path}: its weights do not fit the network its config describes: "
+                         f"{str(error).splitlines()[0]}") from None
+    return model.to(device).eval(), cfg
+
+
+def evaluation_data(cfg: PanopticConfig, **overrides) -> Dataset:
+    """The held-out part of the run's own split, or, with ``overrides`` of the config's data
+    fields (data, num, data_seed, size), that data as a whole."""
+    if not overrides:
+        return split(cfg, instances=True)[2]
+    return make_dataset(dataclasses.replace(cfg, **overrides), instances=True)
+
+
+def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
+             pictures: int = 4, progress: bool = True) -> dict:
+    """{"panoptic": {"pixel", "area", "seam"}, "semantic": fine-level IoU report, "items"} of
+    ``model`` on ``dataset`` (items ``(image, fine, instances)``); with ``out`` (checked before the
+    evaluation starts), also metrics.json and panoptic.png."""
+    if out is not None:
+        out = writable_folder(out)
+    ctx = distributed.Context(device=torch.device(device))
+    quality, confusion = quality_over(model, dataset, ctx, batch_size, amp, progress=progress)
+    result = {"panoptic": quality.report(), "semantic": confusion.report(), "items": len(dataset)}
+    if out is not None:
+        (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+        if pictures and len(dataset):
+            rows = []
+            for index in range(min(pictures, len(dataset))):
+                image, _, true = dataset[index][:3]
+                rows.append((f"#{index}", image, predict(model, image[None].to(device))[0][0].cpu(), true))
+            save_panoptic(rows, out / "panoptic.png")
+    return result
+
+
+def summary_line(result: dict) -> str:
+    """PQ, SQ, RQ over all classes (and area-weighted PQ) and the seam figure in one line."""
+    def number(value):
+        return "n/a" if value is None else f"{value:.4f}"
+    pixel, area, seam = (result["panoptic"][k] for k in ("pixel", "area", "seam"))
+    weighted = f"  area-weighted PQ {number(area['all']['pq'])}" if area else ""
+    return (f"PQ {number(pixel['all']['pq'])} (things {number(pixel['things']['pq'])}, stuff "
+            f"{number(pixel['stuff']['pq'])})  SQ {number(pixel['all']['sq'])}  RQ {number(pixel['all']['rq'])}"
+            f"{weighted}  seam {seam['one']}/{seam['instances']} one instance  ({result['items']} items)")

@@ -1,0 +1,86 @@
+"""From Panoptic-DeepLab's outputs to a panoptic map (Cityscapes ``instanceIds``: a thing pixel
+``train_id * 1000 + k``, a stuff pixel its train id, void 255), on the sphere:
+
+- centres are heatmap peaks above a threshold (0.1) kept by max-pool non-maximum suppression
+  over a window padded the way the sphere continues (columns wrap across the seam, rows cross
+  the poles), the ``top_k`` (200) strongest;
+- each thing pixel joins the centre nearest to where its offset points, columns measured the
+  short way round, and an instance takes the majority class of its pixels;
+- stuff pixels keep the semantic map's class; thing pixels with no centre at all become void.
+
+The window is Panoptic-DeepLab's 7 px at the ``full`` setting's 512-px width, scaled with the
+width like the heatmap's sigma (an odd size, at least 3)."""
+import torch
+import torch.nn.functional as F
+
+import equiconv
+from panosis_models.data.cityscapes import INSTANCE_STRIDE, NUM_FINE, THINGS, VOID
+from panosis_models.data.panoptic_targets import SIGMA_WIDTH, wrap_columns
+
+THRESHOLD = 0.1
+WINDOW = 7       # px at SIGMA_WIDTH
+TOP_K = 200
+
+
+def window_for(width: int) -> int:
+    """The suppression window (odd, at least 3) for panoramas ``width`` px wide."""
+    return max(3, 2 * round((WINDOW * width / SIGMA_WIDTH - 1) / 2) + 1)
+
+
+def find_centres(heatmap: torch.Tensor, threshold: float = THRESHOLD, window: int = None,
+                 top_k: int = TOP_K) -> torch.Tensor:
+    """(K, 2) int64 (row, column) of the peaks of an (H, W) heatmap, strongest first."""
+    if heatmap.dim() != 2:
+        raise ValueError(f"heatmap must be (H, W), got shape {tuple(heatmap.shape)}")
+    window = window_for(heatmap.shape[-1]) if window is None else window
+    if window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be a positive odd size, got {window!r}")
+    padded = equiconv.functional.pad(heatmap[None, None].float(), window // 2)
+    pooled = F.max_pool2d(padded, window, stride=1)[0, 0]
+    peaks = ((heatmap == pooled) & (heatmap > threshold)).nonzero()
+    order = heatmap[peaks[:, 0], peaks[:, 1]].argsort(descending=True, stable=True)
+    return peaks[order[:top_k]]
+
+
+def _is_thing(semantic: torch.Tensor) -> torch.Tensor:
+    return torch.isin(semantic, torch.tensor(THINGS, device=semantic.device))
+
+
+def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor,
+                 threshold: float = THRESHOLD, window: int = None, top_k: int = TOP_K) -> torch.Tensor:
+    """An (H, W) int64 instance map from a semantic label map (H, W) (train ids; void 255 stays
+    void), a centre heatmap (H, W) and offsets (2, H, W) (rows, columns, in pixels)."""
+    height, width = semantic.shape
+    if heatmap.shape != semantic.shape or offsets.shape != (2, height, width):
+        raise ValueError(f"heatmap must be (H, W) and offsets (2, H, W) for semantic (H, W) = {(height, width)}, "
+                         f"got {tuple(heatmap.shape)} and {tuple(offsets.shape)}")
+    semantic = semantic.long()
+    out = semantic.clone()
+    thing = _is_thing(semantic)
+    centres = find_centres(heatmap, threshold, window, top_k).to(semantic.device).float()
+    if not len(centres):
+        out[thing] = VOID
+        return out
+    rows, columns = thing.nonzero().unbind(1)
+    pointed_row = rows + offsets[0][thing].float()
+    pointed_column = columns + offsets[1][thing].float()
+    distance = ((pointed_row[:, None] - centres[None, :, 0]) ** 2
+                + wrap_columns(pointed_column[:, None] - centres[None, :, 1], width) ** 2)
+    owner = distance.argmin(1)
+    votes = torch.bincount(owner * NUM_FINE + semantic[thing], minlength=len(centres) * NUM_FINE)
+    majority = votes.view(len(centres), NUM_FINE).argmax(1)
+    present = torch.bincount(owner, minlength=len(centres)) > 0
+    # k counts the instances of each class in the order of the centres (strongest first)
+    same_class_before = (majority[None, :] == majority[:, None]) & present[None, :]
+    k = torch.tril(same_class_before, diagonal=-1).sum(1)
+    out[thing] = (majority * INSTANCE_STRIDE + k)[owner]
+    return out
+
+
+@torch.no_grad()
+def postprocess(outputs: dict, **options) -> torch.Tensor:
+    """(B, H, W) instance maps from a batch of the network's outputs ({"semantic", "center",
+    "offset"}); ``options`` as for ``panoptic_map``."""
+    semantic = outputs["semantic"].argmax(1)
+    return torch.stack([panoptic_map(s, c[0], o, **options)
+                        for s, c, o in zip(semantic, outputs["center"].float(), outputs["offset"].float())])
