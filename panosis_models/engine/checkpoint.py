@@ -9,8 +9,9 @@ from panosis_models.atomic import remove_stale_temporaries
 from panosis_models.errors import InputError
 
 # what each kind of checkpoint holds (a checkpoint also says its kind under "kind")
-KINDS = {"unet": ("config", "model"), "osmis": ("config", "generator_args", "ema", "label_set")}
-TITLES = {"unet": "a U-Net", "osmis": "an OSMIS"}
+KINDS = {"unet": ("config", "model"), "osmis": ("config", "generator_args", "ema", "label_set"),
+         "oslsm": ("config", "model", "kind")}
+TITLES = {"unet": "a U-Net", "osmis": "an OSMIS", "oslsm": "an OSLSM"}
 
 
 def kind_of(state: dict):

@@ -1,0 +1,52 @@
+"""Train OSLSM on one fold's base classes: ``panosis-oneshot-train --fold I``
+(or ``python -m panosis_models.oneshot.train --fold I``).
+
+Episodes of rendered synthetic panoramas with fine labels: a base class, one support panorama
+showing it with its binary mask and a query panorama showing it; the fold's novel classes are
+never foreground. The run folder gets ``last.pt`` every epoch (``--resume`` continues from it,
+refusing other settings of the fold, data, model or episodes) and ``summary.json``. Several
+processes: ``torchrun --nproc_per_node 2 -m panosis_models.cli.oneshot_train ... --items N``.
+"""
+import argparse
+
+from panosis_models import command
+from panosis_models.data.episodes import FOLDS
+from panosis_models.models.convs import CONV_KINDS
+from panosis_models.oneshot.config import OneShotConfig
+from panosis_models.oneshot.train import train
+
+
+def parser() -> argparse.ArgumentParser:
+    d = OneShotConfig()
+    p = command.make_parser("panosis-oneshot-train", __doc__)
+    p.add_argument("--fold", type=int, required=True, choices=range(len(FOLDS)), help="the fold whose classes are novel")
+    p.add_argument("--out", default=d.out, help="run folder: checkpoints and summary.json")
+    p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="k x k convolutions of both branches")
+    p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the panoramas")
+    p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num, help="training panoramas")
+    p.add_argument("--data-seed", type=int, default=d.data_seed, help="which training worlds")
+    p.add_argument("--channels", type=command.channels, default=",".join(map(str, d.channels)),
+                   help="widths of the encoders' levels")
+    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
+                   help="BatchNorm after each 3x3 convolution")
+    p.add_argument("--episodes", type=command.count(1), default=d.episodes, help="training episodes per epoch")
+    p.add_argument("--epochs", type=command.count(1), default=d.epochs, help="epochs in all")
+    p.add_argument("--batch-size", type=command.count(1), default=d.batch_size, help="episodes per step")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
+    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
+    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, episodes and their order")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
+    p.add_argument("--workers", type=command.count(0), default=d.workers, help="data loader processes")
+    command.add_device(p)
+    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    command.add_progress(p)
+    return p
+
+
+def main(argv=None) -> None:
+    command.run(parser(), lambda args: train(OneShotConfig(**command.config_fields(args))), argv)
+
+
+if __name__ == "__main__":
+    main()
