@@ -99,3 +99,18 @@ class Episodes(Dataset):
         query_image, query_fine = self.dataset[query]
         support_masks = torch.stack([(m == cls).float() for m in masks])
         return torch.stack(images), support_masks, query_image, binary_target(query_fine, cls), cls
+
+
+def support_pairs(index: dict, classes, per_class: int, queries: int, seed: int) -> list:
+    """Fixed one-shot test pairs for comparing methods: for each of ``classes`` shown by more
+    than ``queries`` panoramas (``index`` from ``holders``), ``per_class`` distinct support
+    panoramas, each with ``queries`` query panoramas apart from it; [(class, support, [queries])]
+    in class order, drawn from ``seed``."""
+    rng, pairs = random.Random(derive_seed("support pairs", seed)), []
+    for cls in classes:
+        shown = index.get(cls, [])
+        if len(shown) <= queries:
+            continue
+        for support in rng.sample(shown, min(per_class, len(shown))):
+            pairs.append((cls, support, rng.sample([i for i in shown if i != support], queries)))
+    return pairs
