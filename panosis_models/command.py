@@ -35,6 +35,20 @@ def add_progress(parser: argparse.ArgumentParser) -> None:
                         help="progress bars")
 
 
+def add_training(parser: argparse.ArgumentParser, defaults) -> None:
+    """The flags every network-training command shares, with the defaults of its config:
+    Adam's --lr, --clip, --amp, --workers, --device, --cache-dir, --resume, --progress."""
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate")
+    parser.add_argument("--clip", type=float, default=defaults.clip, help="gradient norm clipping")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=defaults.amp,
+                        help="bfloat16 autocast on GPU")
+    parser.add_argument("--workers", type=count(0), default=defaults.workers, help="data loader processes")
+    add_device(parser)
+    parser.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    add_progress(parser)
+
+
 def size(text: str) -> tuple:
     """``--size HxW``."""
     try:

@@ -1,7 +1,6 @@
 """Folds and episodes: the folds split the fine classes, training episodes never show a novel
 class as foreground, test episodes and support pairs repeat with their seed."""
 import pytest
-import torch
 
 from panosis_models.data import SyntheticPanoramas
 from panosis_models.data.cityscapes import NUM_FINE, VOID

@@ -32,15 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=command.count(1), default=d.episodes, help="training episodes per epoch")
     p.add_argument("--epochs", type=command.count(1), default=d.epochs, help="epochs in all")
     p.add_argument("--batch-size", type=command.count(1), default=d.batch_size, help="episodes per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
-    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
     p.add_argument("--seed", type=int, default=d.seed, help="initialisation, episodes and their order")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
-    p.add_argument("--workers", type=command.count(0), default=d.workers, help="data loader processes")
-    command.add_device(p)
-    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    command.add_progress(p)
+    command.add_training(p, d)
     return p
 
 

@@ -40,17 +40,10 @@ def parser() -> argparse.ArgumentParser:
                    help="BatchNorm after each 3x3 convolution")
     p.add_argument("--epochs", type=command.count(1), default=d.epochs, help="epochs in all")
     p.add_argument("--batch-size", type=command.count(1), default=d.batch_size, help="items per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
-    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
     p.add_argument("--seed", type=int, default=d.seed, help="initialisation, split and shuffling")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
                    help="turn and mirror panoramas, jitter colours")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
-    p.add_argument("--workers", type=command.count(0), default=d.workers, help="data loader processes")
-    command.add_device(p)
-    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    command.add_progress(p)
+    command.add_training(p, d)
     return p
 
 

@@ -33,16 +33,30 @@ def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, wo
                       num_workers=workers, drop_last=False)
 
 
+def optimise(net, optimizer, loader: DataLoader, loss_of, clip: float, desc: str, progress: bool) -> float:
+    """One pass over ``loader``: per batch the loss ``loss_of(batch)``, a step with gradient
+    clipping; returns the mean loss. What every job's ``train_one_epoch`` shares."""
+    net.train()
+    losses = []
+    bar = tqdm(loader, desc=desc, disable=not progress)
+    for batch in bar:
+        loss = loss_of(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+        optimizer.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    return sum(losses) / max(len(losses), 1)
+
+
 def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
                     desc: str, progress: bool, ignore_index: int = IGNORE_INDEX) -> float:
     """One pass of cross-entropy training (labels ``ignore_index`` cost nothing) with gradient
     clipping; returns the mean loss. A network that returns ``(logits, aux_logits)`` in training
     (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
-    net.train()
-    losses = []
-    bar = tqdm(loader, desc=desc, disable=not (progress and ctx.main))
-    for images, masks in bar:
-        images, masks = images.to(ctx.device), masks.to(ctx.device)
+    def loss_of(batch):
+        images, masks = (t.to(ctx.device) for t in batch)
         with autocast(ctx.device, amp):
             logits = net(images)
         aux = None
@@ -52,13 +66,8 @@ def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context
         if aux is not None:
             module = getattr(net, "module", net)  # under DDP
             loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, ignore_index=ignore_index)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
-        optimizer.step()
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    return sum(losses) / max(len(losses), 1)
+        return loss
+    return optimise(net, optimizer, loader, loss_of, clip, desc, progress and ctx.main)
 
 
 def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,

@@ -5,7 +5,8 @@ panoramas that show it (its queries).
 (a) OSLSM, meta-trained once per fold on episodes of the base classes, conditioned on the pair;
 (b) a U-Net trained on the pair alone (the PanOSIS pipeline's "one pair" baseline, binary);
 (c) the PanOSIS route: OSMIS on the pair, a generated set, a U-Net on it -- expensive, so run
-    on a small fixed subset of the pairs only (the first ``panosis_pairs``).
+    on a small fixed subset of the pairs only: the first pair of each of the first
+    ``panosis_pairs`` classes; (a) and (b) are also scored on that subset alone.
 Each with standard and with equirectangular convolutions in the segmenter (OSMIS keeps the
 pipeline's own). The pipeline's binary masks are written as labels 1 (background) and 2 (the
 class), 0 for void, because the category level never scores or trains on label 0.
@@ -81,16 +82,16 @@ def pair_labels(fine: torch.Tensor, cls: int) -> torch.Tensor:
 
 
 def train_oslsm_runs(cfg: CompareConfig, settings: dict, size, out: Path) -> dict:
-    """{conv: (checkpoint, seconds)} of the fold's OSLSM, std and equi."""
+    """{conv: (checkpoint, seconds of training)} of the fold's OSLSM, std and equi (the seconds
+    its epochs took, also when a finished run is resumed)."""
     runs = {}
     for conv in CONV_KINDS:
-        started = time.perf_counter()
         run = OneShotConfig(out=str(out / f"oslsm-{conv}"), fold=cfg.fold, conv=conv, size=size,
                             num=settings["train_panoramas"], channels=settings["channels"],
                             episodes=settings["episodes"], epochs=settings["epochs"], seed=cfg.seed,
                             device=cfg.device, resume=cfg.resume, progress=cfg.progress)
-        train_oslsm(run)
-        runs[conv] = (Path(run.out) / LAST, round(time.perf_counter() - started, 1))
+        history = train_oslsm(run)["history"]
+        runs[conv] = (Path(run.out) / LAST, round(sum(epoch["seconds"] for epoch in history), 1))
     return runs
 
 
@@ -149,12 +150,14 @@ def run(cfg: CompareConfig) -> dict:
     pair_epochs = pipeline_settings["epochs"] * math.ceil(round(0.9 * pipeline_settings["generated"]) /
                                                           pipeline_settings["batch_size"])
     models = {conv: load_oslsm(path, cfg.device)[0] for conv, (path, _) in oslsm.items()}
+    firsts = [p for p, pair in enumerate(pairs) if p == 0 or pairs[p - 1][0] != pair[0]]
+    subset = set(firsts[:settings["panosis_pairs"]])
     for p, (cls, support, query_ids) in enumerate(pairs):
         print(f"support pair {p + 1}/{len(pairs)}: {FINE_NAMES[cls]}, panorama {support}")
         image, fine = tests[support]
         queries = torch.stack([tests[q][0] for q in query_ids])
         targets = torch.stack([binary_target(tests[q][1], cls) for q in query_ids])
-        subsets = ("all", "subset") if p < settings["panosis_pairs"] else ("all",)
+        subsets = ("all", "subset") if p in subset else ("all",)
 
         def score(method, conv, foreground, seconds, among=subsets):
             for subset in among:
@@ -184,7 +187,8 @@ def run(cfg: CompareConfig) -> dict:
                                                       for k, v in settings.items()},
                "pipeline_settings": {k: list(v) if isinstance(v, tuple) else v for k, v in pipeline_settings.items()},
                "size": list(size), "novel_classes": list(classes), "test_panoramas": len(tests),
-               "support_pairs": [{"class": c, "support": s, "queries": q} for c, s, q in pairs],
+               "support_pairs": [{"class": c, "support": s, "queries": q, "panosis": p in subset}
+                                 for p, (c, s, q) in enumerate(pairs)],
                "oslsm_training_seconds": {conv: seconds for conv, (_, seconds) in oslsm.items()},
                "minutes": round((time.perf_counter() - started) / 60, 1), "rows": board.rows()}
     text = table(summary)

@@ -2,11 +2,10 @@
 it: its training panoramas, the held-out test panoramas and the model."""
 from dataclasses import dataclass, field
 
-from panosis_models.config import JobConfig, check_at_least, default_device
+from panosis_models.config import JobConfig, check_at_least, check_network_run, default_device
 from panosis_models.data import SyntheticPanoramas
 from panosis_models.data.episodes import FOLDS
 from panosis_models.errors import InputError
-from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.oslsm import OSLSM
 
 TEST_WORLDS = 10_000  # seeds of the held-out test worlds (as experiments.results.TEST_SEED): no run trains on them
@@ -41,18 +40,8 @@ class OneShotConfig(JobConfig):
     def validate(self) -> None:
         if self.fold not in range(len(FOLDS)):
             raise InputError(f"fold must be one of 0..{len(FOLDS) - 1}, got {self.fold!r}")
-        if self.conv not in CONV_KINDS:
-            raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
-        check_at_least({name: getattr(self, name) for name in ("num", "episodes", "epochs", "batch_size")})
-        check_at_least({"workers": self.workers}, minimum=0)
-        if len(self.channels) < 2 or min(self.channels) < 1:
-            raise InputError(f"channels must be at least two positive widths, got {self.channels}")
-        multiple = 2 ** (len(self.channels) - 1)
-        if len(self.size) != 2 or any(s <= 0 or s % multiple for s in self.size):
-            raise InputError(f"size must be (H, W) with multiples of {multiple} for {len(self.channels)} levels, "
-                             f"got {self.size}")
-        if self.lr <= 0 or self.clip <= 0:
-            raise InputError(f"lr and clip must be positive, got lr={self.lr}, clip={self.clip}")
+        check_at_least({"episodes": self.episodes})
+        check_network_run(self, 2 ** (len(self.channels) - 1), f"{len(self.channels)} levels")
 
 
 def training_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:

@@ -8,34 +8,21 @@ from tqdm import tqdm
 
 from panosis_models.data.episodes import IGNORE
 from panosis_models.engine import distributed
-from panosis_models.engine.segmentation import autocast
+from panosis_models.engine.segmentation import autocast, optimise
 from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
-
-
-def episode_loss(net, batch, ctx: distributed.Context, amp: bool) -> torch.Tensor:
-    """Binary cross-entropy of the query prediction from the first support of each episode."""
-    supports, masks, query, target, _ = (t.to(ctx.device) for t in batch)
-    with autocast(ctx.device, amp):
-        logits = net(query, supports[:, 0], masks[:, 0])
-    valid = target != IGNORE
-    return F.binary_cross_entropy_with_logits(logits.float()[valid], target[valid].float())
 
 
 def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
                     desc: str, progress: bool) -> float:
-    """One pass over the loader's episodes with gradient clipping; returns the mean loss."""
-    net.train()
-    losses = []
-    bar = tqdm(loader, desc=desc, disable=not (progress and ctx.main))
-    for batch in bar:
-        loss = episode_loss(net, batch, ctx, amp)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
-        optimizer.step()
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    return sum(losses) / max(len(losses), 1)
+    """One pass over the loader's episodes: binary cross-entropy of each query's prediction from
+    its first support, with gradient clipping; returns the mean loss."""
+    def loss_of(batch):
+        supports, masks, query, target, _ = (t.to(ctx.device) for t in batch)
+        with autocast(ctx.device, amp):
+            logits = net(query, supports[:, 0], masks[:, 0])
+        valid = target != IGNORE
+        return F.binary_cross_entropy_with_logits(logits.float()[valid], target[valid].float())
+    return optimise(net, optimizer, loader, loss_of, clip, desc, progress and ctx.main)
 
 
 @torch.no_grad()
