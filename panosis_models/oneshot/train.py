@@ -12,7 +12,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from panosis_models.atomic import save_atomically
 from panosis_models.config import LAST
-from panosis_models.data.datasets import derive_seed
+from panosis_models.data.datasets import derive_seed, prerender
 from panosis_models.data.episodes import Episodes, base_classes, holders
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
@@ -34,6 +34,9 @@ def train(cfg: OneShotConfig) -> dict:
 
 def _fit(cfg: OneShotConfig, out: Path, ctx) -> dict:
     panoramas, classes = training_panoramas(cfg), base_classes(cfg.fold)
+    if ctx.main:  # rendered (and cached) by one process, before every process reads them all
+        prerender(panoramas, cfg.progress)
+    distributed.barrier(ctx)
     index = holders(panoramas, classes)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg).to(ctx.device)
