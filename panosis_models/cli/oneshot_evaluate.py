@@ -29,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=command.count(1), default=1000, help="test episodes")
     p.add_argument("--panoramas", type=command.count(2), default=200, help="held-out panoramas they are drawn from")
     p.add_argument("--shots", type=shots, default="1,5", help="k of the k-shot predictions, e.g. 1,5")
+    p.add_argument("--base", action="store_true", help="score the fold's base classes instead (what training reached)")
     p.add_argument("--seed", type=int, default=0, help="which held-out worlds and episodes")
     p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
     command.add_device(p)
@@ -40,11 +41,12 @@ def parser() -> argparse.ArgumentParser:
 
 def job(args) -> None:
     model, cfg = load_model(args.checkpoint, args.device)
-    episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir)
-    out = args.out or args.checkpoint.parent / "eval"
+    episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
+                             args.base)
+    out = args.out or args.checkpoint.parent / ("eval-base" if args.base else "eval")
     result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress)
     print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} held-out "
-          f"panoramas, novel classes {result['classes']}")
+          f"panoramas, {'base' if args.base else 'novel'} classes {result['classes']}")
     print("\n".join(summary_lines(result)))
     print(f"written: {out}")
 

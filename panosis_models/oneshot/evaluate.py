@@ -6,7 +6,7 @@ import json
 import torch
 
 from panosis_models.data.datasets import derive_seed
-from panosis_models.data.episodes import Episodes, novel_classes
+from panosis_models.data.episodes import Episodes, base_classes, novel_classes
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.oneshot.config import OneShotConfig, build_model, test_panoramas
@@ -23,11 +23,13 @@ def load_model(path, device="cpu") -> tuple:
 
 
 def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int = 1, seed: int = 0,
-                  cache_dir=None) -> Episodes:
-    """``episodes`` episodes of the fold's novel classes over ``panoramas`` held-out panoramas,
-    each with ``shots`` supports, drawn from ``seed``."""
+                  cache_dir=None, base: bool = False) -> Episodes:
+    """``episodes`` episodes of the fold's novel classes (with ``base``, of its base classes: what
+    training reached) over ``panoramas`` held-out panoramas, each with ``shots`` supports, drawn
+    from ``seed``."""
     data = test_panoramas(panoramas, cfg.size, seed, cache_dir)
-    return Episodes(data, novel_classes(cfg.fold), episodes, derive_seed("test episodes", seed), shots=shots)
+    classes = base_classes(cfg.fold) if base else novel_classes(cfg.fold)
+    return Episodes(data, classes, episodes, derive_seed("test episodes", seed), shots=shots)
 
 
 def evaluate(model, episodes: Episodes, out=None, shots=(1, 5), batch_size: int = 8, device="cpu",
