@@ -198,9 +198,9 @@ def run(cfg: CompareConfig) -> dict:
 
 
 def table(summary: dict) -> str:
-    """Method x conv rows: per novel class IoU, mean IoU, area-weighted mean IoU, FB-IoU, pairs,
-    seconds per support pair."""
-    classes = [str(c) for c in summary["novel_classes"]]
+    """Method x conv rows: per novel class IoU (of the classes that had support pairs), mean IoU,
+    area-weighted mean IoU, FB-IoU, pairs, seconds per support pair."""
+    classes = [str(c) for c in summary["novel_classes"] if any(p["class"] == c for p in summary["support_pairs"])]
     header = ("| method | conv | pairs scored | support pairs | episodes | " + " | ".join(f"IoU {FINE_NAMES[int(c)]}" for c in classes) +
               " | mean IoU | area mean IoU | FB-IoU | s / pair |")
     lines = [header, "|" + "---|" * (len(classes) + 9)]
