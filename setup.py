@@ -92,7 +92,8 @@ setup(
     entry_points={"console_scripts": [
         f"panosis-{name} = panosis_models.cli.{name.replace('-', '_')}:main"
         for name in ("train", "evaluate", "experiment", "osmis-train", "osmis-generate", "pipeline",
-                     "showcase", "convert-masks", "render-preview", "cityscapes-pairs", "panoptic")
+                     "showcase", "convert-masks", "render-preview", "cityscapes-pairs", "panoptic", "oneshot-train",
+                     "oneshot-evaluate", "oneshot-compare")
     ]},
     ext_modules=[_extension()],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},

@@ -36,18 +36,24 @@ def add_progress(parser: argparse.ArgumentParser) -> None:
 
 
 def add_training(parser: argparse.ArgumentParser, defaults) -> None:
-    """The flags of how a training job runs (epochs, batch size, optimiser, seed, augmentation,
-    autocast, loader processes), with the defaults of the job's config ``defaults``."""
+    """The flags of how a network trains, shared by every training command, with the defaults of
+    its config ``defaults``: --epochs, --batch-size, --lr, --clip, --seed, --amp, --workers."""
     d, p = defaults, parser
     p.add_argument("--epochs", type=count(1), default=d.epochs, help="epochs in all")
-    p.add_argument("--batch-size", type=count(1), default=d.batch_size, help="items per step")
+    p.add_argument("--batch-size", type=count(1), default=d.batch_size, help="items (episodes) per step")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
     p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
-    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, split and shuffling")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
-                   help="turn and mirror panoramas, jitter colours")
+    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, data order and augmentation")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
     p.add_argument("--workers", type=count(0), default=d.workers, help="data loader processes")
+
+
+def add_run(parser: argparse.ArgumentParser) -> None:
+    """Where a training command runs and how it reports: --device, --cache-dir, --resume, --progress."""
+    add_device(parser)
+    parser.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    add_progress(parser)
 
 
 def size(text: str) -> tuple:

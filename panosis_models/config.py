@@ -7,6 +7,7 @@ from typing import ClassVar, Tuple
 import torch
 
 from panosis_models.errors import InputError
+from panosis_models.models.convs import CONV_KINDS
 
 LAST, BEST = "last.pt", "best.pt"
 
@@ -31,6 +32,21 @@ def check_at_least(values: dict, minimum: int = 1) -> None:
     for name, value in values.items():
         if value < minimum:
             raise InputError(f"{name} must be at least {minimum}, got {value}")
+
+
+def check_network_run(cfg, multiple: int, why: str) -> None:
+    """What every network-training config (fields conv, channels, size, epochs, batch_size,
+    num, workers, lr, clip) must hold; ``size`` in multiples of ``multiple``, ``why`` says why."""
+    if cfg.conv not in CONV_KINDS:
+        raise InputError(f"conv must be one of {CONV_KINDS}, got {cfg.conv!r}")
+    check_at_least({name: getattr(cfg, name) for name in ("epochs", "batch_size", "num")})
+    check_at_least({"workers": cfg.workers}, minimum=0)
+    if len(cfg.channels) < 2 or min(cfg.channels) < 1:
+        raise InputError(f"channels must be at least two positive widths, got {cfg.channels}")
+    if len(cfg.size) != 2 or any(s <= 0 or s % multiple for s in cfg.size):
+        raise InputError(f"size must be (H, W) with multiples of {multiple} for {why}, got {cfg.size}")
+    if cfg.lr <= 0 or cfg.clip <= 0:
+        raise InputError(f"lr and clip must be positive, got lr={cfg.lr}, clip={cfg.clip}")
 
 
 def preset_settings(presets: dict, job, names=("epochs", "num_train")) -> dict:

@@ -43,10 +43,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
                    help="BatchNorm after each 3x3 convolution")
     command.add_training(p, d)
-    command.add_device(p)
-    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    command.add_progress(p)
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
+                   help="turn and mirror panoramas, jitter colours")
+    command.add_run(p)
     return p
 
 

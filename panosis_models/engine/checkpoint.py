@@ -10,8 +10,8 @@ from panosis_models.errors import InputError
 
 # what each kind of checkpoint holds (a checkpoint also says its kind under "kind")
 KINDS = {"unet": ("config", "model"), "osmis": ("config", "generator_args", "ema", "label_set"),
-         "panoptic": ("config", "model")}
-TITLES = {"unet": "a U-Net", "osmis": "an OSMIS", "panoptic": "a panoptic"}
+         "panoptic": ("config", "model"), "oslsm": ("config", "model", "kind")}
+TITLES = {"unet": "a U-Net", "osmis": "an OSMIS", "panoptic": "a panoptic", "oslsm": "an OSLSM"}
 
 
 def kind_of(state: dict):

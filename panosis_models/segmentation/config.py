@@ -4,12 +4,11 @@ from dataclasses import dataclass, field
 
 from torch.utils.data import ConcatDataset, Dataset, Subset
 
-from panosis_models.config import JobConfig, check_at_least, default_device
+from panosis_models.config import JobConfig, check_network_run, default_device
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
 from panosis_models.data.cityscapes_pairs import SPLITS as PAIR_SPLITS, CityscapesPairs
 from panosis_models.errors import InputError
 from panosis_models.metrics import LEVELS, Level
-from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.pspnet import OUTPUT_STRIDE, PRESETS, PSPNet
 from panosis_models.models.unet import UNet
 
@@ -58,8 +57,6 @@ class TrainConfig(JobConfig):
             raise InputError(f"model must be one of {MODELS}, got {self.model!r}")
         if self.preset not in PRESETS:
             raise InputError(f"preset must be one of {tuple(PRESETS)}, got {self.preset!r}")
-        if self.conv not in CONV_KINDS:
-            raise InputError(f"conv must be one of {CONV_KINDS}, got {self.conv!r}")
         if self.layout not in LAYOUTS:
             raise InputError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if self.layout != LAYOUTS[0] and self.data == "synthetic":
@@ -69,16 +66,10 @@ class TrainConfig(JobConfig):
             raise InputError(f"view must be one of {VIEWS}, got {self.view!r}")
         if self.labels not in LEVELS:
             raise InputError(f"labels must be one of {tuple(LEVELS)}, got {self.labels!r}")
-        check_at_least({name: getattr(self, name) for name in ("epochs", "batch_size", "num")})
-        check_at_least({"workers": self.workers}, minimum=0)
-        if len(self.channels) < 2 or min(self.channels) < 1:
-            raise InputError(f"channels must be at least two positive widths, got {self.channels}")
-        multiple = OUTPUT_STRIDE if self.model == "pspnet" else 2 ** (len(self.channels) - 1)
-        why = "PSPNet's output stride" if self.model == "pspnet" else f"{len(self.channels)} levels"
-        if len(self.size) != 2 or any(s <= 0 or s % multiple for s in self.size):
-            raise InputError(f"size must be (H, W) with multiples of {multiple} for {why}, got {self.size}")
-        if self.lr <= 0 or self.clip <= 0:
-            raise InputError(f"lr and clip must be positive, got lr={self.lr}, clip={self.clip}")
+        if self.model == "pspnet":
+            check_network_run(self, OUTPUT_STRIDE, "PSPNet's output stride")
+        else:
+            check_network_run(self, 2 ** (len(self.channels) - 1), f"{len(self.channels)} levels")
 
 
 def make_dataset(cfg: TrainConfig, instances: bool = False) -> Dataset:

@@ -1,0 +1,59 @@
+"""Evaluate an OSLSM run on its fold's novel classes: ``panosis-oneshot-evaluate --checkpoint RUN/last.pt``.
+
+Test episodes from panoramas of held-out worlds (a fixed ``--seed``), each with ``max(--shots)``
+supports: per novel class the foreground IoU over all its episodes, their mean and FB-IoU, per
+pixel and area-weighted, for 1-shot and each k-shot (k masks OR-ed, and k logits averaged).
+Writes metrics.json.
+"""
+import argparse
+from pathlib import Path
+
+from panosis_models import command
+from panosis_models.oneshot.evaluate import evaluate, load_model, summary_lines, test_episodes
+
+
+def shots(text: str) -> tuple:
+    """``--shots 1,5``: distinct positive integers."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1 or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"shots must be distinct positive integers such as 1,5, got {text!r}")
+    return values
+
+
+def parser() -> argparse.ArgumentParser:
+    p = command.make_parser("panosis-oneshot-evaluate", __doc__)
+    p.add_argument("--checkpoint", required=True, type=Path, help="a run's last.pt")
+    p.add_argument("--episodes", type=command.count(1), default=1000, help="test episodes")
+    p.add_argument("--panoramas", type=command.count(2), default=200, help="held-out panoramas they are drawn from")
+    p.add_argument("--shots", type=shots, default="1,5", help="k of the k-shot predictions, e.g. 1,5")
+    p.add_argument("--base", action="store_true", help="score the fold's base classes instead (what training reached)")
+    p.add_argument("--seed", type=int, default=0, help="which held-out worlds and episodes")
+    p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
+    command.add_device(p)
+    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default: RUN/eval)")
+    command.add_progress(p)
+    return p
+
+
+def job(args) -> None:
+    model, cfg = load_model(args.checkpoint, args.device)
+    episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
+                             args.base)
+    out = args.out or args.checkpoint.parent / ("eval-base" if args.base else "eval")
+    result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress)
+    print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} held-out "
+          f"panoramas, {'base' if args.base else 'novel'} classes {result['classes']}")
+    print("\n".join(summary_lines(result)))
+    print(f"written: {out}")
+
+
+def main(argv=None) -> None:
+    command.run(parser(), job, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""What defines an OSLSM run (``OneShotConfig``, saved in its checkpoints) and what follows from
+it: its training panoramas, the held-out test panoramas and the model."""
+from dataclasses import dataclass, field
+
+from panosis_models.config import JobConfig, check_at_least, check_network_run, default_device
+from panosis_models.data import SyntheticPanoramas
+from panosis_models.data.episodes import FOLDS
+from panosis_models.errors import InputError
+from panosis_models.models.oslsm import OSLSM
+
+TEST_WORLDS = 10_000  # seeds of the held-out test worlds (as experiments.results.TEST_SEED): no run trains on them
+
+
+@dataclass
+class OneShotConfig(JobConfig):
+    """Everything that defines a run; saved in its checkpoints."""
+    DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed")
+
+    out: str = "runs/oslsm"
+    fold: int = 0                     # its classes are novel: never foreground in training
+    conv: str = "std"
+    size: tuple = (64, 128)           # (H, W) of the panoramas
+    num: int = 200                    # training panoramas (worlds of data_seed)
+    data_seed: int = 0
+    channels: tuple = (16, 32, 64)    # the encoders' level widths
+    batch_norm: bool = True
+    episodes: int = 400               # training episodes per epoch
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 1e-3
+    clip: float = 1.0
+    seed: int = 0                     # initialisation, episodes and their order
+    amp: bool = True                  # bfloat16 autocast on GPU (ignored on CPU)
+    workers: int = 0
+    device: str = field(default_factory=default_device)
+    cache_dir: str = None
+    resume: bool = False
+    progress: bool = True
+
+    def validate(self) -> None:
+        if self.fold not in range(len(FOLDS)):
+            raise InputError(f"fold must be one of 0..{len(FOLDS) - 1}, got {self.fold!r}")
+        check_at_least({"episodes": self.episodes})
+        check_network_run(self, 2 ** (len(self.channels) - 1), f"{len(self.channels)} levels")
+
+
+def training_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
+    return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir, labels="fine")
+
+
+def test_panoramas(num: int, size, seed: int = 0, cache_dir=None) -> SyntheticPanoramas:
+    """``num`` fine-labelled panoramas of held-out worlds (``seed`` picks which)."""
+    return SyntheticPanoramas(num, *size, seed=TEST_WORLDS + seed, cache_dir=cache_dir, labels="fine")
+
+
+def build_model(cfg: OneShotConfig) -> OSLSM:
+    return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm)

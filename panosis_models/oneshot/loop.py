@@ -1,0 +1,64 @@
+"""The episodic loop: ``train_one_epoch`` (binary cross-entropy on the query, void pixels cost
+nothing) and ``evaluate`` (k-shot masks of the test episodes scored per class, shared out over
+processes). Loaders and autocast are the segmentation engine's."""
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset
+from tqdm import tqdm
+
+from panosis_models.data.episodes import IGNORE
+from panosis_models.engine import distributed
+from panosis_models.engine.segmentation import autocast, train_steps
+from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
+
+
+def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, target: torch.Tensor,
+                 _classes) -> torch.Tensor:
+    """Binary cross-entropy of each query's prediction from its first support (void costs nothing)."""
+    logits = net(query, supports[:, 0], masks[:, 0])
+    valid = target != IGNORE
+    return F.binary_cross_entropy_with_logits(logits.float()[valid], target[valid].float())
+
+
+def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
+                    desc: str, progress: bool) -> float:
+    """One pass over the loader's episodes (``episode_loss``) with gradient clipping; returns the
+    mean loss."""
+    return train_steps(net, optimizer, loader, ctx, amp, clip, desc, progress, episode_loss)
+
+
+@torch.no_grad()
+def shot_logits(model, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, amp: bool = False):
+    """One one-shot logit map per support: (k, N, H, W) from supports (N, k, 3, H, W), masks
+    (N, k, H, W) and queries (N, 3, H, W)."""
+    with autocast(query.device, amp):
+        return torch.stack([model(query, supports[:, s], masks[:, s]).float() for s in range(supports.shape[1])])
+
+
+def variants(shots) -> list:
+    """(name, k, aggregation) of each prediction scored: "1-shot", and for k > 1 "<k>-shot-or"
+    and "<k>-shot-mean"."""
+    return [(f"{k}-shot" if k == 1 else f"{k}-shot-{how}", k, how)
+            for k in shots for how in (AGGREGATIONS[:1] if k == 1 else AGGREGATIONS)]
+
+
+def evaluate(model, episodes, classes, ctx: distributed.Context, shots=(1,), batch_size: int = 8,
+             amp: bool = False, progress: bool = False) -> dict:
+    """{name: EpisodeScores} for each of ``variants(shots)``: every episode's query predicted
+    from its first k supports (the episodes need max(shots)), scored on ``classes``."""
+    was_training = model.training
+    model.eval()
+    chosen = variants(shots)
+    totals = {name: EpisodeScores(classes) for name, _, _ in chosen}
+    part = Subset(episodes, distributed.shard(range(len(episodes)), ctx))
+    for supports, masks, query, target, cls in tqdm(DataLoader(part, batch_size=batch_size), desc="episodes",
+                                                     leave=False, disable=not (progress and ctx.main)):
+        logits = shot_logits(model, supports.to(ctx.device), masks.to(ctx.device), query.to(ctx.device), amp)
+        for name, k, how in chosen:
+            prediction = aggregate(logits[:k], how).cpu()
+            for c in cls.unique().tolist():
+                totals[name].add(c, prediction[cls == c], target[cls == c])
+    model.train(was_training)
+    for total in totals.values():
+        total.sum_over_processes(ctx)
+    return totals

@@ -1,0 +1,66 @@
+"""The OSLSM job: episodic training resumes bit-identically, refuses another run's checkpoint,
+and its commands run (``python -m panosis_models.oneshot.train`` too) with one-line errors."""
+import json
+import runpy
+import sys
+
+import pytest
+import torch
+
+from panosis_models.cli.oneshot_evaluate import main as evaluate_main
+from panosis_models.cli.oneshot_train import main as train_main
+from panosis_models.config import LAST
+
+
+def tiny_args(out, cache, *extra):
+    return ["--fold", "1", "--out", str(out), "--size", "16x32", "--num", "6", "--channels", "4,8",
+            "--episodes", "2", "--batch-size", "2", "--device", "cpu", "--cache-dir", str(cache),
+            "--no-progress", *extra]
+
+
+def test_two_step_training_resumes_bit_identically(tmp_path):
+    cache = tmp_path / "cache"
+    train_main(tiny_args(tmp_path / "straight", cache, "--epochs", "2"))
+    train_main(tiny_args(tmp_path / "resumed", cache, "--epochs", "1"))
+    train_main(tiny_args(tmp_path / "resumed", cache, "--epochs", "2", "--resume"))
+    straight = torch.load(tmp_path / "straight" / LAST, weights_only=True)
+    resumed = torch.load(tmp_path / "resumed" / LAST, weights_only=True)
+    assert resumed["epoch"] == straight["epoch"] == 1
+    for name, value in straight["model"].items():
+        assert torch.equal(value, resumed["model"][name]), name
+    assert [h["loss"] for h in straight["history"]] == [h["loss"] for h in resumed["history"]]
+    summary = json.loads((tmp_path / "resumed" / "summary.json").read_text())
+    assert not set(summary["base_classes"]) & {1, 5, 9, 13, 17}  # fold 1's novel classes
+
+    out = tmp_path / "eval"
+    evaluate_main(["--checkpoint", str(tmp_path / "resumed" / LAST), "--episodes", "3", "--panoramas", "6",
+                   "--shots", "1,2", "--cache-dir", str(cache), "--out", str(out), "--no-progress"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["episodes"] == 3 and set(metrics["scores"]) == {"1-shot", "2-shot-or", "2-shot-mean"}
+    assert set(metrics["classes"]) <= {1, 5, 9, 13, 17}
+
+
+def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    train_main(tiny_args(tmp_path / "run", cache, "--epochs", "1"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        train_main([*tiny_args(tmp_path / "run", cache, "--epochs", "2", "--resume")[2:], "--fold", "2"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("panosis-oneshot-train: error: cannot resume") and "fold=1" in err and "\n" not in err
+    with pytest.raises(SystemExit):
+        evaluate_main(["--checkpoint", str(tmp_path / "missing.pt")])
+    assert capsys.readouterr().err.strip() == (f"panosis-oneshot-evaluate: error: checkpoint "
+                                              f"{tmp_path / 'missing.pt'} does not exist")
+    with pytest.raises(SystemExit):
+        evaluate_main(["--checkpoint", "x.pt", "--shots", "0,1"])
+    assert "shots must be distinct positive integers" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")  # the test imported it already
+def test_the_job_module_runs_the_command(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["train.py", "--help"])  # python -m panosis_models.oneshot.train --help
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("panosis_models.oneshot.train", run_name="__main__")
+    assert stop.value.code == 0 and capsys.readouterr().out.startswith("usage: panosis-oneshot-train")
