@@ -129,6 +129,12 @@ def run(parser: argparse.ArgumentParser, job, argv=None) -> None:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
 
 
+def print_results(summary: dict, out) -> None:
+    """An experiment's table, then where its files went and how long it took."""
+    print(summary["table"])
+    print(f"written: {out} ({summary['minutes']} min)")
+
+
 def config_fields(args, exclude=("debug",)) -> dict:
     """The parsed arguments that a job's config takes (all but the command line's own)."""
     return {k: v for k, v in vars(args).items() if k not in exclude}

@@ -67,8 +67,7 @@ def job(args) -> None:
         summary = projection.run(projection.ExperimentConfig(**fields))
         print(f"\nTest: panoramas of held-out worlds per seed {summary['test_panoramas']}, "
               f"{summary['settings']['size'][0]}x{summary['settings']['size'][1]}")
-    print(summary["table"])
-    print(f"written: {fields['out']} ({summary['minutes']} min)")
+    command.print_results(summary, fields["out"])
 
 
 def main(argv=None) -> None:

@@ -32,8 +32,7 @@ def parser() -> argparse.ArgumentParser:
 
 def job(args) -> None:
     summary = run(CompareConfig(**command.config_fields(args)))
-    print(summary["table"])
-    print(f"written: {args.out} ({summary['minutes']} min)")
+    command.print_results(summary, args.out)
 
 
 def main(argv=None) -> None:

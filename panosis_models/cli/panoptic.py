@@ -105,8 +105,7 @@ def job(args) -> None:
         print(f"written: {out}")
     else:
         summary = experiment.run(experiment.PanopticExperimentConfig(**fields))
-        print(summary["table"])
-        print(f"written: {args.out} ({summary['minutes']} min)")
+        command.print_results(summary, args.out)
 
 
 def main(argv=None) -> None:
