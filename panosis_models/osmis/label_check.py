@@ -25,6 +25,6 @@ def describe(check: dict) -> str:
              f"training mask" for x in check["labels"]]
     if not check["within"]:
         off = ", ".join(x["name"] for x in check["labels"] if x["off"] > check["tolerance"])
-        lines.append(f"   WARNING: {off} off by more than {check['tolerance']:.0%} of the pixels: the generated "
-                     "set does not have the training mask's make-up (more OSMIS steps, or another seed)")
+        lines.append(f"   WARNING: {off} off by more than {check['tolerance'] * 100:.0f} points: the generated set "
+                     "does not have the training mask's make-up (more OSMIS steps, or another seed)")
     return "\n".join(lines)
