@@ -145,6 +145,23 @@ def test_straight_through_masks_are_hard_forward_and_soft_backward():
         torch.testing.assert_close(grad_hard, grad_soft)
 
 
+def test_the_mask_starts_from_the_training_shares_and_ignores_a_shift_of_the_features():
+    torch.manual_seed(0)
+    g = Generator(3, (24, 48), base_channels=2, conv="equi", panorama=True).eval()
+    shares = torch.tensor([0.6, 0.3, 0.1])
+    g.start_from_shares(shares)
+    noise = g.noise(4)
+    with torch.no_grad():
+        out = g(noise)
+        torch.testing.assert_close(out["mask"].mean((0, 2, 3)), shares, atol=0.05, rtol=0)
+        # the image losses shift the last features' mean from the first steps; read whole, that
+        # shift moved every pixel's mask logits alike and fresh runs collapsed to one label
+        g.blocks[-1].register_forward_hook(lambda module, args, x: x + torch.randn(1, x.shape[1], 1, 1))
+        shifted = g(noise)
+    torch.testing.assert_close(shifted["mask"], out["mask"])
+    assert not torch.allclose(shifted["images"][-1], out["images"][-1])
+
+
 def test_sampled_hard_masks_draw_each_pixels_label_from_its_probabilities():
     # a Bernoulli draw per channel (as OSMIS) would leave 53 % of these pixels with no label
     # or several

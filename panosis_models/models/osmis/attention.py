@@ -12,9 +12,8 @@ def straight_through(soft: torch.Tensor, sample: bool) -> torch.Tensor:
     keeps every class in play); otherwise the argmax over channels (dim 1).
 
     Not a Bernoulli draw per channel (as OSMIS): that gives most pixels of an undecided mask no
-    label or several, which no real mask has. Judged on that, a generator's cheapest way to
-    look real was to give one label nearly all of every pixel's probability, and quick runs
-    ended with masks of one or two labels."""
+    label or several, which no real mask has, so the discriminator could tell generated masks
+    by that alone."""
     if sample:
         draw = torch.rand_like(soft[:, :1])
         index = (soft.detach().cumsum(1) < draw).sum(1).clamp_max(soft.shape[1] - 1)
