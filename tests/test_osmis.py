@@ -23,6 +23,7 @@ from panosis_models.models.osmis.discriminator import Discriminator
 from panosis_models.osmis.ema import ema_decay, update_ema
 from panosis_models.models.osmis.feature_augment import augment_content, augment_layout
 from panosis_models.osmis.generate import generate, load_generator
+from panosis_models.osmis.label_check import describe, top_label_check
 from panosis_models.models.osmis.generator import Generator
 from panosis_models.osmis.losses import class_weights, content, diversity
 from panosis_models.osmis.pair import load_pair, synthetic_pair, to_channels, to_labels
@@ -135,12 +136,41 @@ def test_straight_through_masks_are_hard_forward_and_soft_backward():
         soft = logits.softmax(1)
         hard = straight_through(soft, sample)
         assert set(hard.detach().unique().tolist()) <= {0.0, 1.0}
+        assert (hard.sum(1) == 1).all()  # one label per pixel, like a real mask, sampled or not
         if not sample:
-            assert (hard.sum(1) == 1).all() and (hard.argmax(1) == soft.argmax(1)).all()
+            assert (hard.argmax(1) == soft.argmax(1)).all()
         weights = torch.randn_like(hard)
         grad_hard, = torch.autograd.grad((hard * weights).sum(), logits, retain_graph=True)
         grad_soft, = torch.autograd.grad((soft * weights).sum(), logits)
         torch.testing.assert_close(grad_hard, grad_soft)
+
+
+def test_the_mask_starts_from_the_training_shares_and_ignores_a_shift_of_the_features():
+    torch.manual_seed(0)
+    g = Generator(3, (24, 48), base_channels=2, conv="equi", panorama=True).eval()
+    shares = torch.tensor([0.6, 0.3, 0.1])
+    g.start_from_shares(shares)
+    noise = g.noise(4)
+    with torch.no_grad():
+        out = g(noise)
+        torch.testing.assert_close(out["mask"].mean((0, 2, 3)), shares, atol=0.05, rtol=0)
+        # the image losses shift the last features' mean from the first steps; read whole, that
+        # shift moved every pixel's mask logits alike and fresh runs collapsed to one label
+        g.blocks[-1].register_forward_hook(lambda module, args, x: x + torch.randn(1, x.shape[1], 1, 1))
+        shifted = g(noise)
+    torch.testing.assert_close(shifted["mask"], out["mask"])
+    assert not torch.allclose(shifted["images"][-1], out["images"][-1])
+
+
+def test_sampled_hard_masks_draw_each_pixels_label_from_its_probabilities():
+    # a Bernoulli draw per channel (as OSMIS) would leave 53 % of these pixels with no label
+    # or several
+    torch.manual_seed(0)
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    soft = probs.view(1, 4, 1, 1).expand(4, 4, 100, 100)
+    hard = straight_through(soft, sample=True)
+    assert (hard.sum(1) == 1).all()
+    torch.testing.assert_close(hard.mean((0, 2, 3)), probs, atol=0.01, rtol=0)
 
 
 def test_content_feature_augmentation_mixes_only_classes_both_images_have():
@@ -345,6 +375,20 @@ def test_generate_writes_a_folder_the_unet_reads(tmp_path):
         load_generator(unet_like)
 
 
+def test_the_label_check_compares_the_training_masks_three_largest_labels():
+    training = {"1": 0.44, "2": 0.20, "3": 0.001, "4": 0.02, "5": 0.33, "7": 0.009}
+    # the collapsed set of the issue: only flat and sky
+    collapsed = top_label_check({"1": 0.21, "2": 0.0, "5": 0.79}, training)
+    assert [x["name"] for x in collapsed["labels"]] == ["flat", "sky", "construction"]
+    assert [x["off"] for x in collapsed["labels"]] == [0.23, 0.46, 0.2]
+    assert not collapsed["within"]
+    assert "WARNING: flat, sky, construction off by more than 15 points" in describe(collapsed)
+    # small labels may be missing; the checked ones may be off by up to 15 points
+    close = top_label_check({"1": 0.58, "2": 0.06, "5": 0.36, "4": 0.0}, training)
+    assert close["within"] and "WARNING" not in describe(close)
+    assert not top_label_check({"1": 0.60, "2": 0.04, "5": 0.36}, training)["within"]
+
+
 @pytest.mark.skipif(not (SAMPLE / "mask.png").exists(), reason=f"the real CVRG-Pano sample is not at {SAMPLE}")
 def test_the_real_cvrg_pano_pair_trains(tmp_path):
     pair = load_pair(SAMPLE / "image.png", SAMPLE / "mask.png", (48, 96))
@@ -378,6 +422,9 @@ def test_quick_pipeline_runs_end_to_end(tmp_path):
     assert set(results["seconds"]) == {"osmis", "generate", "unet", "test"}
     assert results["pair"] == "synthetic (world 0)"  # --seed seeds training and test worlds, not the pair
     assert results["generated"]["label_shares"].keys() == results["generated"]["training_label_shares"].keys()
+    checked = results["generated"]["top_labels"]["labels"]
+    assert [x["name"] for x in checked] == ["flat", "sky", "construction"]
+    assert all(f"{x['name']}: " in result.stdout for x in checked)
     rows_text, comparisons = (tmp_path / "p" / "table.md").read_text().split("\n\n")
     assert rows_text.count("\n") == 5 and comparisons.count("equi - std") == 2  # 4 rows; 2 comparisons
     assert len(PanoramaFolder(tmp_path / "p" / "generated")) == 6

@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", type=float, default=d.augment, help="differentiable augmentation probability")
     p.add_argument("--feature-augment", type=float, default=d.feature_augment,
                    help="content and layout feature augmentation probability")
-    p.add_argument("--warmup", type=command.count(0), default=d.warmup, help="Bernoulli hard masks before this step")
+    p.add_argument("--warmup", type=command.count(0), default=d.warmup, help="sampled hard masks before this step")
     p.add_argument("--ema", type=float, default=d.ema, help="decay of the generator's moving average")
     p.add_argument("--checkpoint-every", type=command.count(1), default=d.checkpoint_every, help="steps")
     p.add_argument("--preview-every", type=command.count(1), default=d.preview_every, help="steps")

@@ -11,6 +11,7 @@ import argparse
 from panosis_models import command
 from panosis_models.experiments.panosis import PipelineConfig, run
 from panosis_models.models.convs import CONV_KINDS
+from panosis_models.osmis.label_check import describe
 from panosis_models.osmis.config import OsmisConfig
 
 
@@ -41,6 +42,8 @@ def job(args) -> None:
     summary = run(PipelineConfig(**command.config_fields(args)))
     print(f"\nTest: {summary['test']}")
     print(summary["table"])
+    if summary["generated"]["top_labels"]:
+        print("The training mask's largest labels:\n" + describe(summary["generated"]["top_labels"]))
     seconds = summary["seconds"]
     print(f"written: {args.out} ({round(sum(seconds.values()) / 60, 1)} min: {seconds})")
 

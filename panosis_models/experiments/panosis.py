@@ -23,6 +23,7 @@ from panosis_models.experiments.results import evaluation_row, held_out_panorama
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.generate import generate
+from panosis_models.osmis.label_check import describe, top_label_check
 from panosis_models.osmis.pair import training_pair
 from panosis_models.osmis.previews import to_uint8
 from panosis_models.osmis.train import train as train_osmis
@@ -31,7 +32,7 @@ from panosis_models.segmentation.train import train as train_unet
 
 SETTINGS = {
     # two CPU cores, a few minutes: small networks at 64x128
-    "quick": dict(size=(64, 128), iterations=300, channels_g=16, channels_d=16, generated=48,
+    "quick": dict(size=(64, 128), iterations=600, channels_g=16, channels_d=16, generated=48,
                   unet_channels=(8, 16, 32, 64), batch_norm=True, epochs=10, batch_size=8, num_test=24),
     # a GPU: PanOSIS sizes
     "full": dict(size=(256, 512), iterations=20000, channels_g=32, channels_d=32, generated=1000,
@@ -109,14 +110,20 @@ def write_pair_folder(pair, folder: Path) -> Path:
 
 
 def generate_set(cfg: PipelineConfig, settings: dict) -> tuple:
-    """(folder of the generated pairs, their statistics from generated.json)."""
+    """(folder of the generated pairs, their statistics from generated.json with ``top_labels``:
+    the check of the training mask's largest labels, printed with a warning if it fails; None
+    for a checkpoint older than the training shares it needs)."""
     print(f"2/4 generating {settings['generated']} pairs")
     folder = generate(Path(cfg.out) / "osmis" / LAST, settings["generated"], Path(cfg.out) / "generated",
                       seed=cfg.seed, device=cfg.device, overwrite=True, progress=cfg.progress)
     made = json.loads((folder / "generated.json").read_text())
     print(f"   labels per mask {made['labels_per_mask']}; label shares generated {made['label_shares']}, "
           f"training {made.get('training_label_shares')}")
-    return folder, made
+    check = None
+    if "training_label_shares" in made:
+        check = top_label_check(made["label_shares"], made["training_label_shares"])
+        print(describe(check))
+    return folder, {**made, "top_labels": check}
 
 
 def train_unets(cfg: PipelineConfig, settings: dict, generated: Path, pair_folder: Path) -> list:
@@ -160,5 +167,6 @@ def run(cfg: PipelineConfig) -> dict:
                "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
                "pair": cfg.image or f"synthetic (world {osmis.pair_seed})", "test": test_name,
                "seconds": stages.seconds, "rows": rows,
-               "generated": {k: made.get(k) for k in ("labels_per_mask", "label_shares", "training_label_shares")}}
+               "generated": {k: made.get(k) for k in ("labels_per_mask", "label_shares", "training_label_shares",
+                                                      "top_labels")}}
     return {**summary, "table": write_report(out, summary)}

@@ -31,7 +31,7 @@ class OsmisConfig(JobConfig):
     diversity: float = 0.15        # weight of the diversity regulariser
     feature_augment: float = 0.4   # probability of each content / layout feature augmentation
     augment: float = 0.7           # probability of each differentiable augmentation (a reduced set: high)
-    # Bernoulli hard masks before this step, argmax after (as OSMIS: 15000). The switch must
+    # Sampled hard masks before this step, argmax after (as OSMIS: 15000). The switch must
     # wait until the generator's masks are confident: an argmax of near-even probabilities
     # flips whole masks to one class at the slightest push, and training collapsed with it.
     warmup: int = 15000

@@ -33,19 +33,21 @@ class Trainer:
         self.device = torch.device(cfg.device)
         classes = len(pair.label_set)
         torch.manual_seed(cfg.seed)
+        one_hot = pair.one_hot()
+        shares = one_hot.mean((1, 2))
         self.generator = Generator(**generator_args(cfg, classes)).to(self.device)
+        self.generator.start_from_shares(shares.to(self.device))
         self.discriminator = Discriminator(classes, cfg.size, cfg.channels_d, cfg.conv, cfg.feature_augment,
                                            cfg.is_panorama).to(self.device)
         self.average = copy.deepcopy(self.generator).eval().requires_grad_(False)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.augment = JointAugment(cfg.is_panorama, cfg.augment)
-        one_hot = pair.one_hot()
         batch = cfg.batch_size
         self.real_images = [s.to(self.device).expand(batch, -1, -1, -1)
                             for s in pair.pyramid(len(self.generator.blocks))]
         self.real_mask = one_hot.to(self.device)[None].expand(batch, -1, -1, -1)
-        self.label_shares = one_hot.mean((1, 2)).tolist()  # saved, for generate's statistics
+        self.label_shares = shares.tolist()  # saved, for generate's statistics
         self.step, self.history = 0, []
 
     def _fake(self, sample_masks: bool) -> tuple:

@@ -7,13 +7,19 @@ EPS = 1e-6
 
 
 def straight_through(soft: torch.Tensor, sample: bool) -> torch.Tensor:
-    """A hard mask in the forward pass with the soft mask's gradient. ``sample``: each channel
-    drawn from Bernoulli(p) (early training, keeps every class in play); otherwise the one-hot
-    argmax over channels (dim 1)."""
+    """A hard mask in the forward pass with the soft mask's gradient: one label per pixel, like
+    a real mask. ``sample``: each pixel's label drawn from its probabilities (early training,
+    keeps every class in play); otherwise the argmax over channels (dim 1).
+
+    Not a Bernoulli draw per channel (as OSMIS): that gives most pixels of an undecided mask no
+    label or several, which no real mask has, so the discriminator could tell generated masks
+    by that alone."""
     if sample:
-        hard = torch.bernoulli(soft.detach().clamp(1e-3, 1 - 1e-3))
+        draw = torch.rand_like(soft[:, :1])
+        index = (soft.detach().cumsum(1) < draw).sum(1).clamp_max(soft.shape[1] - 1)
     else:
-        hard = F.one_hot(soft.argmax(1), soft.shape[1]).movedim(-1, 1).to(soft.dtype)
+        index = soft.argmax(1)
+    hard = F.one_hot(index, soft.shape[1]).movedim(-1, 1).to(soft.dtype)
     return hard - soft.detach() + soft
 
 
