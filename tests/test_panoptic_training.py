@@ -15,7 +15,7 @@ from panosis_models.data.cityscapes import NUM_FINE, VOID
 from panosis_models.engine import checkpoint
 from panosis_models.models.panoptic import PanopticNet
 from panosis_models.panoptic.config import PanopticConfig
-from panosis_models.panoptic.loop import bootstrapped_cross_entropy
+from panosis_models.panoptic.loss import SMALL_INSTANCE_SHARE, bootstrapped_cross_entropy, small_instance_weights
 from panosis_models.panoptic.train import train
 
 TINY = dict(num=6, size=(32, 64), channels=(4, 8), head_channels=4, epochs=1, batch_size=2, device="cpu",
@@ -58,6 +58,26 @@ def test_the_semantic_loss_averages_the_costliest_pixels_and_ignores_void():
     costliest = F.cross_entropy(logits[..., 1:2], labels[..., 1:2])  # a third of 3 labelled pixels: pixel 1
     assert bootstrapped_cross_entropy(logits, labels, 1 / 3) == pytest.approx(costliest.item())
     assert bootstrapped_cross_entropy(logits, torch.full_like(labels, VOID), 0.2) == 0
+
+
+def test_small_instances_weigh_more_in_the_semantic_loss():
+    # 32 x 64 = 2048 px: small means under SMALL_INSTANCE_SHARE * 2048 = 4 px
+    assert SMALL_INSTANCE_SHARE * 32 * 64 == 4
+    instances = torch.zeros(2, 32, 64, dtype=torch.int64)  # road (stuff) everywhere
+    instances[0, 0, :3] = 13000             # a 3 px car: small
+    instances[0, 1, :4] = 13001             # a 4 px car: not small
+    instances[1, 0, :2] = 13000             # the same id in the second panorama: its own 2 px
+    instances[1, 1, :3] = 13              # a crowd of cars (no instance id): not weighted
+    weights = small_instance_weights(instances, 3.0)
+    expected = torch.ones(2, 32, 64)
+    expected[0, 0, :3] = expected[1, 0, :2] = 3
+    assert torch.equal(weights, expected)
+    logits = torch.zeros(2, 19, 32, 64)
+    labels = instances.clone()
+    labels[instances >= 1000] = 13
+    plain = bootstrapped_cross_entropy(logits, labels, 1.0)
+    weighted = bootstrapped_cross_entropy(logits, labels, 1.0, weights)
+    assert weighted == pytest.approx(plain.item() * expected.mean().item())
 
 
 def test_a_run_resumed_after_its_first_epoch_ends_where_an_uninterrupted_one_does(tmp_path):

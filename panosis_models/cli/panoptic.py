@@ -43,6 +43,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--head-channels", type=command.count(1), default=d.head_channels, help="width of each head")
     p.add_argument("--hard-pixels", type=float, default=d.hard_pixels,
                    help="share of the pixels, the costliest, the semantic loss averages over (1: plain cross-entropy)")
+    p.add_argument("--small-instance-weight", type=float, default=d.small_instance_weight,
+                   help="weight in the semantic loss of the pixels of small instances (1: none)")
     p.add_argument("--center-weight", type=float, default=d.center_weight, help="weight of the heatmap's MSE")
     p.add_argument("--offset-weight", type=float, default=d.offset_weight, help="weight of the offsets' L1")
     command.add_training(p, d)

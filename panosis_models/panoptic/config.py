@@ -14,14 +14,16 @@ from panosis_models.segmentation.config import TrainConfig
 class PanopticConfig(TrainConfig):
     """Everything that defines a run; saved in its checkpoints. Panoramas at the fine level only
     (``view`` and ``labels`` are fixed); the loss is Panoptic-DeepLab's: cross-entropy over the
-    ``hard_pixels`` share of pixels that cost most + ``center_weight`` x MSE of the heatmap +
-    ``offset_weight`` x L1 of the offsets on thing pixels (0.2, 200 and 0.01 in the paper)."""
+    ``hard_pixels`` share of pixels that cost most, the pixels of small instances weighing
+    ``small_instance_weight`` times, + ``center_weight`` x MSE of the heatmap +
+    ``offset_weight`` x L1 of the offsets on thing pixels (0.2, 3, 200 and 0.01 in the paper)."""
     DEFINING = TrainConfig.DEFINING + ("head_channels",)
 
     out: str = "runs/panoptic"
     labels: str = "fine"
     head_channels: int = 32
     hard_pixels: float = 0.2
+    small_instance_weight: float = 3.0
     center_weight: float = 200.0
     offset_weight: float = 0.01
 
@@ -34,6 +36,8 @@ class PanopticConfig(TrainConfig):
             raise InputError(f"head_channels must be positive and the loss weights non-negative, got head_channels="
                              f"{self.head_channels}, center_weight={self.center_weight}, "
                              f"offset_weight={self.offset_weight}")
+        if not self.small_instance_weight > 0:
+            raise InputError(f"small_instance_weight must be positive, got {self.small_instance_weight}")
         if not 0 < self.hard_pixels <= 1:
             raise InputError(f"hard_pixels must lie in (0, 1], got {self.hard_pixels}")
 

@@ -42,7 +42,8 @@ def _fit(cfg: PanopticConfig, out: Path, ctx, train_set, val_set) -> dict:
         started = time.perf_counter()
         loader = epoch_loader(train_set, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
-                               cfg.progress and ctx.main, hard_pixels=cfg.hard_pixels, center_weight=cfg.center_weight,
+                               cfg.progress and ctx.main, hard_pixels=cfg.hard_pixels,
+                               small_instance_weight=cfg.small_instance_weight, center_weight=cfg.center_weight,
                                offset_weight=cfg.offset_weight)
         images_per_s = len(train_set) / (time.perf_counter() - started)
         pq = evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp)[0].report()["pixel"]["all"]["pq"] \
