@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from panosis_models.engine import distributed
 from panosis_models.engine.segmentation import autocast, train_steps
-from panosis_models.metrics import FINE
+from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.panoptic.loss import panoptic_loss
 from panosis_models.panoptic.postprocess import postprocess
 from panosis_models.panoptic_quality import PanopticQuality
@@ -25,26 +25,27 @@ def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context
 
 
 @torch.no_grad()
-def predict(model, images: torch.Tensor, amp: bool = False) -> tuple:
-    """(instance maps (B, H, W), semantic labels (B, H, W)) of a batch."""
+def predict(model, images: torch.Tensor, amp: bool = False, level: PanopticLevel = FINE) -> tuple:
+    """(instance maps (B, H, W), semantic labels (B, H, W)) of a batch, from a network that
+    learnt ``level``."""
     with autocast(images.device, amp):
         outputs = model(images)
-    return postprocess(outputs), outputs["semantic"].argmax(1)
+    return postprocess(outputs, things=level.things), outputs["semantic"].argmax(1)
 
 
 def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,
-             progress: bool = False, desc: str = "evaluating") -> tuple:
-    """(PanopticQuality, fine-level SphereConfusion of the semantic head) of ``model`` over
-    ``dataset`` (items ``(image, fine, instances, ...)``), shared out over the processes."""
+             progress: bool = False, desc: str = "evaluating", level: PanopticLevel = FINE) -> tuple:
+    """(PanopticQuality, SphereConfusion of the semantic head) of ``model`` over ``dataset``
+    (items ``(image, labels, instances, ...)`` at ``level``), shared out over the processes."""
     was_training = model.training
     model.eval()
     part = Subset(dataset, distributed.shard(range(len(dataset)), ctx))
-    quality, confusion = PanopticQuality(), SphereConfusion(FINE)
-    for images, fine, instances, *_ in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
+    quality, confusion = PanopticQuality(level), SphereConfusion(level.metrics)
+    for images, labels, instances, *_ in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
                                             disable=not (progress and ctx.main)):
-        panoptic, semantic = predict(model, images.to(ctx.device), amp)
+        panoptic, semantic = predict(model, images.to(ctx.device), amp, level)
         quality.add(panoptic.cpu(), instances)
-        confusion.add(semantic.cpu(), fine)
+        confusion.add(semantic.cpu(), labels)
     model.train(was_training)
     quality.stats = distributed.sum_over_processes(quality.stats, ctx)
     quality.seam = distributed.sum_over_processes(quality.seam, ctx)
