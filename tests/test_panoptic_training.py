@@ -13,6 +13,7 @@ import equiconv
 from panosis_models.cli.panoptic import main as panoptic_main
 from panosis_models.data.cityscapes import NUM_FINE, VOID
 from panosis_models.engine import checkpoint
+from panosis_models.errors import InputError
 from panosis_models.models.panoptic import PanopticNet
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.loss import SMALL_INSTANCE_SHARE, bootstrapped_cross_entropy, small_instance_weights
@@ -97,12 +98,13 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
     run = tmp_path / "run"
     panoptic_main(["train", "--out", str(run), "--num", "10", "--size", "32x64", "--channels", "4,8",
                    "--head-channels", "4", "--epochs", "1", "--batch-size", "2", "--device", "cpu",
-                   "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+                   "--cache-dir", str(tmp_path / "cache"), "--no-progress", "--level", "category"])
     panoptic_main(["evaluate", "--checkpoint", str(run / "best.pt"), "--out", str(tmp_path / "eval"),
                    "--device", "cpu", "--no-progress"])
     assert "PQ" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert set(metrics["panoptic"]) == {"pixel", "area", "seam"} and metrics["items"] >= 1
+    assert len(metrics["semantic"]["pixel"]["iou"]) == 7  # the run's level, kept in its checkpoint
     assert (tmp_path / "eval" / "panoptic.png").stat().st_size > 0
     with pytest.raises(SystemExit) as exit_:
         panoptic_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt")])
@@ -112,3 +114,5 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
     with pytest.raises(SystemExit):
         panoptic_main(["train", "--out", str(run), "--size", "30x64", "--device", "cpu"])
     assert "multiples of 16" in capsys.readouterr().err
+    with pytest.raises(InputError, match="level must be one of"):
+        PanopticConfig(level="coarse").validate()

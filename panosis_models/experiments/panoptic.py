@@ -27,10 +27,11 @@ from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
 
 PRESETS = {
-    # two CPU cores, a few minutes a network: a narrow U-Net with BatchNorm at 64x128
+    # two CPU cores, two minutes a network: a narrow U-Net with BatchNorm at 64x128, learning the
+    # categories (at 64x128 a fine-level network labels next to no pixel as a thing)
     "demo": dict(size=(64, 128), level="category", channels=(16, 32, 64, 128), batch_norm=True, head_channels=16,
-                 num_train=96, num_test=24, epochs=10, batch_size=8),
-    # a GPU: the PanOSIS U-Net at 256x512
+                 num_train=96, num_test=24, epochs=25, batch_size=8),
+    # a GPU: the PanOSIS U-Net at 256x512, the 19 Cityscapes classes
     "full": dict(size=(256, 512), level="fine", channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
                  num_train=2000, num_test=200, epochs=40, batch_size=8),
 }
