@@ -2,7 +2,8 @@
 
 ``train``: a Panoptic-DeepLab-style network (semantic, instance-centre and offset heads on the
 U-Net or PSPNet) on synthetic street panoramas with instance ids (the default) or a Cityscapes
-style folder (rgb/, labels/, instances/), split into seeded, disjoint train/val/test parts; the
+style folder (rgb/, labels/, instances/), split into seeded, disjoint train/val/test parts, at
+the fine level or the category one (``--level``: things person and vehicle); the
 run folder gets ``last.pt`` every epoch (``--resume`` continues from it), ``best.pt`` by
 validation PQ and ``summary.json``. Several processes: ``torchrun --nproc_per_node 2 -m
 panosis_models.cli.panoptic train ... --items N``. ``evaluate --checkpoint RUN/best.pt``: PQ, SQ

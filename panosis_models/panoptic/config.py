@@ -13,10 +13,11 @@ from panosis_models.segmentation.config import TrainConfig
 @dataclass
 class PanopticConfig(TrainConfig):
     """Everything that defines a run; saved in its checkpoints. Panoramas with fine labels
-    (``view`` and ``labels`` are fixed), learnt at ``level`` ("fine" or "category"); the loss is Panoptic-DeepLab's: cross-entropy over the
-    ``hard_pixels`` share of pixels that cost most, the pixels of small instances weighing
-    ``small_instance_weight`` times, + ``center_weight`` x MSE of the heatmap +
-    ``offset_weight`` x L1 of the offsets on thing pixels (0.2, 3, 200 and 0.01 in the paper)."""
+    (``view`` and ``labels`` are fixed), learnt at ``level`` ("fine" or "category"); the loss
+    is Panoptic-DeepLab's: cross-entropy over the ``hard_pixels`` share of pixels that cost
+    most, the pixels of small instances weighing ``small_instance_weight`` times, +
+    ``center_weight`` x MSE of the heatmap + ``offset_weight`` x L1 of the offsets on thing
+    pixels (0.2, 3, 200 and 0.01 in the paper)."""
     DEFINING = TrainConfig.DEFINING + ("level", "head_channels")
 
     out: str = "runs/panoptic"

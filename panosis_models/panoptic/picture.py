@@ -1,5 +1,6 @@
-"""Panoptic maps as pictures: stuff in its class colour (Cityscapes' at the fine level), each thing instance in a colour of
-its own (distinct hues in the order of the ids), void black, blended over the image."""
+"""Panoptic maps as pictures: stuff in its class colour (Cityscapes' at the fine level), each
+thing instance in a colour of its own (distinct hues in the order of the ids), void black,
+blended over the image."""
 import colorsys
 
 import matplotlib
