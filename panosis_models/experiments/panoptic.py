@@ -7,7 +7,8 @@ across the +-180 degree seam ("seam"). Reported: PQ, SQ and RQ over all classes,
 stuff, per pixel and area-weighted, and the seam figure (of the true instances crossing the
 seam, the share that comes out as one matched instance); with several seeds, mean +- standard
 deviation, a difference under two standard deviations being noise. ``demo`` is sized for two
-CPU cores (64x128), ``full`` for a GPU (256x512). Writes results.json, table.md and each run's
+CPU cores (64x128, the categories: things person and vehicle), ``full`` for a GPU (256x512, the
+19 fine classes). Writes results.json, table.md and each run's
 evaluation (metrics.json, panoptic.png)."""
 import json
 import time
