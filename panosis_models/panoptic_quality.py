@@ -20,24 +20,29 @@ negative a true segment that the prediction leaves more than half void; panoptic
 module) does. torchmetrics knows no crowd regions either. Elsewhere the two agree (tested)."""
 import torch
 
-from panosis_models.data.cityscapes import FINE_NAMES, INSTANCE_STRIDE, NUM_FINE, THINGS, VOID, check_instances, \
-    fine_from_instances
+from panosis_models.data.cityscapes import INSTANCE_STRIDE, VOID, check_instances, fine_from_instances
+from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.sphere_metrics import pixel_areas
 
 TP, FP, FN, IOU = range(4)  # columns of the per-class statistics
-GROUPS = {"all": tuple(range(NUM_FINE)), "things": THINGS,
-          "stuff": tuple(c for c in range(NUM_FINE) if c not in THINGS)}
 
 
-def segment_statistics(prediction: torch.Tensor, target: torch.Tensor, weight: torch.Tensor = None):
-    """((NUM_FINE, 4) float64 per-class TP, FP, FN and sum of matched IoUs, ids of the true
-    segments matched) of one (H, W) pair of instance maps; ``weight`` (broadcast to (H, W)) is
-    each pixel's area, 1 by default."""
+def groups(level: PanopticLevel) -> dict:
+    """The classes of ``level`` the averages run over: all, things, stuff."""
+    every = tuple(range(level.num_classes))
+    return {"all": every, "things": level.things, "stuff": tuple(c for c in every if c not in level.things)}
+
+
+def segment_statistics(prediction: torch.Tensor, target: torch.Tensor, weight: torch.Tensor = None,
+                       level: PanopticLevel = FINE):
+    """((classes, 4) float64 per-class TP, FP, FN and sum of matched IoUs, ids of the true
+    segments matched) of one (H, W) pair of instance maps at ``level``; ``weight`` (broadcast to
+    (H, W)) is each pixel's area, 1 by default."""
     if prediction.shape != target.shape or target.dim() != 2:
         raise ValueError(f"prediction and target must both be (H, W), got {tuple(prediction.shape)} "
                          f"and {tuple(target.shape)}")
-    check_instances(target)
-    check_instances(prediction)
+    check_instances(target, level.num_classes, level.things)
+    check_instances(prediction, level.num_classes, level.things)
     weight = torch.ones(()) if weight is None else weight
     weight = torch.broadcast_to(weight, target.shape).reshape(-1).double().cpu()
     true_ids, true_index = torch.unique(target.long().reshape(-1).cpu(), return_inverse=True)
@@ -47,16 +52,16 @@ def segment_statistics(prediction: torch.Tensor, target: torch.Tensor, weight: t
     true_area, pred_area = overlap.sum(1), overlap.sum(0)
     true_class, pred_class = fine_from_instances(true_ids), fine_from_instances(pred_ids)
     true_void, pred_void = true_ids == VOID, pred_ids == VOID
-    is_thing = torch.zeros(NUM_FINE + 1, dtype=torch.bool)
-    is_thing[list(THINGS)] = True
-    crowd = (true_ids < INSTANCE_STRIDE) & is_thing[true_class.clamp(max=NUM_FINE)] & ~true_void
+    is_thing = torch.zeros(level.num_classes + 1, dtype=torch.bool)
+    is_thing[list(level.things)] = True
+    crowd = (true_ids < INSTANCE_STRIDE) & is_thing[true_class.clamp(max=level.num_classes)] & ~true_void
     on_void = overlap[true_void].sum(0)
     same_class = true_class[:, None] == pred_class[None, :]
     union = true_area[:, None] + pred_area[None, :] - overlap - on_void[None, :]
     iou = torch.where(union > 0, overlap / union.clamp_min(1e-300), torch.zeros_like(union))
     candidates = same_class & ~(true_void | crowd)[:, None] & ~pred_void[None, :]
     match = candidates & (iou > 0.5)
-    stats = torch.zeros(NUM_FINE, 4, dtype=torch.float64)
+    stats = torch.zeros(level.num_classes, 4, dtype=torch.float64)
     true_hit, pred_hit = match.any(1), match.any(0)
     matched_class = true_class[true_hit]
     stats[:, TP].index_add_(0, matched_class, torch.ones(len(matched_class), dtype=torch.float64))
@@ -76,21 +81,21 @@ def seam_instances(target: torch.Tensor) -> set:
     return {i for i in first & last if i >= INSTANCE_STRIDE}
 
 
-def quality(stats: torch.Tensor) -> dict:
+def quality(stats: torch.Tensor, level: PanopticLevel = FINE) -> dict:
     """PQ, SQ, RQ (and TP, FP, FN) per class that occurs, and their means over all, things and
     stuff (None where no class of the group occurs)."""
     tp, fp, fn, iou = stats.unbind(1)
     denominator = tp + fp / 2 + fn / 2
     per_class = {}
-    for c in range(NUM_FINE):
+    for c in range(level.num_classes):
         if denominator[c] > 0:
             sq = (iou[c] / tp[c]).item() if tp[c] > 0 else 0.0
             rq = (tp[c] / denominator[c]).item()
-            per_class[FINE_NAMES[c]] = {"pq": sq * rq, "sq": sq, "rq": rq, "tp": int(tp[c]), "fp": int(fp[c]),
+            per_class[level.names[c]] = {"pq": sq * rq, "sq": sq, "rq": rq, "tp": int(tp[c]), "fp": int(fp[c]),
                                         "fn": int(fn[c])}
     result = {"classes": per_class}
-    for group, members in GROUPS.items():
-        present = [per_class[FINE_NAMES[c]] for c in members if FINE_NAMES[c] in per_class]
+    for group, members in groups(level).items():
+        present = [per_class[level.names[c]] for c in members if level.names[c] in per_class]
         result[group] = {name: (sum(p[name] for p in present) / len(present) if present else None)
                          for name in ("pq", "sq", "rq")}
         result[group]["classes"] = len(present)
@@ -98,12 +103,13 @@ def quality(stats: torch.Tensor) -> dict:
 
 
 class PanopticQuality:
-    """Accumulates ``stats`` (2, NUM_FINE, 4) float64, per pixel [0] and in steradians [1], and
-    ``seam`` int64 (true seam-crossing instances matched, all of them) over batches of (B, H, W)
-    instance maps. Images that are not 2:1 count in pixels only (the area figures are withheld)."""
+    """Accumulates ``stats`` (2, classes, 4) float64 at ``level``, per pixel [0] and in steradians
+    [1], and ``seam`` int64 (true seam-crossing instances matched, all of them) over batches of
+    (B, H, W) instance maps. Images that are not 2:1 count in pixels only (the area figures are withheld)."""
 
-    def __init__(self):
-        self.stats = torch.zeros(2, NUM_FINE, 4, dtype=torch.float64)
+    def __init__(self, level: PanopticLevel = FINE):
+        self.level = level
+        self.stats = torch.zeros(2, level.num_classes, 4, dtype=torch.float64)
         self.seam = torch.zeros(2, dtype=torch.int64)
         self.panoramic = True
 
@@ -115,14 +121,15 @@ class PanopticQuality:
         self.panoramic &= width == 2 * height
         areas = pixel_areas(height, width)[:, None]
         for predicted, true in zip(prediction, target):
-            stats, matched = segment_statistics(predicted, true)
+            stats, matched = segment_statistics(predicted, true, level=self.level)
             self.stats[0] += stats
-            self.stats[1] += segment_statistics(predicted, true, areas)[0]
+            self.stats[1] += segment_statistics(predicted, true, areas, self.level)[0]
             crossing = seam_instances(true)
             self.seam += torch.tensor([len(crossing & matched), len(crossing)])
 
     def report(self) -> dict:
         """{"pixel": quality, "area": quality or None, "seam": {"instances", "one", "share"}}."""
         one, total = self.seam.tolist()
-        return {"pixel": quality(self.stats[0]), "area": quality(self.stats[1]) if self.panoramic else None,
+        return {"pixel": quality(self.stats[0], self.level),
+                "area": quality(self.stats[1], self.level) if self.panoramic else None,
                 "seam": {"instances": total, "one": one, "share": one / total if total else None}}

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from panosis_models.data.cityscapes import CAR, PERSON_FINE, ROAD, SKY_FINE, THINGS, VOID, fine_from_instances
+from panosis_models.panoptic.levels import CATEGORY
 from panosis_models.panoptic_quality import FN, FP, IOU, TP, PanopticQuality, quality, segment_statistics
 
 CAR_0, CAR_1 = CAR * 1000, CAR * 1000 + 1
@@ -203,3 +204,17 @@ def test_the_deliberate_difference_from_torchmetrics_predicted_void():
     per_class = theirs(_as_pairs(prediction), _as_pairs(target))  # (classes, 3): pq, sq, rq
     car_row = sorted(THINGS).index(CAR)  # torchmetrics orders things first, then stuff
     assert per_class.reshape(-1, 3)[car_row, 2].item() == pytest.approx(1.0)
+
+
+def test_quality_at_the_category_level_counts_person_and_vehicle_as_things():
+    target = CATEGORY.instances(scene())  # sky, flat and two vehicles
+    prediction = target.clone()
+    prediction[target == CATEGORY.things[1] * 1000 + 1] = 0  # one vehicle missed: flat
+    result = quality(segment_statistics(prediction, target, level=CATEGORY)[0], CATEGORY)
+    assert result["classes"]["vehicle"]["tp"] == 1 and result["classes"]["vehicle"]["fn"] == 1
+    assert result["things"]["classes"] == 1 and result["stuff"]["classes"] == 2
+    total = PanopticQuality(CATEGORY)
+    total.add(prediction[None], target[None])
+    assert total.report()["pixel"]["things"]["pq"] == pytest.approx(result["things"]["pq"])
+    with pytest.raises(ValueError, match="train id"):  # a fine-level map is no category-level one
+        segment_statistics(scene(), scene(), level=CATEGORY)

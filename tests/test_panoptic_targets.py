@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from panosis_models.data.cityscapes import CAR, PERSON_FINE, ROAD, SKY_FINE, VOID, fine_from_instances
 from panosis_models.data.panoptic_targets import instance_centres, panoptic_targets, sigma_for
 from panosis_models.data.seam import roll_to_seam
+from panosis_models.panoptic.levels import CATEGORY, FINE
 from panosis_models.panoptic.postprocess import find_centres, panoptic_map, window_for
 
 H, W = 16, 32
@@ -121,3 +122,22 @@ def test_rolling_to_the_seam_puts_the_largest_thing_across_it():
     assert torch.equal(fine, fine_from_instances(rolled))
     shift = next(s for s in range(W) if torch.equal(rolled, m.roll(s, -1)))  # a turn of the camera
     assert torch.equal(rolled_image, image.roll(shift, -1))
+
+
+def test_the_category_level_merges_vehicles_and_people_and_keeps_every_instance_apart():
+    m = torch.tensor([[ROAD, 2, CAR_0, 14000, CAR_1, PERSON_0, 12000, VOID, CAR]])  # 2: building, 12: rider
+    vehicle, person = CATEGORY.things[1] * 1000, CATEGORY.things[0] * 1000
+    # flat 0, construction 1; the car 0, truck 0 and car 1 become vehicles 0, 2, 1; a crowd stays a crowd
+    expected = [[0, 1, vehicle, vehicle + 2, vehicle + 1, person, person + 1, VOID, vehicle // 1000]]
+    assert CATEGORY.instances(m).tolist() == expected
+    image = torch.rand(3, 1, 9)
+    same_image, labels, instances = CATEGORY.item(image, fine_from_instances(m), m)
+    assert same_image is image and torch.equal(labels, fine_from_instances(instances))
+    assert torch.equal(FINE.instances(m), m)
+
+
+def test_round_trip_at_the_category_level_across_the_seam():
+    m = CATEGORY.instances(street())
+    heatmap, offsets = panoptic_targets(m)
+    back = panoptic_map(fine_from_instances(m), heatmap[0], offsets, things=CATEGORY.things)
+    assert same_partition(m, back) and torch.equal(fine_from_instances(back), fine_from_instances(m))

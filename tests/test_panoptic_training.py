@@ -13,9 +13,10 @@ import equiconv
 from panosis_models.cli.panoptic import main as panoptic_main
 from panosis_models.data.cityscapes import NUM_FINE, VOID
 from panosis_models.engine import checkpoint
+from panosis_models.errors import InputError
 from panosis_models.models.panoptic import PanopticNet
 from panosis_models.panoptic.config import PanopticConfig
-from panosis_models.panoptic.loop import bootstrapped_cross_entropy
+from panosis_models.panoptic.loss import SMALL_INSTANCE_SHARE, bootstrapped_cross_entropy, small_instance_weights
 from panosis_models.panoptic.train import train
 
 TINY = dict(num=6, size=(32, 64), channels=(4, 8), head_channels=4, epochs=1, batch_size=2, device="cpu",
@@ -60,6 +61,26 @@ def test_the_semantic_loss_averages_the_costliest_pixels_and_ignores_void():
     assert bootstrapped_cross_entropy(logits, torch.full_like(labels, VOID), 0.2) == 0
 
 
+def test_small_instances_weigh_more_in_the_semantic_loss():
+    # 32 x 64 = 2048 px: small means under SMALL_INSTANCE_SHARE * 2048 = 4 px
+    assert SMALL_INSTANCE_SHARE * 32 * 64 == 4
+    instances = torch.zeros(2, 32, 64, dtype=torch.int64)  # road (stuff) everywhere
+    instances[0, 0, :3] = 13000             # a 3 px car: small
+    instances[0, 1, :4] = 13001             # a 4 px car: not small
+    instances[1, 0, :2] = 13000             # the same id in the second panorama: its own 2 px
+    instances[1, 1, :3] = 13              # a crowd of cars (no instance id): not weighted
+    weights = small_instance_weights(instances, 3.0)
+    expected = torch.ones(2, 32, 64)
+    expected[0, 0, :3] = expected[1, 0, :2] = 3
+    assert torch.equal(weights, expected)
+    logits = torch.zeros(2, 19, 32, 64)
+    labels = instances.clone()
+    labels[instances >= 1000] = 13
+    plain = bootstrapped_cross_entropy(logits, labels, 1.0)
+    weighted = bootstrapped_cross_entropy(logits, labels, 1.0, weights)
+    assert weighted == pytest.approx(plain.item() * expected.mean().item())
+
+
 def test_a_run_resumed_after_its_first_epoch_ends_where_an_uninterrupted_one_does(tmp_path):
     torch.set_num_threads(1)
     whole = train(tiny(tmp_path / "whole", epochs=2))
@@ -77,12 +98,13 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
     run = tmp_path / "run"
     panoptic_main(["train", "--out", str(run), "--num", "10", "--size", "32x64", "--channels", "4,8",
                    "--head-channels", "4", "--epochs", "1", "--batch-size", "2", "--device", "cpu",
-                   "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+                   "--cache-dir", str(tmp_path / "cache"), "--no-progress", "--level", "category"])
     panoptic_main(["evaluate", "--checkpoint", str(run / "best.pt"), "--out", str(tmp_path / "eval"),
                    "--device", "cpu", "--no-progress"])
     assert "PQ" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert set(metrics["panoptic"]) == {"pixel", "area", "seam"} and metrics["items"] >= 1
+    assert len(metrics["semantic"]["pixel"]["iou"]) == 7  # the run's level, kept in its checkpoint
     assert (tmp_path / "eval" / "panoptic.png").stat().st_size > 0
     with pytest.raises(SystemExit) as exit_:
         panoptic_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt")])
@@ -92,3 +114,5 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
     with pytest.raises(SystemExit):
         panoptic_main(["train", "--out", str(run), "--size", "30x64", "--device", "cpu"])
     assert "multiples of 16" in capsys.readouterr().err
+    with pytest.raises(InputError, match="level must be one of"):
+        PanopticConfig(level="coarse").validate()

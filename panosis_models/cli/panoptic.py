@@ -2,7 +2,8 @@
 
 ``train``: a Panoptic-DeepLab-style network (semantic, instance-centre and offset heads on the
 U-Net or PSPNet) on synthetic street panoramas with instance ids (the default) or a Cityscapes
-style folder (rgb/, labels/, instances/), split into seeded, disjoint train/val/test parts; the
+style folder (rgb/, labels/, instances/), split into seeded, disjoint train/val/test parts, at
+the fine level or the category one (``--level``: things person and vehicle); the
 run folder gets ``last.pt`` every epoch (``--resume`` continues from it), ``best.pt`` by
 validation PQ and ``summary.json``. Several processes: ``torchrun --nproc_per_node 2 -m
 panosis_models.cli.panoptic train ... --items N``. ``evaluate --checkpoint RUN/best.pt``: PQ, SQ
@@ -20,6 +21,7 @@ from panosis_models.models.panoptic import BACKBONES
 from panosis_models.models.pspnet import PRESETS
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line
+from panosis_models.panoptic.levels import LEVELS
 from panosis_models.panoptic.train import train
 
 DATA_FLAGS = ("data", "num", "data_seed", "size")
@@ -40,9 +42,13 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="widths of the U-Net's levels")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
                    help="BatchNorm after each 3x3 convolution of the U-Net")
+    p.add_argument("--level", default=d.level, choices=tuple(LEVELS),
+                   help="what the network learns: the 19 fine classes or the 7 categories (things person, vehicle)")
     p.add_argument("--head-channels", type=command.count(1), default=d.head_channels, help="width of each head")
     p.add_argument("--hard-pixels", type=float, default=d.hard_pixels,
                    help="share of the pixels, the costliest, the semantic loss averages over (1: plain cross-entropy)")
+    p.add_argument("--small-instance-weight", type=float, default=d.small_instance_weight,
+                   help="weight in the semantic loss of the pixels of small instances (1: none)")
     p.add_argument("--center-weight", type=float, default=d.center_weight, help="weight of the heatmap's MSE")
     p.add_argument("--offset-weight", type=float, default=d.offset_weight, help="weight of the offsets' L1")
     command.add_training(p, d)
@@ -66,6 +72,8 @@ def _experiment_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=command.seeds, default=",".join(map(str, d.seeds)),
                    help="one run per seed (training data, initialisation, test data), e.g. 0,1,2")
     p.add_argument("--epochs", type=command.count(1), default=None, help="epochs (default: the preset's)")
+    p.add_argument("--level", default=None, choices=tuple(LEVELS), help="fine classes or categories (default: the "
+                   "preset's)")
     p.add_argument("--num", dest="num_train", type=command.count(1), default=None,
                    help="training items per network (default: the preset's)")
     p.add_argument("--resume", action="store_true", help="continue interrupted trainings")
@@ -100,7 +108,7 @@ def job(args) -> None:
         overrides = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
         out = args.out or args.checkpoint.parent / "eval"
         result = evaluate(model, evaluation_data(cfg, **overrides), out, args.batch_size, args.device,
-                          progress=args.progress)
+                          progress=args.progress, level=cfg.panoptic_level)
         print(summary_line(result))
         print(f"written: {out}")
     else:

@@ -60,19 +60,19 @@ def categories_from_fine(fine: torch.Tensor) -> torch.Tensor:
     return CATEGORY_OF.to(fine.device)[fine]
 
 
-def check_instances(instances: torch.Tensor) -> None:
+def check_instances(instances: torch.Tensor, num_classes: int = NUM_FINE, things: tuple = THINGS) -> None:
     """Refuses an instance map with ids outside the convention: below 1000 a train id or void
     (a thing's train id alone marks a crowd, as in Cityscapes), from 1000 a thing's
-    ``train_id * 1000 + k``."""
+    ``train_id * 1000 + k`` (train ids ``0 .. num_classes - 1``, the ``things`` with instances)."""
     instances = instances.long()
     fine = fine_from_instances(instances)
-    thing = torch.zeros(NUM_FINE + 1, dtype=torch.bool)
-    thing[list(THINGS)] = True
-    known = (fine >= 0) & (fine < NUM_FINE)
+    thing = torch.zeros(num_classes + 1, dtype=torch.bool)
+    thing[list(things)] = True
+    known = (fine >= 0) & (fine < num_classes)
     large = instances >= INSTANCE_STRIDE
-    ok = (known | (instances == VOID)) & (~large | (known & thing[fine.clamp(0, NUM_FINE)]))
+    ok = (known | (instances == VOID)) & (~large | (known & thing[fine.clamp(0, num_classes)]))
     if not ok.all():
-        raise ValueError(f"instance ids must be train ids 0..{NUM_FINE - 1}, {VOID}, or a thing's "
+        raise ValueError(f"instance ids must be train ids 0..{num_classes - 1}, {VOID}, or a thing's "
                          f"train id * {INSTANCE_STRIDE} + k: {int((~ok).sum())} pixels are not, "
                          f"e.g. {int(instances[~ok][0])}")
 

@@ -7,7 +7,8 @@ across the +-180 degree seam ("seam"). Reported: PQ, SQ and RQ over all classes,
 stuff, per pixel and area-weighted, and the seam figure (of the true instances crossing the
 seam, the share that comes out as one matched instance); with several seeds, mean +- standard
 deviation, a difference under two standard deviations being noise. ``demo`` is sized for two
-CPU cores (64x128), ``full`` for a GPU (256x512). Writes results.json, table.md and each run's
+CPU cores (64x128, the categories: things person and vehicle), ``full`` for a GPU (256x512, the
+19 fine classes). Writes results.json, table.md and each run's
 evaluation (metrics.json, panoptic.png)."""
 import json
 import time
@@ -21,16 +22,18 @@ from panosis_models.engine.outputs import writable_folder
 from panosis_models.experiments.projection import ExperimentConfig
 from panosis_models.experiments.results import TEST_SEED, mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
+from panosis_models.panoptic.levels import level_named
 from panosis_models.segmentation.config import make_dataset
 from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
 
 PRESETS = {
-    # two CPU cores, a few minutes a network: a narrow U-Net with BatchNorm at 64x128
-    "demo": dict(size=(64, 128), channels=(16, 32, 64, 128), batch_norm=True, head_channels=16, num_train=96,
-                 num_test=24, epochs=10, batch_size=8),
-    # a GPU: the PanOSIS U-Net at 256x512
-    "full": dict(size=(256, 512), channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
+    # two CPU cores, two minutes a network: a narrow U-Net with BatchNorm at 64x128, learning the
+    # categories (at 64x128 a fine-level network labels next to no pixel as a thing)
+    "demo": dict(size=(64, 128), level="category", channels=(16, 32, 64, 128), batch_norm=True, head_channels=16,
+                 num_train=96, num_test=24, epochs=25, batch_size=8),
+    # a GPU: the PanOSIS U-Net at 256x512, the 19 Cityscapes classes
+    "full": dict(size=(256, 512), level="fine", channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
                  num_train=2000, num_test=200, epochs=40, batch_size=8),
 }
 CONVS = ("std", "equi")
@@ -46,16 +49,20 @@ class PanopticExperimentConfig(ExperimentConfig):
     """The projection experiment's settings (a preset, its overrides, the seeds), with this
     experiment's presets; its networks learn the fine classes. Saved in results.json."""
     out: str = "runs/panoptic-experiment"
-    labels: str = "fine"
+    labels: str = "fine"             # the data's labels; the networks learn ``level``
+    level: str = None                # None: the preset's
 
     def settings(self) -> dict:
-        return preset_settings(PRESETS, self)
+        return preset_settings(PRESETS, self, names=("epochs", "num_train", "level"))
 
 
-def test_sets(settings: dict, seed: int, cache_dir) -> dict:
-    """The held-out panoramas of a seed, as rendered and turned so that a thing crosses the seam."""
-    level = SyntheticPanoramas(settings["num_test"], *settings["size"], seed=TEST_SEED + seed, cache_dir=cache_dir,
-                               labels="fine", instances=True)
+def test_sets(settings: dict, seed: int, cache_dir, progress: bool = False) -> dict:
+    """The held-out panoramas of a seed (rendered now), as rendered and turned so that a thing
+    crosses the seam, at the preset's level."""
+    rendered = SyntheticPanoramas(settings["num_test"], *settings["size"], seed=TEST_SEED + seed, cache_dir=cache_dir,
+                                  labels="fine", instances=True)
+    prerender(rendered, progress=progress)
+    level = Transformed(rendered, level_named(settings["level"]).item)
     return {"level": level, "seam": Transformed(level, roll_to_seam)}
 
 
@@ -116,12 +123,12 @@ def run(cfg: PanopticExperimentConfig) -> dict:
     started = time.perf_counter()
     rows = []
     for seed in cfg.seeds:
-        tests = test_sets(settings, seed, cfg.cache_dir)
-        prerender(tests["level"], progress=cfg.progress)
+        tests = test_sets(settings, seed, cfg.cache_dir, cfg.progress)
         for conv in CONVS:
             run_cfg = PanopticConfig(out=str(Path(cfg.out) / f"seed-{seed}" / conv), conv=conv, size=settings["size"],
                                      channels=settings["channels"], batch_norm=settings["batch_norm"],
-                                     head_channels=settings["head_channels"], num=settings["num_train"],
+                                     level=settings["level"], head_channels=settings["head_channels"],
+                                     num=settings["num_train"],
                                      data_seed=seed, seed=seed, epochs=settings["epochs"],
                                      batch_size=settings["batch_size"], split=(0.9, 0.1, 0.0), device=cfg.device,
                                      cache_dir=cfg.cache_dir, resume=cfg.resume, progress=cfg.progress)
@@ -131,7 +138,7 @@ def run(cfg: PanopticExperimentConfig) -> dict:
             model, _ = load_model(Path(run_cfg.out) / BEST, cfg.device)
             for test, data in tests.items():
                 result = evaluate(model, data, Path(run_cfg.out) / f"test-{test}", device=cfg.device,
-                                  progress=cfg.progress)
+                                  progress=cfg.progress, level=run_cfg.panoptic_level)
                 rows.append(row(conv, test, seed, result))
     summary_rows = summarise(rows)
     text = table(summary_rows) + "\n\n" + comparisons(summary_rows)

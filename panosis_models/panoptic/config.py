@@ -1,27 +1,31 @@
 """What defines a panoptic run (``PanopticConfig``, saved in its checkpoints) and its network.
-A panoptic run is a segmentation run at the fine level with instance heads, so its
-configuration extends the segmentation one, and its data are the segmentation run's with
-instance ids (``segmentation.config.split(cfg, instances=True)``)."""
+A panoptic run is a segmentation run with instance heads, so its configuration extends the
+segmentation one, and its data are the segmentation run's with fine labels and instance ids
+(``segmentation.config.split(cfg, instances=True)``), turned into the ``level`` it learns."""
 from dataclasses import dataclass
 
-from panosis_models.data.cityscapes import NUM_FINE
 from panosis_models.errors import InputError
 from panosis_models.models.panoptic import PanopticNet
+from panosis_models.panoptic.levels import PanopticLevel, level_named
 from panosis_models.segmentation.config import TrainConfig
 
 
 @dataclass
 class PanopticConfig(TrainConfig):
-    """Everything that defines a run; saved in its checkpoints. Panoramas at the fine level only
-    (``view`` and ``labels`` are fixed); the loss is Panoptic-DeepLab's: cross-entropy over the
-    ``hard_pixels`` share of pixels that cost most + ``center_weight`` x MSE of the heatmap +
-    ``offset_weight`` x L1 of the offsets on thing pixels (0.2, 200 and 0.01 in the paper)."""
-    DEFINING = TrainConfig.DEFINING + ("head_channels",)
+    """Everything that defines a run; saved in its checkpoints. Panoramas with fine labels
+    (``view`` and ``labels`` are fixed), learnt at ``level`` ("fine" or "category"); the loss
+    is Panoptic-DeepLab's: cross-entropy over the ``hard_pixels`` share of pixels that cost
+    most, the pixels of small instances weighing ``small_instance_weight`` times, +
+    ``center_weight`` x MSE of the heatmap + ``offset_weight`` x L1 of the offsets on thing
+    pixels (0.2, 3, 200 and 0.01 in the paper)."""
+    DEFINING = TrainConfig.DEFINING + ("level", "head_channels")
 
     out: str = "runs/panoptic"
     labels: str = "fine"
+    level: str = "fine"
     head_channels: int = 32
     hard_pixels: float = 0.2
+    small_instance_weight: float = 3.0
     center_weight: float = 200.0
     offset_weight: float = 0.01
 
@@ -30,13 +34,22 @@ class PanopticConfig(TrainConfig):
             raise InputError(f"panoptic runs take panoramas with fine labels and instance ids, got view={self.view!r}, "
                              f"labels={self.labels!r}, colour_masks={self.colour_masks!r}")
         super().validate()
+        level_named(self.level)
         if self.head_channels < 1 or self.center_weight < 0 or self.offset_weight < 0:
             raise InputError(f"head_channels must be positive and the loss weights non-negative, got head_channels="
                              f"{self.head_channels}, center_weight={self.center_weight}, "
                              f"offset_weight={self.offset_weight}")
+        if not self.small_instance_weight > 0:
+            raise InputError(f"small_instance_weight must be positive, got {self.small_instance_weight}")
         if not 0 < self.hard_pixels <= 1:
             raise InputError(f"hard_pixels must lie in (0, 1], got {self.hard_pixels}")
 
 
+    @property
+    def panoptic_level(self) -> PanopticLevel:
+        return level_named(self.level)
+
+
 def build_model(cfg: PanopticConfig) -> PanopticNet:
-    return PanopticNet(cfg.model, cfg.conv, NUM_FINE, cfg.head_channels, cfg.channels, cfg.batch_norm, cfg.preset)
+    return PanopticNet(cfg.model, cfg.conv, cfg.panoptic_level.num_classes, cfg.head_channels, cfg.channels,
+                       cfg.batch_norm, cfg.preset)

@@ -9,8 +9,10 @@ from torch.utils.data import Dataset
 
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
+from panosis_models.data import Transformed
 from panosis_models.errors import InputError
 from panosis_models.panoptic.config import PanopticConfig, build_model
+from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.segmentation.config import make_dataset, split
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
@@ -33,21 +35,21 @@ def load_model(path, device="cpu") -> tuple:
 
 def evaluation_data(cfg: PanopticConfig, **overrides) -> Dataset:
     """The held-out part of the run's own split, or, with ``overrides`` of the config's data
-    fields (data, num, data_seed, size), that data as a whole."""
-    if not overrides:
-        return split(cfg, instances=True)[2]
-    return make_dataset(dataclasses.replace(cfg, **overrides), instances=True)
+    fields (data, num, data_seed, size), that data as a whole; at the run's level."""
+    data = make_dataset(dataclasses.replace(cfg, **overrides), instances=True) if overrides \
+        else split(cfg, instances=True)[2]
+    return Transformed(data, cfg.panoptic_level.item)
 
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
-             pictures: int = 4, progress: bool = True) -> dict:
-    """{"panoptic": {"pixel", "area", "seam"}, "semantic": fine-level IoU report, "items"} of
-    ``model`` on ``dataset`` (items ``(image, fine, instances)``); with ``out`` (checked before the
-    evaluation starts), also metrics.json and panoptic.png."""
+             pictures: int = 4, progress: bool = True, level: PanopticLevel = FINE) -> dict:
+    """{"panoptic": {"pixel", "area", "seam"}, "semantic": IoU report, "items"} of ``model`` on
+    ``dataset`` (items ``(image, labels, instances)`` at ``level``, the one the model learnt);
+    with ``out`` (checked before the evaluation starts), also metrics.json and panoptic.png."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
-    quality, confusion = quality_over(model, dataset, ctx, batch_size, amp, progress=progress)
+    quality, confusion = quality_over(model, dataset, ctx, batch_size, amp, progress=progress, level=level)
     result = {"panoptic": quality.report(), "semantic": confusion.report(), "items": len(dataset)}
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
@@ -55,8 +57,8 @@ def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu
             rows = []
             for index in range(min(pictures, len(dataset))):
                 image, _, true = dataset[index][:3]
-                rows.append((f"#{index}", image, predict(model, image[None].to(device))[0][0].cpu(), true))
-            save_panoptic(rows, out / "panoptic.png")
+                rows.append((f"#{index}", image, predict(model, image[None].to(device), level=level)[0][0].cpu(), true))
+            save_panoptic(rows, out / "panoptic.png", level.colours)
     return result
 
 

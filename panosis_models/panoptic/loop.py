@@ -4,69 +4,48 @@ out over processes."""
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
-from panosis_models.data.cityscapes import INSTANCE_STRIDE, VOID
 from panosis_models.engine import distributed
 from panosis_models.engine.segmentation import autocast, train_steps
-from panosis_models.metrics import FINE
+from panosis_models.panoptic.levels import FINE, PanopticLevel
+from panosis_models.panoptic.loss import panoptic_loss
 from panosis_models.panoptic.postprocess import postprocess
 from panosis_models.panoptic_quality import PanopticQuality
 from panosis_models.sphere_metrics import SphereConfusion
 
 
-def bootstrapped_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, hard_pixels: float) -> torch.Tensor:
-    """Panoptic-DeepLab's semantic loss: the mean cross-entropy of the ``hard_pixels`` share of the
-    batch's labelled pixels that cost most (1: plain cross-entropy). Small things, which plain
-    cross-entropy lets a network ignore, are what the hard pixels mostly are."""
-    pixel = F.cross_entropy(logits.float(), labels, ignore_index=VOID, reduction="none")[labels != VOID]
-    if not len(pixel):
-        return logits.sum() * 0.0
-    return pixel.topk(max(1, int(hard_pixels * len(pixel)))).values.mean()
-
-
-def panoptic_loss(net, images, fine, instances, heatmap, offsets, hard_pixels: float = 0.2,
-                  center_weight: float = 200.0, offset_weight: float = 0.01) -> torch.Tensor:
-    """Bootstrapped cross-entropy (void costs nothing) + ``center_weight`` x MSE of the heatmap +
-    ``offset_weight`` x L1 of the offsets (both channels) averaged over thing-instance pixels."""
-    out = net(images)
-    semantic = bootstrapped_cross_entropy(out["semantic"], fine, hard_pixels)
-    centre = F.mse_loss(out["center"].float(), heatmap)
-    things = (instances >= INSTANCE_STRIDE)[:, None].float()
-    offset = ((out["offset"].float() - offsets).abs() * things).sum() / things.sum().clamp_min(1)
-    return semantic + center_weight * centre + offset_weight * offset
-
-
 def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
                     desc: str, progress: bool, **weights) -> float:
     """One pass over items ``(image, fine, instances, heatmap, offsets)``; ``weights`` are
-    ``panoptic_loss``'s (hard_pixels, center_weight, offset_weight); returns the mean loss."""
+    ``panoptic_loss``'s (hard_pixels, small_instance_weight, center_weight, offset_weight);
+    returns the mean loss."""
     return train_steps(net, optimizer, loader, ctx, amp, clip, desc, progress, partial(panoptic_loss, **weights))
 
 
 @torch.no_grad()
-def predict(model, images: torch.Tensor, amp: bool = False) -> tuple:
-    """(instance maps (B, H, W), semantic labels (B, H, W)) of a batch."""
+def predict(model, images: torch.Tensor, amp: bool = False, level: PanopticLevel = FINE) -> tuple:
+    """(instance maps (B, H, W), semantic labels (B, H, W)) of a batch, from a network that
+    learnt ``level``."""
     with autocast(images.device, amp):
         outputs = model(images)
-    return postprocess(outputs), outputs["semantic"].argmax(1)
+    return postprocess(outputs, things=level.things), outputs["semantic"].argmax(1)
 
 
 def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,
-             progress: bool = False, desc: str = "evaluating") -> tuple:
-    """(PanopticQuality, fine-level SphereConfusion of the semantic head) of ``model`` over
-    ``dataset`` (items ``(image, fine, instances, ...)``), shared out over the processes."""
+             progress: bool = False, desc: str = "evaluating", level: PanopticLevel = FINE) -> tuple:
+    """(PanopticQuality, SphereConfusion of the semantic head) of ``model`` over ``dataset``
+    (items ``(image, labels, instances, ...)`` at ``level``), shared out over the processes."""
     was_training = model.training
     model.eval()
     part = Subset(dataset, distributed.shard(range(len(dataset)), ctx))
-    quality, confusion = PanopticQuality(), SphereConfusion(FINE)
-    for images, fine, instances, *_ in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
+    quality, confusion = PanopticQuality(level), SphereConfusion(level.metrics)
+    for images, labels, instances, *_ in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
                                             disable=not (progress and ctx.main)):
-        panoptic, semantic = predict(model, images.to(ctx.device), amp)
+        panoptic, semantic = predict(model, images.to(ctx.device), amp, level)
         quality.add(panoptic.cpu(), instances)
-        confusion.add(semantic.cpu(), fine)
+        confusion.add(semantic.cpu(), labels)
     model.train(was_training)
     quality.stats = distributed.sum_over_processes(quality.stats, ctx)
     quality.seam = distributed.sum_over_processes(quality.seam, ctx)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import equiconv
-from panosis_models.data.cityscapes import INSTANCE_STRIDE, NUM_FINE, THINGS, VOID
+from panosis_models.data.cityscapes import INSTANCE_STRIDE, THINGS, VOID
 from panosis_models.data.panoptic_targets import SIGMA_WIDTH, wrap_columns
 
 THRESHOLD = 0.1
@@ -42,21 +42,18 @@ def find_centres(heatmap: torch.Tensor, threshold: float = THRESHOLD, window: in
     return peaks[order[:top_k]]
 
 
-def _is_thing(semantic: torch.Tensor) -> torch.Tensor:
-    return torch.isin(semantic, torch.tensor(THINGS, device=semantic.device))
-
-
-def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor,
+def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor, things: tuple = THINGS,
                  threshold: float = THRESHOLD, window: int = None, top_k: int = TOP_K) -> torch.Tensor:
-    """An (H, W) int64 instance map from a semantic label map (H, W) (train ids; void 255 stays
-    void), a centre heatmap (H, W) and offsets (2, H, W) (rows, columns, in pixels)."""
+    """An (H, W) int64 instance map from a semantic label map (H, W) (labels, ``things`` those
+    with instances; void 255 stays void), a centre heatmap (H, W) and offsets (2, H, W) (rows,
+    columns, in pixels)."""
     height, width = semantic.shape
     if heatmap.shape != semantic.shape or offsets.shape != (2, height, width):
         raise ValueError(f"heatmap must be (H, W) and offsets (2, H, W) for semantic (H, W) = {(height, width)}, "
                          f"got {tuple(heatmap.shape)} and {tuple(offsets.shape)}")
     semantic = semantic.long()
     out = semantic.clone()
-    thing = _is_thing(semantic)
+    thing = torch.isin(semantic, torch.tensor(things, device=semantic.device))
     centres = find_centres(heatmap, threshold, window, top_k).to(semantic.device).float()
     if not len(centres):
         out[thing] = VOID
@@ -67,8 +64,9 @@ def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.T
     distance = ((pointed_row[:, None] - centres[None, :, 0]) ** 2
                 + wrap_columns(pointed_column[:, None] - centres[None, :, 1], width) ** 2)
     owner = distance.argmin(1)
-    votes = torch.bincount(owner * NUM_FINE + semantic[thing], minlength=len(centres) * NUM_FINE)
-    majority = votes.view(len(centres), NUM_FINE).argmax(1)
+    classes = max(things) + 1
+    votes = torch.bincount(owner * classes + semantic[thing], minlength=len(centres) * classes)
+    majority = votes.view(len(centres), classes).argmax(1)
     present = torch.bincount(owner, minlength=len(centres)) > 0
     # k counts the instances of each class in the order of the centres (strongest first)
     same_class_before = (majority[None, :] == majority[:, None]) & present[None, :]

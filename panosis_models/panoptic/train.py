@@ -30,6 +30,8 @@ def train(cfg: PanopticConfig, train_set: Dataset = None, val_set: Dataset = Non
 
 
 def _fit(cfg: PanopticConfig, out: Path, ctx, train_set, val_set) -> dict:
+    level = cfg.panoptic_level
+    train_set, val_set = Transformed(train_set, level.item), Transformed(val_set, level.item)
     if cfg.augment:
         train_set = Transformed(train_set, PanoramaAugment())
     train_set = Transformed(train_set, PanopticTargets())
@@ -42,10 +44,11 @@ def _fit(cfg: PanopticConfig, out: Path, ctx, train_set, val_set) -> dict:
         started = time.perf_counter()
         loader = epoch_loader(train_set, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
-                               cfg.progress and ctx.main, hard_pixels=cfg.hard_pixels, center_weight=cfg.center_weight,
+                               cfg.progress and ctx.main, hard_pixels=cfg.hard_pixels,
+                               small_instance_weight=cfg.small_instance_weight, center_weight=cfg.center_weight,
                                offset_weight=cfg.offset_weight)
         images_per_s = len(train_set) / (time.perf_counter() - started)
-        pq = evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp)[0].report()["pixel"]["all"]["pq"] \
+        pq = evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level)[0].report()["pixel"]["all"]["pq"] \
             if len(val_set) else None
         end_epoch(cfg, out, ctx, model, optimizer, progress, epoch, loss, pq, started, images_per_s, KIND, PQ)
     return finish(cfg, out, ctx, model, progress, PQ)
