@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import equiconv
+from panosis_models.metrics import LEVELS
 from panosis_models.models.convs import operators
 from panosis_models.models.pspnet import PSPNet
 
@@ -19,6 +20,15 @@ def test_training_gives_logits_and_aux_at_the_input_size():
     loss = F.cross_entropy(logits, torch.zeros(2, 32, 64, dtype=torch.long)) + net.aux_weight * aux.sum() * 0
     loss.backward()
     assert net.eval()(x).shape == (2, 5, 32, 64)
+
+
+@pytest.mark.parametrize("level", ["category", "fine"])
+@pytest.mark.parametrize("size", [(24, 48), (32, 96), (40, 80)])
+def test_logits_have_the_input_size_and_one_channel_per_label(level, size):
+    outputs = LEVELS[level].num_outputs
+    net = PSPNet(num_classes=outputs, preset="tiny", conv="equi").eval()
+    with torch.no_grad():
+        assert net(torch.randn(1, 3, *size)).shape == (1, outputs, *size)
 
 
 def test_equi_holds_no_standard_sampling_layer():
