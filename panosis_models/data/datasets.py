@@ -122,6 +122,15 @@ class SyntheticPanoramas(Dataset):
         return self._item(item)
 
 
+TEST_SEED = 10_000  # worlds of the held-out test panoramas: no training run draws from them
+
+
+def held_out_panoramas(num: int, size, seed: int, cache_dir=None, **options) -> SyntheticPanoramas:
+    """``num`` synthetic panoramas of worlds no training run sees (rendered when first read), the
+    ``seed``-th such set; ``options`` as SyntheticPanoramas takes them (labels, instances, tilted)."""
+    return SyntheticPanoramas(num, *size, seed=TEST_SEED + seed, cache_dir=cache_dir, **options)
+
+
 def prerender(dataset: SyntheticPanoramas, progress: bool = True) -> None:
     """Render and cache every item not cached yet, with a progress bar."""
     missing = [i for i in range(len(dataset)) if not dataset.cache_path(i).exists()]

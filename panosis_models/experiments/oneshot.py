@@ -24,12 +24,13 @@ import torch
 
 from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
 from panosis_models.data.cityscapes import FINE_NAMES, VOID
+from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.episodes import binary_target, holders, novel_classes, support_pairs
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.engine.segmentation import predict
 from panosis_models.experiments.panosis import PipelineConfig, generate_set, osmis_config, unet_config, write_pair_folder
 from panosis_models.models.convs import CONV_KINDS
-from panosis_models.oneshot.config import OneShotConfig, test_panoramas
+from panosis_models.oneshot.config import OneShotConfig
 from panosis_models.oneshot.evaluate import load_model as load_oslsm
 from panosis_models.oneshot.loop import shot_logits
 from panosis_models.oneshot.train import train as train_oslsm
@@ -142,7 +143,7 @@ def run(cfg: CompareConfig) -> dict:
     size = pipeline_settings["size"]
     started = time.perf_counter()
     oslsm = train_oslsm_runs(cfg, settings, size, out)
-    tests = test_panoramas(settings["test_panoramas"], size, cfg.seed)
+    tests = held_out_panoramas(settings["test_panoramas"], size, cfg.seed, labels="fine")
     classes = novel_classes(cfg.fold)
     pairs = support_pairs(holders(tests, classes), classes, settings["per_class"], settings["queries"], cfg.seed)
     board = Scoreboard(classes)

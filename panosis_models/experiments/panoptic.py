@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panosis_models.config import BEST, preset_settings
-from panosis_models.data import SyntheticPanoramas, Transformed, prerender
+from panosis_models.data import Transformed, prerender
+from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.seam import roll_to_seam
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.experiments.projection import ExperimentConfig
-from panosis_models.experiments.results import TEST_SEED, mean_std, spread, verdict
+from panosis_models.experiments.results import mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.levels import level_named
 from panosis_models.segmentation.config import make_dataset
@@ -59,8 +60,8 @@ class PanopticExperimentConfig(ExperimentConfig):
 def test_sets(settings: dict, seed: int, cache_dir, progress: bool = False) -> dict:
     """The held-out panoramas of a seed (rendered now), as rendered and turned so that a thing
     crosses the seam, at the preset's level."""
-    rendered = SyntheticPanoramas(settings["num_test"], *settings["size"], seed=TEST_SEED + seed, cache_dir=cache_dir,
-                                  labels="fine", instances=True)
+    rendered = held_out_panoramas(settings["num_test"], settings["size"], seed, cache_dir, labels="fine",
+                                  instances=True)
     prerender(rendered, progress=progress)
     level = Transformed(rendered, level_named(settings["level"]).item)
     return {"level": level, "seam": Transformed(level, roll_to_seam)}

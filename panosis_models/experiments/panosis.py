@@ -18,8 +18,9 @@ from PIL import Image
 
 from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, prerender
+from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.engine.outputs import writable_folder
-from panosis_models.experiments.results import evaluation_row, held_out_panoramas, write_report
+from panosis_models.experiments.results import evaluation_row, write_report
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.generate import generate

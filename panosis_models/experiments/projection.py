@@ -27,10 +27,11 @@ from pathlib import Path
 
 from panosis_models.config import BEST, JobConfig, default_device, preset_settings
 from panosis_models.data import SyntheticPanoramas, prerender
+from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.cityscapes_pairs import write_pairs_root
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
-from panosis_models.experiments.results import TEST_SETS, evaluation_row, held_out_panoramas, write_report
+from panosis_models.experiments.results import TEST_SETS, evaluation_row, write_report
 from panosis_models.segmentation.config import MODELS, TrainConfig, make_dataset
 from panosis_models.segmentation.train import train
 

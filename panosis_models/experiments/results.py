@@ -1,4 +1,4 @@
-"""What the experiments share: the held-out test panoramas (level and tilted), one evaluated row
+"""What the experiments share: the test sets (level and tilted panoramas), one evaluated row
 per model, test set and seed, rows summarised over seeds (mean +- standard deviation), and the
 report (results.json, table.md, iou.png). Rows are scored at the category level, which every
 model has (a fine-level model's results coarsen into it)."""
@@ -11,12 +11,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from panosis_models.data import CLASS_NAMES, SyntheticPanoramas  # noqa: E402
+from panosis_models.data import CLASS_NAMES  # noqa: E402
 from panosis_models.segmentation.config import level_of  # noqa: E402
 from panosis_models.segmentation.evaluate import evaluate, load_model  # noqa: E402
 from panosis_models.sphere_metrics import BANDS, band_name  # noqa: E402
 
-TEST_SEED = 10_000  # worlds of the test panoramas: never used for training
 TEST_SETS = ("level", "tilted")
 
 
@@ -38,12 +37,6 @@ METRICS = {
        for b in BANDS},
 }
 NOISE_STDS = 2.0  # a difference under this many standard deviations is noise
-
-
-def held_out_panoramas(num: int, size, seed: int, cache_dir=None, tilted: bool = False) -> SyntheticPanoramas:
-    """``num`` synthetic panoramas of worlds no training run sees (rendered when first read),
-    from a level camera or one tilted by up to +-30 degrees."""
-    return SyntheticPanoramas(num, *size, seed=TEST_SEED + seed, cache_dir=cache_dir, tilted=tilted)
 
 
 def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path, device, title: str,

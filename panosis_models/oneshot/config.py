@@ -8,7 +8,6 @@ from panosis_models.data.episodes import FOLDS
 from panosis_models.errors import InputError
 from panosis_models.models.oslsm import OSLSM
 
-TEST_WORLDS = 10_000  # seeds of the held-out test worlds (as experiments.results.TEST_SEED): no run trains on them
 
 
 @dataclass
@@ -46,11 +45,6 @@ class OneShotConfig(JobConfig):
 
 def training_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
     return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir, labels="fine")
-
-
-def test_panoramas(num: int, size, seed: int = 0, cache_dir=None) -> SyntheticPanoramas:
-    """``num`` fine-labelled panoramas of held-out worlds (``seed`` picks which)."""
-    return SyntheticPanoramas(num, *size, seed=TEST_WORLDS + seed, cache_dir=cache_dir, labels="fine")
 
 
 def build_model(cfg: OneShotConfig) -> OSLSM:

@@ -5,11 +5,11 @@ import json
 
 import torch
 
-from panosis_models.data.datasets import derive_seed
+from panosis_models.data.datasets import derive_seed, held_out_panoramas
 from panosis_models.data.episodes import Episodes, base_classes, novel_classes
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
-from panosis_models.oneshot.config import OneShotConfig, build_model, test_panoramas
+from panosis_models.oneshot.config import OneShotConfig, build_model
 from panosis_models.oneshot.loop import evaluate as score_episodes
 
 
@@ -27,7 +27,7 @@ def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int 
     """``episodes`` episodes of the fold's novel classes (with ``base``, of its base classes: what
     training reached) over ``panoramas`` held-out panoramas, each with ``shots`` supports, drawn
     from ``seed``."""
-    data = test_panoramas(panoramas, cfg.size, seed, cache_dir)
+    data = held_out_panoramas(panoramas, cfg.size, seed, cache_dir, labels="fine")
     classes = base_classes(cfg.fold) if base else novel_classes(cfg.fold)
     return Episodes(data, classes, episodes, derive_seed("test episodes", seed), shots=shots)
 
