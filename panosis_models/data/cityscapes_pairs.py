@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from panosis_models.atomic import atomic_file
-from panosis_models.data._checks import check_int
+from panosis_models.data._checks import check_int, check_size
 from panosis_models.data.cityscapes import FINE_COLOURS, VOID, categories_from_fine
 from panosis_models.data.datasets import SyntheticPanoramas, check_labels, resize_pair
 from panosis_models.data.pngfiles import read_rgb
@@ -86,7 +86,7 @@ class CityscapesPairs(Dataset):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         self.labels, self.threshold = check_labels(labels), float(threshold)
-        self.size = None if size is None else (check_int("size[0]", size[0]), check_int("size[1]", size[1]))
+        self.size = check_size(size)
         folder = Path(root) / split
         if not folder.is_dir():
             raise InputError(f"{folder}: no such folder (a cityscapes-image-pairs root holds train/ and val/)")

@@ -16,7 +16,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from panosis_models.atomic import save_atomically
-from panosis_models.data._checks import check_fov, check_int
+from panosis_models.data._checks import check_fov, check_int, check_size
 from panosis_models.data.cityscapes import categories_from_fine
 from panosis_models.data.pngfiles import (check_index_mode, check_same_size, png_files, png_header, read_instances,
                                           read_mask, read_rgb, read_train_ids)
@@ -188,13 +188,8 @@ class PanoramaFolder(Dataset):
                                      f"({len(orphans)} unpaired in {have[orphans[0]].parent})")
         if not images:
             raise InputError(f"no PNG files in {root / 'rgb'}")
-        if size is not None:
-            size = tuple(size)
-            if len(size) != 2:
-                raise ValueError(f"size must be (height, width), got {size!r}")
-            size = check_int("size[0]", size[0]), check_int("size[1]", size[1])
         self.items = [tuple(f[stem] for f in files) for stem in sorted(images)]
-        self.size = size
+        self.size = check_size(size)
 
     @staticmethod
     def _pngs(folder: Path, expected) -> dict:
