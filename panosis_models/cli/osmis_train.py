@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--channels-g", type=command.count(1), default=d.channels_g, help="generator base width")
     p.add_argument("--channels-d", type=command.count(1), default=d.channels_d, help="discriminator base width")
     p.add_argument("--diversity", type=float, default=d.diversity, help="diversity regulariser weight")
+    p.add_argument("--reconstruction", type=float, default=d.reconstruction,
+                   help="weight of the anchor noise's reconstruction of the pair (0: none)")
     p.add_argument("--augment", type=float, default=d.augment, help="differentiable augmentation probability")
     p.add_argument("--feature-augment", type=float, default=d.feature_augment,
                    help="content and layout feature augmentation probability")

@@ -31,6 +31,7 @@ class OsmisConfig(JobConfig):
     diversity: float = 0.15        # weight of the diversity regulariser
     feature_augment: float = 0.4   # probability of each content / layout feature augmentation
     augment: float = 0.7           # probability of each differentiable augmentation (a reduced set: high)
+    reconstruction: float = 1.0    # weight of the anchor reconstruction (0: none, OSMIS as published)
     # Sampled hard masks before this step, argmax after (as OSMIS: 15000). The switch must
     # wait until the generator's masks are confident: an argmax of near-even probabilities
     # flips whole masks to one class at the slightest push, and training collapsed with it.
@@ -61,9 +62,10 @@ class OsmisConfig(JobConfig):
         for name in ("feature_augment", "augment"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
-        if self.lr <= 0 or self.diversity < 0 or not 0 <= self.ema < 1:
-            raise InputError(f"need lr > 0, diversity >= 0 and 0 <= ema < 1, got lr={self.lr}, "
-                             f"diversity={self.diversity}, ema={self.ema}")
+        if self.lr <= 0 or self.diversity < 0 or self.reconstruction < 0 or not 0 <= self.ema < 1:
+            raise InputError(f"need lr > 0, diversity >= 0, reconstruction >= 0 and 0 <= ema < 1, got "
+                             f"lr={self.lr}, diversity={self.diversity}, reconstruction={self.reconstruction}, "
+                             f"ema={self.ema}")
 
     @property
     def is_panorama(self) -> bool:

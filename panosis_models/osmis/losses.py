@@ -62,3 +62,17 @@ def diversity(features: list) -> torch.Tensor:
         return features[0].new_zeros(())
     pairs = torch.triu_indices(batch, batch, offset=1, device=features[0].device)
     return -sum((f[pairs[0]] - f[pairs[1]]).abs().mean() for f in features) / len(features)
+
+
+def reconstruction(out: dict, images: list, mask: torch.Tensor) -> torch.Tensor:
+    """How far the generator's output ``out`` for the anchor noise is from the training pair:
+    the mean L1 distance of its images to ``images`` (the pair's pyramid, coarse to fine) plus
+    the cross-entropy of its mask probabilities against ``mask`` (N, H, W, one-hot).
+
+    The adversarial terms alone teach the mask's layout slowly: a short run could end with a
+    label spread as an even haze of probability over every pixel (its share right, its place
+    nowhere), which argmax then drops. One noise map held to reproduce the pair (SinGAN's
+    reconstruction noise) ties the mask head to where each label lies from the first steps."""
+    pixels = sum((x - y).abs().mean() for x, y in zip(out["images"], images)) / len(images)
+    labels = -(mask[None] * out["mask"].clamp_min(1e-8).log()).sum(1).mean()
+    return pixels + labels

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from panosis_models.data.datasets import derive_seed
 from panosis_models.errors import InputError
 from panosis_models.models.osmis.attention import straight_through
 from panosis_models.models.osmis.discriminator import Discriminator
@@ -12,7 +13,7 @@ from panosis_models.models.osmis.generator import Generator
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.diff_augment import JointAugment
 from panosis_models.osmis.ema import ema_decay, update_ema
-from panosis_models.osmis.losses import adversarial, diversity
+from panosis_models.osmis.losses import adversarial, diversity, reconstruction
 from panosis_models.osmis.pair import TrainingPair, to_labels
 from panosis_models.osmis.previews import pair_grid
 
@@ -23,6 +24,12 @@ def generator_args(cfg: OsmisConfig, num_classes: int) -> dict:
     """Constructor arguments of the generator, saved so ``generate`` can rebuild it."""
     return dict(num_classes=num_classes, size=list(cfg.size), base_channels=cfg.channels_g,
                 noise_dim=cfg.noise_dim, conv=cfg.conv, panorama=cfg.is_panorama)
+
+
+def anchor_noise(generator: Generator, seed: int) -> torch.Tensor:
+    """The noise held to reproduce the pair: drawn from the run's seed (a resumed run has it
+    too), apart from the noise of the previews and of ``generate``."""
+    return generator.noise(1, generator=torch.Generator().manual_seed(derive_seed("osmis-anchor", seed)))
 
 
 class Trainer:
@@ -47,6 +54,7 @@ class Trainer:
         self.real_images = [s.to(self.device).expand(batch, -1, -1, -1)
                             for s in pair.pyramid(len(self.generator.blocks))]
         self.real_mask = one_hot.to(self.device)[None].expand(batch, -1, -1, -1)
+        self.anchor = anchor_noise(self.generator, cfg.seed).to(self.device)
         self.label_shares = shares.tolist()  # saved, for generate's statistics
         self.step, self.history = 0, []
 
@@ -74,14 +82,19 @@ class Trainer:
         out, (fake_images, fake_mask) = self._fake(sample_masks)
         g_terms = adversarial(self.discriminator(fake_images, fake_mask), fake_mask, real=True)
         regulariser = self.cfg.diversity * diversity(out["features"])
-        loss_g = sum(g_terms.values()) + regulariser
+        rebuilt = torch.zeros((), device=self.device)
+        if self.cfg.reconstruction > 0:
+            rebuilt = self.cfg.reconstruction * reconstruction(
+                self.generator(self.anchor), [x[:1] for x in self.real_images], self.real_mask[0])
+        loss_g = sum(g_terms.values()) + regulariser + rebuilt
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         update_ema(self.average, self.generator, ema_decay(self.step, self.cfg.ema))
         self.step += 1
         return {"d_real": sum(d_real.values()).item(), "d_fake": sum(d_fake.values()).item(),
-                **{f"g_{k}": v.item() for k, v in g_terms.items()}, "diversity": regulariser.item()}
+                **{f"g_{k}": v.item() for k, v in g_terms.items()}, "diversity": regulariser.item(),
+                "reconstruction": rebuilt.item()}
 
     def state(self) -> dict:
         rng = {"cpu": torch.get_rng_state()}
