@@ -179,6 +179,22 @@ def test_large_batch_is_chunked_consistently():
     torch.testing.assert_close(full, one_by_one, rtol=1e-12, atol=1e-12)
 
 
+def test_images_beyond_the_cpu_chunk_budget_give_what_each_gives_alone():
+    # 128 float64 channels at 64x128 extend to about 9 MB an image, so the CPU core extends (and
+    # folds gradients) one image at a time: three chunks for a batch of three
+    torch.manual_seed(6)
+    x = torch.randn(3, 128, 64, 128, dtype=F64, requires_grad=True)
+    w = torch.randn(4, 128, 3, 3, dtype=F64, requires_grad=True)
+    g = torch.randn(3, 4, 64, 128, dtype=F64)
+    out = equi_conv2d(x, w, None, padding=1)
+    grad_x, grad_w = torch.autograd.grad(out, (x, w), g)
+    alone = [torch.autograd.grad(equi_conv2d(x[i:i + 1], w, None, padding=1), (x, w), g[i:i + 1]) for i in range(3)]
+    torch.testing.assert_close(out, torch.cat([equi_conv2d(x[i:i + 1], w, None, padding=1) for i in range(3)]),
+                               rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_x, sum(a[0] for a in alone), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_w, sum(a[1] for a in alone), rtol=1e-10, atol=1e-10)
+
+
 def test_backward_is_deterministic():
     torch.manual_seed(5)
     x = torch.randn(3, 6, 20, 40, requires_grad=True)
