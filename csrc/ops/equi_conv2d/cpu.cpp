@@ -89,9 +89,11 @@ bool use_onednn(const Layer& l, int64_t block_pixels) {
          l.k_group() >= kMinOnednnDepth && block_pixels >= kMinOnednnPixels;
 }
 
-// A 1x1 convolution of one image through oneDNN, whatever the layout of x (ATen converts it).
-at::Tensor conv1x1(const at::Tensor& x, const at::Tensor& weight, int64_t groups) {
-  return at::mkldnn_convolution(x, weight, std::nullopt, {0, 0}, {1, 1}, {1, 1}, groups);
+// A 1x1 convolution of one image through oneDNN, whatever the layout of x (ATen converts it);
+// bias (weight.size(0)) may be undefined.
+at::Tensor conv1x1(const at::Tensor& x, const at::Tensor& weight, int64_t groups, const at::Tensor& bias = {}) {
+  return at::mkldnn_convolution(x, weight, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt,
+                                {0, 0}, {1, 1}, {1, 1}, groups);
 }
 
 // What forward and backward both derive from one call, and the two steps they share.
@@ -168,18 +170,23 @@ struct Pass {
     }
   }
 
-  // dst (out_channels, pixels) = W x cols per group; cols (groups, k_group, pixels) of `rows`
-  // output rows. The oneDNN path reads cols as an NCHW image (in * taps channels).
-  void project(const at::Tensor& cols, at::Tensor dst, int64_t rows) const {
+  // dst (out_channels, pixels) = W x cols per group (+ bias, if defined, in the same GEMM: no
+  // extra pass over the output); cols (groups, k_group, pixels) of `rows` output rows. The
+  // oneDNN path reads cols as an NCHW image (in * taps channels).
+  void project(const at::Tensor& cols, at::Tensor dst, int64_t rows, const at::Tensor& bias) const {
     if (onednn) {
       const at::Tensor x = cols.view({1, -1, rows, l.p.out_w()});
-      dst.copy_(conv1x1(x, w.view({l.out_channels, -1, 1, 1}), l.groups).view(dst.sizes()));
+      dst.copy_(conv1x1(x, w.view({l.out_channels, -1, 1, 1}), l.groups, bias).view(dst.sizes()));
       return;
     }
     const at::Tensor d = dst.view({l.groups, l.out_group(), -1});
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor dg = d[g];
-      at::mm_out(dg, w[g], cols[g]);
+      if (bias.defined()) {
+        at::addmm_out(dg, bias.view({l.groups, l.out_group(), 1})[g], w[g], cols[g]);
+      } else {
+        at::mm_out(dg, w[g], cols[g]);
+      }
     }
   }
 
@@ -217,7 +224,8 @@ struct Pass {
 };
 
 template <typename scalar_t>
-void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                  at::Tensor& out) {
   const Pass<scalar_t> pass(l, input, weight);
   const Blocks& blocks = pass.blocks;
   const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
@@ -233,7 +241,7 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
         const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
         pass.sample(ext, n, columns.data_ptr<scalar_t>(), r0, r1);
         const at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
-        pass.project(cols, out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels), r1 - r0);
+        pass.project(cols, out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels), r1 - r0, bias);
       }
     });
   }
@@ -304,9 +312,10 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
 }  // namespace
 }  // namespace cpu
 
-void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                    at::Tensor& out) {
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "equi_conv2d_forward_cpu",
-                             [&] { cpu::forward_impl<scalar_t>(l, input, weight, out); });
+                             [&] { cpu::forward_impl<scalar_t>(l, input, weight, bias, out); });
 }
 
 void conv2d_backward(Cpu, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
