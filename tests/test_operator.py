@@ -131,18 +131,21 @@ def test_float32_and_bfloat16_follow_float64():
 
 @pytest.mark.parametrize("groups,stride", [(1, 1), (2, 1), (2, 2)])
 @pytest.mark.parametrize("onednn", [True, False])
-def test_float32_gemm_paths_follow_float64(groups, stride, onednn, monkeypatch):
+@pytest.mark.parametrize("bias", [True, False])
+def test_float32_gemm_paths_follow_float64(groups, stride, onednn, bias, monkeypatch):
     """Deep enough (in/groups * taps >= 64) and wide enough (blocks of >= 256 pixels) for the
-    float32 GEMMs to run on oneDNN where it is enabled, and on at::mm where it is not."""
+    float32 GEMMs to run on oneDNN where it is enabled, and on at::mm where it is not; the bias
+    joins either GEMM."""
     torch.manual_seed(6)
     x, w = torch.randn(2, 16, 16, 64, dtype=F64), torch.randn(8, 16 // groups, 3, 3, dtype=F64)
+    b = torch.randn(8, dtype=F64) if bias else None
     want = [t.requires_grad_() for t in (x.clone(), w.clone())]
-    y = equi_conv2d(*want, None, stride=stride, padding=1, groups=groups)
+    y = equi_conv2d(*want, b, stride=stride, padding=1, groups=groups)
     go = torch.randn_like(y)
     y.backward(go)
     got = [t.float().requires_grad_() for t in (x, w)]
     monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
-    y32 = equi_conv2d(*got, None, stride=stride, padding=1, groups=groups)
+    y32 = equi_conv2d(*got, None if b is None else b.float(), stride=stride, padding=1, groups=groups)
     y32.backward(go.float())
     for a, b in ((y32, y), (got[0].grad, want[0].grad), (got[1].grad, want[1].grad)):
         torch.testing.assert_close(a.double(), b, rtol=1e-4, atol=1e-4 * b.abs().max().item())
@@ -177,6 +180,22 @@ def test_large_batch_is_chunked_consistently():
     full = equi_conv2d(x, w, None, padding=1)
     one_by_one = torch.cat([equi_conv2d(x[i:i + 1], w, None, padding=1) for i in range(9)])
     torch.testing.assert_close(full, one_by_one, rtol=1e-12, atol=1e-12)
+
+
+def test_images_beyond_the_cpu_chunk_budget_give_what_each_gives_alone():
+    # 128 float64 channels at 64x128 extend to about 9 MB an image, so the CPU core extends (and
+    # folds gradients) one image at a time: three chunks for a batch of three
+    torch.manual_seed(6)
+    x = torch.randn(3, 128, 64, 128, dtype=F64, requires_grad=True)
+    w = torch.randn(4, 128, 3, 3, dtype=F64, requires_grad=True)
+    g = torch.randn(3, 4, 64, 128, dtype=F64)
+    out = equi_conv2d(x, w, None, padding=1)
+    grad_x, grad_w = torch.autograd.grad(out, (x, w), g)
+    alone = [torch.autograd.grad(equi_conv2d(x[i:i + 1], w, None, padding=1), (x, w), g[i:i + 1]) for i in range(3)]
+    torch.testing.assert_close(out, torch.cat([equi_conv2d(x[i:i + 1], w, None, padding=1) for i in range(3)]),
+                               rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_x, sum(a[0] for a in alone), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad_w, sum(a[1] for a in alone), rtol=1e-10, atol=1e-10)
 
 
 def test_backward_is_deterministic():

@@ -23,7 +23,11 @@ namespace {
 
 constexpr int64_t kBlockBytes = int64_t(2) << 20;      // target size of one block's columns
 constexpr int64_t kMinBlockPixels = 256;               // keep the GEMMs wide enough
-constexpr int64_t kExtendedBudgetBytes = int64_t(256) << 20;  // extended images per batch chunk
+// Extended images of one batch chunk. Small enough that glibc keeps the buffer on its heap and
+// reuses it: a buffer above its 32 MiB mmap limit is mapped afresh by every call, and its page
+// faults (page clearing and cgroup charging included) took a third of a 4 x 64-channel 128x256
+// layer's forward+backward time in perf.
+constexpr int64_t kExtendedBudgetBytes = int64_t(16) << 20;
 // Below these GEMM sizes (a block's pixels, a group's depth) oneDNN's per-call reorders (of the
 // weights, and of columns with few rows) cost more than its faster kernel saves, and at::mm is
 // quicker (measured on 8x16 images of 512 channels and on 3-channel inputs).
@@ -36,14 +40,14 @@ struct Blocks {
   int64_t end(int64_t b, int64_t out_h) const { return std::min(out_h, (b + 1) * rows); }
 };
 
-Blocks make_blocks(const Layer& l, int64_t element_size) {
+Blocks make_blocks(const Layer& l, int64_t element_size, int64_t images) {
   const int64_t wo = l.p.out_w(), ho = l.p.out_h();
   const int64_t column_bytes = l.in_channels * l.p.taps() * wo * element_size;  // one output row
   int64_t rows = std::max(kBlockBytes / std::max<int64_t>(column_bytes, 1),
                           (kMinBlockPixels + wo - 1) / wo);
   // Enough blocks for every thread to have work.
   const int64_t want = 2 * at::get_num_threads();
-  if (l.batch * ((ho + rows - 1) / rows) < want) rows = (ho * l.batch + want - 1) / want;
+  if (images * ((ho + rows - 1) / rows) < want) rows = (ho * images + want - 1) / want;
   rows = std::clamp<int64_t>(rows, 1, ho);
   return {rows, (ho + rows - 1) / rows};
 }
@@ -85,9 +89,11 @@ bool use_onednn(const Layer& l, int64_t block_pixels) {
          l.k_group() >= kMinOnednnDepth && block_pixels >= kMinOnednnPixels;
 }
 
-// A 1x1 convolution of one image through oneDNN, whatever the layout of x (ATen converts it).
-at::Tensor conv1x1(const at::Tensor& x, const at::Tensor& weight, int64_t groups) {
-  return at::mkldnn_convolution(x, weight, std::nullopt, {0, 0}, {1, 1}, {1, 1}, groups);
+// A 1x1 convolution of one image through oneDNN, whatever the layout of x (ATen converts it);
+// bias (weight.size(0)) may be undefined.
+at::Tensor conv1x1(const at::Tensor& x, const at::Tensor& weight, int64_t groups, const at::Tensor& bias = {}) {
+  return at::mkldnn_convolution(x, weight, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt,
+                                {0, 0}, {1, 1}, {1, 1}, groups);
 }
 
 // What forward and backward both derive from one call, and the two steps they share.
@@ -97,8 +103,8 @@ struct Pass {
   std::shared_ptr<const SamplingPlan> plan;
   PlanView<scalar_t> view;
   ColumnRuns runs;
-  Blocks blocks;
   int64_t ext_image, extended, chunk;  // one extended channel, one extended image, images a chunk
+  Blocks blocks;
   at::Tensor w;                        // (groups, out/groups, k_group)
   bool onednn;                         // GEMMs as oneDNN 1x1 convolutions, else at::mm
 
@@ -108,11 +114,11 @@ struct Pass {
         plan(sampling_plan(l.p, like.device(), like.scalar_type())),
         view(plan->view<scalar_t>(l.p)),
         runs(column_runs(view)),
-        blocks(make_blocks(l, sizeof(scalar_t))),
         ext_image(plan->ext_h * plan->ext_w),
         extended(l.in_channels * ext_image),
         chunk(std::clamp<int64_t>(kExtendedBudgetBytes / std::max<int64_t>(1, extended * sizeof(scalar_t)),
                                   1, l.batch)),
+        blocks(make_blocks(l, sizeof(scalar_t), chunk)),
         w(weight.view({l.groups, l.out_group(), l.k_group()})),
         onednn(use_onednn<scalar_t>(l, blocks.rows * l.p.out_w())) {}
 
@@ -126,6 +132,12 @@ struct Pass {
         extend_image(in + i * image, out + i * ext_image, view, runs);
       }
     });
+  }
+
+  // One columns buffer per thread (thread t's is row t), allocated once per call rather than per
+  // parallel region: a fresh 2 MiB buffer is a fresh set of page faults.
+  at::Tensor column_buffers(const at::TensorOptions& options) const {
+    return at::empty({at::get_num_threads(), l.in_channels * l.p.taps() * blocks.rows * l.p.out_w()}, options);
   }
 
   // The span [first, first + count) of an extended channel that output rows [r0, r1) touch.
@@ -158,18 +170,23 @@ struct Pass {
     }
   }
 
-  // dst (out_channels, pixels) = W x cols per group; cols (groups, k_group, pixels) of `rows`
-  // output rows. The oneDNN path reads cols as an NCHW image (in * taps channels).
-  void project(const at::Tensor& cols, at::Tensor dst, int64_t rows) const {
+  // dst (out_channels, pixels) = W x cols per group (+ bias, if defined, in the same GEMM: no
+  // extra pass over the output); cols (groups, k_group, pixels) of `rows` output rows. The
+  // oneDNN path reads cols as an NCHW image (in * taps channels).
+  void project(const at::Tensor& cols, at::Tensor dst, int64_t rows, const at::Tensor& bias) const {
     if (onednn) {
       const at::Tensor x = cols.view({1, -1, rows, l.p.out_w()});
-      dst.copy_(conv1x1(x, w.view({l.out_channels, -1, 1, 1}), l.groups).view(dst.sizes()));
+      dst.copy_(conv1x1(x, w.view({l.out_channels, -1, 1, 1}), l.groups, bias).view(dst.sizes()));
       return;
     }
     const at::Tensor d = dst.view({l.groups, l.out_group(), -1});
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor dg = d[g];
-      at::mm_out(dg, w[g], cols[g]);
+      if (bias.defined()) {
+        at::addmm_out(dg, bias.view({l.groups, l.out_group(), 1})[g], w[g], cols[g]);
+      } else {
+        at::mm_out(dg, w[g], cols[g]);
+      }
     }
   }
 
@@ -207,22 +224,24 @@ struct Pass {
 };
 
 template <typename scalar_t>
-void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                  at::Tensor& out) {
   const Pass<scalar_t> pass(l, input, weight);
   const Blocks& blocks = pass.blocks;
   const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
   at::Tensor ext = at::empty({pass.chunk * pass.extended}, input.options());
+  const at::Tensor buffers = pass.column_buffers(input.options());
   for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
     const int64_t nb = std::min(pass.chunk, l.batch - n0);
     pass.extend(input, n0, nb, ext);
     at::parallel_for(0, nb * blocks.count, 1, [&](int64_t begin, int64_t end) {
-      at::Tensor columns = at::empty({kt * blocks.rows * wo}, input.options());
+      const at::Tensor columns = buffers[at::get_thread_num()];
       for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / blocks.count, blk = item % blocks.count;
         const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
         pass.sample(ext, n, columns.data_ptr<scalar_t>(), r0, r1);
         const at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
-        pass.project(cols, out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels), r1 - r0);
+        pass.project(cols, out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels), r1 - r0, bias);
       }
     });
   }
@@ -248,6 +267,7 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
   if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, options);
   at::Tensor ext = at::empty({grad_weight ? pass.chunk * pass.extended : 0}, options);
   at::Tensor grad_ext = at::empty({grad_input ? pass.chunk * pass.extended : 0}, options);
+  const at::Tensor buffers = pass.column_buffers(options);
 
   for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
     const int64_t nb = std::min(pass.chunk, l.batch - n0);
@@ -256,7 +276,7 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
     for (const auto& phase : phases) {
       const int64_t items = nb * static_cast<int64_t>(phase.size());
       at::parallel_for(0, items, 1, [&](int64_t begin, int64_t end) {
-        at::Tensor columns = at::empty({kt * blocks.rows * wo}, options);
+        const at::Tensor columns = buffers[at::get_thread_num()];
         at::Tensor gw_thread = grad_weight ? gw_partial[at::get_thread_num()] : at::Tensor();
         for (int64_t item = begin; item < end; ++item) {
           const int64_t n = item / static_cast<int64_t>(phase.size());
@@ -292,9 +312,10 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
 }  // namespace
 }  // namespace cpu
 
-void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                    at::Tensor& out) {
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "equi_conv2d_forward_cpu",
-                             [&] { cpu::forward_impl<scalar_t>(l, input, weight, out); });
+                             [&] { cpu::forward_impl<scalar_t>(l, input, weight, bias, out); });
 }
 
 void conv2d_backward(Cpu, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,

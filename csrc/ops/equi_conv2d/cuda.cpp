@@ -39,9 +39,11 @@ struct Device {
 }  // namespace
 }  // namespace cuda
 
-void conv2d_forward(Cuda, const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out) {
+void conv2d_forward(Cuda, const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                    at::Tensor& out) {
   const c10::cuda::CUDAGuard guard(input.device());
   cuda::forward(cuda::Device{input.device()}, l, input, weight, out);
+  if (bias.defined()) out.add_(bias.view({1, -1, 1, 1}));
 }
 
 void conv2d_backward(Cuda, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,

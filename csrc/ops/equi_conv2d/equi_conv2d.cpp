@@ -41,8 +41,8 @@ at::Tensor equi_conv2d_forward(
   at::Tensor out = at::empty({l.batch, l.out_channels, l.p.out_h(), l.p.out_w()},
                              input.options().dtype(dtype));
   if (l.batch > 0 && l.out_channels > 0) {
-    conv2d_forward(Backend{}, l, kernel_operand(input, dtype), kernel_operand(weight, dtype), out);
-    if (has_bias) out.add_(kernel_operand(*bias, dtype).view({1, -1, 1, 1}));
+    conv2d_forward(Backend{}, l, kernel_operand(input, dtype), kernel_operand(weight, dtype),
+                   has_bias ? kernel_operand(*bias, dtype) : at::Tensor(), out);
   }
   return like_input(out, input);
 }

@@ -38,11 +38,14 @@ Layer check_layer(at::IntArrayRef input_sizes, const at::Tensor& weight, c10::In
                   c10::ArrayRef<double> lat_range, double lon_span);
 
 // Contiguous tensors in the backend's compute dtype; out and the gradients preallocated.
-// backward's input may be undefined when no grad_weight is asked for (only its shape counts).
-void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out);
+// forward's bias (out_channels) may be undefined. backward's input may be undefined when no
+// grad_weight is asked for (only its shape counts).
+void conv2d_forward(Cpu, const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                    at::Tensor& out);
 void conv2d_backward(Cpu, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
                      const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight);
-void conv2d_forward(Cuda, const Layer& l, const at::Tensor& input, const at::Tensor& weight, at::Tensor& out);
+void conv2d_forward(Cuda, const Layer& l, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                    at::Tensor& out);
 void conv2d_backward(Cuda, const Layer& l, const at::Tensor& grad_output, const at::Tensor& input,
                      const at::Tensor& weight, at::Tensor* grad_input, at::Tensor* grad_weight);
 
