@@ -406,7 +406,8 @@ def test_bad_configurations_name_the_argument(tmp_path):
                                ({"augment": 1.5}, "augment must lie in"),
                                ({"warmup": -1}, "warmup must be a whole number of steps, at least 0"),
                                ({"warmup": None}, "warmup must be a whole number"),
-                               ({"ema": 1.0}, "0 <= ema < 1")]:
+                               ({"ema": 1.0}, "0 <= ema < 1"),
+                               ({"reconstruction": -0.5}, "reconstruction >= 0 .*reconstruction=-0.5")]:
         with pytest.raises(ValueError, match=message):
             tiny(tmp_path, **overrides).validate()
 
