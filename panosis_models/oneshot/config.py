@@ -1,5 +1,6 @@
 """What defines an OSLSM run (``OneShotConfig``, saved in its checkpoints) and what follows from
-it: its training panoramas, the held-out test panoramas and the model."""
+it: its training panoramas and the model (the held-out test panoramas are
+``data.datasets.held_out_panoramas``)."""
 from dataclasses import dataclass, field
 
 from panosis_models.config import JobConfig, check_at_least, check_network_run, default_device
@@ -7,7 +8,6 @@ from panosis_models.data import SyntheticPanoramas
 from panosis_models.data.episodes import FOLDS
 from panosis_models.errors import InputError
 from panosis_models.models.oslsm import OSLSM
-
 
 
 @dataclass

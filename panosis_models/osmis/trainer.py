@@ -51,10 +51,12 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr, betas=cfg.betas)
         self.augment = JointAugment(cfg.is_panorama, cfg.augment)
         batch = cfg.batch_size
-        self.real_images = [s.to(self.device).expand(batch, -1, -1, -1)
-                            for s in pair.pyramid(len(self.generator.blocks))]
+        pyramid = [s.to(self.device) for s in pair.pyramid(len(self.generator.blocks))]
+        self.real_images = [s.expand(batch, -1, -1, -1) for s in pyramid]
         self.real_mask = one_hot.to(self.device)[None].expand(batch, -1, -1, -1)
+        # the anchor noise and the one pair it must reproduce
         self.anchor = anchor_noise(self.generator, cfg.seed).to(self.device)
+        self.anchor_target = (pyramid, self.real_mask[0])
         self.label_shares = shares.tolist()  # saved, for generate's statistics
         self.step, self.history = 0, []
 
@@ -84,8 +86,7 @@ class Trainer:
         regulariser = self.cfg.diversity * diversity(out["features"])
         rebuilt = torch.zeros((), device=self.device)
         if self.cfg.reconstruction > 0:
-            rebuilt = self.cfg.reconstruction * reconstruction(
-                self.generator(self.anchor), [x[:1] for x in self.real_images], self.real_mask[0])
+            rebuilt = self.cfg.reconstruction * reconstruction(self.generator(self.anchor), *self.anchor_target)
         loss_g = sum(g_terms.values()) + regulariser + rebuilt
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
