@@ -15,8 +15,7 @@ CANDIDATES = {
     "equiconv": "equiconv.EquiConv2d (compiled core)",
     "reference": "equiconv.EquiConv2d(backend='reference'), pure PyTorch",
     "deform_conv2d": "torchvision.ops.deform_conv2d with equiconv.deform_offsets expanded to the batch",
-    "torch_harmonics": "torch_harmonics.DiscreteContinuousConvS2 (Morlet basis, k x k functions, cutoff (k+1)/2 "
-                       "pixels of latitude; equiangular grids of the case's input and output sizes; own weights)",
+    peers.PEER: f"torch_harmonics.{peers.MATCHING}",
 }
 # The reference materialises every sample (N*C*Ho*kh*kw*Wo values, several times over, and
 # again for the backward); above this many it would dominate a run or exhaust memory.

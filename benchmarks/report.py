@@ -20,9 +20,8 @@ LEGEND = ("Ratios are a candidate's median time over `nn.Conv2d`'s, both from th
           "rounds (below 1 is faster than `nn.Conv2d`); `—` means not measured (the reason is in the "
           "results file). Peak memory is the extra memory of one step; geometry is what EquiConv keeps "
           "per layer (its row table) against the batch-sized offsets a generic deformable convolution needs. "
-          "torch-harmonics is NVIDIA's DISCO convolution on the sphere (`DiscreteContinuousConvS2`), matched "
-          "to each layer: the same input and output grids (equiangular), a Morlet basis of k×k functions and a "
-          "cutoff of (k+1)/2 pixels of latitude; it has weights of its own.")
+          "torch-harmonics is NVIDIA's DISCO convolution on the sphere; how it was matched to the layers is "
+          "stated per results file.")
 
 
 def _ratio(value) -> str:
@@ -142,6 +141,12 @@ def _where(path, relative_to) -> str:
         return str(path)
 
 
+def _peer_matching(report) -> str:
+    """How the file's torch-harmonics candidate was built, as the file itself records it."""
+    what = report.get("candidates", {}).get("torch_harmonics") if report.get("torch_harmonics") else None
+    return f" torch-harmonics: {what}." if what else ""
+
+
 def render(selection, source=None, relative_to=None) -> str:
     """Markdown for ``[(report, suites)]`` (results.latest): per file, where it came from, then
     a table per suite with its notes."""
@@ -155,7 +160,8 @@ def render(selection, source=None, relative_to=None) -> str:
             f"{', CUDA ' + report['cuda'] if report.get('cuda') else ''}"
             f"{', torch-harmonics ' + report['torch_harmonics'] if report.get('torch_harmonics') else ''}, "
             f"commit {report['commit']}, "
-            f"{report['date'][:10]}. {report['method'][0].upper() + report['method'][1:]}.")
+            f"{report['date'][:10]}. {report['method'][0].upper() + report['method'][1:]}."
+            f"{_peer_matching(report)}")
         for suite in suites:
             rows = [row for row in report["results"] if row["suite"] == suite]
             lines = [LINES.get(suite, _layer_line)(row) for row in rows]

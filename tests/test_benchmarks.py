@@ -98,6 +98,23 @@ def test_the_peer_is_measured_or_says_how_to_get_it(quick_run):
         "torch_harmonics" in row["skipped"] for row in content["results"] if row["suite"] == "layers")
 
 
+@pytest.mark.parametrize("k, footprint", [(3, 9), (5, 21)])
+def test_the_peer_reaches_the_kernels_half_width_and_no_further(k, footprint):
+    """DISCO matched to a k x k layer: an output pixel at the equator depends on the inputs within
+    k/2 pixels, the k x k square (k = 3) or the square less its corners (k = 5), and no others.
+    A wider support than the layer's would make the peer look slower than a user would find it."""
+    pytest.importorskip("torch_harmonics")
+    from benchmarks import peers
+    case = Case(1, 1, 1, 32, 64, k)
+    module, why = peers.disco_conv(case, torch.device("cpu"), torch.float64)
+    assert module is not None, why
+    x = torch.randn(1, 1, 32, 64, dtype=torch.float64, requires_grad=True)
+    module(x)[0, 0, 16, 20].backward()
+    rows, cols = torch.nonzero(x.grad[0, 0], as_tuple=True)
+    assert len(rows) == footprint
+    assert (rows - 16).abs().max() == k // 2 and (cols - 20).abs().max() == k // 2
+
+
 def test_csv_holds_the_json_figures(quick_run):
     out, content = quick_run
     path = next(out.glob("*.csv"))
