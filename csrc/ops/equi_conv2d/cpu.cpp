@@ -135,9 +135,11 @@ struct Pass {
   }
 
   // One columns buffer per thread (thread t's is row t), allocated once per call rather than per
-  // parallel region: a fresh 2 MiB buffer is a fresh set of page faults.
-  at::Tensor column_buffers(const at::TensorOptions& options) const {
-    return at::empty({at::get_num_threads(), l.in_channels * l.p.taps() * blocks.rows * l.p.out_w()}, options);
+  // parallel region: a fresh 2 MiB buffer is a fresh set of page faults. `extra_rows` rows of a
+  // block's pixels follow its columns.
+  at::Tensor column_buffers(const at::TensorOptions& options, int64_t extra_rows = 0) const {
+    const int64_t rows = l.in_channels * l.p.taps() + extra_rows;
+    return at::empty({at::get_num_threads(), rows * blocks.rows * l.p.out_w()}, options);
   }
 
   // The span [first, first + count) of an extended channel that output rows [r0, r1) touch.
@@ -230,18 +232,30 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
   const Blocks& blocks = pass.blocks;
   const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
   at::Tensor ext = at::empty({pass.chunk * pass.extended}, input.options());
-  const at::Tensor buffers = pass.column_buffers(input.options());
+  // at::mm has no bias of its own: addmm first copies it into the output, one more pass over the
+  // output. With one group and fewer weights per output channel than output pixels, the bias
+  // becomes a last column of the weights instead, against a row of ones under each block's columns.
+  const bool bias_row = bias.defined() && !pass.onednn && l.groups == 1 &&
+                        l.k_group() < l.batch * l.p.out_h() * wo;
+  const at::Tensor weight_bias = bias_row ? at::cat({pass.w[0], bias.view({-1, 1})}, 1) : at::Tensor();
+  const at::Tensor buffers = pass.column_buffers(input.options(), bias_row ? 1 : 0);
   for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
     const int64_t nb = std::min(pass.chunk, l.batch - n0);
     pass.extend(input, n0, nb, ext);
     at::parallel_for(0, nb * blocks.count, 1, [&](int64_t begin, int64_t end) {
       const at::Tensor columns = buffers[at::get_thread_num()];
+      scalar_t* c = columns.data_ptr<scalar_t>();
       for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / blocks.count, blk = item % blocks.count;
         const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
-        pass.sample(ext, n, columns.data_ptr<scalar_t>(), r0, r1);
-        const at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
-        pass.project(cols, out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels), r1 - r0, bias);
+        pass.sample(ext, n, c, r0, r1);
+        at::Tensor dst = out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels);
+        if (bias_row) {
+          std::fill(c + kt * pixels, c + (kt + 1) * pixels, scalar_t(1));
+          at::mm_out(dst, weight_bias, columns.narrow(0, 0, (kt + 1) * pixels).view({kt + 1, pixels}));
+        } else {
+          pass.project(columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels}), dst, r1 - r0, bias);
+        }
       }
     });
   }
