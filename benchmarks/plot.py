@@ -10,10 +10,7 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from benchmarks import results  # noqa: E402
-
-# The speed the issue asks for, forward+backward: EquiConv2d at most this many times nn.Conv2d.
-TARGETS = {"cpu": 2.0, "cuda": 1.5}
+from benchmarks import results, targets  # noqa: E402
 
 
 def plot(report: dict, path: Path) -> Path:
@@ -32,7 +29,7 @@ def plot(report: dict, path: Path) -> Path:
     if shown:
         ax.plot([v for _, v in shown], [i for i, _ in shown], "kx", label="deform_conv2d, forward+backward")
     ax.axvline(1.0, color="grey", lw=1, label="nn.Conv2d")
-    target = TARGETS.get(report["device_type"])
+    target = targets.TARGETS.get(report["device_type"], {}).get("forward_backward")
     if target:
         ax.axvline(target, color="red", ls="--", lw=1, label=f"target: forward+backward ≤ {target:g}×")
     ax.set_xscale("log")

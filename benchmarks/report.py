@@ -6,12 +6,14 @@ import os
 import statistics
 from pathlib import Path
 
-from benchmarks import results
+from benchmarks import results, targets
 
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
-# what forward+backward (a training step for the U-Net) may cost relative to nn.Conv2d
-TARGETS = {"cpu": 2.0, "cuda": 1.5}
+# How each target reads (targets.TARGETS holds the figures).
+TARGET_LABELS = {"forward_backward": "forward+backward (the U-Net: a training step) at most {} Conv2d's time",
+                 "forward": "forward at most {} Conv2d's time", "memory": "peak memory at most {} Conv2d's",
+                 "peer_speedup": "torch-harmonics' forward+backward at least {} EquiConv's time"}
 TITLES = {"layers": "layers", "kernels": "kernel-size sweep", "stride": "stride 2",
           "operators": "the operator family against its torch.nn counterparts (the baseline column is that "
                        "counterpart: nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d)",
@@ -93,20 +95,23 @@ LINES = {"unet": _unet_line, "operators": _op_line}
 
 
 def _against_target(rows, device_type) -> str:
-    """One line: the spread of the fwd+bwd (or step) ratios and how many cases meet the target."""
-    target = TARGETS.get(device_type)
-    mode = lambda row: row.get("train_step" if row["suite"] == "unet" else "forward_backward", {})
-    ratios = sorted(r for r in (mode(row).get("ratio") for row in rows) if r is not None)
-    if target is None or not ratios:
-        return ""
-    median = statistics.median(ratios)
-    worst = max(rows, key=lambda row: mode(row).get("ratio") or 0)
-    within = sum(r <= target for r in ratios)
-    spread = f"{_ratio(ratios[0])} to {_ratio(ratios[-1])}, median {_ratio(median)}" if len(ratios) > 1 \
-        else _ratio(ratios[0])
-    return (f"Against the {device_type.upper()} target of {_ratio(target)}: {spread}; {within} of "
-            f"{len(ratios)} within it" + (f", the worst {worst['name']} ({_ratio(ratios[-1])}, "
-                                          f"{_ratio(ratios[-1] - target)} over)." if within < len(ratios) else "."))
+    """A line per target of the device type: the spread of the measure over the cases, how many
+    meet it, and each case that misses it, with its figure."""
+    lines = []
+    for measure, target in targets.TARGETS.get(device_type, {}).items():
+        values = [(row["name"], targets.measures(row).get(measure)) for row in rows]
+        values = [(name, value) for name, value in values if value is not None]
+        if not values:
+            continue
+        ordered = sorted(value for _, value in values)
+        spread = (f"{_ratio(ordered[0])} to {_ratio(ordered[-1])}, median {_ratio(statistics.median(ordered))}"
+                  if len(ordered) > 1 else _ratio(ordered[0]))
+        misses = [(name, value) for name, value in values if not targets.meets(measure, value, target)]
+        line = (f"- {TARGET_LABELS[measure].format(_ratio(target))}: {spread}; "
+                f"{len(values) - len(misses)} of {len(values)} within it")
+        lines.append(line + ("; missed by " + ", ".join(f"{name} ({_ratio(value)})" for name, value in misses)
+                             if misses else "") + ".")
+    return f"Against the {device_type.upper()} targets:\n" + "\n".join(lines) if lines else ""
 
 
 def _notes(rows) -> list:

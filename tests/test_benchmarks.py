@@ -193,18 +193,29 @@ def test_first_schema_files_still_load(tmp_path):
     assert loaded["results"][0]["name"] == "b4 64->64 k3 s1 128x256"
     text = report.render(results.latest([path]))
     assert "| b4 64->64 k3 s1 128x256 | 1.00 | 2.00× | 3.00 | 1.50× |" in text
-    assert "Against the CPU target of 2.00×: 1.50×; 1 of 1 within it." in text
+    assert "- forward+backward (the U-Net: a training step) at most 1.50× Conv2d's time: 1.50×; 1 of 1 within it." in text
+    assert "- forward at most 1.30× Conv2d's time: 2.00×; 0 of 1 within it; missed by b4 64->64 k3 s1 128x256 (2.00×)." in text
 
 
 def test_report_says_how_far_from_the_target():
-    def row(name, ratio, suite="layers"):
+    def row(name, fb, fwd=None, peaks=None, peer=None, suite="layers"):
         mode = "train_step" if suite == "unet" else "forward_backward"
-        return {"name": name, "suite": suite, mode: {"ratio": ratio}}
-    rows = [row("a", 1.2), row("b", 2.6), row("c", 1.9), row("d", None)]
-    assert report._against_target(rows, "cpu") == (
-        "Against the CPU target of 2.00×: 1.20× to 2.60×, median 1.90×; 2 of 3 within it, "
-        "the worst b (2.60×, 0.60× over).")
-    assert report._against_target([row("u", 1.4, "unet")], "cuda") == "Against the CUDA target of 1.50×: 1.40×; 1 of 1 within it."
+        both = {"ratio": fb, "peak_bytes": dict(zip(("equiconv", "conv2d"), peaks or ()))}
+        if peer is not None:
+            both["ratios"] = {"torch_harmonics": peer}
+        return {"name": name, "suite": suite, mode: both, "forward": {"ratio": fwd}}
+    rows = [row("a", 1.2, 1.0, (3, 2), 3.0), row("b", 2.6, 1.4, (4, 2), 2.6), row("c", 1.9), row("d", None)]
+    assert report._against_target(rows, "cpu").splitlines() == [
+        "Against the CPU targets:",
+        "- forward+backward (the U-Net: a training step) at most 1.50× Conv2d's time: 1.20× to 2.60×, "
+        "median 1.90×; 1 of 3 within it; missed by b (2.60×), c (1.90×).",
+        "- forward at most 1.30× Conv2d's time: 1.00× to 1.40×, median 1.20×; 1 of 2 within it; missed by b (1.40×).",
+        "- peak memory at most 1.50× Conv2d's: 1.50× to 2.00×, median 1.75×; 1 of 2 within it; missed by b (2.00×).",
+        "- torch-harmonics' forward+backward at least 2.00× EquiConv's time: 1.00× to 2.50×, median 1.75×; "
+        "1 of 2 within it; missed by b (1.00×)."]
+    assert report._against_target([row("u", 1.4, suite="unet")], "cuda") == (
+        "Against the CUDA targets:\n- forward+backward (the U-Net: a training step) at most 1.50× Conv2d's time: "
+        "1.40×; 1 of 1 within it.")
     assert report._against_target([row("d", None)], "cpu") == ""
 
 
