@@ -15,7 +15,8 @@ METHOD = {
             "memory_allocated() before it (inputs, weights and cached geometry excluded)",
     "cpu": "torch.profiler(profile_memory=True): running peak of the allocations and frees one step "
            "makes through PyTorch's CPU allocator on the calling thread (inputs, weights and cached "
-           "geometry excluded; scratch that worker threads allocate is not seen)",
+           "geometry excluded; scratch that worker threads allocate is not seen, nor the packing "
+           "buffers BLAS libraries keep for themselves)",
 }
 
 

@@ -130,21 +130,20 @@ def test_float32_and_bfloat16_follow_float64():
 
 
 @pytest.mark.parametrize("groups,stride", [(1, 1), (2, 1), (2, 2)])
-@pytest.mark.parametrize("onednn", [True, False])
+@pytest.mark.parametrize("height,width", [(16, 64), (4, 8)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_float32_gemm_paths_follow_float64(groups, stride, onednn, bias, monkeypatch):
-    """Deep enough (in/groups * taps >= 64) and wide enough (blocks of >= 256 pixels) for the
-    float32 GEMMs to run on oneDNN where it is enabled, and on at::mm where it is not; the bias
-    joins either GEMM."""
+def test_float32_gemm_paths_follow_float64(groups, stride, height, width, bias):
+    """float32 against float64 through the CPU core's GEMMs: groups, stride, and the bias both as a
+    weight column against a row of ones (one group, more output pixels than weights per output
+    channel: 16 x 64) and through addmm (groups, or the 4 x 8 image)."""
     torch.manual_seed(6)
-    x, w = torch.randn(2, 16, 16, 64, dtype=F64), torch.randn(8, 16 // groups, 3, 3, dtype=F64)
+    x, w = torch.randn(2, 16, height, width, dtype=F64), torch.randn(8, 16 // groups, 3, 3, dtype=F64)
     b = torch.randn(8, dtype=F64) if bias else None
     want = [t.requires_grad_() for t in (x.clone(), w.clone())]
     y = equi_conv2d(*want, b, stride=stride, padding=1, groups=groups)
     go = torch.randn_like(y)
     y.backward(go)
     got = [t.float().requires_grad_() for t in (x, w)]
-    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
     y32 = equi_conv2d(*got, None if b is None else b.float(), stride=stride, padding=1, groups=groups)
     y32.backward(go.float())
     for a, b in ((y32, y), (got[0].grad, want[0].grad), (got[1].grad, want[1].grad)):

@@ -3,15 +3,15 @@
 // cache and consumed at once by a GEMM per group (no image-sized column buffer, no page faults).
 // Backward runs the blocks in phases whose extended-image rows do not overlap, so the
 // scatter into the gradient of the extended image is race-free and deterministic.
-// float32 GEMMs run as oneDNN 1x1 convolutions over the block's columns; float64 ones in at::mm.
+// The GEMMs are at::mm on each block's columns: single-threaded inside the block loop, MKL's sgemm
+// beat oneDNN 1x1 convolutions over the same columns in every layer measured (oneDNN reorders the
+// columns, and the weights, into its blocked layout on every call, and its output needs a copy).
 #include <ATen/ATen.h>
-#include <ATen/Context.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 #include "../../cpu/sphere_sampling.h"
@@ -28,11 +28,6 @@ constexpr int64_t kMinBlockPixels = 256;               // keep the GEMMs wide en
 // faults (page clearing and cgroup charging included) took a third of a 4 x 64-channel 128x256
 // layer's forward+backward time in perf.
 constexpr int64_t kExtendedBudgetBytes = int64_t(16) << 20;
-// Below these GEMM sizes (a block's pixels, a group's depth) oneDNN's per-call reorders (of the
-// weights, and of columns with few rows) cost more than its faster kernel saves, and at::mm is
-// quicker (measured on 8x16 images of 512 channels and on 3-channel inputs).
-constexpr int64_t kMinOnednnPixels = 256;
-constexpr int64_t kMinOnednnDepth = 64;  // in_channels / groups * taps
 
 struct Blocks {
   int64_t rows, count;  // output rows per block, number of blocks
@@ -81,21 +76,6 @@ std::vector<std::vector<int64_t>> disjoint_phases(const Layer& l, const Sampling
   return phases;
 }
 
-// oneDNN's 1x1 convolution reaches about twice the FLOP rate of at::mm (MKL's sgemm) on the
-// AMD CPUs we measured, and fp32 is all it takes here; torch.backends.mkldnn.enabled is honoured.
-template <typename scalar_t>
-bool use_onednn(const Layer& l, int64_t block_pixels) {
-  return std::is_same_v<scalar_t, float> && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() &&
-         l.k_group() >= kMinOnednnDepth && block_pixels >= kMinOnednnPixels;
-}
-
-// A 1x1 convolution of one image through oneDNN, whatever the layout of x (ATen converts it);
-// bias (weight.size(0)) may be undefined.
-at::Tensor conv1x1(const at::Tensor& x, const at::Tensor& weight, int64_t groups, const at::Tensor& bias = {}) {
-  return at::mkldnn_convolution(x, weight, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt,
-                                {0, 0}, {1, 1}, {1, 1}, groups);
-}
-
 // What forward and backward both derive from one call, and the two steps they share.
 template <typename scalar_t>
 struct Pass {
@@ -106,7 +86,6 @@ struct Pass {
   int64_t ext_image, extended, chunk;  // one extended channel, one extended image, images a chunk
   Blocks blocks;
   at::Tensor w;                        // (groups, out/groups, k_group)
-  bool onednn;                         // GEMMs as oneDNN 1x1 convolutions, else at::mm
 
   // `like`: a tensor of the pass's device and compute dtype.
   Pass(const Layer& layer, const at::Tensor& like, const at::Tensor& weight)
@@ -119,8 +98,7 @@ struct Pass {
         chunk(std::clamp<int64_t>(kExtendedBudgetBytes / std::max<int64_t>(1, extended * sizeof(scalar_t)),
                                   1, l.batch)),
         blocks(make_blocks(l, sizeof(scalar_t), chunk)),
-        w(weight.view({l.groups, l.out_group(), l.k_group()})),
-        onednn(use_onednn<scalar_t>(l, blocks.rows * l.p.out_w())) {}
+        w(weight.view({l.groups, l.out_group(), l.k_group()})) {}
 
   // ext <- the extended images of input images [n0, n0 + nb).
   void extend(const at::Tensor& input, int64_t n0, int64_t nb, at::Tensor& ext) const {
@@ -172,15 +150,9 @@ struct Pass {
     }
   }
 
-  // dst (out_channels, pixels) = W x cols per group (+ bias, if defined, in the same GEMM: no
-  // extra pass over the output); cols (groups, k_group, pixels) of `rows` output rows. The
-  // oneDNN path reads cols as an NCHW image (in * taps channels).
-  void project(const at::Tensor& cols, at::Tensor dst, int64_t rows, const at::Tensor& bias) const {
-    if (onednn) {
-      const at::Tensor x = cols.view({1, -1, rows, l.p.out_w()});
-      dst.copy_(conv1x1(x, w.view({l.out_channels, -1, 1, 1}), l.groups, bias).view(dst.sizes()));
-      return;
-    }
+  // dst (out_channels, pixels) = W x cols per group (+ bias, if defined); cols (groups, k_group,
+  // pixels).
+  void project(const at::Tensor& cols, at::Tensor dst, const at::Tensor& bias) const {
     const at::Tensor d = dst.view({l.groups, l.out_group(), -1});
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor dg = d[g];
@@ -192,35 +164,19 @@ struct Pass {
     }
   }
 
-  // oneDNN's grad-input weight (in * taps, out/groups, 1, 1): W^T per group.
-  at::Tensor transposed_weight() const { return w.transpose(1, 2).contiguous().view({-1, l.out_group(), 1, 1}); }
-
-  // The grad columns (groups, k_group, pixels) = W^T x go per group; go (groups, out/groups,
-  // pixels), w_t from transposed_weight(). at::mm writes them into cols; oneDNN into a tensor of
-  // its own.
-  at::Tensor back_project(const at::Tensor& go, const at::Tensor& w_t, at::Tensor& cols, int64_t rows) const {
-    if (onednn) return conv1x1(go.reshape({1, -1, rows, l.p.out_w()}), w_t, l.groups).contiguous();
+  // cols (groups, k_group, pixels) = W^T x go per group; go (groups, out/groups, pixels).
+  void back_project(const at::Tensor& go, at::Tensor& cols) const {
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor d = cols[g];
       at::mm_out(d, w[g].t(), go[g]);
     }
-    return cols;
   }
 
-  // acc (groups, out/groups, k_group) += go x cols^T per group. For oneDNN the pixels are the
-  // contracted channels: go is read channels-last as (1, pixels, out/groups, 1) and the
-  // output, channels-last (1, k_group, out/groups, 1), is acc's own layout.
+  // acc (groups, out/groups, k_group) += go x cols^T per group.
   void accumulate_weight_grad(at::Tensor& acc, const at::Tensor& go, const at::Tensor& cols) const {
-    const int64_t pixels = cols.size(2), og = l.out_group();
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor a = acc[g];
-      if (onednn) {
-        const at::Tensor x = at::as_strided(go[g].contiguous(), {1, pixels, og, 1}, {og * pixels, 1, pixels, pixels});
-        const at::Tensor y = conv1x1(x, cols[g].view({-1, pixels, 1, 1}), 1);
-        a.add_(y[0].permute({1, 2, 0}).reshape({og, -1}));
-      } else {
-        at::addmm_out(a, a, go[g], cols[g].t());
-      }
+      at::addmm_out(a, a, go[g], cols[g].t());
     }
   }
 };
@@ -235,7 +191,7 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
   // at::mm has no bias of its own: addmm first copies it into the output, one more pass over the
   // output. With one group and fewer weights per output channel than output pixels, the bias
   // becomes a last column of the weights instead, against a row of ones under each block's columns.
-  const bool bias_row = bias.defined() && !pass.onednn && l.groups == 1 &&
+  const bool bias_row = bias.defined() && l.groups == 1 &&
                         l.k_group() < l.batch * l.p.out_h() * wo;
   const at::Tensor weight_bias = bias_row ? at::cat({pass.w[0], bias.view({-1, 1})}, 1) : at::Tensor();
   const at::Tensor buffers = pass.column_buffers(input.options(), bias_row ? 1 : 0);
@@ -254,7 +210,7 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
           std::fill(c + kt * pixels, c + (kt + 1) * pixels, scalar_t(1));
           at::mm_out(dst, weight_bias, columns.narrow(0, 0, (kt + 1) * pixels).view({kt + 1, pixels}));
         } else {
-          pass.project(columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels}), dst, r1 - r0, bias);
+          pass.project(columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels}), dst, bias);
         }
       }
     });
@@ -276,7 +232,6 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
     for (int64_t b = 0; b < blocks.count; ++b) phases[0][b] = b;
   }
   const int64_t threads = at::get_num_threads();
-  const at::Tensor w_t = grad_input && pass.onednn ? pass.transposed_weight() : at::Tensor();
   at::Tensor gw_partial;  // one accumulator per thread, summed at the end: deterministic
   if (grad_weight) gw_partial = at::zeros({threads, l.groups, l.out_group(), l.k_group()}, options);
   at::Tensor ext = at::empty({grad_weight ? pass.chunk * pass.extended : 0}, options);
@@ -303,8 +258,8 @@ void backward_impl(const Layer& l, const at::Tensor& grad_output, const at::Tens
             pass.accumulate_weight_grad(gw_thread, go, cols);
           }
           if (grad_input) {
-            const at::Tensor grad_cols = pass.back_project(go, w_t, cols, r1 - r0);
-            pass.scatter(grad_cols.const_data_ptr<scalar_t>(), grad_ext.data_ptr<scalar_t>(), n, r0, r1);
+            pass.back_project(go, cols);
+            pass.scatter(cols.const_data_ptr<scalar_t>(), grad_ext.data_ptr<scalar_t>(), n, r0, r1);
           }
         }
       });
