@@ -151,9 +151,28 @@ struct Pass {
     }
   }
 
-  // dst (out_channels, pixels) = W x cols per group (+ bias, if defined); cols (groups, k_group,
-  // pixels).
-  void project(const at::Tensor& cols, at::Tensor dst, const at::Tensor& bias) const {
+  // The weights with the bias as a last column, where the forward GEMM takes the bias that way;
+  // undefined otherwise. at::mm has no bias of its own and addmm first copies it into the output,
+  // one more pass over it; with one group and fewer weights per output channel than output pixels,
+  // the bias rides instead against a row of ones under each block's columns.
+  at::Tensor weight_with_bias(const at::Tensor& bias) const {
+    const bool fits = bias.defined() && l.groups == 1 && l.k_group() < l.batch * l.p.out_h() * l.p.out_w();
+    return fits ? at::cat({w[0], bias.view({-1, 1})}, 1) : at::Tensor();
+  }
+
+  // dst (out_channels, pixels) = W x a block's columns (+ bias, if defined), read from a thread's
+  // columns buffer as sample wrote them; weight_bias from weight_with_bias (the buffer then has a
+  // row to spare after the columns).
+  void project(const at::Tensor& columns, int64_t pixels, at::Tensor dst, const at::Tensor& bias,
+               const at::Tensor& weight_bias) const {
+    const int64_t kt = l.in_channels * l.p.taps();
+    if (weight_bias.defined()) {
+      scalar_t* ones = columns.data_ptr<scalar_t>() + kt * pixels;
+      std::fill(ones, ones + pixels, scalar_t(1));
+      at::mm_out(dst, weight_bias, columns.narrow(0, 0, (kt + 1) * pixels).view({kt + 1, pixels}));
+      return;
+    }
+    const at::Tensor cols = columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels});
     const at::Tensor d = dst.view({l.groups, l.out_group(), -1});
     for (int64_t g = 0; g < l.groups; ++g) {
       at::Tensor dg = d[g];
@@ -187,32 +206,21 @@ void forward_impl(const Layer& l, const at::Tensor& input, const at::Tensor& wei
                   at::Tensor& out) {
   const Pass<scalar_t> pass(l, input, weight);
   const Blocks& blocks = pass.blocks;
-  const int64_t wo = l.p.out_w(), kt = l.in_channels * l.p.taps();
+  const int64_t wo = l.p.out_w();
   at::Tensor ext = at::empty({pass.chunk * pass.extended}, input.options());
-  // at::mm has no bias of its own: addmm first copies it into the output, one more pass over the
-  // output. With one group and fewer weights per output channel than output pixels, the bias
-  // becomes a last column of the weights instead, against a row of ones under each block's columns.
-  const bool bias_row = bias.defined() && l.groups == 1 &&
-                        l.k_group() < l.batch * l.p.out_h() * wo;
-  const at::Tensor weight_bias = bias_row ? at::cat({pass.w[0], bias.view({-1, 1})}, 1) : at::Tensor();
-  const at::Tensor buffers = pass.column_buffers(input.options(), bias_row ? 1 : 0);
+  const at::Tensor weight_bias = pass.weight_with_bias(bias);
+  const at::Tensor buffers = pass.column_buffers(input.options(), weight_bias.defined() ? 1 : 0);
   for (int64_t n0 = 0; n0 < l.batch; n0 += pass.chunk) {
     const int64_t nb = std::min(pass.chunk, l.batch - n0);
     pass.extend(input, n0, nb, ext);
     at::parallel_for(0, nb * blocks.count, 1, [&](int64_t begin, int64_t end) {
       const at::Tensor columns = buffers[at::get_thread_num()];
-      scalar_t* c = columns.data_ptr<scalar_t>();
       for (int64_t item = begin; item < end; ++item) {
         const int64_t n = item / blocks.count, blk = item % blocks.count;
         const int64_t r0 = blocks.begin(blk), r1 = blocks.end(blk, l.p.out_h()), pixels = (r1 - r0) * wo;
-        pass.sample(ext, n, c, r0, r1);
-        at::Tensor dst = out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels);
-        if (bias_row) {
-          std::fill(c + kt * pixels, c + (kt + 1) * pixels, scalar_t(1));
-          at::mm_out(dst, weight_bias, columns.narrow(0, 0, (kt + 1) * pixels).view({kt + 1, pixels}));
-        } else {
-          pass.project(columns.narrow(0, 0, kt * pixels).view({l.groups, l.k_group(), pixels}), dst, bias);
-        }
+        pass.sample(ext, n, columns.data_ptr<scalar_t>(), r0, r1);
+        pass.project(columns, pixels, out[n0 + n].view({l.out_channels, -1}).narrow(1, r0 * wo, pixels), bias,
+                     weight_bias);
       }
     });
   }
