@@ -1,12 +1,15 @@
-"""Files written whole or not at all: a temporary file beside the target, renamed over it when
-complete, created with the user's umask; what a killed writer left behind goes at the next
-write."""
+"""Files and folders written whole or not at all: a temporary file beside the target, renamed over
+it when complete, created with the user's umask; what a killed writer left behind goes at the next
+write. A folder is written beside its target and swapped in when complete."""
 import os
 import secrets
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+
+from panosis_models.errors import InputError
 
 
 def remove_stale_temporaries(path) -> None:
@@ -40,3 +43,40 @@ def save_atomically(state: dict, path) -> Path:
         f.flush()
         os.fsync(f.fileno())
     return Path(path)
+
+
+@contextmanager
+def folder_written_whole(path, overwrite: bool = False, name: str = "--out"):
+    """Yields a new empty folder beside ``path`` that becomes ``path`` when the block succeeds
+    and is removed when it fails. A non-empty ``path`` is refused (InputError naming ``name``)
+    before the block runs, unless ``overwrite``: then the old folder is removed only after the
+    new one is complete and in its place, so it is never lost half-way and no old file survives
+    in the new one."""
+    path = Path(os.path.abspath(path))
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{name} {path} is a file, not a folder")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise InputError(f"{name} {path} is not empty: choose another folder, or pass --overwrite to replace it "
+                         "whole")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp.mkdir()
+    except OSError as error:
+        raise InputError(f"{name} {path}: cannot write there ({error.strerror or error})") from None
+    try:
+        yield tmp
+        old = tmp.with_suffix(".old") if path.exists() else None
+        if old:
+            os.rename(path, old)
+        try:
+            os.rename(tmp, path)
+        except BaseException:
+            if old:
+                os.rename(old, path)
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old:
+        shutil.rmtree(old)

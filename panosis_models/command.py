@@ -82,6 +82,20 @@ def count(minimum: int):
     return parse
 
 
+def between(low: float, high: float):
+    """A number strictly between ``low`` and ``high``: NaN and infinities, which ``float`` takes,
+    are refused too."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low < value < high:
+            raise argparse.ArgumentTypeError(f"expected a number strictly between {low:g} and {high:g}, got {text!r}")
+        return value
+    return parse
+
+
 def seeds(text: str) -> tuple:
     """``--seeds 0,1,2``: distinct integers, at least one."""
     try:
