@@ -56,3 +56,38 @@ def test_pairs_fill_an_empty_folder_and_leave_none_when_they_fail(tmp_path):
                      "--cache-dir", tmp_path / "cache-file", "--no-progress")
     assert result.returncode != 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "cache-file", "empty"]
+
+
+OSLSM_TINY = ["--size", "32x64", "--channels", "4,8", "--epochs", "1", "--episodes", "1", "--batch-size", "1",
+              "--device", "cpu", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def oslsm_run(tmp_path_factory):
+    """A one-epoch OSLSM run on fold 3, trained through its console script."""
+    root = tmp_path_factory.mktemp("oslsm")
+    result = run_cli("panosis-oneshot-train", "--fold", "3", "--num", "2", *OSLSM_TINY, "--out", root / "run",
+                     "--cache-dir", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_oslsm_training_with_too_few_panoramas_names_num_before_rendering(tmp_path):
+    result = run_cli("panosis-oneshot-train", "--fold", "3", "--num", "1", *OSLSM_TINY, "--out", tmp_path / "run",
+                     "--cache-dir", tmp_path / "cache")
+    one_line_error(result, "panosis-oneshot-train", "--num")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_oslsm_evaluation_with_too_few_panoramas_names_the_flag_to_raise(oslsm_run, tmp_path):
+    def evaluate(*argv):
+        return run_cli("panosis-oneshot-evaluate", "--checkpoint", oslsm_run / "run" / "last.pt", "--episodes", "2",
+                       "--device", "cpu", "--no-progress", "--cache-dir", tmp_path / "cache", "--out",
+                       tmp_path / "eval", *argv)
+    # 5-shot episodes cannot come from 3 panoramas: refused before any is rendered
+    one_line_error(evaluate("--panoramas", "3", "--shots", "1,5"), "panosis-oneshot-evaluate", "--panoramas", "5")
+    assert not (tmp_path / "cache").exists()
+    # the 2 panoramas of seed 1 at 32x64 show no novel class of fold 3 twice
+    one_line_error(evaluate("--panoramas", "2", "--shots", "1", "--seed", "1"), "panosis-oneshot-evaluate",
+                   "raise --panoramas")
+    assert not (tmp_path / "eval").exists()

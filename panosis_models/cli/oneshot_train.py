@@ -23,7 +23,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=d.out, help="run folder: checkpoints and summary.json")
     p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="k x k convolutions of both branches")
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the panoramas")
-    p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num, help="training panoramas")
+    p.add_argument("--num", "--items", dest="num", type=command.count(2), default=d.num,
+                   help="training panoramas (an episode takes a support and a query that show its class)")
     p.add_argument("--data-seed", type=int, default=d.data_seed, help="which training worlds")
     p.add_argument("--channels", type=command.channels, default=",".join(map(str, d.channels)),
                    help="widths of the encoders' levels")

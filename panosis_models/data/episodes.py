@@ -22,6 +22,7 @@ from panosis_models.data.cityscapes import (BICYCLE, BUILDING, BUS, CAR, FENCE, 
                                             PERSON_FINE, POLE, RIDER, ROAD, SIDEWALK, SKY_FINE, TERRAIN,
                                             TRAFFIC_LIGHT, TRAFFIC_SIGN, TRAIN, TRUCK, VEGETATION, VOID, WALL)
 from panosis_models.data.datasets import derive_seed
+from panosis_models.errors import InputError
 
 FOLDS = (
     (ROAD, FENCE, VEGETATION, RIDER, TRAIN),
@@ -70,16 +71,19 @@ class Episodes(Dataset):
     drawn from ``derive_seed(seed, i)``: a class shown by at least ``shots + 1`` panoramas, then
     ``shots`` distinct supports and a query apart from them. Items are (support images (k, 3,
     H, W), support masks (k, H, W) float in {0, 1}, query image (3, H, W), query target (H, W),
-    class). ``index`` (from ``holders``) may be passed to share one scan between data sets."""
+    class). ``index`` (from ``holders``) may be passed to share one scan between data sets. With no
+    class shown often enough, an InputError ends with ``more``: how to get more panoramas (a
+    command names its flag)."""
 
-    def __init__(self, dataset: Dataset, classes, num: int, seed: int, shots: int = 1, index: dict = None):
+    def __init__(self, dataset: Dataset, classes, num: int, seed: int, shots: int = 1, index: dict = None,
+                 more: str = "render more"):
         if shots < 1:
             raise ValueError(f"shots must be at least 1, got {shots}")
         index = holders(dataset, classes) if index is None else index
         self.classes = tuple(c for c in classes if len(index.get(c, ())) > shots)
         if not self.classes:
-            raise ValueError(f"no class of {tuple(classes)} is shown by more than {shots} of the "
-                             f"{len(dataset)} panoramas: render more")
+            raise InputError(f"no class of {tuple(classes)} is shown by more than {shots} of the "
+                             f"{len(dataset)} panoramas: {more}")
         self.dataset, self.num, self.seed, self.shots, self.index = dataset, num, seed, shots, index
 
     def __len__(self):

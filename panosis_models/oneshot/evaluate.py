@@ -9,6 +9,7 @@ from panosis_models.data.datasets import derive_seed, held_out_panoramas
 from panosis_models.data.episodes import Episodes, base_classes, novel_classes
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
+from panosis_models.errors import InputError
 from panosis_models.oneshot.config import OneShotConfig, build_model
 from panosis_models.oneshot.loop import evaluate as score_episodes
 
@@ -26,10 +27,14 @@ def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int 
                   cache_dir=None, base: bool = False) -> Episodes:
     """``episodes`` episodes of the fold's novel classes (with ``base``, of its base classes: what
     training reached) over ``panoramas`` held-out panoramas, each with ``shots`` supports, drawn
-    from ``seed``."""
+    from ``seed``. Too few panoramas are refused before any is rendered when they cannot suffice."""
+    if panoramas <= shots:
+        raise InputError(f"--panoramas {panoramas} is too few for {shots}-shot episodes (each takes {shots} "
+                         f"supports and a query apart from them): raise --panoramas above {shots}")
     data = held_out_panoramas(panoramas, cfg.size, seed, cache_dir, labels="fine")
     classes = base_classes(cfg.fold) if base else novel_classes(cfg.fold)
-    return Episodes(data, classes, episodes, derive_seed("test episodes", seed), shots=shots)
+    return Episodes(data, classes, episodes, derive_seed("test episodes", seed), shots=shots,
+                    more="raise --panoramas")
 
 
 def evaluate(model, episodes: Episodes, out=None, shots=(1, 5), batch_size: int = 8, device="cpu",

@@ -45,7 +45,8 @@ def _fit(cfg: OneShotConfig, out: Path, ctx) -> dict:
     net = DistributedDataParallel(model) if ctx.active else model
     for epoch in range(start, cfg.epochs):
         started = time.perf_counter()
-        episodes = Episodes(panoramas, classes, cfg.episodes, derive_seed(cfg.seed, "episodes", epoch), index=index)
+        episodes = Episodes(panoramas, classes, cfg.episodes, derive_seed(cfg.seed, "episodes", epoch), index=index,
+                            more="raise --num")
         loader = epoch_loader(episodes, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
                                cfg.progress and ctx.main)
