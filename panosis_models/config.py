@@ -2,6 +2,7 @@
 in its checkpoints, and the few conventions the jobs share (checkpoint names, the default
 device, how a size is written)."""
 import dataclasses
+import math
 from typing import ClassVar, Tuple
 
 import torch
@@ -14,6 +15,25 @@ LAST, BEST = "last.pt", "best.pt"
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_device(text: str) -> str:
+    """``text`` as the name of a device this machine has (cpu, cuda, cuda:N), or an InputError
+    saying why not: before any work, not as a traceback from deep inside the first tensor."""
+    try:
+        device = torch.device(text)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise InputError(f"device must be cpu, cuda or cuda:N, got {text!r}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU build"
+        raise InputError(f"device {text!r}: no CUDA device is available (torch {torch.__version__}, {build}); "
+                         "use cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise InputError(f"device {text!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                         f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    return str(device)
 
 
 def parse_size(text: str) -> tuple:
@@ -34,19 +54,31 @@ def check_at_least(values: dict, minimum: int = 1) -> None:
             raise InputError(f"{name} must be at least {minimum}, got {value}")
 
 
-def check_network_run(cfg, multiple: int, why: str) -> None:
+def check_network_run(cfg) -> None:
     """What every network-training config (fields conv, channels, size, epochs, batch_size,
-    num, workers, lr, clip) must hold; ``size`` in multiples of ``multiple``, ``why`` says why."""
+    num, workers, lr, clip; ``network()``) must hold; ``size`` one its network takes."""
     if cfg.conv not in CONV_KINDS:
         raise InputError(f"conv must be one of {CONV_KINDS}, got {cfg.conv!r}")
     check_at_least({name: getattr(cfg, name) for name in ("epochs", "batch_size", "num")})
     check_at_least({"workers": cfg.workers}, minimum=0)
     if len(cfg.channels) < 2 or min(cfg.channels) < 1:
         raise InputError(f"channels must be at least two positive widths, got {cfg.channels}")
-    if len(cfg.size) != 2 or any(s <= 0 or s % multiple for s in cfg.size):
-        raise InputError(f"size must be (H, W) with multiples of {multiple} for {why}, got {cfg.size}")
-    if cfg.lr <= 0 or cfg.clip <= 0:
-        raise InputError(f"lr and clip must be positive, got lr={cfg.lr}, clip={cfg.clip}")
+    check_network_size(cfg)
+    if not (0 < cfg.lr < math.inf and 0 < cfg.clip < math.inf):
+        raise InputError(f"lr and clip must be positive and finite, got lr={cfg.lr}, clip={cfg.clip}")
+
+
+def check_network_size(cfg) -> None:
+    """Refuses a ``cfg.size`` that its network, ``cfg.network()``, cannot take (see its
+    ``input_sizes``), naming --size and what it must be. The network is built on the meta
+    device: no memory, no time, and no data made yet."""
+    if len(cfg.size) != 2 or min(cfg.size) < 1:
+        raise InputError(f"size must be (H, W), both positive, got {cfg.size}")
+    with torch.device("meta"):
+        network = cfg.network()
+    if not network.input_sizes.accepts(*cfg.size):
+        raise InputError(f"--size {cfg.size[0]}x{cfg.size[1]} does not fit {type(network).__name__} with {cfg.conv} "
+                         f"convolutions: size must be {network.input_sizes}")
 
 
 def preset_settings(presets: dict, job, names=("epochs", "num_train")) -> dict:
@@ -60,8 +92,13 @@ def preset_settings(presets: dict, job, names=("epochs", "num_train")) -> dict:
 
 class JobConfig:
     """Base of the jobs' dataclasses. ``DEFINING`` names the fields that make a run what it is
-    (model, data, size, split): a resumed run must keep every one of them."""
+    (model, data, size, split): a resumed run must keep every one of them. ``RUNTIME`` names
+    those a resumed run may change (where and how long it runs, how it reports); any other
+    field, such as the learning rate, must keep its saved value too, since the optimiser and the
+    record continue the saved run."""
     DEFINING: ClassVar[Tuple[str, ...]] = ()
+    RUNTIME: ClassVar[Tuple[str, ...]] = ("out", "device", "workers", "progress", "resume", "overwrite", "cache_dir",
+                                          "epochs")
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -80,3 +117,9 @@ class JobConfig:
         if changed:
             raise InputError(f"cannot resume {path}: it was trained with " + ", ".join(changed) +
                              "; start a new run (another --out) or keep the saved settings")
+        changed = [f"--{f.name.replace('_', '-')} {getattr(self, f.name)!r} (it was trained with "
+                   f"{getattr(before, f.name)!r})" for f in dataclasses.fields(self)
+                   if f.name not in self.RUNTIME and getattr(before, f.name) != getattr(self, f.name)]
+        if changed:
+            raise InputError(f"cannot resume {path} with " + ", ".join(changed) + ": the run continues with its "
+                             "saved settings; pass them as before, or start a new run (another --out)")

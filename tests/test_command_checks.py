@@ -91,3 +91,117 @@ def test_oslsm_evaluation_with_too_few_panoramas_names_the_flag_to_raise(oslsm_r
     one_line_error(evaluate("--panoramas", "2", "--shots", "1", "--seed", "1"), "panosis-oneshot-evaluate",
                    "raise --panoramas")
     assert not (tmp_path / "eval").exists()
+
+
+# --- sizes a network cannot take: refused at start, from the network's own input_sizes
+
+def test_input_sizes_are_what_the_networks_really_take():
+    """The smallest size each network says it takes runs; one multiple less on either side is
+    refused by its forward with the same rule, not by an operator deep inside."""
+    import torch
+    from panosis_models.models.oslsm import OSLSM
+    from panosis_models.models.panoptic import PanopticNet
+    from panosis_models.models.pspnet import PSPNet
+    from panosis_models.models.unet import UNet
+    torch.manual_seed(0)
+    networks = [UNet(channels=(4, 8, 16), conv="equi"), UNet(channels=(4, 8), conv="std"),
+                PSPNet(preset="tiny", conv="equi"), PSPNet(preset="tiny", conv="std"),
+                PanopticNet("pspnet", "equi", head_channels=4, preset="tiny"),
+                PanopticNet("unet", "equi", head_channels=4, channels=(4, 8, 16)), OSLSM((4, 8, 16), conv="equi")]
+    for network in networks:
+        sizes = network.eval().input_sizes
+        height, width = sizes.smallest
+
+        def forward(h, w):
+            x = torch.rand(1, 3, h, w)
+            with torch.no_grad():
+                return network(x, x, torch.ones(1, h, w)) if isinstance(network, OSLSM) else network(x)
+        forward(height, width)
+        for h, w in ((height - sizes.multiple, width), (height, width - sizes.multiple), (height + 1, width)):
+            if h > 0 and w > 0:
+                with pytest.raises(ValueError, match=f"multiples of {sizes.multiple}"):
+                    forward(h, w)
+    assert str(PSPNet(conv="equi").input_sizes).startswith("H and W multiples of 8 (its output stride), at least 24x40")
+
+
+TRAIN_TINY = ["--num", "6", "--channels", "4,8", "--epochs", "1", "--batch-size", "2", "--device", "cpu",
+              "--no-progress"]
+
+
+@pytest.mark.parametrize("script, argv, fragment", [
+    ("panosis-train", ["--model", "pspnet", "--preset", "tiny", "--conv", "equi", "--size", "32x32"], "24x40"),
+    ("panosis-train", ["--model", "pspnet", "--preset", "tiny", "--conv", "equi", "--size", "16x32"], "24x40"),
+    ("panosis-train", ["--conv", "equi", "--size", "8x16", "--channels", "4,8,16"], "12x20"),
+    ("panosis-train", ["--size", "30x64", "--channels", "4,8,16"], "multiples of 4"),
+    ("panosis-oneshot-train", ["--fold", "0", "--conv", "equi", "--size", "8x16", "--channels", "4,8,16"], "12x20"),
+    ("panosis-panoptic", ["train", "--model", "pspnet", "--preset", "tiny", "--conv", "equi", "--size", "16x32"],
+     "24x40")])
+def test_training_refuses_a_size_its_network_cannot_take_before_any_data(tmp_path, script, argv, fragment):
+    action, argv = (argv[:1], argv[1:]) if script == "panosis-panoptic" else ([], argv)
+    result = run_cli(script, *action, *TRAIN_TINY, *argv, "--out", tmp_path / "run", "--cache-dir", tmp_path / "cache")
+    one_line_error(result, script, "--size", fragment)
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.fixture(scope="module")
+def panoptic_run(tmp_path_factory):
+    """A one-epoch panoptic U-Net run of 4 levels: sizes in multiples of 8."""
+    root = tmp_path_factory.mktemp("panoptic")
+    result = run_cli("panosis-panoptic", "train", "--num", "4", "--size", "32x64", "--channels", "4,8,16,32",
+                     "--epochs", "1", "--batch-size", "2", "--head-channels", "4", "--device", "cpu",
+                     "--no-progress", "--out", root / "run", "--cache-dir", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_panoptic_evaluation_refuses_a_size_its_network_cannot_take(panoptic_run, tmp_path):
+    result = run_cli("panosis-panoptic", "evaluate", "--checkpoint", panoptic_run / "run" / "best.pt", "--size",
+                     "30x60", "--data-seed", "77", "--device", "cpu", "--out", tmp_path / "eval")
+    one_line_error(result, "panosis-panoptic", "--size 30x60", "multiples of 8")
+    assert not any("seed77" in p.name for p in (panoptic_run / "cache").iterdir())  # nothing was rendered
+
+
+# --- panosis-evaluate scores the held-out split unless --split says otherwise
+
+@pytest.fixture(scope="module")
+def unet_run(tmp_path_factory):
+    """A one-epoch U-Net run on 10 synthetic items: split 8 / 1 / 1."""
+    root = tmp_path_factory.mktemp("unet")
+    result = run_cli("panosis-train", "--num", "10", "--size", "32x64", *TRAIN_TINY[2:], "--out", root / "run",
+                     "--cache-dir", root / "cache")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def evaluate_run(run, out, *argv):
+    return run_cli("panosis-evaluate", "--checkpoint", run / "run" / "best.pt", "--device", "cpu", "--no-progress",
+                   "--out", out, *argv)
+
+
+def test_evaluate_refuses_a_size_its_network_cannot_take_before_any_data(unet_run, tmp_path):
+    result = evaluate_run(unet_run, tmp_path / "eval", "--size", "31x31", "--data-seed", "77")
+    one_line_error(result, "panosis-evaluate", "--size 31x31", "multiples of 2")
+    # made spherical, the same network needs 3x5 pixels at its deepest level (1/2): at least 6x10
+    result = evaluate_run(unet_run, tmp_path / "eval", "--conv", "equi", "--size", "4x8", "--data-seed", "77")
+    one_line_error(result, "panosis-evaluate", "--size 4x8", "at least 6x10")
+    assert not any("seed77" in p.name for p in (unet_run / "cache").iterdir())
+
+
+def test_evaluate_scores_the_held_out_split_whatever_data_flags_equal_the_runs(unet_run, tmp_path):
+    import json
+    plain = evaluate_run(unet_run, tmp_path / "plain")
+    same = evaluate_run(unet_run, tmp_path / "same", "--data", "synthetic", "--layout", "cvrg-pano", "--view",
+                        "panorama", "--num", "10", "--data-seed", "0", "--size", "32x64")
+    assert plain.returncode == 0 and same.returncode == 0, plain.stderr + same.stderr
+    assert same.stdout.replace(str(tmp_path / "same"), "") == plain.stdout.replace(str(tmp_path / "plain"), "")
+    assert "(1 items: the test split)" in plain.stdout
+    metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("plain", "same")]
+    assert metrics[0] == metrics[1] and metrics[0]["split"] == "test" and metrics[0]["items"] == 1
+    whole = evaluate_run(unet_run, tmp_path / "all", "--split", "all")
+    assert whole.returncode == 0, whole.stderr
+    assert "(10 items: all the data)" in whole.stdout
+    assert "(8 items: the train split)" in evaluate_run(unet_run, tmp_path / "train", "--split", "train").stdout
+    # a layout that does not describe the run's synthetic data is refused, not ignored
+    one_line_error(evaluate_run(unet_run, tmp_path / "pairs", "--layout", "cityscapes-pairs"), "panosis-evaluate",
+                   "layout 'cityscapes-pairs'")
+    assert "--split {train,val,test,all}" in run_cli("panosis-evaluate", "--help").stdout

@@ -1,8 +1,11 @@
 """Evaluate a trained U-Net or PSPNet: ``panosis-evaluate --checkpoint RUN/best.pt``.
 
 Per-class IoU, mIoU over labels 1-7, pixel accuracy and the confusion matrix, as metrics.json
-and PNGs. By default on the held-out part of the run's own data; ``--data`` (``--layout``), ``--view``,
-``--num``, ``--data-seed`` or ``--size`` evaluate on other data. ``--conv equi`` evaluates the
+and PNGs. By default on the held-out test split of the run's own data; ``--split all`` scores all
+of it (``val``, ``train``: those parts). ``--data`` (``--layout``), ``--view``, ``--num``,
+``--data-seed`` or ``--size`` describe other data, split as the run split its own (a value equal to
+the run's changes nothing): with another ``--data-seed``, say, ``--split all`` scores every held-out
+world. The output says which split was scored and how many items. ``--conv equi`` evaluates the
 same weights with every 3x3 convolution made spherical (``equiconv.convert``): how a network
 trained on perspective images carries over to panoramas.
 """
@@ -11,7 +14,7 @@ from pathlib import Path
 
 from panosis_models import command
 from panosis_models.models.convs import CONV_KINDS
-from panosis_models.segmentation.config import LAYOUTS, VIEWS, level_of
+from panosis_models.segmentation.config import LAYOUTS, SPLIT_NAMES, VIEWS, level_of
 from panosis_models.segmentation.evaluate import evaluate, evaluation_data, load_model, summary_line
 
 DATA_FLAGS = ("data", "layout", "view", "num", "data_seed", "size", "colour_masks")
@@ -20,7 +23,9 @@ DATA_FLAGS = ("data", "layout", "view", "num", "data_seed", "size", "colour_mask
 def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-evaluate", __doc__)
     p.add_argument("--checkpoint", required=True, type=Path, help="a run's best.pt or last.pt (U-Net or PSPNet)")
-    p.add_argument("--data", default=None, help="a folder (see --layout), or 'synthetic' (default: the run's test split)")
+    p.add_argument("--split", choices=SPLIT_NAMES, default="test",
+                   help="the part of the data scored: the run's held-out test split, val, train, or all of it")
+    p.add_argument("--data", default=None, help="a folder (see --layout), or 'synthetic' (default: the run's data)")
     p.add_argument("--layout", choices=LAYOUTS, default=None,
                    help="the folder's layout: CVRG-Pano (rgb/, mask/) or cityscapes-image-pairs (train/, val/)")
     p.add_argument("--colour-masks", action="store_true", default=None, help="the folder's masks are palette colours")
@@ -39,10 +44,10 @@ def parser() -> argparse.ArgumentParser:
 def job(args) -> None:
     model, cfg = load_model(args.checkpoint, args.conv, args.device)
     overrides = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
-    dataset = evaluation_data(cfg, **overrides)
+    dataset = evaluation_data(cfg, args.split, **overrides)
     out = args.out or args.checkpoint.parent / f"eval-{cfg.conv}"
     result = evaluate(model, dataset, out, args.batch_size, args.device, title=f"{cfg.conv} conv",
-                      progress=args.progress, level=level_of(cfg))
+                      progress=args.progress, level=level_of(cfg), split=args.split)
     print(summary_line(result))
     print(f"written: {out}")
 

@@ -8,7 +8,8 @@ run folder gets ``last.pt`` every epoch (``--resume`` continues from it), ``best
 validation PQ and ``summary.json``. Several processes: ``torchrun --nproc_per_node 2 -m
 panosis_models.cli.panoptic train ... --items N``. ``evaluate --checkpoint RUN/best.pt``: PQ, SQ
 and RQ (all, things, stuff; per pixel and area-weighted) and the seam figure as metrics.json, and
-panoptic.png. ``experiment``: std against equi over seeds (``--preset demo`` for two CPU cores,
+panoptic.png, on the run's held-out test split unless ``--split`` says otherwise (data flags equal
+to the run's own change nothing). ``experiment``: std against equi over seeds (``--preset demo`` for two CPU cores,
 ``full`` for a GPU), results.json and table.md. ``--debug`` goes before the action.
 """
 import argparse
@@ -23,6 +24,7 @@ from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line
 from panosis_models.panoptic.levels import LEVELS
 from panosis_models.panoptic.train import train
+from panosis_models.segmentation.config import SPLIT_NAMES
 
 DATA_FLAGS = ("data", "num", "data_seed", "size")
 
@@ -57,7 +59,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
 def _evaluate_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, type=Path, help="a panoptic run's best.pt or last.pt")
-    p.add_argument("--data", default=None, help="a folder, or 'synthetic' (default: the run's test split)")
+    p.add_argument("--split", choices=SPLIT_NAMES, default="test",
+                   help="the part of the data scored: the run's held-out test split, val, train, or all of it")
+    p.add_argument("--data", default=None, help="a folder, or 'synthetic' (default: the run's data)")
     p.add_argument("--num", type=command.count(0), default=None, help="synthetic data: items")
     p.add_argument("--data-seed", type=int, default=None, help="synthetic data: worlds (another seed = held out)")
     p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
@@ -107,8 +111,8 @@ def job(args) -> None:
         model, cfg = load_model(args.checkpoint, args.device)
         overrides = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
         out = args.out or args.checkpoint.parent / "eval"
-        result = evaluate(model, evaluation_data(cfg, **overrides), out, args.batch_size, args.device,
-                          progress=args.progress, level=cfg.panoptic_level)
+        result = evaluate(model, evaluation_data(cfg, args.split, **overrides), out, args.batch_size, args.device,
+                          progress=args.progress, level=cfg.panoptic_level, split=args.split)
         print(summary_line(result))
         print(f"written: {out}")
     else:

@@ -3,7 +3,7 @@ from, so ``conv="equi"`` reaches each of them (the original's "equiconv" variant
 did): 3x3 (and any k x k, strided or dilated) convolutions, and for models that pool and resample
 (PSPNet) max-pooling and bilinear resizing."""
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +13,9 @@ import equiconv
 from equiconv import EquiConv2d, EquiMaxPool2d
 
 CONV_KINDS = ("std", "equi")
+# equiconv's rule on a map of the whole sphere: a pixel must span less than 90 degrees, so an equi
+# layer needs at least 3 rows (180/3 = 60 degrees) and 5 columns (360/5 = 72 degrees)
+EQUI_SMALLEST = (3, 5)
 
 
 def _check(kind: str) -> str:
@@ -50,3 +53,37 @@ class Operators:
 
 def operators(kind: str) -> Operators:
     return Operators(_check(kind))
+
+
+@dataclass(frozen=True)
+class InputSizes:
+    """The H x W a network takes: multiples of ``multiple`` (its total downsampling: ``because``
+    says what it is), at least ``smallest`` (``least_because``: why, if more than one multiple).
+    What a command checks its ``--size`` against before any data are made, and what the
+    network's forward checks."""
+
+    multiple: int
+    smallest: Tuple[int, int]
+    because: str = ""
+    least_because: str = ""
+
+    def accepts(self, height: int, width: int) -> bool:
+        return (height % self.multiple == 0 and width % self.multiple == 0 and height >= self.smallest[0]
+                and width >= self.smallest[1])
+
+    def __str__(self) -> str:
+        because = f" ({self.because})" if self.because else ""
+        least = (f", at least {self.smallest[0]}x{self.smallest[1]} ({self.least_because})"
+                 if self.least_because else "")
+        return f"H and W multiples of {self.multiple}{because}{least}"
+
+
+def input_sizes(kind: str, multiple: int, because: str = "") -> InputSizes:
+    """What a network whose ``kind`` layers go down to 1/``multiple`` of its input (``because``:
+    how) takes: with equi layers, EQUI_SMALLEST pixels there."""
+    if _check(kind) == "std":
+        return InputSizes(multiple, (multiple, multiple), because)
+    rows, cols = EQUI_SMALLEST
+    return InputSizes(multiple, (rows * multiple, cols * multiple), because,
+                      f"its equi convolutions at 1/{multiple} of the input need {rows}x{cols} pixels, "
+                      "each under 90 degrees")

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import equiconv
-from panosis_models.models.convs import conv3x3_factory, operators
+from panosis_models.models.convs import InputSizes, conv3x3_factory, input_sizes, operators
 from panosis_models.models.unet import DoubleConv
 
 __all__ = ["OSLSM", "Encoder"]
@@ -49,7 +49,8 @@ def cell_weights(mask: torch.Tensor, stride: int) -> torch.Tensor:
 
 class OSLSM(nn.Module):
     """``forward(query (N, 3, H, W), support (N, 3, H, W), support_mask (N, H, W) in {0, 1})``
-    -> foreground logits (N, H, W). H and W must be multiples of the output stride."""
+    -> foreground logits (N, H, W). H and W must be multiples of the output stride (and, equi, large
+    enough at that stride): ``input_sizes``."""
 
     def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True):
         super().__init__()
@@ -67,6 +68,10 @@ class OSLSM(nn.Module):
     def stride(self) -> int:
         return 2 ** (len(self.channels) - 1)
 
+    @property
+    def input_sizes(self) -> InputSizes:
+        return input_sizes(self.conv_kind, self.stride, "its encoders' output stride")
+
     def classifier_of(self, support: torch.Tensor, support_mask: torch.Tensor) -> tuple:
         """(w (N, C), b (N,)): the logistic classifier the support pair defines. An empty mask
         pools to zero features (there is nothing to describe)."""
@@ -77,9 +82,8 @@ class OSLSM(nn.Module):
         return params[:, :-1], params[:, -1]
 
     def forward(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
-        if query.dim() != 4 or query.shape[-2] % self.stride or query.shape[-1] % self.stride:
-            raise ValueError(f"query must be (N, 3, H, W) with H and W multiples of {self.stride}, "
-                             f"got shape {tuple(query.shape)}")
+        if query.dim() != 4 or not self.input_sizes.accepts(*query.shape[-2:]):
+            raise ValueError(f"query must be (N, 3, H, W) with {self.input_sizes}, got shape {tuple(query.shape)}")
         if support.shape != query.shape or support_mask.shape != (query.shape[0], *query.shape[2:]):
             raise ValueError(f"support must be {tuple(query.shape)} and support_mask "
                              f"{(query.shape[0], *query.shape[2:])} like the query, got "

@@ -45,6 +45,11 @@ class PanopticNet(nn.Module):
                                 nn.Conv2d(head_channels, num_classes if size is None else size, 1))
             for name, size in OUTPUTS.items()})
 
+    @property
+    def input_sizes(self):
+        """The backbone's: the heads read its features at its coarsest stride or finer."""
+        return self.backbone.input_sizes
+
     def forward(self, x: torch.Tensor) -> dict:
         features = self.backbone.features(x)
         out = {name: head(features) for name, head in self.heads.items()}

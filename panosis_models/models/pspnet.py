@@ -15,7 +15,7 @@ from torch import nn
 import equiconv
 
 from panosis_models.data.palette import NUM_CLASSES
-from panosis_models.models.convs import CONV_KINDS, Operators, operators
+from panosis_models.models.convs import CONV_KINDS, InputSizes, Operators, input_sizes, operators
 
 __all__ = ["CONV_KINDS", "PRESETS", "PSPNet"]
 
@@ -94,7 +94,7 @@ def _head(ops: Operators, c_in: int, c_mid: int, num_classes: int) -> nn.Sequent
 class PSPNet(nn.Module):
     """In training mode ``forward`` returns ``(logits, aux_logits)`` (the auxiliary head on stage 3,
     weighted 0.4 in the loss); in eval mode the logits alone, at the input's size. Input sides must
-    be multiples of the output stride, 8."""
+    be multiples of the output stride, 8 (and, equi, large enough at that stride): ``input_sizes``."""
 
     aux_weight = 0.4
 
@@ -129,11 +129,14 @@ class PSPNet(nn.Module):
     def feature_channels(self) -> int:
         return self.pyramid.out_channels
 
+    @property
+    def input_sizes(self) -> InputSizes:
+        return input_sizes(self.conv_kind, OUTPUT_STRIDE, "its output stride")
+
     def trunk(self, x: torch.Tensor):
         """(the pyramid's output at stride 8, stage 3's output): what the heads read."""
-        if x.dim() != 4 or x.shape[-2] % OUTPUT_STRIDE or x.shape[-1] % OUTPUT_STRIDE:
-            raise ValueError(f"input must be (N, C, H, W) with H and W multiples of {OUTPUT_STRIDE}, "
-                             f"got shape {tuple(x.shape)}")
+        if x.dim() != 4 or not self.input_sizes.accepts(*x.shape[-2:]):
+            raise ValueError(f"input must be (N, C, H, W) with {self.input_sizes}, got shape {tuple(x.shape)}")
         features = self.stem(x)
         for i, stage in enumerate(self.stages):
             features = stage(features)

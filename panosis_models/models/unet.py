@@ -3,7 +3,7 @@ sphere into every 3x3 convolution."""
 import torch
 from torch import nn
 
-from panosis_models.models.convs import CONV_KINDS, conv3x3_factory
+from panosis_models.models.convs import CONV_KINDS, InputSizes, conv3x3_factory, input_sizes
 from panosis_models.data.palette import NUM_CLASSES
 
 __all__ = ["CONV_KINDS", "DoubleConv", "UNet"]
@@ -28,7 +28,7 @@ class UNet(nn.Module):
     """Encoder of ``len(channels)`` double-conv blocks with 2x2 max-pooling between them
     (dropout on the two deepest), decoder of 2x2 transposed convolutions, skip concatenation
     and double-convs, head 3x3 conv + ReLU + 1x1 conv. Input sides must be multiples of
-    ``2 ** (len(channels) - 1)``."""
+    ``2 ** (len(channels) - 1)`` (and, equi, large enough at the deepest level): ``input_sizes``."""
 
     def __init__(self, in_channels=3, num_classes=NUM_CLASSES, channels=(32, 64, 128, 256, 512),
                  conv="std", batch_norm=False, dropout=0.3):
@@ -53,8 +53,9 @@ class UNet(nn.Module):
                                   nn.Conv2d(channels[0], num_classes, 1))
 
     @property
-    def multiple(self) -> int:
-        return 2 ** (len(self.channels) - 1)
+    def input_sizes(self) -> InputSizes:
+        levels = len(self.channels)
+        return input_sizes(self.conv_kind, 2 ** (levels - 1), f"{levels} levels, 2x2 pooling between them")
 
     @property
     def feature_channels(self) -> int:
@@ -66,9 +67,8 @@ class UNet(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The decoder's last features (N, channels[0], H, W), before the head: what other heads
         (the panoptic ones) build on."""
-        if x.dim() != 4 or x.shape[-2] % self.multiple or x.shape[-1] % self.multiple:
-            raise ValueError(f"input must be (N, C, H, W) with H and W multiples of {self.multiple}, "
-                             f"got shape {tuple(x.shape)}")
+        if x.dim() != 4 or not self.input_sizes.accepts(*x.shape[-2:]):
+            raise ValueError(f"input must be (N, C, H, W) with {self.input_sizes}, got shape {tuple(x.shape)}")
         skips = []
         for i, block in enumerate(self.down):
             if i:

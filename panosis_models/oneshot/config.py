@@ -40,7 +40,11 @@ class OneShotConfig(JobConfig):
         if self.fold not in range(len(FOLDS)):
             raise InputError(f"fold must be one of 0..{len(FOLDS) - 1}, got {self.fold!r}")
         check_at_least({"episodes": self.episodes})
-        check_network_run(self, 2 ** (len(self.channels) - 1), f"{len(self.channels)} levels")
+        check_network_run(self)
+
+    def network(self) -> OSLSM:
+        """Its network, untrained (what checks of its size build, on the meta device)."""
+        return build_model(self)
 
 
 def training_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:

@@ -33,7 +33,6 @@ class PanopticConfig(TrainConfig):
         if self.view != "panorama" or self.labels != "fine" or self.colour_masks:
             raise InputError(f"panoptic runs take panoramas with fine labels and instance ids, got view={self.view!r}, "
                              f"labels={self.labels!r}, colour_masks={self.colour_masks!r}")
-        super().validate()
         level_named(self.level)
         if self.head_channels < 1 or self.center_weight < 0 or self.offset_weight < 0:
             raise InputError(f"head_channels must be positive and the loss weights non-negative, got head_channels="
@@ -43,6 +42,10 @@ class PanopticConfig(TrainConfig):
             raise InputError(f"small_instance_weight must be positive, got {self.small_instance_weight}")
         if not 0 < self.hard_pixels <= 1:
             raise InputError(f"hard_pixels must lie in (0, 1], got {self.hard_pixels}")
+        super().validate()  # last: its check of the size builds the network, which needs the fields above
+
+    def network(self) -> PanopticNet:
+        return build_model(self)
 
 
     @property

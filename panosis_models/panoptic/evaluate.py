@@ -1,7 +1,6 @@
 """Evaluation of a trained panoptic model: PQ, SQ, RQ per class and over all / things / stuff,
 per pixel and area-weighted, the seam figure, and the semantic head's mIoU, as metrics.json, with
 a PNG of panoptic predictions over the images."""
-import dataclasses
 import json
 
 import torch
@@ -13,7 +12,7 @@ from panosis_models.data import Transformed
 from panosis_models.errors import InputError
 from panosis_models.panoptic.config import PanopticConfig, build_model
 from panosis_models.panoptic.levels import FINE, PanopticLevel
-from panosis_models.segmentation.config import make_dataset, split
+from panosis_models.segmentation.evaluate import evaluation_data as segmentation_data, items_scored
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
 from panosis_models.panoptic.picture import save_panoptic
@@ -33,24 +32,24 @@ def load_model(path, device="cpu") -> tuple:
     return model.to(device).eval(), cfg
 
 
-def evaluation_data(cfg: PanopticConfig, **overrides) -> Dataset:
-    """The held-out part of the run's own split, or, with ``overrides`` of the config's data
-    fields (data, num, data_seed, size), that data as a whole; at the run's level."""
-    data = make_dataset(dataclasses.replace(cfg, **overrides), instances=True) if overrides \
-        else split(cfg, instances=True)[2]
-    return Transformed(data, cfg.panoptic_level.item)
+def evaluation_data(cfg: PanopticConfig, split: str = "test", **overrides) -> Dataset:
+    """The segmentation evaluation's data (the part ``split`` of the run's data, or of those its
+    ``overrides`` describe: data, num, data_seed, size; checked first) with instance ids, at the
+    run's level."""
+    return Transformed(segmentation_data(cfg, split, instances=True, **overrides), cfg.panoptic_level.item)
 
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
-             pictures: int = 4, progress: bool = True, level: PanopticLevel = FINE) -> dict:
-    """{"panoptic": {"pixel", "area", "seam"}, "semantic": IoU report, "items"} of ``model`` on
-    ``dataset`` (items ``(image, labels, instances)`` at ``level``, the one the model learnt);
+             pictures: int = 4, progress: bool = True, level: PanopticLevel = FINE, split: str = None) -> dict:
+    """{"panoptic": {"pixel", "area", "seam"}, "semantic": IoU report, "items", "split"} of ``model``
+    on ``dataset`` (items ``(image, labels, instances)`` at ``level``, the one the model learnt;
+    ``split``: which part of the data it is, recorded);
     with ``out`` (checked before the evaluation starts), also metrics.json and panoptic.png."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
     quality, confusion = quality_over(model, dataset, ctx, batch_size, amp, progress=progress, level=level)
-    result = {"panoptic": quality.report(), "semantic": confusion.report(), "items": len(dataset)}
+    result = {"panoptic": quality.report(), "semantic": confusion.report(), "items": len(dataset), "split": split}
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
         if pictures and len(dataset):
@@ -63,11 +62,12 @@ def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu
 
 
 def summary_line(result: dict) -> str:
-    """PQ, SQ, RQ over all classes (and area-weighted PQ) and the seam figure in one line."""
+    """PQ, SQ, RQ over all classes (and area-weighted PQ), the seam figure and which items were
+    scored, in one line."""
     def number(value):
         return "n/a" if value is None else f"{value:.4f}"
     pixel, area, seam = (result["panoptic"][k] for k in ("pixel", "area", "seam"))
     weighted = f"  area-weighted PQ {number(area['all']['pq'])}" if area else ""
     return (f"PQ {number(pixel['all']['pq'])} (things {number(pixel['things']['pq'])}, stuff "
             f"{number(pixel['stuff']['pq'])})  SQ {number(pixel['all']['sq'])}  RQ {number(pixel['all']['rq'])}"
-            f"{weighted}  seam {seam['one']}/{seam['instances']} one instance  ({result['items']} items)")
+            f"{weighted}  seam {seam['one']}/{seam['instances']} one instance  {items_scored(result)}")

@@ -9,12 +9,13 @@ from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indice
 from panosis_models.data.cityscapes_pairs import SPLITS as PAIR_SPLITS, CityscapesPairs
 from panosis_models.errors import InputError
 from panosis_models.metrics import LEVELS, Level
-from panosis_models.models.pspnet import OUTPUT_STRIDE, PRESETS, PSPNet
+from panosis_models.models.pspnet import PRESETS, PSPNet
 from panosis_models.models.unet import UNet
 
 VIEWS = ("panorama", "perspective")
 LAYOUTS = ("cvrg-pano", "cityscapes-pairs")  # what a data folder holds
 MODELS = ("unet", "pspnet")
+SPLIT_NAMES = ("train", "val", "test", "all")  # the parts of ``split`` in its order, then the whole
 
 
 @dataclass
@@ -57,6 +58,12 @@ class TrainConfig(JobConfig):
             raise InputError(f"model must be one of {MODELS}, got {self.model!r}")
         if self.preset not in PRESETS:
             raise InputError(f"preset must be one of {tuple(PRESETS)}, got {self.preset!r}")
+        self.check_data()
+        check_network_run(self)
+
+    def check_data(self) -> None:
+        """What its data fields (data, layout, view, labels) must hold; an evaluation on other
+        data checks them too."""
         if self.layout not in LAYOUTS:
             raise InputError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if self.layout != LAYOUTS[0] and self.data == "synthetic":
@@ -66,10 +73,10 @@ class TrainConfig(JobConfig):
             raise InputError(f"view must be one of {VIEWS}, got {self.view!r}")
         if self.labels not in LEVELS:
             raise InputError(f"labels must be one of {tuple(LEVELS)}, got {self.labels!r}")
-        if self.model == "pspnet":
-            check_network_run(self, OUTPUT_STRIDE, "PSPNet's output stride")
-        else:
-            check_network_run(self, 2 ** (len(self.channels) - 1), f"{len(self.channels)} levels")
+
+    def network(self):
+        """Its network, untrained (what checks of its size build, on the meta device)."""
+        return build_model(self)
 
 
 def make_dataset(cfg: TrainConfig, instances: bool = False) -> Dataset:
@@ -101,6 +108,14 @@ def split(cfg: TrainConfig, instances: bool = False) -> tuple:
         val = Subset(data, range(n_train, len(data)))
         return Subset(data, range(n_train)), val, val
     return tuple(Subset(data, part) for part in split_indices(len(data), cfg.split, seed=cfg.seed))
+
+
+def split_named(cfg: TrainConfig, name: str = "test", instances: bool = False) -> Dataset:
+    """The part ``name`` of the run's data, as ``split`` makes it ("train", "val" or "test", the
+    held-out one), or "all" of it (``make_dataset``'s)."""
+    if name not in SPLIT_NAMES:
+        raise InputError(f"split must be one of {SPLIT_NAMES}, got {name!r}")
+    return make_dataset(cfg, instances) if name == "all" else split(cfg, instances)[SPLIT_NAMES.index(name)]
 
 
 def level_of(cfg: TrainConfig) -> Level:

@@ -13,10 +13,11 @@ import equiconv
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
 from panosis_models.engine.segmentation import evaluate as confusion_over
+from panosis_models.config import check_network_size
 from panosis_models.errors import InputError
 from panosis_models.metrics import CATEGORY, Level
 from panosis_models.plots import save_confusion, save_latitude_iou, save_overlays
-from panosis_models.segmentation.config import TrainConfig, build_model, make_dataset, split
+from panosis_models.segmentation.config import TrainConfig, build_model, split_named
 
 
 def load_model(path, conv: str = None, device="cpu") -> tuple:
@@ -40,19 +41,25 @@ def load_model(path, conv: str = None, device="cpu") -> tuple:
     return model.to(device).eval(), cfg
 
 
-def evaluation_data(cfg: TrainConfig, **overrides) -> Dataset:
-    """The held-out part of the run's own split, or, with ``overrides`` of the config's data
-    fields (data, view, num, data_seed, size, colour_masks), that data as a whole."""
-    if not overrides:
-        return split(cfg)[2]
-    return make_dataset(dataclasses.replace(cfg, **overrides))
+def evaluation_data(cfg: TrainConfig, split: str = "test", instances: bool = False, **overrides) -> Dataset:
+    """The part ``split`` of the run's data (``split_named``: by default the held-out test part,
+    "all" for the whole), with ``overrides`` of its data fields (data, layout, view, num,
+    data_seed, size, colour_masks) of those data, split as the run split its own: an override
+    equal to the run's own changes nothing. The data and the size are checked against the
+    network before anything is read or rendered. ``instances``: items with instance ids."""
+    cfg = dataclasses.replace(cfg, **overrides)
+    cfg.check_data()
+    check_network_size(cfg)
+    return split_named(cfg, split, instances)
 
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
-             overlays: int = 4, title: str = "", progress: bool = True, level: Level = CATEGORY) -> dict:
+             overlays: int = 4, title: str = "", progress: bool = True, level: Level = CATEGORY,
+             split: str = None) -> dict:
     """Scores of ``model`` on ``dataset`` (masks at ``level``; None where undefined, e.g. no
     items): the standard per-pixel ones at the top (iou, miou, pixel_accuracy), every level's
-    pixel, area-weighted and per-band ones under "levels"; with ``out`` (checked before the
+    pixel, area-weighted and per-band ones under "levels", with the item count and ``split``
+    (which part of the data ``dataset`` is, recorded); with ``out`` (checked before the
     evaluation starts), also metrics.json and the PNGs."""
     if out is not None:
         out = writable_folder(out)
@@ -61,7 +68,7 @@ def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu
     levels = confusions.reports()
     confusion = confusions.pixel_confusion()
     result = {**levels[level.name]["pixel"], "level": level.name, "levels": levels,
-              "confusion": confusion.tolist(), "items": len(dataset)}
+              "confusion": confusion.tolist(), "items": len(dataset), "split": split}
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
         save_confusion(confusion, out / "confusion.png", title=title, names=level.names)
@@ -75,11 +82,19 @@ def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu
 
 def summary_line(result: dict) -> str:
     """mIoU and pixel accuracy (and on panoramas their area-weighted versions) at the model's
-    level, in one line ("n/a" where undefined)."""
+    level, and which items were scored, in one line ("n/a" where undefined)."""
     def number(value):
         return "n/a" if value is None else f"{value:.4f}"
     area = result["levels"][result["level"]]["area"]
     weighted = (f"  area-weighted mIoU {number(area['miou'])} pixel accuracy {number(area['pixel_accuracy'])}"
                 if area else "")
     return (f"{result['level']}: mIoU {number(result['miou'])}  pixel accuracy {number(result['pixel_accuracy'])}"
-            f"{weighted}  ({result['items']} items)")
+            f"{weighted}  {items_scored(result)}")
+
+
+def items_scored(result: dict) -> str:
+    """"(2 items: the test split)": how many items a result scored and, if recorded, which part
+    of the data they are."""
+    split = result.get("split")
+    part = "" if split is None else ": all the data" if split == "all" else f": the {split} split"
+    return f"({result['items']} items{part})"
