@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
 
 
@@ -58,12 +59,8 @@ def folder_written_whole(path, overwrite: bool = False, name: str = "--out"):
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise InputError(f"{name} {path} is not empty: choose another folder, or pass --overwrite to replace it "
                          "whole")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        tmp.mkdir()
-    except OSError as error:
-        raise InputError(f"{name} {path}: cannot write there ({error.strerror or error})") from None
+    tmp = writable_folder(path.parent, name) / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    tmp.mkdir()
     try:
         yield tmp
         old = tmp.with_suffix(".old") if path.exists() else None
