@@ -205,3 +205,15 @@ def test_evaluate_scores_the_held_out_split_whatever_data_flags_equal_the_runs(u
     one_line_error(evaluate_run(unet_run, tmp_path / "pairs", "--layout", "cityscapes-pairs"), "panosis-evaluate",
                    "layout 'cityscapes-pairs'")
     assert "--split {train,val,test,all}" in run_cli("panosis-evaluate", "--help").stdout
+
+
+def test_panoptic_evaluation_scores_the_held_out_split_too(panoptic_run, tmp_path):
+    def evaluate(out, *argv):
+        result = run_cli("panosis-panoptic", "evaluate", "--checkpoint", panoptic_run / "run" / "best.pt", "--device",
+                         "cpu", "--no-progress", "--out", tmp_path / out, *argv)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.replace(str(tmp_path / out), "")
+    plain = evaluate("plain")
+    assert evaluate("same", "--data", "synthetic", "--num", "4", "--data-seed", "0", "--size", "32x64") == plain
+    assert "(1 items: the test split)" in plain
+    assert "(4 items: all the data)" in evaluate("all", "--split", "all")
