@@ -194,7 +194,7 @@ def test_evaluate_scores_the_held_out_split_whatever_data_flags_equal_the_runs(u
                         "panorama", "--num", "10", "--data-seed", "0", "--size", "32x64")
     assert plain.returncode == 0 and same.returncode == 0, plain.stderr + same.stderr
     assert same.stdout.replace(str(tmp_path / "same"), "") == plain.stdout.replace(str(tmp_path / "plain"), "")
-    assert "(1 items: the test split)" in plain.stdout
+    assert "(1 item: the test split)" in plain.stdout
     metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("plain", "same")]
     assert metrics[0] == metrics[1] and metrics[0]["split"] == "test" and metrics[0]["items"] == 1
     whole = evaluate_run(unet_run, tmp_path / "all", "--split", "all")
@@ -215,5 +215,5 @@ def test_panoptic_evaluation_scores_the_held_out_split_too(panoptic_run, tmp_pat
         return result.stdout.replace(str(tmp_path / out), "")
     plain = evaluate("plain")
     assert evaluate("same", "--data", "synthetic", "--num", "4", "--data-seed", "0", "--size", "32x64") == plain
-    assert "(1 items: the test split)" in plain
+    assert "(1 item: the test split)" in plain
     assert "(4 items: all the data)" in evaluate("all", "--split", "all")

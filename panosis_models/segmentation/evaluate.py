@@ -97,4 +97,4 @@ def items_scored(result: dict) -> str:
     of the data they are."""
     split = result.get("split")
     part = "" if split is None else ": all the data" if split == "all" else f": the {split} split"
-    return f"({result['items']} items{part})"
+    return f"({result['items']} item{'' if result['items'] == 1 else 's'}{part})"
