@@ -12,7 +12,8 @@ PAIRS = "panosis-cityscapes-pairs"
 @pytest.mark.parametrize("argv, flag", [(["--fov", "0"], "--fov"), (["--fov", "180"], "--fov"),
                                         (["--fov", "nan"], "--fov"), (["--fov", "-inf"], "--fov"),
                                         (["--fov", "wide"], "--fov"), (["--train", "0", "--val", "0"], "--train"),
-                                        (["--val", "0"], "--val")])
+                                        (["--val", "0"], "--val"), (["--out", ""], "--out is empty"),
+                                        (["--out", " ", "--overwrite"], "--out is empty")])
 def test_pairs_refuse_values_out_of_range_before_any_work(tmp_path, argv, flag):
     result = run_cli(PAIRS, "--out", tmp_path / "pairs", "--train", "1", "--val", "1", *argv,
                      "--cache-dir", tmp_path / "cache", "--no-progress")

@@ -16,7 +16,7 @@ from panosis_models.data.cityscapes_pairs import write_pairs_root
 
 def parser():
     p = command.make_parser("panosis-cityscapes-pairs", __doc__)
-    p.add_argument("--out", type=Path, required=True, help="the root folder (train/ and val/ are made in it)")
+    p.add_argument("--out", required=True, help="the root folder (train/ and val/ are made in it)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out whole")
     p.add_argument("--train", type=command.count(1), default=100, help="pairs in train/ (default 100)")
     p.add_argument("--val", type=command.count(1), default=20, help="pairs in val/ (default 20)")
