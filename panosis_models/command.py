@@ -3,12 +3,18 @@ defaults, one spelling per flag (``--size HxW``, ``--num``, ``--device``, ``--se
 ``--progress/--no-progress``, ``--debug``), and a user's error as one line
 (``panosis-train: error: ...``, exit 2) where a bug keeps its traceback."""
 import argparse
+import math
+import re
+import shlex
+import sys
 
-from panosis_models.config import default_device, parse_size
+from panosis_models.config import check_device, default_device, parse_size
 from panosis_models.errors import InputError
 
 # what a user can mend: bad input named by the library, and files that cannot be read or written
 USER_ERRORS = (InputError, OSError)
+# torch's CPU allocator says so in a plain RuntimeError; CUDA's raises torch.OutOfMemoryError
+OUT_OF_MEMORY = re.compile(r"can't allocate memory|not enough memory|out of memory", re.IGNORECASE)
 
 
 class Parser(argparse.ArgumentParser):
@@ -18,16 +24,33 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that lists each flag's default, unless its help already says what the default is
+    (which argparse's formatter would repeat: "(default 100) (default: 100)")."""
+
+    def _get_help_string(self, action):
+        if "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def make_parser(prog: str, doc: str) -> argparse.ArgumentParser:
     """A parser named after the console script, described by the first paragraph of ``doc``."""
-    parser = Parser(prog=prog, description=doc.split("\n\n")[0],
-                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = Parser(prog=prog, description=doc.split("\n\n")[0], formatter_class=HelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
 
+def device(text: str) -> str:
+    """``--device``, refused at once when this machine has no such device (``config.check_device``)."""
+    try:
+        return check_device(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def add_device(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default=default_device(), help="cpu, cuda or cuda:N")
+    parser.add_argument("--device", type=device, default=default_device(), help="cpu, cuda or cuda:N")
 
 
 def add_progress(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +64,8 @@ def add_training(parser: argparse.ArgumentParser, defaults) -> None:
     d, p = defaults, parser
     p.add_argument("--epochs", type=count(1), default=d.epochs, help="epochs in all")
     p.add_argument("--batch-size", type=count(1), default=d.batch_size, help="items (episodes) per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
-    p.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping")
+    p.add_argument("--lr", type=number(above=0), default=d.lr, help="Adam's learning rate")
+    p.add_argument("--clip", type=number(above=0), default=d.clip, help="gradient norm clipping")
     p.add_argument("--seed", type=int, default=d.seed, help="initialisation, data order and augmentation")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
     p.add_argument("--workers", type=count(0), default=d.workers, help="data loader processes")
@@ -52,8 +75,19 @@ def add_run(parser: argparse.ArgumentParser) -> None:
     """Where a training command runs and how it reports: --device, --cache-dir, --resume, --progress."""
     add_device(parser)
     parser.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    add_resume(parser)
     add_progress(parser)
+
+
+def add_resume(parser: argparse.ArgumentParser, what: str = "continue from OUT/last.pt if it exists") -> None:
+    """--resume (``what`` it continues) and --overwrite: without one of them a run refuses an
+    --out that holds files (``engine.outputs.run_folder``)."""
+    parser.add_argument("--resume", action="store_true", help=what)
+    add_overwrite(parser)
+
+
+def add_overwrite(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overwrite", action="store_true", help="replace what --out holds (its files are deleted)")
 
 
 def size(text: str) -> tuple:
@@ -82,18 +116,28 @@ def count(minimum: int):
     return parse
 
 
-def between(low: float, high: float):
-    """A number strictly between ``low`` and ``high``: NaN and infinities, which ``float`` takes,
-    are refused too."""
+def number(above: float = None, at_least: float = None, below: float = None, at_most: float = None):
+    """A finite number within the bounds given: NaN and infinities, which ``float`` takes, are
+    refused, so that no run trains on them."""
+    bounds = [(sign, bound) for sign, bound in ((">", above), (">=", at_least), ("<", below), ("<=", at_most))
+              if bound is not None]
+    holds = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}
+
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            value = None
-        if value is None or not low < value < high:
-            raise argparse.ArgumentTypeError(f"expected a number strictly between {low:g} and {high:g}, got {text!r}")
+            value = math.nan
+        if not math.isfinite(value) or not all(holds[sign](value, float(bound)) for sign, bound in bounds):
+            wanted = " and ".join(f"{sign} {bound:g}" for sign, bound in bounds)
+            raise argparse.ArgumentTypeError(f"expected a finite number{' ' + wanted if wanted else ''}, got {text!r}")
         return value
     return parse
+
+
+def between(low: float, high: float):
+    """A finite number strictly between ``low`` and ``high``."""
+    return number(above=low, below=high)
 
 
 def seeds(text: str) -> tuple:
@@ -130,17 +174,37 @@ def channels(text: str) -> tuple:
     return widths
 
 
-def run(parser: argparse.ArgumentParser, job, argv=None) -> None:
-    """Parses ``argv`` and runs ``job(args)``; a user error ends the program with one line and
-    exit status 2 (with ``--debug``, its traceback). Nothing is returned: a console script
-    exits with what ``main`` returns, and anything but None would be an error status."""
+def run(parser: argparse.ArgumentParser, job, argv=None, resumable=lambda args: hasattr(args, "resume")) -> None:
+    """Parses ``argv`` and runs ``job(args)``; a user error, or memory running out, ends the
+    program with one line and exit status 2, Ctrl-C with one line saying how to continue
+    (``resumable(args)``: the command line has a --resume that applies) and status 130; with
+    ``--debug``, their tracebacks. Nothing is returned: a console script exits with what
+    ``main`` returns, and anything but None would be an error status."""
     args = parser.parse_args(argv)
     try:
         job(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        hint = f"; continue it with: {resume_command(parser.prog, argv)}" if resumable(args) else ""
+        parser.exit(130, f"{parser.prog}: interrupted{hint}\n")
     except USER_ERRORS as error:
         if args.debug:
             raise
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    except (MemoryError, RuntimeError) as error:
+        if args.debug or not (isinstance(error, MemoryError) or OUT_OF_MEMORY.search(str(error))):
+            raise
+        asked = re.search(r"allocate (\d+) bytes", str(error))
+        asked = f" ({int(asked.group(1)) / 2 ** 30:.3g} GiB asked for)" if asked else ""
+        parser.exit(2, f"{parser.prog}: error: not enough memory{asked}: lower --size, --num or --batch-size\n")
+
+
+def resume_command(prog: str, argv=None) -> str:
+    """The command line that continues the interrupted one: the same flags with --resume (and
+    without --overwrite, which would start it again), quoted for a shell."""
+    words = [str(w) for w in (sys.argv[1:] if argv is None else argv) if w != "--overwrite"]
+    return shlex.join([prog, *words, *([] if "--resume" in words else ["--resume"])])
 
 
 def print_results(summary: dict, out) -> None:

@@ -8,10 +8,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(script: str, *args, timeout: int = 600, prelude: str = "") -> subprocess.CompletedProcess:
-    """``script`` (``panosis-train``) with ``args``; ``prelude`` runs first in the process."""
+def _command(script: str, args, prelude: str) -> tuple:
+    """(argv, env) of a process running ``script`` as its console script does."""
     module = script[len("panosis-"):].replace("-", "_")
     code = f"{prelude}\nimport sys\nfrom panosis_models.cli.{module} import main\nsys.exit(main())"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return [sys.executable, "-c", code, *map(str, args)], env
+
+
+def run_cli(script: str, *args, timeout: int = 600, prelude: str = "", cwd=ROOT) -> subprocess.CompletedProcess:
+    """``script`` (``panosis-train``) with ``args``; ``prelude`` runs first in the process."""
+    argv, env = _command(script, args, prelude)
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def start_cli(script: str, *args, prelude: str = "") -> subprocess.Popen:
+    """``run_cli`` started and left running (to be signalled, or raced against another run)."""
+    argv, env = _command(script, args, prelude)
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -110,7 +110,9 @@ def test_resume_refuses_a_changed_run_naming_the_fields(tmp_path):
     with pytest.raises(InputError, match=r"conv='equi' \(now 'std'\), channels=\(4, 8\) \(now \(4, 16\)\)"):
         train(dataclasses.replace(cfg, conv="std", channels=(4, 16), epochs=2, resume=True))
     assert checkpoint.load(Path(cfg.out) / "last.pt")["config"]["conv"] == "equi"
-    resumed = train(dataclasses.replace(cfg, epochs=2, lr=5e-4, resume=True))  # the schedule may change
+    with pytest.raises(InputError, match=r"--lr 0.0005 \(it was trained with "):  # the optimiser keeps its own
+        train(dataclasses.replace(cfg, epochs=2, lr=5e-4, resume=True))
+    resumed = train(dataclasses.replace(cfg, epochs=2, resume=True))  # more epochs may be asked for
     assert [h["epoch"] for h in resumed["history"]] == [1, 2]
 
 

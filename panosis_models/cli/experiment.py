@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_device(p)
     p.add_argument("--cache-dir", default=None,
                    help="projection: synthetic data cache (default ~/.cache/equiconv/synthetic)")
-    p.add_argument("--resume", action="store_true", help="projection: continue interrupted trainings")
+    command.add_resume(p, "projection: continue interrupted trainings")
     command.add_progress(p)
     return p
 
@@ -58,12 +58,12 @@ def job(args) -> None:
         given = [flag for name, flag in PROJECTION_ONLY.items() if fields.pop(name)]
         if given:
             raise InputError(f"{', '.join(given)} apply to --study projection only")
-        fields["out"] = fields["out"] or latitude.LatitudeConfig.out
+        fields["out"] = latitude.LatitudeConfig.out if fields["out"] is None else fields["out"]
         summary = latitude.run(latitude.LatitudeConfig(**fields))
     else:
         fields["labels"] = fields["labels"] or projection.ExperimentConfig.labels
         fields["models"] = fields["models"] or projection.ExperimentConfig.models
-        fields["out"] = fields["out"] or projection.ExperimentConfig.out
+        fields["out"] = projection.ExperimentConfig.out if fields["out"] is None else fields["out"]
         summary = projection.run(projection.ExperimentConfig(**fields))
         print(f"\nTest: panoramas of held-out worlds per seed {summary['test_panoramas']}, "
               f"{summary['settings']['size'][0]}x{summary['settings']['size'][1]}")
@@ -71,7 +71,7 @@ def job(args) -> None:
 
 
 def main(argv=None) -> None:
-    command.run(parser(), job, argv)
+    command.run(parser(), job, argv, resumable=lambda args: args.study == "projection")
 
 
 if __name__ == "__main__":

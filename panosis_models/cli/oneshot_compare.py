@@ -24,8 +24,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")
     p.add_argument("--seed", type=int, default=d.seed, help="training runs, held-out worlds and support pairs")
     command.add_device(p)
-    p.add_argument("--resume", action="store_true",
-                   help="continue interrupted trainings (a resumed stage's time counts only what ran again)")
+    command.add_resume(p, "continue interrupted trainings (a resumed stage's time counts only what ran again)")
     command.add_progress(p)
     return p
 

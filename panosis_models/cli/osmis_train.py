@@ -28,22 +28,22 @@ def parser() -> argparse.ArgumentParser:
                    help="treat the pair as a full panorama (default: when W == 2H)")
     p.add_argument("--iterations", type=command.count(1), default=d.iterations, help="training steps")
     p.add_argument("--batch-size", type=command.count(1), default=d.batch_size, help="generated pairs per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam's learning rate")
+    p.add_argument("--lr", type=command.number(above=0), default=d.lr, help="Adam's learning rate")
     p.add_argument("--channels-g", type=command.count(1), default=d.channels_g, help="generator base width")
     p.add_argument("--channels-d", type=command.count(1), default=d.channels_d, help="discriminator base width")
-    p.add_argument("--diversity", type=float, default=d.diversity, help="diversity regulariser weight")
-    p.add_argument("--reconstruction", type=float, default=d.reconstruction,
+    p.add_argument("--diversity", type=command.number(at_least=0), default=d.diversity, help="diversity regulariser weight")
+    p.add_argument("--reconstruction", type=command.number(at_least=0), default=d.reconstruction,
                    help="weight of the anchor noise's reconstruction of the pair (0: none)")
-    p.add_argument("--augment", type=float, default=d.augment, help="differentiable augmentation probability")
-    p.add_argument("--feature-augment", type=float, default=d.feature_augment,
+    p.add_argument("--augment", type=command.number(at_least=0, at_most=1), default=d.augment, help="differentiable augmentation probability")
+    p.add_argument("--feature-augment", type=command.number(at_least=0, at_most=1), default=d.feature_augment,
                    help="content and layout feature augmentation probability")
     p.add_argument("--warmup", type=command.count(0), default=d.warmup, help="sampled hard masks before this step")
-    p.add_argument("--ema", type=float, default=d.ema, help="decay of the generator's moving average")
+    p.add_argument("--ema", type=command.number(at_least=0, below=1), default=d.ema, help="decay of the generator's moving average")
     p.add_argument("--checkpoint-every", type=command.count(1), default=d.checkpoint_every, help="steps")
     p.add_argument("--preview-every", type=command.count(1), default=d.preview_every, help="steps")
     p.add_argument("--seed", type=int, default=d.seed, help="initialisation and noise")
     command.add_device(p)
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    command.add_resume(p)
     command.add_progress(p)
     return p
 

@@ -47,14 +47,16 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", default=d.level, choices=tuple(LEVELS),
                    help="what the network learns: the 19 fine classes or the 7 categories (things person, vehicle)")
     p.add_argument("--head-channels", type=command.count(1), default=d.head_channels, help="width of each head")
-    p.add_argument("--hard-pixels", type=float, default=d.hard_pixels,
+    p.add_argument("--hard-pixels", type=command.number(above=0, at_most=1), default=d.hard_pixels,
                    help="share of the pixels, the costliest, the semantic loss averages over (1: plain cross-entropy)")
-    p.add_argument("--small-instance-weight", type=float, default=d.small_instance_weight,
+    p.add_argument("--small-instance-weight", type=command.number(above=0), default=d.small_instance_weight,
                    help="weight in the semantic loss of the pixels of small instances (1: none)")
-    p.add_argument("--center-weight", type=float, default=d.center_weight, help="weight of the heatmap's MSE")
-    p.add_argument("--offset-weight", type=float, default=d.offset_weight, help="weight of the offsets' L1")
+    p.add_argument("--center-weight", type=command.number(at_least=0), default=d.center_weight,
+                   help="weight of the heatmap's MSE")
+    p.add_argument("--offset-weight", type=command.number(at_least=0), default=d.offset_weight,
+                   help="weight of the offsets' L1")
     command.add_training(p, d)
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    command.add_resume(p)
 
 
 def _evaluate_flags(p: argparse.ArgumentParser) -> None:
@@ -80,7 +82,7 @@ def _experiment_flags(p: argparse.ArgumentParser) -> None:
                    "preset's)")
     p.add_argument("--num", dest="num_train", type=command.count(1), default=None,
                    help="training items per network (default: the preset's)")
-    p.add_argument("--resume", action="store_true", help="continue interrupted trainings")
+    command.add_resume(p, "continue interrupted trainings")
 
 
 ACTIONS = {"train": (_train_flags, "train a panoptic network"),
@@ -93,7 +95,7 @@ def parser() -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="action", required=True)
     for name, (flags, title) in ACTIONS.items():
         sub = actions.add_parser(name, help=title, description=title,
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=command.HelpFormatter)
         flags(sub)
         command.add_device(sub)
         if name != "evaluate":

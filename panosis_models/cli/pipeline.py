@@ -33,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
                    help="seeds the training runs and the held-out test worlds (the synthetic pair is world "
                         f"{OsmisConfig.pair_seed})")
     command.add_device(p)
-    p.add_argument("--resume", action="store_true", help="continue interrupted stages")
+    command.add_resume(p, "continue interrupted stages")
     command.add_progress(p)
     return p
 

@@ -21,7 +21,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder of the PNGs (or of class_shares.json)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0], help="worlds (with --shares: the data set's seed)")
     p.add_argument("--size", type=command.size, default="256x512", help="HxW of the panoramas")
-    p.add_argument("--yaw", type=float, default=0.0, help="perspective view direction (deg)")
+    p.add_argument("--yaw", type=command.number(), default=0.0, help="perspective view direction (deg)")
     p.add_argument("--shares", type=command.count(1), default=None, metavar="N",
                    help="class shares over N panoramas instead of pictures")
     command.add_progress(p)

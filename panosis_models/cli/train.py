@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
                    help="synthetic items (split into train/val/test)")
     p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the network input")
-    p.add_argument("--fov", type=float, default=d.fov, help="perspective views: horizontal field of view (deg)")
+    p.add_argument("--fov", type=command.between(0, 180), default=d.fov, help="perspective views: horizontal field of view (deg)")
     p.add_argument("--model", default=d.model, choices=MODELS, help="the network")
     p.add_argument("--preset", default=d.preset, choices=tuple(PRESETS), help="PSPNet's size")
     p.add_argument("--conv", default=d.conv, choices=CONV_KINDS, help="k x k convolutions (and, for PSPNet, "

@@ -1,6 +1,7 @@
 """Checkpoints read back: without unpickling arbitrary objects (``weights_only=True``), of the
 kind the caller needs, and refused with the file and the problem named. They are written by
 ``panosis_models.atomic.save_atomically``."""
+import pickle
 from pathlib import Path
 
 import torch
@@ -32,9 +33,8 @@ def load(path, kind: str = None, map_location="cpu") -> dict:
         raise InputError(f"cannot read checkpoint {path}: the file is empty")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # a truncated, foreign or unsafe file: say which and why
-        lines = str(error).strip().splitlines()
-        raise InputError(f"cannot read checkpoint {path}: {lines[0] if lines else type(error).__name__}") from error
+    except Exception as error:  # a truncated, foreign or unsafe file: say so, and stop
+        raise InputError(f"cannot read checkpoint {path}: the file is unreadable ({unreadable(error)})") from error
     if not isinstance(state, dict):
         raise InputError(f"{path} holds a {type(state).__name__}, not a checkpoint")
     if kind is not None and kind_of(state) != kind:
@@ -42,6 +42,15 @@ def load(path, kind: str = None, map_location="cpu") -> dict:
         what = f"{TITLES[found]} checkpoint" if found else f"missing {', '.join(k for k in KINDS[kind] if k not in state)}"
         raise InputError(f"{path} is not {TITLES[kind]} checkpoint ({what})")
     return state
+
+
+def unreadable(error: Exception) -> str:
+    """Why ``torch.load`` failed, in its first sentence; for what the safe loader refuses, not
+    torch's advice to load the file unsafely (``weights_only=False``), which a file that
+    failed to load must never be given."""
+    if isinstance(error, pickle.UnpicklingError):
+        return "damaged, or not a checkpoint of tensors and plain data"
+    return str(error).strip().split("\n")[0].split(". ")[0] or type(error).__name__
 
 
 def load_for_resume(path, cfg, kind: str, map_location="cpu") -> dict:

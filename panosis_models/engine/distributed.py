@@ -37,6 +37,11 @@ def setup(device: str) -> Context:
     return Context(rank, world_size, want)
 
 
+def first_process() -> bool:
+    """Whether this is the first process of its job (or the only one), before ``setup``."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def teardown(ctx: Context) -> None:
     if ctx.active and dist.is_initialized():
         dist.destroy_process_group()

@@ -1,10 +1,15 @@
 """Output folders checked before any expensive work: a run that cannot write its results must
-fail at once, not after an hour of training."""
+fail at once, not after an hour of training; and a run folder held by one run alone."""
+import fcntl
 import os
 import secrets
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from panosis_models.errors import InputError
+
+LOCK = ".lock"  # in a run folder: locked (flock) while a run works there
 
 
 def writable_folder(path, name: str = "--out") -> Path:
@@ -22,3 +27,77 @@ def writable_folder(path, name: str = "--out") -> Path:
     except OSError as error:
         raise InputError(f"{name} {path}: cannot write there ({error.strerror or error})") from None
     return path
+
+
+@contextmanager
+def run_folder(path, resume: bool = False, overwrite: bool = False, can_resume: bool = True, main: bool = True,
+               name: str = "--out"):
+    """Yields the run folder ``path`` (``writable_folder``), held by this run alone until the
+    block ends: the rules every job's ``--out`` follows, so that no run loses another's files.
+
+    - An empty ``path`` is refused (it would be the working folder).
+    - A folder that holds files is refused unless ``resume`` (the job continues what is there)
+      or ``overwrite`` (its files are deleted first); ``can_resume``: the job has a --resume.
+    - ``OUT/.lock`` is locked while the block runs, so a second run there is refused at once
+      (the lock goes with the process, however it ends).
+    - A folder this call made is removed again if the block fails before anything but the lock
+      was written in it.
+
+    ``main``: this is the first process of its job (the others of a ``torchrun`` job only write
+    where it says, after it has claimed the folder)."""
+    if not str(path).strip():
+        raise InputError(f"{name} is empty: name the run folder")
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite exclude each other: continue the run, or replace it")
+    path = Path(path)
+    if not main:
+        yield writable_folder(path, name)
+        return
+    if not (resume or overwrite) and path.is_dir() and _held(path):  # refused before a lock is made
+        raise _taken(path, can_resume, name)
+    made = next((p for p in (*reversed(path.parents), path) if not p.exists()), None)
+    folder = writable_folder(path, name)
+    lock_made = not (folder / LOCK).exists()
+    with open(folder / LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"{name} {path} is in use by another run (it holds {folder / LOCK}); wait for it to end "
+                             f"or choose another {name}") from None
+        try:
+            if not (resume or overwrite) and _held(folder):  # a run that ended between the check and the lock
+                raise _taken(path, can_resume, name)
+            for p in _held(folder) if overwrite else ():
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            yield folder
+        except BaseException:
+            if not _held(folder):  # nothing written: leave no trace of this run
+                if lock_made:
+                    (folder / LOCK).unlink(missing_ok=True)
+                if made is not None:
+                    _remove_made(folder, made)
+            raise
+
+
+def _held(folder: Path) -> list:
+    """What ``folder`` holds besides its lock."""
+    return sorted(p for p in folder.iterdir() if p.name != LOCK)
+
+
+def _taken(path: Path, can_resume: bool, name: str) -> InputError:
+    held = _held(path)
+    return InputError(f"{name} {path} holds files already ({', '.join(p.name for p in held[:3])}"
+                      f"{', ...' if len(held) > 3 else ''}): " +
+                      ("pass --resume to continue its run, " if can_resume else "pass ") +
+                      f"--overwrite to replace it, or choose another {name}")
+
+
+def _remove_made(folder: Path, made: Path) -> None:
+    """Removes the empty ``folder`` and its parents up to ``made``, the first this run made."""
+    for p in (folder, *folder.parents):
+        try:
+            p.rmdir()
+        except OSError:
+            return
+        if p == made:
+            return

@@ -1,6 +1,7 @@
 """The segmentation training loop, in torchvision's references/segmentation shape: an epoch's
 loader, ``train_one_epoch`` and ``evaluate`` (confusion matrices per latitude band, in pixels and
 steradians, shared out over processes)."""
+import math
 from functools import partial
 
 import torch
@@ -9,6 +10,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from panosis_models.engine import distributed
+from panosis_models.errors import InputError
 from panosis_models.metrics import CATEGORY, IGNORE_INDEX, Level
 from panosis_models.sphere_metrics import SphereConfusion
 
@@ -54,6 +56,15 @@ def train_steps(net, optimizer, loader: DataLoader, ctx: distributed.Context, am
         losses.append(loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
     return sum(losses) / max(len(losses), 1)
+
+
+def check_finite(loss: float, model, when: str) -> None:
+    """Stops a run whose loss or weights are no longer finite (a learning rate too high, mostly),
+    before its checkpoints take them: they keep the last finite state."""
+    if math.isfinite(loss) and all(torch.isfinite(p).all() for p in model.parameters()):
+        return
+    raise InputError(f"training diverged in {when}: the loss ({loss:.4g}) or the weights are not finite, and no "
+                     "checkpoint took them; start again with a lower --lr (--overwrite replaces this run)")
 
 
 def segmentation_loss(net, images: torch.Tensor, masks: torch.Tensor, ignore_index: int = IGNORE_INDEX):

@@ -25,7 +25,7 @@ from tqdm import tqdm  # noqa: E402
 import equiconv  # noqa: E402
 from panosis_models.config import JobConfig, default_device, preset_settings  # noqa: E402
 from panosis_models.data.glyphs import GLYPHS, SphereGlyphs  # noqa: E402
-from panosis_models.engine.outputs import writable_folder  # noqa: E402
+from panosis_models.engine.outputs import run_folder  # noqa: E402
 from panosis_models.errors import InputError  # noqa: E402
 from panosis_models.experiments.results import mean_std, spread  # noqa: E402
 from panosis_models.models.glyphnet import GlyphNet  # noqa: E402
@@ -52,6 +52,7 @@ class LatitudeConfig(JobConfig):
     epochs: int = None     # None: the preset's
     num_train: int = None  # None: the preset's
     device: str = field(default_factory=default_device)
+    overwrite: bool = False
     progress: bool = True
 
     def settings(self) -> dict:
@@ -146,9 +147,14 @@ def save_plot(summary: dict, path: Path) -> None:
 
 
 def run(cfg: LatitudeConfig) -> dict:
-    """Every seed, then the report; returns the summary (its ``table`` too)."""
+    """Every seed, then the report; returns the summary (its ``table`` too). Its folder, ``out``, is held
+    while it runs (``engine.outputs.run_folder``)."""
     settings = cfg.settings()
-    out = writable_folder(cfg.out)
+    with run_folder(cfg.out, overwrite=cfg.overwrite, can_resume=False) as out:
+        return _run(cfg, settings, out)
+
+
+def _run(cfg: LatitudeConfig, settings: dict, out: Path) -> dict:
     started = time.perf_counter()
     rows = [row for seed in cfg.seeds for row in one_seed(settings, seed, cfg.device, cfg.progress)]
     summary = summarise(rows)

@@ -26,7 +26,7 @@ from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default
 from panosis_models.data.cityscapes import FINE_NAMES, VOID
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.episodes import binary_target, holders, novel_classes, support_pairs
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.outputs import run_folder
 from panosis_models.engine.segmentation import predict
 from panosis_models.experiments.panosis import PipelineConfig, generate_set, osmis_config, unet_config, write_pair_folder
 from panosis_models.models.convs import CONV_KINDS
@@ -62,6 +62,7 @@ class CompareConfig(JobConfig):
     seed: int = 0
     device: str = field(default_factory=default_device)
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
 
     def settings(self) -> dict:
@@ -136,9 +137,14 @@ def unet_foreground(checkpoint: Path, queries: torch.Tensor, device) -> torch.Te
 
 def run(cfg: CompareConfig) -> dict:
     """The three methods on the fold's test support pairs; returns the summary written to
-    results.json (its ``table`` too)."""
+    results.json (its ``table`` too). Its folder, ``out``, is held
+    while it runs (``engine.outputs.run_folder``)."""
     settings = cfg.settings()
-    out = writable_folder(cfg.out)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite) as out:
+        return _run(cfg, settings, out)
+
+
+def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
     pipeline_settings = cfg.pipeline(out).settings()
     size = pipeline_settings["size"]
     started = time.perf_counter()

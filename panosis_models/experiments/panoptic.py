@@ -19,7 +19,7 @@ from panosis_models.config import BEST, preset_settings
 from panosis_models.data import Transformed, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.seam import roll_to_seam
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.outputs import run_folder
 from panosis_models.experiments.projection import ExperimentConfig
 from panosis_models.experiments.results import mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
@@ -118,9 +118,14 @@ def comparisons(summary_rows: list) -> str:
 
 def run(cfg: PanopticExperimentConfig) -> dict:
     """Per seed: trains the std and the equi network and evaluates both on both test sets;
-    writes the report over all seeds; returns the summary (its ``table`` too)."""
+    writes the report over all seeds; returns the summary (its ``table`` too). Its folder, ``out``, is held
+    while it runs (``engine.outputs.run_folder``)."""
     settings = cfg.settings()
-    out = writable_folder(cfg.out)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite) as out:
+        return _run(cfg, settings, out)
+
+
+def _run(cfg: PanopticExperimentConfig, settings: dict, out: Path) -> dict:
     started = time.perf_counter()
     rows = []
     for seed in cfg.seeds:

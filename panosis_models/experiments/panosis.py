@@ -19,7 +19,7 @@ from PIL import Image
 from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, prerender
 from panosis_models.data.datasets import held_out_panoramas
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.outputs import run_folder
 from panosis_models.experiments.results import evaluation_row, write_report
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.osmis.config import OsmisConfig
@@ -58,6 +58,7 @@ class PipelineConfig(JobConfig):
     seed: int = 0
     device: str = field(default_factory=default_device)
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
 
     def settings(self) -> dict:
@@ -144,9 +145,14 @@ def train_unets(cfg: PipelineConfig, settings: dict, generated: Path, pair_folde
 
 
 def run(cfg: PipelineConfig) -> dict:
-    """The four stages; returns the summary written to results.json (its ``table`` too)."""
+    """The four stages; returns the summary written to results.json (its ``table`` too). Its folder, ``out``, is held
+    while it runs (``engine.outputs.run_folder``)."""
     settings = cfg.settings()
-    out = writable_folder(cfg.out)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite) as out:
+        return _run(cfg, settings, out)
+
+
+def _run(cfg: PipelineConfig, settings: dict, out: Path) -> dict:
     osmis = osmis_config(cfg, settings)
     osmis.validate()
     tests, test_name = test_set(cfg, settings)

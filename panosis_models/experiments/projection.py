@@ -29,7 +29,7 @@ from panosis_models.config import BEST, JobConfig, default_device, preset_settin
 from panosis_models.data import SyntheticPanoramas, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.cityscapes_pairs import write_pairs_root
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.outputs import run_folder
 from panosis_models.errors import InputError
 from panosis_models.experiments.results import TEST_SETS, evaluation_row, write_report
 from panosis_models.segmentation.config import MODELS, TrainConfig, make_dataset
@@ -61,6 +61,7 @@ class ExperimentConfig(JobConfig):
     device: str = field(default_factory=default_device)
     cache_dir: str = None
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
 
     def settings(self) -> dict:
@@ -130,9 +131,14 @@ def train_once(cfg: TrainConfig, trained: set) -> None:
 
 def run(cfg: ExperimentConfig) -> dict:
     """Per seed and model: trains the networks and evaluates their rows on each test set; writes
-    the report over all seeds; returns the summary (its ``table`` too)."""
+    the report over all seeds; returns the summary (its ``table`` too). Its folder, ``out``, is held
+    while it runs (``engine.outputs.run_folder``)."""
     settings = cfg.settings()
-    out = writable_folder(cfg.out)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite) as out:
+        return _run(cfg, settings, out)
+
+
+def _run(cfg: ExperimentConfig, settings: dict, out: Path) -> dict:
     started = time.perf_counter()
     rows = []
     for seed in cfg.seeds:

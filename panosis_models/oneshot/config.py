@@ -34,6 +34,7 @@ class OneShotConfig(JobConfig):
     device: str = field(default_factory=default_device)
     cache_dir: str = None
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
 
     def validate(self) -> None:

@@ -15,8 +15,8 @@ from panosis_models.config import LAST
 from panosis_models.data.datasets import derive_seed, prerender
 from panosis_models.data.episodes import Episodes, base_classes, holders
 from panosis_models.engine import checkpoint, distributed
-from panosis_models.engine.outputs import writable_folder
-from panosis_models.engine.segmentation import epoch_loader
+from panosis_models.engine.outputs import run_folder
+from panosis_models.engine.segmentation import check_finite, epoch_loader
 from panosis_models.oneshot.config import OneShotConfig, build_model, training_panoramas
 from panosis_models.oneshot.loop import train_one_epoch
 
@@ -24,12 +24,12 @@ from panosis_models.oneshot.loop import train_one_epoch
 def train(cfg: OneShotConfig) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``."""
     cfg.validate()
-    out = writable_folder(cfg.out)
-    ctx = distributed.setup(cfg.device)
-    try:
-        return _fit(cfg, out, ctx)
-    finally:
-        distributed.teardown(ctx)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite, main=distributed.first_process()) as out:
+        ctx = distributed.setup(cfg.device)
+        try:
+            return _fit(cfg, out, ctx)
+        finally:
+            distributed.teardown(ctx)
 
 
 def _fit(cfg: OneShotConfig, out: Path, ctx) -> dict:
@@ -50,6 +50,7 @@ def _fit(cfg: OneShotConfig, out: Path, ctx) -> dict:
         loader = epoch_loader(episodes, ctx, cfg.batch_size, cfg.workers, seed=cfg.seed * 100003 + epoch)
         loss = train_one_epoch(net, optimizer, loader, ctx, cfg.amp, cfg.clip, f"epoch {epoch + 1}/{cfg.epochs}",
                                cfg.progress and ctx.main)
+        check_finite(loss, model, f"epoch {epoch + 1}")
         history.append({"epoch": epoch + 1, "loss": loss, "seconds": round(time.perf_counter() - started, 2)})
         if ctx.main:
             save(cfg, out, model, optimizer, epoch, history)

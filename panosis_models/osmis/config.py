@@ -13,6 +13,7 @@ class OsmisConfig(JobConfig):
     """Everything that defines a run; saved in its checkpoint."""
     # what the saved networks are: a resumed run must agree on all of it
     DEFINING = ("image", "mask", "pair_seed", "size", "conv", "panorama", "channels_g", "channels_d", "noise_dim")
+    RUNTIME = JobConfig.RUNTIME + ("iterations", "checkpoint_every", "preview_every")
 
     out: str = "runs/osmis"
     image: str = None              # PNG; None: a rendered synthetic panorama
@@ -42,6 +43,7 @@ class OsmisConfig(JobConfig):
     seed: int = 0
     device: str = field(default_factory=default_device)
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
 
     def validate(self) -> None:

@@ -11,7 +11,8 @@ from tqdm import tqdm
 from panosis_models.atomic import save_atomically
 from panosis_models.config import LAST
 from panosis_models.engine import checkpoint
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.engine.outputs import run_folder
+from panosis_models.engine.segmentation import check_finite
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.pair import training_pair
 from panosis_models.osmis.previews import save_loss_curves
@@ -23,7 +24,11 @@ LOG_EVERY = 10  # steps averaged into one history entry
 def train(cfg: OsmisConfig) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``."""
     cfg.validate()
-    out = writable_folder(cfg.out)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite) as out:
+        return _train(cfg, out)
+
+
+def _train(cfg: OsmisConfig, out: Path) -> dict:
     trainer = Trainer(cfg, training_pair(cfg))
     if cfg.resume and (out / LAST).is_file():
         trainer.load(checkpoint.load_for_resume(out / LAST, cfg, "osmis", map_location=trainer.device))
@@ -47,6 +52,7 @@ def train_steps(trainer: Trainer, out: Path) -> None:
         window.append(trainer.train_step())
         bar.update(1)
         step = trainer.step
+        check_finite(sum(window[-1].values()), trainer.generator, f"step {step}")
         if len(window) == LOG_EVERY or step == cfg.iterations:
             trainer.history.append({"step": step, **{k: sum(w[k] for w in window) / len(window) for k in window[0]}})
             bar.set_postfix(d=f"{trainer.history[-1]['d_real'] + trainer.history[-1]['d_fake']:.3f}",

@@ -51,6 +51,7 @@ class TrainConfig(JobConfig):
     device: str = field(default_factory=default_device)
     cache_dir: str = None
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
 
     def validate(self) -> None:

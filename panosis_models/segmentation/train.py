@@ -17,8 +17,8 @@ from panosis_models.atomic import save_atomically
 from panosis_models.config import BEST, LAST
 from panosis_models.data import PanoramaAugment, Transformed
 from panosis_models.engine import checkpoint, distributed
-from panosis_models.engine.outputs import writable_folder
-from panosis_models.engine.segmentation import epoch_loader, evaluate, train_one_epoch
+from panosis_models.engine.outputs import run_folder
+from panosis_models.engine.segmentation import check_finite, epoch_loader, evaluate, train_one_epoch
 from panosis_models.metrics import scores
 from panosis_models.segmentation.config import TrainConfig, build_model, level_of, split
 
@@ -50,17 +50,18 @@ def train(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) 
 
 def launch(cfg, fit, train_set: Dataset = None, val_set: Dataset = None, instances: bool = False) -> dict:
     """``fit(cfg, out, ctx, train_set, val_set)`` after the checks that must pass before any work
-    (the config, the output folder), on the run's own split (with ``instances``, items carry
-    instance ids) unless data sets are given, in this process's place under ``torchrun``."""
+    (the config, the run folder, held while it runs), on the run's own split (with
+    ``instances``, items carry instance ids) unless data sets are given, in this process's place
+    under ``torchrun``."""
     cfg.validate()
-    out = writable_folder(cfg.out)
-    if train_set is None:
-        train_set, val_set, _ = split(cfg, instances)
-    ctx = distributed.setup(cfg.device)
-    try:
-        return fit(cfg, out, ctx, train_set, val_set)
-    finally:
-        distributed.teardown(ctx)
+    with run_folder(cfg.out, cfg.resume, cfg.overwrite, main=distributed.first_process()) as out:
+        if train_set is None:
+            train_set, val_set, _ = split(cfg, instances)
+        ctx = distributed.setup(cfg.device)
+        try:
+            return fit(cfg, out, ctx, train_set, val_set)
+        finally:
+            distributed.teardown(ctx)
 
 
 def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
@@ -89,7 +90,9 @@ def end_epoch(cfg, out: Path, ctx, model, optimizer, progress: Progress, epoch: 
               images_per_s: float, kind: str = "unet", score: Score = MIOU) -> None:
     """Records the epoch (loss, validation ``score`` ``value`` or None, seconds since ``started``,
     training images per second), keeps the best score and writes the checkpoints from the first
-    process; without a score the last epoch counts as the best."""
+    process; without a score the last epoch counts as the best. A non-finite loss or weights stop
+    the run before any checkpoint takes them."""
+    check_finite(loss, model, f"epoch {epoch + 1}")
     progress.history.append({"epoch": epoch + 1, "loss": loss, f"val_{score.key}": value,
                              "seconds": round(time.perf_counter() - started, 2),
                              "train_images_per_s": round(images_per_s, 2)})
