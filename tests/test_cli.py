@@ -1,5 +1,7 @@
 """The command lines as a user meets them, each run as its console script in a subprocess:
 names, help, one-line user errors, and failing before the expensive work."""
+import argparse
+import importlib
 import json
 import re
 
@@ -36,6 +38,51 @@ def test_help_names_the_script_and_lists_defaults(script):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: {script} ")
     assert "(default: " in result.stdout and "--debug" in result.stdout
+
+
+def parsers(script: str) -> dict:
+    """{argv before --help: parser} of ``script`` and of each of its actions."""
+    parser = importlib.import_module("panosis_models.cli." + script[len("panosis-"):].replace("-", "_")).parser()
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {(): parser, **{(name,): sub for a in actions for name, sub in a.choices.items()}}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_says_each_default_once(script):
+    """A help text that says its default gets no second "(default: X)" from the formatter."""
+    for argv, parser in parsers(script).items():
+        text = " ".join(run_cli(script, *argv, "--help").stdout.split())
+        assert not re.search(r"\(default[^()]*\) \(default: ", text), text
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            said = re.findall(r"default(?!\)s)", formatter._get_help_string(action) or "")  # not %(default)s
+            assert len(said) <= 1, (argv, action.help)
+
+
+DEVICE_SCRIPTS = [s for s in SCRIPTS if any("--device" in a.option_strings for p in parsers(s).values()
+                                             for a in p._actions)]
+
+
+@pytest.mark.parametrize("device", ["tpu", "cuda:abc", "cuda:-1", "cuda:99"] +
+                         ([] if torch.cuda.is_available() else ["cuda"]))
+@pytest.mark.parametrize("script", DEVICE_SCRIPTS)
+def test_a_device_this_machine_lacks_is_one_line_before_any_work(script, device, capsys):
+    """Refused as the flag is parsed, naming --device, in every command (and action) that has it."""
+    for argv, parser in parsers(script).items():
+        if not any("--device" in a.option_strings for a in parser._actions):
+            continue
+        with pytest.raises(SystemExit) as exit:
+            parsers(script)[()].parse_args([*argv, "--device", device])
+        err = capsys.readouterr().err
+        assert exit.value.code == 2 and err.count("\n") == 1, err
+        assert err.startswith(" ".join([script, *argv]) + ": error: argument --device: "), err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine without CUDA")
+def test_evaluate_on_cuda_without_cuda_blames_the_device_not_the_checkpoint(unet_run):
+    result = run_cli("panosis-evaluate", "--checkpoint", unet_run / "run" / "best.pt", "--device", "cuda")
+    one_line_error(result, "panosis-evaluate", "argument --device", "no CUDA device")
+    assert "checkpoint" not in result.stderr
 
 
 def test_a_command_without_the_models_extra_says_what_to_install():
