@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from equiconv import _checks, _core, reference
+from equiconv.ops.conv2d import _backward_op as _conv2d_backward
 
 
 def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -65,8 +66,8 @@ if _core.AVAILABLE:
             grad_input = grad_input[..., :input.shape[-2], :input.shape[-1]]
         if ctx.needs_input_grad[1]:
             conv_out = _checks.output_size(grad_output.shape[2:], weight.shape[2:], *ctx.conv[:3])
-            grad_weight = torch.ops.equiconv.equi_conv2d_backward(
-                _fine_padded(input, *conv_out), grad_output, weight, *ctx.conv, [False, True, False])[1]
+            grad_weight = _conv2d_backward(_fine_padded(input, *conv_out), grad_output, weight, ctx.conv,
+                                           [False, True, False])[1]
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_bias = grad_output.sum((0, 2, 3))
         return (grad_input, grad_weight, grad_bias) + (None,) * 7

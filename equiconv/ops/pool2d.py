@@ -59,9 +59,13 @@ if _core.AVAILABLE:
         return (_checks.empty_like_layout(input, shape, input),
                 _checks.empty_like_layout(input.new_empty((), dtype=torch.long), shape, input))
 
+    def _grad_input_fake(grad_output, input_size):
+        """The pooling backward ops give grad_input in grad_output's memory format."""
+        return _checks.empty_like_layout(grad_output, (*grad_output.shape[:2], *input_size), grad_output)
+
     @torch.library.register_fake("equiconv::equi_max_pool2d_backward")
     def _max_backward_fake(grad_output, indices, input_size, *geometry):
-        return grad_output.new_empty((*grad_output.shape[:2], *input_size))
+        return _grad_input_fake(grad_output, input_size)
 
     @torch.library.register_fake("equiconv::equi_avg_pool2d")
     def _avg_fake(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
@@ -69,7 +73,7 @@ if _core.AVAILABLE:
 
     @torch.library.register_fake("equiconv::equi_avg_pool2d_backward")
     def _avg_backward_fake(grad_output, input_size, *geometry):
-        return grad_output.new_empty((*grad_output.shape[:2], *input_size))
+        return _grad_input_fake(grad_output, input_size)
 
     def _setup_max(ctx, inputs, output):
         input, *geometry = inputs
@@ -83,6 +87,32 @@ if _core.AVAILABLE:
         return (grad,) + (None,) * len(ctx.geometry)
 
     torch.library.register_autograd("equiconv::equi_max_pool2d", _max_backward, setup_context=_setup_max)
+
+    def _winning_taps(image, winners, kernel_size, stride, padding, dilation, lat_range, lon_span):
+        """Each output's winning tap sampled from ``image``: max pooling with its winners held
+        fixed, linear in ``image``. Every tap of the windows comes from one equi_conv2d with a
+        one-hot kernel per tap (the windows are that convolution's taps), then the winner's is
+        gathered; equi_conv2d has gradients of every order, so this does too."""
+        n, c = image.shape[:2]
+        taps = kernel_size[0] * kernel_size[1]
+        one_hot = torch.eye(taps, dtype=image.dtype, device=image.device).view(taps, 1, *kernel_size)
+        every_tap = torch.ops.equiconv.equi_conv2d(image.reshape(n * c, 1, *image.shape[2:]), one_hot, None, stride,
+                                                   padding, dilation, 1, lat_range, lon_span)
+        chosen = every_tap.gather(1, winners.reshape(n * c, 1, *winners.shape[2:]))
+        return chosen.view(winners.shape)
+
+    def _setup_max_backward(ctx, inputs, output):
+        _grad_output, winners, _input_size, *geometry = inputs
+        ctx.save_for_backward(winners)
+        ctx.geometry = geometry
+
+    def _max_backward_backward(ctx, gg_input):
+        """The max pooling's backward is linear in grad_output; its adjoint samples the winning taps."""
+        (winners,) = ctx.saved_tensors
+        return (_winning_taps(gg_input, winners, *ctx.geometry), None, None) + (None,) * len(ctx.geometry)
+
+    torch.library.register_autograd("equiconv::equi_max_pool2d_backward", _max_backward_backward,
+                                    setup_context=_setup_max_backward)
 
     def _setup_avg(ctx, inputs, output):
         input, *geometry = inputs
