@@ -139,3 +139,14 @@ def test_compiled_channels_last_relu_max_pool_conv_backward():
     net(x).square().sum().backward()
     for g, p in zip(got, net.parameters()):
         torch.testing.assert_close(g, p.grad)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear"])
+@pytest.mark.parametrize("shape", [(0, 2, 4, 6), (2, 0, 4, 6)], ids=["no batch", "no channels"])
+def test_interpolate_keeps_autograd_on_an_empty_input(mode, shape):
+    """As F.interpolate on an empty batch: the output requires grad and backward gives an empty grad."""
+    x = torch.randn(*shape, requires_grad=True)
+    y = equiconv.functional.interpolate(x, (8, 12), mode=mode)
+    assert y.shape == (*shape[:2], 8, 12) and y.requires_grad
+    y.sum().backward()
+    assert x.grad.shape == x.shape

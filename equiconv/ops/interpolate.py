@@ -84,9 +84,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     size, scales = _options(size, scale_factor, mode, align_corners)
     lat_range, lon_span = _checks.sphere_range(lat_range, lon_span)
     out_size = _output_size(*input.shape[-2:], size, scales)
-    if input.numel() == 0:  # an empty batch (or no channels): F.interpolate's nearest refuses it
-        out = input.new_empty((*input.shape[:2], *out_size))
-    elif mode == "bilinear":
+    if mode == "bilinear" or input.numel() == 0:  # empty: no values to pick (F.interpolate refuses no channels)
         out = _bilinear(input, out_size, lat_range, lon_span)
     else:
         out = F.interpolate(input, size=out_size, mode=mode)
