@@ -91,6 +91,10 @@ def convert(module: nn.Module, *, kinds: Iterable[str] = KINDS, lat_range=_check
     return _convert(module, "", converters, sphere)
 
 
+# The package's ``equiconv.convert`` is this function, so the kinds hang on it as documented.
+convert.KINDS = KINDS
+
+
 def _convert(module: nn.Module, path: str, converters: Dict[type, Callable], sphere: dict) -> nn.Module:
     converter: Optional[Callable] = converters.get(type(module))
     if converter is not None:
