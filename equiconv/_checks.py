@@ -131,8 +131,9 @@ class Geometry:
 
 
 def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
-             lat_range=FULL_LAT_RANGE, lon_span=FULL_LON_SPAN) -> Geometry:
-    """Checks a layer's geometry against the input size and returns it normalised."""
+             lat_range=FULL_LAT_RANGE, lon_span=FULL_LON_SPAN, grid="input") -> Geometry:
+    """Checks a layer's geometry against the size of the grid it samples and returns it normalised.
+    ``grid`` names that grid in errors: a transposed convolution's is its output."""
     kernel_size = pair(kernel_size, "kernel_size", 1)
     stride = pair(stride, "stride", 1)
     dilation = pair(dilation, "dilation", 1)
@@ -140,7 +141,7 @@ def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
     lat_range, lon_span = sphere_range(lat_range, lon_span)
     height, width = size(height, "height"), size(width, "width")
     if height < 1 or width < 1:
-        raise ValueError(f"input height and width must be positive, got {height}x{width}")
+        raise ValueError(f"{grid} height and width must be positive, got {height}x{width}")
     for name, value, span, pixels, axis in (("lat_range", lat_range, lat_range[0] - lat_range[1], height, "height"),
                                             ("lon_span", lon_span, lon_span, width, "width")):
         if span / pixels < MIN_PIXEL_DEG:
@@ -149,13 +150,13 @@ def geometry(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
     extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel_size)]
     if height + 2 * padding[0] < extent[0] or width + 2 * padding[1] < extent[1]:
         raise ValueError(
-            f"input ({height}x{width}, padding {padding}) is smaller than the dilated kernel "
+            f"{grid} ({height}x{width}, padding {padding}) is smaller than the dilated kernel "
             f"({extent[0]}x{extent[1]})")
     if (lat_range[0] - lat_range[1]) / height >= 90.0:
-        raise ValueError(f"input height {height} is too small for lat_range {lat_range}: "
+        raise ValueError(f"{grid} height {height} is too small for lat_range {lat_range}: "
                          "a pixel must span less than 90 degrees")
     if lon_span / width >= 90.0:
-        raise ValueError(f"input width {width} is too small for lon_span {lon_span}: "
+        raise ValueError(f"{grid} width {width} is too small for lon_span {lon_span}: "
                          "a pixel must span less than 90 degrees")
     return Geometry(height, width, kernel_size, stride, padding, dilation, lat_range, lon_span)
 
@@ -267,7 +268,8 @@ def conv_transpose_call(input, weight, bias, stride, padding, output_padding, gr
     if min(fine) < 1:
         raise ValueError(f"the output would be empty ({fine[0]}x{fine[1]}): padding {padding} is too large "
                          f"for input {tuple(input.shape[2:])} and kernel {kernel_size}")
-    g = geometry(*fine, kernel_size, stride, padding, dilation, lat_range=lat_range, lon_span=lon_span)
+    g = geometry(*fine, kernel_size, stride, padding, dilation, lat_range=lat_range, lon_span=lon_span,
+                 grid="output")
     return input, TransposedGeometry(g, output_padding), unbatched
 
 

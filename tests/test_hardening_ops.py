@@ -170,3 +170,40 @@ def test_every_equiconv_name_in_the_readme_exists():
     assert not missing
     assert equiconv.convert.KINDS == ("conv", "conv_transpose", "max_pool", "avg_pool", "adaptive_avg_pool",
                                       "upsample")
+
+
+W_T = torch.randn(4, 2, 3, 3)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: equiconv.functional.equi_conv_transpose2d(torch.randn(1, 4, 1, 1), W_T, padding=1),
+     r"^output height 1 is too small for lat_range"),
+    (lambda: equiconv.functional.equi_conv_transpose2d(torch.randn(1, 4, 4, 3), W_T, padding=(0, 1)),
+     r"^output width 3 is too small for lon_span"),
+])
+def test_conv_transpose_errors_call_its_output_output(call, match):
+    """The size checks run on the transposed convolution's output grid, and say so."""
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("output_size,error,match", [
+    ("16x32", TypeError, r"output_size must be .*'16x32'"),
+    ((17.5, 33), TypeError, r"output_size must be .*17\.5"),
+    ((1, 17, 33), ValueError, r"output_size must have 2 or 4 elements for 4-D input, got \(1, 17, 33\)"),
+    ((99,), ValueError, r"output_size must have 2 or 4 elements"),
+])
+def test_conv_transpose_output_size_is_checked_like_torch(output_size, error, match):
+    up = equiconv.EquiConvTranspose2d(4, 2, 3, stride=2)
+    x = torch.randn(1, 4, 8, 16)
+    with pytest.raises(error, match=match):
+        up(x, output_size=output_size)
+    with pytest.raises((TypeError, ValueError)):  # torch refuses each of them too
+        torch.nn.ConvTranspose2d(4, 2, 3, stride=2)(x, output_size=output_size)
+
+
+def test_conv_transpose_output_size_takes_what_torch_takes():
+    ours, theirs = equiconv.EquiConvTranspose2d(4, 2, 3, stride=2), torch.nn.ConvTranspose2d(4, 2, 3, stride=2)
+    for x, output_size in ((torch.randn(1, 4, 8, 16), (1, 2, 17, 33)), (torch.randn(1, 4, 8, 16), torch.Size([17, 33])),
+                           (torch.randn(4, 8, 16), (2, 17, 33)), (torch.randn(4, 8, 16), [17, 33])):
+        assert ours(x, output_size=output_size).shape == theirs(x, output_size=output_size).shape

@@ -125,10 +125,20 @@ class EquiConvTranspose2d(_EquiConvNd):
                                      backend=self.backend)
 
     def _output_padding(self, input, output_size):
-        """The output_padding that gives ``output_size`` (its last two entries), or a ValueError."""
-        size = tuple(int(n) for n in output_size)[-2:]
+        """The output_padding that gives ``output_size``: (height, width), or with the input's
+        leading dimensions in front, as ``nn.ConvTranspose2d`` takes it; anything else refused."""
+        if isinstance(output_size, str) or not isinstance(output_size, (tuple, list, torch.Size)):
+            raise TypeError(f"output_size must be a sequence of ints (height, width), got {output_size!r}")
+        leading = input.dim() - 2
+        size = tuple(output_size)
+        if len(size) == leading + 2:
+            size = size[leading:]
         if len(size) != 2:
-            raise ValueError(f"output_size must end in (height, width), got {output_size!r}")
+            raise ValueError(f"output_size must have 2 or {leading + 2} elements for {input.dim()}-D input, "
+                             f"got {output_size!r}")
+        size = _checks._ints(*size)
+        if not all(_checks._is_int(n) or isinstance(n, torch.SymInt) for n in size):
+            raise TypeError(f"output_size must be a sequence of ints (height, width), got {output_size!r}")
         smallest = _checks.transposed_size(input.shape[-2:], self.kernel_size, self.stride, self.padding, (0, 0),
                                            self.dilation)
         padding = tuple(n - m for n, m in zip(size, smallest))
