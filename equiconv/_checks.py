@@ -58,6 +58,12 @@ def empty_like_layout(t: torch.Tensor, shape, layout_of: torch.Tensor) -> torch.
     return t.new_empty(shape).contiguous(memory_format=suggest_memory_format(layout_of))
 
 
+def in_layout_of(t: torch.Tensor, layout_of: torch.Tensor) -> torch.Tensor:
+    """``t`` in the memory format torch's image ops give ``layout_of`` (channels_last stays
+    channels_last, as through nn.ZeroPad2d, nn.AdaptiveAvgPool2d and nn.Upsample); no copy when it is."""
+    return t.contiguous(memory_format=suggest_memory_format(layout_of))
+
+
 def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
     """(h, w) from an int or a 1- or 2-sequence of ints, each at least ``minimum``."""
     if _is_int(value):

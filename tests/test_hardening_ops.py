@@ -125,7 +125,11 @@ def test_max_pool_r1_penalty_matches_the_reference():
 
 
 def test_compiled_channels_last_relu_max_pool_conv_backward():
-    """Inductor of relu -> equi_max_pool2d -> conv on channels_last input, through backward."""
+    """Inductor of relu -> equi_max_pool2d -> conv on channels_last input, through backward. In a
+    fresh cache: AOTAutograd's cache keys on the traced forward, not on a custom op's Python
+    autograd, so a graph cached under an older equiconv would be replayed."""
+    from torch._inductor.utils import fresh_cache
+
     from equiconv import EquiConv2d, EquiMaxPool2d
 
     torch.manual_seed(0)
@@ -133,7 +137,8 @@ def test_compiled_channels_last_relu_max_pool_conv_backward():
     net = net.to(memory_format=CL)
     x = torch.randn(2, 4, 16, 32).contiguous(memory_format=CL)
     compiled = torch.compile(net, backend="inductor", fullgraph=True)
-    compiled(x).square().sum().backward()
+    with fresh_cache():
+        compiled(x).square().sum().backward()
     got = [p.grad.clone() for p in net.parameters()]
     net.zero_grad()
     net(x).square().sum().backward()
@@ -204,6 +209,50 @@ def test_conv_transpose_output_size_is_checked_like_torch(output_size, error, ma
 
 def test_conv_transpose_output_size_takes_what_torch_takes():
     ours, theirs = equiconv.EquiConvTranspose2d(4, 2, 3, stride=2), torch.nn.ConvTranspose2d(4, 2, 3, stride=2)
-    for x, output_size in ((torch.randn(1, 4, 8, 16), (1, 2, 17, 33)), (torch.randn(1, 4, 8, 16), torch.Size([17, 33])),
-                           (torch.randn(4, 8, 16), (2, 17, 33)), (torch.randn(4, 8, 16), [17, 33])):
+    batched, unbatched = torch.randn(1, 4, 8, 16), torch.randn(4, 8, 16)
+    for x, output_size in ((batched, (1, 2, 17, 33)), (batched, torch.Size([17, 33])), (unbatched, (2, 17, 33)),
+                           (unbatched, [17, 33])):
         assert ours(x, output_size=output_size).shape == theirs(x, output_size=output_size).shape
+
+
+def test_max_pool_repr_shows_return_indices():
+    assert "return_indices=True" in repr(equiconv.EquiMaxPool2d(2, return_indices=True))
+    assert "return_indices" not in repr(equiconv.EquiMaxPool2d(2))
+
+
+@pytest.mark.parametrize("ours,theirs", [
+    (lambda: equiconv.SpherePad2d(1), lambda: torch.nn.ZeroPad2d(1)),
+    (lambda: equiconv.EquiAdaptiveAvgPool2d(3), lambda: torch.nn.AdaptiveAvgPool2d(3)),
+    (lambda: equiconv.EquiUpsample(scale_factor=2, mode="bilinear"),
+     lambda: torch.nn.Upsample(scale_factor=2, mode="bilinear")),
+    (lambda: equiconv.EquiUpsample(size=(4, 8), mode="bilinear"), lambda: torch.nn.Upsample(size=(4, 8), mode="bilinear")),
+    (lambda: equiconv.EquiUpsample(scale_factor=2), lambda: torch.nn.Upsample(scale_factor=2)),
+], ids=["pad", "adaptive", "upsample-bilinear", "downsample-bilinear", "upsample-nearest"])
+@pytest.mark.parametrize("layout", [torch.contiguous_format, CL], ids=["contiguous", "channels_last"])
+def test_image_modules_keep_the_memory_format_as_nn_does(ours, theirs, layout):
+    x = torch.randn(2, 3, 8, 16).contiguous(memory_format=layout)
+    expected = theirs()(x)
+    got = ours()(x)
+    assert got.is_contiguous(memory_format=layout) == expected.is_contiguous(memory_format=layout) == True  # noqa: E712
+    assert got.shape == expected.shape
+
+
+def test_adaptive_pool_under_cpu_bfloat16_autocast_keeps_float32_as_torch():
+    x = torch.randn(2, 3, 8, 16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = torch.nn.AdaptiveAvgPool2d(3)(x)
+        got = equiconv.EquiAdaptiveAvgPool2d(3)(x)
+    assert got.dtype == expected.dtype == torch.float32
+    torch.testing.assert_close(got, equiconv.EquiAdaptiveAvgPool2d(3)(x))
+
+
+def test_conv_transpose_takes_padding_mode_zeros_as_torch():
+    up = equiconv.EquiConvTranspose2d(4, 2, 3, padding_mode="zeros")
+    assert up.padding_mode == "zeros"
+    assert equiconv.EquiConv2d(4, 2, 3, padding_mode="zeros").padding_mode == "zeros"
+    with pytest.raises(ValueError, match="padding_mode"):
+        equiconv.EquiConvTranspose2d(4, 2, 3, padding_mode="circular")
+    with pytest.raises(ValueError, match="padding mode"):
+        torch.nn.ConvTranspose2d(4, 2, 3, padding_mode="circular")
+    with pytest.raises(ValueError, match="padding_mode"):
+        equiconv.EquiConv2d(4, 2, 3, padding_mode="reflect")

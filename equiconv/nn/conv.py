@@ -14,8 +14,12 @@ class _EquiConvNd(SphereModule):
     """Arguments, parameters, initialisation and extra_repr shared with torch's ``_ConvNd``."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 transposed, lat_range, lon_span, backend, device, dtype):
+                 padding_mode, transposed, lat_range, lon_span, backend, device, dtype):
         super().__init__()
+        if padding_mode != "zeros":  # taken so that nn's arguments carry over; the sphere decides the rest
+            raise ValueError(f"padding_mode must be 'zeros', got {padding_mode!r}: outside the image the sphere's "
+                             "boundary rules hold (equiconv.convert maps a Conv2d's other modes to them)")
+        self.padding_mode = padding_mode
         in_channels = _checks.size(in_channels, "in_channels")
         out_channels = _checks.size(out_channels, "out_channels")
         groups = _checks.size(groups, "groups", minimum=1)
@@ -75,14 +79,15 @@ class EquiConv2d(_EquiConvNd):
     ``lat_range=(top_deg, bottom_deg)`` and ``lon_span`` describe the panorama (default: the
     whole sphere). ``padding`` only sets the output grid, exactly as in ``nn.Conv2d``: samples
     outside the image wrap in longitude and cross the poles on a full panorama, and are zero
-    otherwise. ``backend='reference'`` selects the pure-PyTorch implementation.
+    otherwise (``padding_mode`` must be ``'zeros'``). ``backend='reference'`` selects the
+    pure-PyTorch implementation.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, *, lat_range=_checks.FULL_LAT_RANGE,
+                 groups=1, bias=True, padding_mode="zeros", *, lat_range=_checks.FULL_LAT_RANGE,
                  lon_span=_checks.FULL_LON_SPAN, backend="compiled", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, False,
-                         lat_range, lon_span, backend, device, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, False, lat_range, lon_span, backend, device, dtype)
         _checks.padding_pair(padding, self.kernel_size, self.stride, self.dilation)  # validates
         self.padding = padding if isinstance(padding, str) else _checks.pair(padding, "padding", 0)
 
@@ -109,10 +114,10 @@ class EquiConvTranspose2d(_EquiConvNd):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups=1, bias=True, dilation=1, *, lat_range=_checks.FULL_LAT_RANGE,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", *, lat_range=_checks.FULL_LAT_RANGE,
                  lon_span=_checks.FULL_LON_SPAN, backend="compiled", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, True,
-                         lat_range, lon_span, backend, device, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, True, lat_range, lon_span, backend, device, dtype)
         if isinstance(padding, str):
             raise ValueError(f"padding must be an int or a pair of ints for a transposed convolution, got {padding!r}")
         self.padding = _checks.pair(padding, "padding", 0)

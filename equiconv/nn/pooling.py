@@ -43,6 +43,9 @@ class EquiMaxPool2d(_EquiPool2d):
     def forward(self, input):
         return equi_max_pool2d(input, return_indices=self.return_indices, **self._args())
 
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (", return_indices=True" if self.return_indices else "")
+
 
 class EquiAvgPool2d(_EquiPool2d):
     """Like :class:`torch.nn.AvgPool2d`, over windows of tangent-plane taps: the mean of the window's

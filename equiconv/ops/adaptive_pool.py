@@ -2,6 +2,8 @@
 angle, so that a bin holds the mean over the patch of sphere it covers (PSPNet's pyramid pooling
 on a panorama). Pure PyTorch (two small matrices, one per axis, applied with matmul), so it has
 no compiled core and no separate reference."""
+import contextlib
+
 import torch
 
 from equiconv import _checks
@@ -41,5 +43,8 @@ def equi_adaptive_avg_pool2d(input, output_size, *, lat_range=_checks.FULL_LAT_R
     rows = _bins(height, out_h, solid_angle(height, width, lat_range=lat_range, lon_span=lon_span).squeeze(1))
     cols = _bins(width, out_w, torch.ones(width, dtype=torch.float64))
     factory = dict(dtype=input.dtype, device=input.device)
-    out = rows.to(**factory) @ input @ cols.to(**factory).T
+    # In the input's dtype, as torch's adaptive pooling (autocast would run the matmuls in bfloat16).
+    autocast_off = torch.autocast(input.device.type, enabled=False) if _checks._autocast(input.device) else None
+    with autocast_off or contextlib.nullcontext():
+        out = _checks.in_layout_of(rows.to(**factory) @ input @ cols.to(**factory).T, input)
     return out.squeeze(0) if unbatched else out

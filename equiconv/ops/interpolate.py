@@ -88,4 +88,5 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out = _bilinear(input, out_size, lat_range, lon_span)
     else:
         out = F.interpolate(input, size=out_size, mode=mode)
+    out = _checks.in_layout_of(out, input)
     return out.squeeze(0) if unbatched else out

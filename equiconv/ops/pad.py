@@ -37,5 +37,5 @@ def pad(input, padding, *, lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FU
     device = input.device
     y = torch.arange(-top, height + bottom, device=device)[:, None]
     x = torch.arange(-left, width + right, device=device)[None, :]
-    out = _boundary.read(input, y, x, lat_range, lon_span)
+    out = _checks.in_layout_of(_boundary.read(input, y, x, lat_range, lon_span), input)
     return out.squeeze(0) if unbatched else out
