@@ -83,10 +83,6 @@ def add_resume(parser: argparse.ArgumentParser, what: str = "continue from OUT/l
     """--resume (``what`` it continues) and --overwrite: without one of them a run refuses an
     --out that holds files (``engine.outputs.run_folder``)."""
     parser.add_argument("--resume", action="store_true", help=what)
-    add_overwrite(parser)
-
-
-def add_overwrite(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace what --out holds (its files are deleted)")
 
 
