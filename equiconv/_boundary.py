@@ -13,13 +13,12 @@ def full_sphere(lat_range, lon_span: float) -> bool:
     return full_longitude(lon_span) and abs(lat_range[0] - 90.0) < 1e-9 and abs(lat_range[1] + 90.0) < 1e-9
 
 
-def read(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor, lat_range=_checks.FULL_LAT_RANGE,
-         lon_span=_checks.FULL_LON_SPAN) -> torch.Tensor:
-    """image[..., y, x] under the boundary rules, for broadcastable integer index tensors y, x on
-    image's device: columns wrap on a full circle of longitude; on the whole sphere a row
-    y < 0 is row -1-y turned by half a revolution (likewise below the last row), one crossing
-    at most; elsewhere outside reads zero."""
-    h, w = image.shape[-2:]
+def source(y: torch.Tensor, x: torch.Tensor, height: int, width: int, lat_range, lon_span: float):
+    """(flat index y * width + x of the pixel that integer position (y, x) reads, whether it is
+    inside): columns wrap on a full circle of longitude; on the whole sphere a row y < 0 is row
+    -1-y turned by half a revolution (likewise below the last row), one crossing at most. A
+    position outside otherwise gets the nearest pixel's index and False."""
+    h, w = height, width
     full_lon = full_longitude(lon_span)
     y, x = torch.broadcast_tensors(y, x)
     if full_sphere(lat_range, lon_span):
@@ -31,5 +30,30 @@ def read(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor, lat_range=_check
         x = torch.remainder(x, w)
     else:
         valid = valid & (x >= 0) & (x < w)
-    index = y.clamp(0, h - 1) * w + x.clamp(0, w - 1)
+    return y.clamp(0, h - 1) * w + x.clamp(0, w - 1), valid
+
+
+def read(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor, lat_range=_checks.FULL_LAT_RANGE,
+         lon_span=_checks.FULL_LON_SPAN) -> torch.Tensor:
+    """image[..., y, x] under the boundary rules (see source), for broadcastable integer index
+    tensors y, x on image's device; outside the panorama reads zero."""
+    index, valid = source(y, x, *image.shape[-2:], lat_range, lon_span)
     return torch.where(valid, image.flatten(-2)[..., index], 0)  # not 0 * pixel: it may be NaN
+
+
+def nearest_pixels(taps: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, g: _checks.Geometry) -> torch.Tensor:
+    """For each output of a window operator, the flat index (y * width + x) of the input pixel
+    nearest the tap it chose: what nn.MaxPool2d's return_indices holds, so nn.MaxUnpool2d can
+    use it. ``taps`` (N, C, Ho, Wo) holds tap numbers (row-major, 0 .. kH*kW-1); ``rows`` and
+    ``cols`` are the layer's sampling grid. A tap outside a partial panorama takes the nearest
+    pixel inside."""
+    ho, wo = taps.shape[-2:]
+    h, w = g.height, g.width
+    rows, cols = (t.reshape(ho, -1).to(taps.device) for t in (rows, cols))
+    out_row = torch.arange(ho, device=taps.device)[:, None]
+    y = rows[out_row, taps]
+    x = cols[out_row, taps] + torch.arange(wo, device=taps.device, dtype=cols.dtype) * g.stride[1]
+    # Clamped first so that the integer casts cannot overflow; no pixel moves (one pole crossing at most).
+    y = (y.clamp(-h, 2 * h - 1) + 0.5).floor().long()
+    x = (x.clamp(-w, 2 * w - 1) + 0.5).floor().long()
+    return source(y, x, h, w, g.lat_range, g.lon_span)[0]

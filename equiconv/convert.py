@@ -25,9 +25,9 @@ def _conv_transpose(m: nn.ConvTranspose2d, sphere: dict):
 
 
 def _max_pool(m: nn.MaxPool2d, sphere: dict):
-    if m.ceil_mode or m.return_indices:
-        return None, "has ceil_mode or return_indices set, which EquiMaxPool2d does not take; left as it is"
-    return EquiMaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation, **sphere)
+    if m.ceil_mode:
+        return None, "has ceil_mode set, which EquiMaxPool2d does not take; left as it is"
+    return EquiMaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation, m.return_indices, **sphere)
 
 
 def _avg_pool(m: nn.AvgPool2d, sphere: dict):
@@ -52,16 +52,17 @@ def _upsample(m: nn.Upsample, sphere: dict):
     return EquiUpsample(m.size, m.scale_factor, m.mode, **_pure(sphere))
 
 
-# kind -> (the exact torch.nn type it converts, its converter). Exact types: subclasses (QAT,
-# weight-standardised, ...) carry behaviour a conversion would lose. A converter returns the new
+# kind -> (the exact torch.nn types it converts, its converter). Exact types: subclasses (QAT,
+# weight-standardised, ...) carry behaviour a conversion would lose; torch's own fixed-mode
+# upsamplers are nn.Upsample with set arguments, so they are listed. A converter returns the new
 # module, None (not eligible: stays), or (new module or None, what to warn about).
 CONVERTERS: Dict[str, tuple] = {
-    "conv": (nn.Conv2d, _conv),
-    "conv_transpose": (nn.ConvTranspose2d, _conv_transpose),
-    "max_pool": (nn.MaxPool2d, _max_pool),
-    "avg_pool": (nn.AvgPool2d, _avg_pool),
-    "adaptive_avg_pool": (nn.AdaptiveAvgPool2d, _adaptive_avg_pool),
-    "upsample": (nn.Upsample, _upsample),
+    "conv": ((nn.Conv2d,), _conv),
+    "conv_transpose": ((nn.ConvTranspose2d,), _conv_transpose),
+    "max_pool": ((nn.MaxPool2d,), _max_pool),
+    "avg_pool": ((nn.AvgPool2d,), _avg_pool),
+    "adaptive_avg_pool": ((nn.AdaptiveAvgPool2d,), _adaptive_avg_pool),
+    "upsample": ((nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d), _upsample),
 }
 KINDS = tuple(CONVERTERS)
 
@@ -87,7 +88,7 @@ def convert(module: nn.Module, *, kinds: Iterable[str] = KINDS, lat_range=_check
         raise ValueError(f"kinds must be drawn from {KINDS}, got {unknown}")
     sphere = dict(lat_range=lat_range, lon_span=lon_span, backend=_checks.backend(backend))
     _checks.sphere_range(lat_range, lon_span)
-    converters = {CONVERTERS[k][0]: CONVERTERS[k][1] for k in kinds}
+    converters = {t: CONVERTERS[k][1] for k in kinds for t in CONVERTERS[k][0]}
     return _convert(module, "", converters, sphere)
 
 
@@ -101,7 +102,8 @@ def _convert(module: nn.Module, path: str, converters: Dict[type, Callable], sph
         result = converter(module, sphere)
         if isinstance(result, tuple):
             result, message = result
-            warnings.warn(f"equiconv.convert: {path or 'the module'!r} {message}", UserWarning, stacklevel=3)
+            warnings.warn(f"equiconv.convert: {path or 'the module'!r} ({type(module).__name__}) {message}",
+                          UserWarning, stacklevel=3)
         return module if result is None else result
     for name, child in module.named_children():
         converted = _convert(child, f"{path}.{name}" if path else name, converters, sphere)

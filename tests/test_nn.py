@@ -112,7 +112,7 @@ def test_convert_reaches_every_kind_and_shares_parameters():
     net = EveryKind()
     weights = {name: p for name, p in net.named_parameters()}
     x = torch.randn(1, 3, 16, 32)
-    with pytest.warns(UserWarning, match="'corners' has mode='bilinear', align_corners=True"):
+    with pytest.warns(UserWarning, match="'corners' \\(Upsample\\) has mode='bilinear', align_corners=True"):
         converted = equiconv.convert(net)
     kinds = {name: type(m) for name, m in converted.named_children()}
     assert kinds == {"conv": EquiConv2d, "point": torch.nn.Conv2d, "pool": EquiMaxPool2d, "avg": EquiAvgPool2d,

@@ -70,10 +70,7 @@ def test_two_by_two_windows_at_the_equator_read_max_pool2d_pixels():
     out, winners = equi_max_pool2d(x, 2, return_indices=True)
     _, flat = F.max_pool2d(x, 2, return_indices=True)
     # output rows 15 and 16 (input rows 30..33, next to the equator): the winner is the same pixel
-    rows, cols = flat // 128, flat % 128
-    tap_row = rows - 2 * torch.arange(32).view(1, 1, 32, 1)
-    tap_col = cols - 2 * torch.arange(64).view(1, 1, 1, 64)
-    assert torch.equal(winners[..., 15:17, :], (2 * tap_row + tap_col)[..., 15:17, :])
+    assert torch.equal(winners[..., 15:17, :], flat[..., 15:17, :])
 
 
 @given(st.sampled_from(sorted(POOLS)), st.integers(1, 3), st.integers(-4, 4), st.booleans())
@@ -116,7 +113,7 @@ def test_max_gradient_goes_through_the_winning_taps_corners_only():
 
 def test_ties_go_to_the_first_tap_and_nan_propagates():
     x = torch.zeros(1, 1, 4, 8, dtype=F64)
-    _, winners = equi_max_pool2d(x, 2, return_indices=True)
+    _, winners = torch.ops.equiconv.equi_max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], [90.0, -90.0], 360.0)
     assert (winners == 0).all()
     x[0, 0, 1, 1] = float("nan")
     out = equi_max_pool2d(x, 2)
@@ -160,7 +157,7 @@ def test_modules_are_drop_in_pooling_layers():
         assert ours(x).shape == theirs(x).shape
         assert repr(ours).startswith(type(ours).__name__ + "(kernel_size=")
     out, winners = EquiMaxPool2d(2, return_indices=True)(torch.randn(1, 1, 4, 8))
-    assert winners.dtype == torch.long and winners.max() <= 3
+    assert winners.dtype == torch.long and 0 <= winners.min() and winners.max() < 4 * 8  # input positions
     halved = EquiAvgPool2d(2, divisor_override=2)(torch.ones(1, 1, 4, 8))
     torch.testing.assert_close(halved, torch.full((1, 1, 2, 4), 2.0))
 

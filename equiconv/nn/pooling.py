@@ -31,8 +31,9 @@ class _EquiPool2d(SphereModule):
 
 class EquiMaxPool2d(_EquiPool2d):
     """Like :class:`torch.nn.MaxPool2d`, over windows of tangent-plane taps (see
-    :func:`equiconv.functional.equi_max_pool2d`). ``return_indices`` gives each output's winning
-    tap (``0 .. kH*kW-1``); ``ceil_mode`` must be False."""
+    :func:`equiconv.functional.equi_max_pool2d`). ``return_indices`` gives, as nn.MaxPool2d, each
+    output's input position (the pixel nearest its winning tap), so ``nn.MaxUnpool2d`` can use
+    them; ``ceil_mode`` must be False."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False, *,
                  lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, backend="compiled"):

@@ -10,7 +10,7 @@ reads zero, for max pooling too (nn.MaxPool2d pads with -inf; on a full sphere n
 """
 import torch
 
-from equiconv import _checks, _core, reference
+from equiconv import _boundary, _checks, _core, geometry, reference
 
 
 def _call_args(g):
@@ -21,14 +21,18 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                     lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, return_indices=False,
                     backend="compiled"):
     """Max pooling on the sphere; arguments and output shape as :func:`torch.nn.functional.max_pool2d`
-    (``ceil_mode=False``). ``return_indices=True`` also returns, per output element, the index of the
-    winning tap in the window (row-major, ``0 .. kH*kW-1``), not a position in the input."""
+    (``ceil_mode=False``). ``return_indices=True`` also returns, per output element, the flat
+    index (``y * W + x``) of the input pixel nearest the winning tap, as ``F.max_pool2d`` does, so
+    that ``nn.MaxUnpool2d`` puts each maximum back where it was read (the winning tap is a
+    bilinear sample between pixels; unpooling places it on the nearest one)."""
     if _checks.backend(backend) == "reference":
         return reference.equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range=lat_range,
                                          lon_span=lon_span, return_indices=return_indices)
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
     out, winners = torch.ops.equiconv.equi_max_pool2d(input, *_call_args(g))
+    if return_indices:
+        winners = _boundary.nearest_pixels(winners, *geometry._grid(g), g)
     if unbatched:
         out, winners = out.squeeze(0), winners.squeeze(0)
     return (out, winners) if return_indices else out

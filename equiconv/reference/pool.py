@@ -3,8 +3,8 @@ Max pooling picks the winner with argmax (the first on ties) and gathers it, so 
 gradient, like the compiled op's, reaches the winning tap's corners only."""
 import torch
 
-from equiconv import _checks
-from equiconv.reference.sampling import taps
+from equiconv import _boundary, _checks
+from equiconv.reference.sampling import _grid, taps
 
 
 def _window_samples(input, g):
@@ -16,7 +16,7 @@ def _window_samples(input, g):
 def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                     lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, return_indices=False):
     """Reference of :func:`equiconv.functional.equi_max_pool2d` (same arguments and result;
-    ``return_indices`` also gives the winning taps)."""
+    ``return_indices`` also gives the input pixels nearest the winning taps)."""
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     samples = _window_samples(input, g)
     # As the compiled op: the first NaN wins if there is one (NaN propagates), else the first largest.
@@ -24,7 +24,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     largest = torch.where(nan, -float("inf"), samples).argmax(-1, keepdim=True)
     winner = torch.where(nan.any(-1, keepdim=True), nan.byte().argmax(-1, keepdim=True), largest)
     out = samples.gather(-1, winner).squeeze(-1)
-    winner = winner.squeeze(-1)
+    winner = _boundary.nearest_pixels(winner.squeeze(-1), *_grid(g), g)
     if unbatched:
         out, winner = out.squeeze(0), winner.squeeze(0)
     return (out, winner) if return_indices else out
