@@ -40,20 +40,3 @@ def read(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor, lat_range=_check
     index, valid = source(y, x, *image.shape[-2:], lat_range, lon_span)
     return torch.where(valid, image.flatten(-2)[..., index], 0)  # not 0 * pixel: it may be NaN
 
-
-def nearest_pixels(taps: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, g: _checks.Geometry) -> torch.Tensor:
-    """For each output of a window operator, the flat index (y * width + x) of the input pixel
-    nearest the tap it chose: what nn.MaxPool2d's return_indices holds, so nn.MaxUnpool2d can
-    use it. ``taps`` (N, C, Ho, Wo) holds tap numbers (row-major, 0 .. kH*kW-1); ``rows`` and
-    ``cols`` are the layer's sampling grid. A tap outside a partial panorama takes the nearest
-    pixel inside."""
-    ho, wo = taps.shape[-2:]
-    h, w = g.height, g.width
-    rows, cols = (t.reshape(ho, -1).to(taps.device) for t in (rows, cols))
-    out_row = torch.arange(ho, device=taps.device)[:, None]
-    y = rows[out_row, taps]
-    x = cols[out_row, taps] + torch.arange(wo, device=taps.device, dtype=cols.dtype) * g.stride[1]
-    # Clamped first so that the integer casts cannot overflow; no pixel moves (one pole crossing at most).
-    y = (y.clamp(-h, 2 * h - 1) + 0.5).floor().long()
-    x = (x.clamp(-w, 2 * w - 1) + 0.5).floor().long()
-    return source(y, x, h, w, g.lat_range, g.lon_span)[0]

@@ -225,7 +225,8 @@ def test_max_pool_repr_shows_return_indices():
     (lambda: equiconv.EquiAdaptiveAvgPool2d(3), lambda: torch.nn.AdaptiveAvgPool2d(3)),
     (lambda: equiconv.EquiUpsample(scale_factor=2, mode="bilinear"),
      lambda: torch.nn.Upsample(scale_factor=2, mode="bilinear")),
-    (lambda: equiconv.EquiUpsample(size=(4, 8), mode="bilinear"), lambda: torch.nn.Upsample(size=(4, 8), mode="bilinear")),
+    (lambda: equiconv.EquiUpsample(size=(4, 8), mode="bilinear"),
+     lambda: torch.nn.Upsample(size=(4, 8), mode="bilinear")),
     (lambda: equiconv.EquiUpsample(scale_factor=2), lambda: torch.nn.Upsample(scale_factor=2)),
 ], ids=["pad", "adaptive", "upsample-bilinear", "downsample-bilinear", "upsample-nearest"])
 @pytest.mark.parametrize("layout", [torch.contiguous_format, CL], ids=["contiguous", "channels_last"])
@@ -296,9 +297,17 @@ def test_max_pool_indices_across_a_pole_and_outside_a_partial_panorama():
         assert torch.equal(indices, again)
 
 
+def test_max_pool_indices_compile_and_export():
+    pool = equiconv.EquiMaxPool2d(2, return_indices=True)
+    x = torch.randn(1, 2, 16, 32)
+    want = pool(x)[1]
+    assert torch.equal(torch.compile(pool, fullgraph=True, backend="aot_eager")(x)[1], want)
+    assert torch.equal(torch.export.export(pool, (x,)).module()(x)[1], want)
+
+
 def test_convert_warns_about_the_upsamplers_it_leaves_and_converts_the_rest():
-    net = torch.nn.Sequential(torch.nn.UpsamplingBilinear2d(scale_factor=2), torch.nn.UpsamplingNearest2d(scale_factor=2),
-                              torch.nn.MaxPool2d(2, return_indices=True))
+    net = torch.nn.Sequential(torch.nn.UpsamplingBilinear2d(scale_factor=2),
+                              torch.nn.UpsamplingNearest2d(scale_factor=2), torch.nn.MaxPool2d(2, return_indices=True))
     with pytest.warns(UserWarning, match=r"'0' \(UpsamplingBilinear2d\) has mode='bilinear', align_corners=True"):
         out = equiconv.convert(net)
     assert type(out[0]) is torch.nn.UpsamplingBilinear2d

@@ -10,7 +10,8 @@ reads zero, for max pooling too (nn.MaxPool2d pads with -inf; on a full sphere n
 """
 import torch
 
-from equiconv import _boundary, _checks, _core, geometry, reference
+from equiconv import _checks, _core, reference
+from equiconv.reference.sampling import nearest_pixels
 
 
 def _call_args(g):
@@ -32,7 +33,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     _core.require()
     out, winners = torch.ops.equiconv.equi_max_pool2d(input, *_call_args(g))
     if return_indices:
-        winners = _boundary.nearest_pixels(winners, *geometry._grid(g), g)
+        winners = nearest_pixels(winners, g)
     if unbatched:
         out, winners = out.squeeze(0), winners.squeeze(0)
     return (out, winners) if return_indices else out

@@ -3,8 +3,8 @@ Max pooling picks the winner with argmax (the first on ties) and gathers it, so 
 gradient, like the compiled op's, reaches the winning tap's corners only."""
 import torch
 
-from equiconv import _boundary, _checks
-from equiconv.reference.sampling import _grid, taps
+from equiconv import _checks
+from equiconv.reference.sampling import nearest_pixels, taps
 
 
 def _window_samples(input, g):
@@ -24,7 +24,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     largest = torch.where(nan, -float("inf"), samples).argmax(-1, keepdim=True)
     winner = torch.where(nan.any(-1, keepdim=True), nan.byte().argmax(-1, keepdim=True), largest)
     out = samples.gather(-1, winner).squeeze(-1)
-    winner = _boundary.nearest_pixels(winner.squeeze(-1), *_grid(g), g)
+    winner = nearest_pixels(winner.squeeze(-1), g)
     if unbatched:
         out, winner = out.squeeze(0), winner.squeeze(0)
     return (out, winner) if return_indices else out

@@ -71,3 +71,22 @@ def taps(input: torch.Tensor, g: _checks.Geometry) -> torch.Tensor:
             # A corner of weight zero is not read (0 * NaN would spread a NaN it never sampled).
             samples = samples + torch.where(share != 0, share * value, 0)
     return samples
+
+
+def nearest_pixels(taps: torch.Tensor, g: _checks.Geometry) -> torch.Tensor:
+    """For each output of a window operator, the flat index (y * width + x) of the input pixel
+    nearest the tap it chose: what nn.MaxPool2d's return_indices holds, so nn.MaxUnpool2d can
+    use it. ``taps`` (N, C, Ho, Wo) holds tap numbers (row-major, 0 .. kH*kW-1). A tap outside a
+    partial panorama takes the nearest pixel inside. The grid comes from torch ops, so that both
+    backends give the same indices and torch.compile / torch.export trace it (the core's
+    sampling_grid op has no fake kernel)."""
+    ho, wo = taps.shape[-2:]
+    h, w = g.height, g.width
+    rows, cols = (t.reshape(ho, -1).to(taps.device) for t in _grid(g))
+    out_row = torch.arange(ho, device=taps.device)[:, None]
+    y = rows[out_row, taps]
+    x = cols[out_row, taps] + torch.arange(wo, device=taps.device, dtype=cols.dtype) * g.stride[1]
+    # Clamped first so that the integer casts cannot overflow; no pixel moves (one pole crossing at most).
+    y = (y.clamp(-h, 2 * h - 1) + 0.5).floor().long()
+    x = (x.clamp(-w, 2 * w - 1) + 0.5).floor().long()
+    return _boundary.source(y, x, h, w, g.lat_range, g.lon_span)[0]
