@@ -94,6 +94,15 @@ def test_oslsm_evaluation_with_too_few_panoramas_names_the_flag_to_raise(oslsm_r
     assert not (tmp_path / "eval").exists()
 
 
+def test_oslsm_evaluation_checks_its_out_before_rendering(oslsm_run, tmp_path):
+    (tmp_path / "file").write_text("")
+    result = run_cli("panosis-oneshot-evaluate", "--checkpoint", oslsm_run / "run" / "last.pt", "--episodes", "2",
+                     "--panoramas", "3", "--shots", "1", "--device", "cpu", "--no-progress", "--cache-dir",
+                     tmp_path / "cache", "--out", tmp_path / "file" / "eval")
+    one_line_error(result, "panosis-oneshot-evaluate", "--out", "is a file")
+    assert not (tmp_path / "cache").exists()
+
+
 # --- sizes a network cannot take: refused at start, from the network's own input_sizes
 
 def test_input_sizes_are_what_the_networks_really_take():
@@ -186,6 +195,17 @@ def test_evaluate_refuses_a_size_its_network_cannot_take_before_any_data(unet_ru
     result = evaluate_run(unet_run, tmp_path / "eval", "--conv", "equi", "--size", "4x8", "--data-seed", "77")
     one_line_error(result, "panosis-evaluate", "--size 4x8", "at least 6x10")
     assert not any("seed77" in p.name for p in (unet_run / "cache").iterdir())
+
+
+def test_evaluations_check_their_out_before_rendering(unet_run, panoptic_run, tmp_path):
+    (tmp_path / "file").write_text("")
+    result = evaluate_run(unet_run, tmp_path / "file" / "eval", "--data-seed", "78", "--split", "all")
+    one_line_error(result, "panosis-evaluate", "--out", "is a file")
+    assert not any("seed78" in p.name for p in (unet_run / "cache").iterdir())
+    result = run_cli("panosis-panoptic", "evaluate", "--checkpoint", panoptic_run / "run" / "best.pt", "--data-seed",
+                     "78", "--device", "cpu", "--no-progress", "--out", tmp_path / "file" / "eval")
+    one_line_error(result, "panosis-panoptic", "--out", "is a file")
+    assert not any("seed78" in p.name for p in (panoptic_run / "cache").iterdir())
 
 
 def test_evaluate_scores_the_held_out_split_whatever_data_flags_equal_the_runs(unet_run, tmp_path):

@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from panosis_models import command
+from panosis_models.engine.outputs import output_folder
 from panosis_models.oneshot.evaluate import evaluate, load_model, summary_lines, test_episodes
 
 
@@ -41,10 +42,11 @@ def parser() -> argparse.ArgumentParser:
 
 def job(args) -> None:
     model, cfg = load_model(args.checkpoint, args.device)
-    episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
-                             args.base)
     out = args.out or args.checkpoint.parent / ("eval-base" if args.base else "eval")
-    result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress)
+    with output_folder(out):  # before the panoramas are rendered
+        episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
+                                 args.base)
+        result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress)
     print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} held-out "
           f"panoramas, {'base' if args.base else 'novel'} classes {result['classes']}")
     print("\n".join(summary_lines(result)))

@@ -30,6 +30,22 @@ def writable_folder(path, name: str = "--out") -> Path:
 
 
 @contextmanager
+def output_folder(path, name: str = "--out"):
+    """Yields ``writable_folder(path)``: a command's results folder checked before its work (the
+    rendering of its data included) starts; a folder this call made is removed again if the
+    block fails before anything was written in it."""
+    path = Path(path)
+    made = next((p for p in (*reversed(path.parents), path) if not p.exists()), None)
+    folder = writable_folder(path, name)
+    try:
+        yield folder
+    except BaseException:
+        if made is not None:
+            _remove_made(folder, made)
+        raise
+
+
+@contextmanager
 def run_folder(path, resume: bool = False, overwrite: bool = False, can_resume: bool = True, main: bool = True,
                name: str = "--out"):
     """Yields the run folder ``path`` (``writable_folder``), held by this run alone until the
