@@ -34,9 +34,17 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _traced_size(value) -> bool:
+    """A size as torch.jit.trace hands it over (a 0-d integer tensor that records where it came
+    from, an input's shape): kept as it is, so that the trace follows it like torch's own ops."""
+    return (torch.jit.is_tracing() and isinstance(value, torch.Tensor) and value.dim() == 0
+            and not value.is_floating_point())
+
+
 def size(value, name: str, minimum: int = 0) -> int:
-    """An int (of any integral type, or a symbolic size under torch.export) in [minimum, MAX_SIZE]."""
-    if isinstance(value, torch.SymInt):
+    """An int (of any integral type, or a symbolic size under torch.export or torch.jit.trace) in
+    [minimum, MAX_SIZE]."""
+    if isinstance(value, torch.SymInt) or _traced_size(value):
         return value
     if not _is_int(value):
         raise TypeError(f"{name} must be an int, got {value!r}")
@@ -60,8 +68,11 @@ def empty_like_layout(t: torch.Tensor, shape, layout_of: torch.Tensor) -> torch.
 
 def in_layout_of(t: torch.Tensor, layout_of: torch.Tensor) -> torch.Tensor:
     """``t`` in the memory format torch's image ops give ``layout_of`` (channels_last stays
-    channels_last, as through nn.ZeroPad2d, nn.AdaptiveAvgPool2d and nn.Upsample); no copy when it is."""
-    return t.contiguous(memory_format=suggest_memory_format(layout_of))
+    channels_last, as through nn.ZeroPad2d, nn.AdaptiveAvgPool2d and nn.Upsample); no copy when it is.
+    Strides rather than suggest_memory_format, whose size checks fail under torch.jit.trace."""
+    channels_last = layout_of.dim() == 4 and layout_of.is_contiguous(memory_format=torch.channels_last) \
+        and not layout_of.is_contiguous()
+    return t.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
 def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
@@ -70,6 +81,8 @@ def pair(value: IntOrPair, name: str, minimum: int) -> Pair:
         result = (int(value), int(value))
     elif isinstance(value, (tuple, list, torch.Size)) and len(value) in (1, 2) and all(map(_is_int, value)):
         result = (int(value[0]), int(value[-1]))
+    elif isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(map(_traced_size, value)):
+        return (value[0], value[-1])  # an input's sizes under torch.jit.trace
     else:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     if min(result) < minimum:

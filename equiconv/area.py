@@ -10,6 +10,15 @@ import torch
 from equiconv import _checks
 
 
+def row_bands(height, lat_range) -> torch.Tensor:
+    """sin(upper) - sin(lower) of each of ``height`` equal rows over ``lat_range`` (degrees):
+    a row's solid angle per radian of longitude, shape (height,). Torch ops on ``height`` only, so
+    that a traced or exported caller follows the input's height."""
+    top, bottom = (math.radians(v) for v in lat_range)
+    edges = top + torch.arange(height + 1, dtype=torch.float64) * ((bottom - top) / height)
+    return (edges[:-1].sin() - edges[1:].sin()).clamp_min(0)
+
+
 def solid_angle(height, width, *, lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN,
                 dtype=torch.float64, device=None) -> torch.Tensor:
     """Per-row pixel solid angles in steradians, shape (height, 1), broadcasting over width.
@@ -22,7 +31,5 @@ def solid_angle(height, width, *, lat_range=_checks.FULL_LAT_RANGE, lon_span=_ch
     (top, bottom), lon_span = _checks.sphere_range(lat_range, lon_span)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-    edges = torch.linspace(math.radians(top), math.radians(bottom), height + 1, dtype=torch.float64)
-    dlam = math.radians(lon_span) / width
-    omega = dlam * (edges[:-1].sin() - edges[1:].sin())
-    return omega.clamp_min(0).to(dtype=dtype, device=device).unsqueeze(1)
+    omega = math.radians(lon_span) / width * row_bands(height, (top, bottom))
+    return omega.to(dtype=dtype, device=device).unsqueeze(1)

@@ -313,3 +313,51 @@ def test_convert_warns_about_the_upsamplers_it_leaves_and_converts_the_rest():
     assert type(out[0]) is torch.nn.UpsamplingBilinear2d
     assert type(out[1]) is equiconv.EquiUpsample and out[1].mode == "nearest"
     assert type(out[2]) is equiconv.EquiMaxPool2d and out[2].return_indices
+
+
+RESAMPLERS = {
+    "upsample-bilinear": lambda: equiconv.EquiUpsample(scale_factor=2, mode="bilinear"),
+    "upsample-nearest": lambda: equiconv.EquiUpsample(scale_factor=2),
+    "size-bilinear": lambda: equiconv.EquiUpsample(size=(12, 20), mode="bilinear"),
+    "size-nearest": lambda: equiconv.EquiUpsample(size=(12, 20)),
+    "adaptive": lambda: equiconv.EquiAdaptiveAvgPool2d(3),
+    "adaptive-rows": lambda: equiconv.EquiAdaptiveAvgPool2d((2, None)),
+}
+NEW_SIZES = [(16, 32), (5, 9), (30, 14)]
+
+
+@pytest.mark.parametrize("name", sorted(RESAMPLERS))
+def test_resampling_modules_trace_like_torch_nn(name):
+    """A traced module follows the input's size, as a traced nn.Upsample / nn.AdaptiveAvgPool2d does."""
+    module = RESAMPLERS[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, torch.randn(2, 3, 8, 16))
+    for size in NEW_SIZES:
+        x = torch.randn(2, 3, *size)
+        torch.testing.assert_close(traced(x), module(x))
+
+
+@pytest.mark.parametrize("name", sorted(RESAMPLERS))
+def test_resampling_modules_export_with_dynamic_height_and_width(name):
+    module = RESAMPLERS[name]()
+    dims = {2: torch.export.Dim("h", min=4, max=64), 3: torch.export.Dim("w", min=4, max=64)}
+    exported = torch.export.export(module, (torch.randn(2, 3, 8, 16),), dynamic_shapes=({**dims},))
+    for size in NEW_SIZES:
+        x = torch.randn(2, 3, *size)
+        torch.testing.assert_close(exported.module()(x), module(x))
+
+
+def test_functional_resampling_traces_sizes_taken_from_the_input():
+    """PSPNet's pattern: pool to (bins, input width), resize back to the input's size; traced, it
+    follows the input's size as F.adaptive_avg_pool2d and F.interpolate do."""
+    def pyramid(x):
+        pooled = equiconv.functional.equi_adaptive_avg_pool2d(x, (2, x.shape[-1]))
+        return equiconv.functional.interpolate(pooled, size=x.shape[-2:], mode="bilinear")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(pyramid, torch.randn(1, 3, 8, 16))
+    for size in NEW_SIZES:
+        x = torch.randn(1, 3, *size)
+        torch.testing.assert_close(traced(x), pyramid(x))

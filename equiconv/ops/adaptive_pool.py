@@ -7,7 +7,7 @@ import contextlib
 import torch
 
 from equiconv import _checks
-from equiconv.area import solid_angle
+from equiconv.area import row_bands
 
 
 def _output_size(output_size):
@@ -19,14 +19,15 @@ def _output_size(output_size):
     return tuple(None if n is None else _checks.size(n, "output_size", minimum=1) for n in output_size)
 
 
-def _bins(n_in, n_out, weight):
-    """(n_out, n_in) matrix: row i averages input positions floor(i*n_in/n_out) up to
-    ceil((i+1)*n_in/n_out) - 1 (AdaptiveAvgPool2d's bins), each counted by ``weight``."""
+def _bins(n_in, n_out, weight=None):
+    """(n_out, n_in) float64 matrix: row i averages input positions floor(i*n_in/n_out) up to
+    ceil((i+1)*n_in/n_out) - 1 (AdaptiveAvgPool2d's bins), each counted by ``weight`` (default
+    1). Sizes enter only torch ops, so a traced or exported module follows the input's size."""
     i = torch.arange(n_out)
     start, end = i * n_in // n_out, -(-(i + 1) * n_in // n_out)
     j = torch.arange(n_in)
     inside = (j >= start[:, None]) & (j < end[:, None])
-    counted = torch.where(inside, weight, 0)
+    counted = inside.double() if weight is None else torch.where(inside, weight, 0)
     return counted / counted.sum(1, keepdim=True)
 
 
@@ -40,8 +41,8 @@ def equi_adaptive_avg_pool2d(input, output_size, *, lat_range=_checks.FULL_LAT_R
     lat_range, lon_span = _checks.sphere_range(lat_range, lon_span)
     height, width = input.shape[-2:]
     out_h, out_w = (n if o is None else o for n, o in zip((height, width), size))
-    rows = _bins(height, out_h, solid_angle(height, width, lat_range=lat_range, lon_span=lon_span).squeeze(1))
-    cols = _bins(width, out_w, torch.ones(width, dtype=torch.float64))
+    rows = _bins(height, out_h, row_bands(height, lat_range))  # a row's solid angle, but for the constant dlambda
+    cols = _bins(width, out_w)
     factory = dict(dtype=input.dtype, device=input.device)
     # In the input's dtype, as torch's adaptive pooling (autocast would run the matmuls in bfloat16).
     autocast_off = torch.autocast(input.device.type, enabled=False) if _checks._autocast(input.device) else None

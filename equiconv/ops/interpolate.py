@@ -33,11 +33,15 @@ def _options(size, scale_factor, mode, align_corners):
 
 
 def _output_size(height, width, size, scales):
-    """``size``, or F.interpolate's floor(input size * scale factor)."""
+    """``size``, or F.interpolate's floor(input size * scale factor). Under torch.jit.trace (sizes
+    are 0-d tensors) and torch.export (symbolic sizes) it stays a function of the input's size,
+    checked when the module runs on real sizes."""
     if size is not None:
         return size
+    if isinstance(height, torch.Tensor):
+        return tuple((n * s).floor().long() for n, s in zip((height, width), scales))
     out = tuple(math.floor(n * s) for n, s in zip((height, width), scales))
-    if not 1 <= min(out) <= max(out) <= _checks.MAX_SIZE:
+    if all(map(_checks._is_int, out)) and not 1 <= min(out) <= max(out) <= _checks.MAX_SIZE:
         raise ValueError(f"scale_factor {scales} turns the input's {height}x{width} into {out[0]}x{out[1]}")
     return out
 
@@ -63,7 +67,9 @@ def _bilinear(input, out_size, lat_range, lon_span):
     ring = tuple(int(w) for w in wraps)
     image = pad(input, (ring[1], ring[1], ring[0], ring[0]), lat_range=lat_range, lon_span=lon_span)
     passes = list(zip((-2, -1), input.shape[-2:], out_size, wraps, ring))
-    for dim, n_in, n_out, wrap, offset in (passes[::-1] if out_size[0] > input.shape[-2] else passes):
+    if _checks._is_int(out_size[0]) and _checks._is_int(input.shape[-2]) and out_size[0] > input.shape[-2]:
+        passes.reverse()  # a speed choice, made on real sizes only: on symbolic ones it would be a guard
+    for dim, n_in, n_out, wrap, offset in passes:
         low, high, frac = (t.to(input.device) for t in _corners(n_in, n_out, wrap))
         weight = (frac[:, None] if dim == -2 else frac).to(input.dtype)
         image = torch.lerp(image.index_select(dim, low + offset), image.index_select(dim, high + offset), weight)
@@ -87,6 +93,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "bilinear" or input.numel() == 0:  # empty: no values to pick (F.interpolate refuses no channels)
         out = _bilinear(input, out_size, lat_range, lon_span)
     else:
-        out = F.interpolate(input, size=out_size, mode=mode)
+        out = F.interpolate(input, size=size, scale_factor=scales, mode=mode,
+                            recompute_scale_factor=None if scales is None else True)
     out = _checks.in_layout_of(out, input)
     return out.squeeze(0) if unbatched else out
