@@ -322,6 +322,7 @@ RESAMPLERS = {
     "size-nearest": lambda: equiconv.EquiUpsample(size=(12, 20)),
     "adaptive": lambda: equiconv.EquiAdaptiveAvgPool2d(3),
     "adaptive-rows": lambda: equiconv.EquiAdaptiveAvgPool2d((2, None)),
+    "pad": lambda: equiconv.SpherePad2d((1, 2, 1, 0)),
 }
 NEW_SIZES = [(16, 32), (5, 9), (30, 14)]
 
