@@ -4,6 +4,7 @@ defaults, one spelling per flag (``--size HxW``, ``--num``, ``--device``, ``--se
 (``panosis-train: error: ...``, exit 2) where a bug keeps its traceback."""
 import argparse
 import math
+import os
 import re
 import shlex
 import sys
@@ -68,7 +69,8 @@ def add_training(parser: argparse.ArgumentParser, defaults) -> None:
     p.add_argument("--clip", type=number(above=0), default=d.clip, help="gradient norm clipping")
     p.add_argument("--seed", type=int, default=d.seed, help="initialisation, data order and augmentation")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
-    p.add_argument("--workers", type=count(0), default=d.workers, help="data loader processes")
+    p.add_argument("--workers", type=count(0, maximum=os.cpu_count() or 1), default=d.workers,
+                   help="data loader processes (at most one per CPU)")
 
 
 def add_run(parser: argparse.ArgumentParser) -> None:
@@ -99,15 +101,16 @@ def size_text(size) -> str:
     return "x".join(map(str, size))
 
 
-def count(minimum: int):
-    """An integer flag of at least ``minimum``."""
+def count(minimum: int, maximum: int = None):
+    """An integer flag of at least ``minimum`` (and at most ``maximum``)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            wanted = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"expected an integer {wanted}, got {text!r}")
         return value
     return parse
 
