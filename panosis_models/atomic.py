@@ -52,10 +52,12 @@ def folder_written_whole(path, overwrite: bool = False, name: str = "--out"):
     and is removed when it fails. A non-empty ``path`` is refused (InputError naming ``name``)
     before the block runs, unless ``overwrite``: then the old folder is removed only after the
     new one is complete and in its place, so it is never lost half-way and no old file survives
-    in the new one. An empty ``path`` is refused: it would be the working folder."""
+    in the new one. An empty ``path`` is refused: it would be the working folder. A link is
+    followed: the folder it names is written (or replaced) and the link kept, as writing through
+    it would."""
     if not str(path).strip():
         raise InputError(f"{name} is empty: name the folder")
-    path = Path(os.path.abspath(path))
+    path = Path(os.path.realpath(path))
     if path.exists() and not path.is_dir():
         raise InputError(f"{name} {path} is a file, not a folder")
     if path.is_dir() and any(path.iterdir()) and not overwrite:

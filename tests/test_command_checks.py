@@ -59,6 +59,21 @@ def test_pairs_fill_an_empty_folder_and_leave_none_when_they_fail(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "cache-file", "empty"]
 
 
+def test_pairs_overwrite_through_a_link_replaces_the_folder_it_names_and_keeps_the_link(tmp_path):
+    target = tmp_path / "data" / "pairs"
+    (target / "train").mkdir(parents=True)
+    (target / "train" / "9.jpg").write_bytes(b"an old pair")
+    link = tmp_path / "pairs-link"
+    link.symlink_to(target, target_is_directory=True)
+    result = pairs_run(link, tmp_path, "--train", "1", "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == [
+        "train", "train/1.jpg", "val", "val/1.jpg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "data", "pairs-link"]
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["pairs"]  # no old or temporary folder
+
+
 OSLSM_TINY = ["--size", "32x64", "--channels", "4,8", "--epochs", "1", "--episodes", "1", "--batch-size", "1",
               "--device", "cpu", "--no-progress"]
 
