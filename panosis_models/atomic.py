@@ -1,9 +1,12 @@
 """Files and folders written whole or not at all: a temporary file beside the target, renamed over
 it when complete, created with the user's umask; what a killed writer left behind goes at the next
 write. A folder is written beside its target and swapped in when complete."""
+import fcntl
 import os
+import re
 import secrets
 import shutil
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,10 +17,44 @@ from panosis_models.errors import InputError
 
 
 def remove_stale_temporaries(path) -> None:
-    """Deletes the temporary files a save of ``path`` left behind when it was killed."""
+    """Deletes the temporary files and folders (``_temporary``'s) that writes of ``path`` left
+    behind when they were killed: those of its name that no live writer holds locked."""
     path = Path(path)
-    for stale in path.parent.glob(f".{path.name}.*{path.suffix}.tmp"):
-        stale.unlink(missing_ok=True)
+    own = re.compile(re.escape(f".{path.name}.") + "[0-9a-f]{8}" + re.escape(f"{path.suffix}.tmp"))
+    for stale in [p for p in path.parent.iterdir() if own.fullmatch(p.name)]:
+        try:
+            fd = os.open(stale, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:  # gone already, or not ours
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: its writer is alive
+            if os.path.samestat(os.fstat(fd), os.lstat(stale)):  # not renamed into place meanwhile
+                shutil.rmtree(stale) if stat.S_ISDIR(os.fstat(fd).st_mode) else stale.unlink()
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def _temporary(path: Path, folder: bool = False):
+    """Yields a new file or folder beside ``path`` (``.NAME.XXXXXXXX.SUFFIX.tmp``, made with the
+    user's umask) after removing those of killed writes; locked (flock, released however the
+    process ends) while the block runs, so that another write's cleanup leaves it alone; removed
+    if the block fails."""
+    remove_stale_temporaries(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{path.suffix}.tmp"
+    if folder:
+        tmp.mkdir()
+    fd = os.open(tmp, os.O_RDONLY if folder else os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True) if folder else tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -26,15 +63,9 @@ def atomic_file(path):
     removes it if not, so readers see the old file or the whole new one, never half of it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{path.suffix}.tmp"
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # 0o666 less the umask
-    try:
+    with _temporary(path) as tmp:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def save_atomically(state: dict, path) -> Path:
@@ -54,7 +85,7 @@ def folder_written_whole(path, overwrite: bool = False, name: str = "--out"):
     new one is complete and in its place, so it is never lost half-way and no old file survives
     in the new one. An empty ``path`` is refused: it would be the working folder. A link is
     followed: the folder it names is written (or replaced) and the link kept, as writing through
-    it would."""
+    it would. Temporary folders that killed runs left beside it go (``remove_stale_temporaries``)."""
     if not str(path).strip():
         raise InputError(f"{name} is empty: name the folder")
     path = Path(os.path.realpath(path))
@@ -63,9 +94,7 @@ def folder_written_whole(path, overwrite: bool = False, name: str = "--out"):
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise InputError(f"{name} {path} is not empty: choose another folder, or pass --overwrite to replace it "
                          "whole")
-    tmp = writable_folder(path.parent, name) / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    tmp.mkdir()
-    try:
+    with _temporary(writable_folder(path.parent, name) / path.name, folder=True) as tmp:
         yield tmp
         old = tmp.with_suffix(".old") if path.exists() else None
         if old:
@@ -76,8 +105,5 @@ def folder_written_whole(path, overwrite: bool = False, name: str = "--out"):
             if old:
                 os.rename(old, path)
             raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     if old:
         shutil.rmtree(old)

@@ -74,6 +74,46 @@ def test_pairs_overwrite_through_a_link_replaces_the_folder_it_names_and_keeps_t
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["pairs"]  # no old or temporary folder
 
 
+def test_pairs_remove_what_a_killed_run_left_but_not_what_a_live_one_is_writing(tmp_path):
+    import fcntl
+    import os
+    out = tmp_path / "pairs"
+    stale = tmp_path / ".pairs.dead1234.tmp"  # a run killed (SIGKILL) while writing
+    (stale / "train").mkdir(parents=True)
+    (stale / "train" / "1.jpg").write_bytes(b"half")
+    live = tmp_path / ".pairs.beef5678.tmp"  # a run still writing: it holds its temporary locked
+    live.mkdir()
+    others = [tmp_path / ".pairs.notes.tmp", tmp_path / ".pairs2.dead1234.tmp"]  # not temporaries of --out
+    for other in others:
+        other.mkdir()
+    held = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = pairs_run(out, tmp_path, "--train", "1")
+    finally:
+        os.close(held)
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists() and live.is_dir() and all(other.is_dir() for other in others)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["cache", "pairs", live.name, *(other.name for other in others)])
+
+
+def test_saves_keep_the_temporary_files_of_a_live_writer(tmp_path):
+    import fcntl
+    import os
+    from panosis_models.atomic import save_atomically
+    stale, live = tmp_path / ".last.pt.dead1234.pt.tmp", tmp_path / ".last.pt.beef5678.pt.tmp"
+    stale.write_bytes(b"half")
+    live.write_bytes(b"being written")
+    held = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        save_atomically({"epoch": 1}, tmp_path / "last.pt")
+        assert not stale.exists() and live.read_bytes() == b"being written"
+    finally:
+        os.close(held)
+
+
 OSLSM_TINY = ["--size", "32x64", "--channels", "4,8", "--epochs", "1", "--episodes", "1", "--batch-size", "1",
               "--device", "cpu", "--no-progress"]
 
