@@ -71,28 +71,24 @@ def run_folder(path, resume: bool = False, overwrite: bool = False, can_resume: 
         return
     if not (resume or overwrite) and path.is_dir() and _held(path):  # refused before a lock is made
         raise _taken(path, can_resume, name)
-    made = next((p for p in (*reversed(path.parents), path) if not p.exists()), None)
-    folder = writable_folder(path, name)
-    lock_made = not (folder / LOCK).exists()
-    with open(folder / LOCK, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(f"{name} {path} is in use by another run (it holds {folder / LOCK}); wait for it to end "
-                             f"or choose another {name}") from None
-        try:
-            if not (resume or overwrite) and _held(folder):  # a run that ended between the check and the lock
-                raise _taken(path, can_resume, name)
-            for p in _held(folder) if overwrite else ():
-                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
-            yield folder
-        except BaseException:
-            if not _held(folder):  # nothing written: leave no trace of this run
-                if lock_made:
+    with output_folder(path, name) as folder:  # which removes a folder it made, once empty
+        lock_made = not (folder / LOCK).exists()
+        with open(folder / LOCK, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputError(f"{name} {path} is in use by another run (it holds {folder / LOCK}); wait for it "
+                                 f"to end or choose another {name}") from None
+            try:
+                if not (resume or overwrite) and _held(folder):  # a run that ended between the check and the lock
+                    raise _taken(path, can_resume, name)
+                for p in _held(folder) if overwrite else ():
+                    shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                yield folder
+            except BaseException:
+                if lock_made and not _held(folder):  # nothing written: leave no trace of this run
                     (folder / LOCK).unlink(missing_ok=True)
-                if made is not None:
-                    _remove_made(folder, made)
-            raise
+                raise
 
 
 def _held(folder: Path) -> list:
