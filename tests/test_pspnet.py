@@ -99,3 +99,25 @@ def test_the_trainer_and_evaluator_take_pspnet(tmp_path):
     assert result.returncode == 0, result.stderr
     bad = run_cli("panosis-train", "--model", "pspnet", "--size", "20x48", "--out", tmp_path / "bad", *common)
     assert bad.returncode == 2 and "output stride" in bad.stderr and bad.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("width", [5, 16, 17, 33])
+@pytest.mark.parametrize("bins", [1, 2, 3, 6])
+def test_longitude_bins_average_round_w_over_b_columns_around_the_circle(width, bins):
+    # the oracle: the wrapped row padded by round(W/b) - 1 columns, then a (1, k) average pool
+    from panosis_models.models.pspnet import LongitudeBins
+    x = torch.randn(2, 3, 8, width, dtype=torch.float64)
+    rows = equiconv.functional.equi_adaptive_avg_pool2d(x, (bins, width))
+    k = max(1, round(width / bins))
+    wrapped = torch.cat([rows[..., width - (k - 1) // 2:], rows, rows[..., :k - 1 - (k - 1) // 2]], -1)
+    torch.testing.assert_close(LongitudeBins(bins)(x), F.avg_pool2d(wrapped, (1, k), stride=1))
+
+
+def test_a_traced_equi_pspnet_follows_the_input_size():
+    torch.manual_seed(0)
+    net = PSPNet(num_classes=4, preset="tiny", conv="equi").eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(net, torch.randn(1, 3, 32, 64), check_trace=False)
+        for size in [(32, 64), (48, 128)]:
+            x = torch.randn(1, 3, *size)
+            torch.testing.assert_close(traced(x), net(x), atol=1e-5, rtol=1e-4)

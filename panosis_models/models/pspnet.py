@@ -61,10 +61,18 @@ class LongitudeBins(nn.Module):
     def forward(self, x):
         width = x.shape[-1]
         rows = equiconv.functional.equi_adaptive_avg_pool2d(x, (self.bins, width))
-        k = max(1, round(width / self.bins))
-        left = (k - 1) // 2
-        wrapped = equiconv.functional.pad(rows, (left, k - 1 - left, 0, 0), lat_range=(90.0, -90.0))
-        return F.avg_pool2d(wrapped, (1, k), stride=1)
+        return rows @ self.sliding_mean(width, rows)
+
+    def sliding_mean(self, width, like: torch.Tensor) -> torch.Tensor:
+        """The (W, W) matrix that averages round(W/b) columns centred on each column, wrapping.
+        Built from tensor operations on ``width`` (not a Python kernel size), so that a traced
+        network follows the input's width as nn.AdaptiveAvgPool2d's trace does."""
+        columns = torch.arange(width, device=like.device)
+        k = torch.clamp(torch.round(torch.as_tensor(width, device=like.device) / self.bins), min=1)
+        left = torch.div(k - 1, 2, rounding_mode="floor")
+        # column i feeds output j when i lies in j's window [j - left, j - left + k) around the circle
+        distance = torch.remainder(columns[:, None] - columns[None, :] + left, width)
+        return (distance < k).to(like.dtype) / k.to(like.dtype)
 
 
 class PyramidPooling(nn.Module):
