@@ -138,7 +138,7 @@ def test_resume_refuses_a_changed_training_flag(finished, tmp_path, flag, value,
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.name != ".lock"} == before
 
 
-def test_resume_still_takes_more_epochs_and_another_device_spelling(finished, tmp_path):
+def test_resume_still_takes_more_epochs_and_runtime_flags(finished, tmp_path):
     run = copy_run(finished, tmp_path)
     result = job("train", run, "--cache-dir", finished[1], "--resume", "--epochs", "2", "--workers", "0")
     assert result.returncode == 0, result.stderr
