@@ -362,3 +362,17 @@ def test_functional_resampling_traces_sizes_taken_from_the_input():
     for size in NEW_SIZES:
         x = torch.randn(1, 3, *size)
         torch.testing.assert_close(traced(x), pyramid(x))
+
+
+def test_conv_backward_op_takes_channels_last_input_without_an_input_gradient():
+    """The compiled op itself, not through autograd: an unrequested grad_input is an empty
+    placeholder and must not be given the input's channels_last layout (it raised 'required rank
+    4 tensor to use channels_last format')."""
+    x = torch.randn(2, 3, 8, 16, dtype=torch.float64).to(memory_format=CL)
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+    go = torch.randn(2, 4, 8, 16, dtype=torch.float64)
+    geometry = ([1, 1], [1, 1], [1, 1], 1, [90.0, -90.0], 360.0)
+    op = torch.ops.equiconv.equi_conv2d_backward
+    grad_input, grad_weight, _ = op(go, x, w, *geometry, [False, True, False])
+    assert grad_input.numel() == 0
+    torch.testing.assert_close(grad_weight, op(go, x.contiguous(), w, *geometry, [False, True, False])[1])

@@ -49,11 +49,7 @@ if _core.AVAILABLE:
                 grad_output.new_empty((weight.shape[0],)) if output_mask[2] else empty)
 
     def _backward_op(grad_output, input, weight, geometry, mask):
-        """The backward op. Without grad_input, input goes contiguous (the kernels read it so
-        anyway): the compiled op would put its empty grad_input in a channels_last input's layout
-        and fail ("required rank 4 tensor")."""
-        if not mask[0]:
-            input = input.contiguous()
+        """The compiled backward op with the geometry spread out (its callers keep it as a list)."""
         return torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, *geometry, mask)
 
     def _setup_context(ctx, inputs, output):

@@ -80,7 +80,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> equi_conv2d_backward(
     grad_input.zero_();
   }
   const auto t = input.scalar_type();
-  return {like_input(grad_input, input), grad_weight.to(t), grad_bias.to(t)};
+  // an unrequested grad_input is an empty placeholder: no layout to give it
+  return {output_mask[0] ? like_input(grad_input, input) : grad_input, grad_weight.to(t), grad_bias.to(t)};
 }
 
 template <typename Backend>
