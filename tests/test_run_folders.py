@@ -87,6 +87,15 @@ def test_overwrite_replaces_the_run_folder(finished, tmp_path):
     assert torch.load(run / "last.pt", weights_only=True)["config"]["seed"] == 1
 
 
+def test_overwrite_refuses_a_folder_that_holds_no_run(tmp_path):
+    """--overwrite named at a folder of someone's other files (a typo, ~) deletes nothing."""
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_text("not a run\n")
+    one_line_error(job("train", out, "--overwrite"), "panosis-train", "--overwrite", "holds files but no run")
+    assert [p.name for p in out.iterdir()] == ["holiday.jpg"]
+
+
 def wait_for(path, process, timeout=120):
     """Waits until ``path`` exists while ``process`` runs."""
     deadline = time.monotonic() + timeout

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from panosis_models.errors import InputError
 
-LOCK = ".lock"  # in a run folder: locked (flock) while a run works there
+LOCK = ".lock"  # in a run folder: locked (flock) while a run works there, and left there after
+# what only a run of this project leaves in its folder (older runs had no lock)
+RUN_MARKS = (LOCK, "last.pt", "summary.json", "results.json")
 
 
 def writable_folder(path, name: str = "--out") -> Path:
@@ -54,6 +56,8 @@ def run_folder(path, resume: bool = False, overwrite: bool = False, can_resume: 
     - An empty ``path`` is refused (it would be the working folder).
     - A folder that holds files is refused unless ``resume`` (the job continues what is there)
       or ``overwrite`` (its files are deleted first); ``can_resume``: the job has a --resume.
+      ``overwrite`` deletes only a run's folder (one holding a ``RUN_MARKS`` file), never a
+      folder of someone's other files named by mistake.
     - ``OUT/.lock`` is locked while the block runs, so a second run there is refused at once
       (the lock goes with the process, however it ends).
     - A folder this call made is removed again if the block fails before anything but the lock
@@ -71,6 +75,9 @@ def run_folder(path, resume: bool = False, overwrite: bool = False, can_resume: 
         return
     if not (resume or overwrite) and path.is_dir() and _held(path):  # refused before a lock is made
         raise _taken(path, can_resume, name)
+    if overwrite and path.is_dir() and _held(path) and not any((path / mark).exists() for mark in RUN_MARKS):
+        raise InputError(f"{name} {path} holds files but no run ({', '.join(RUN_MARKS)}): --overwrite replaces "
+                         f"only a run's folder; choose another {name}, or empty it yourself")
     with output_folder(path, name) as folder:  # which removes a folder it made, once empty
         lock_made = not (folder / LOCK).exists()
         with open(folder / LOCK, "a") as lock:
