@@ -101,15 +101,16 @@ def size_text(size) -> str:
     return "x".join(map(str, size))
 
 
-def count(minimum: int, maximum: int = None):
-    """An integer flag of at least ``minimum`` (and at most ``maximum``)."""
+def count(minimum: int, maximum: int = sys.maxsize):
+    """An integer flag from ``minimum`` to ``maximum`` (by default the largest count Python's
+    sequences and data loaders take: 2**70 items would fail deep inside them)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum or (maximum is not None and value > maximum):
-            wanted = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        if value is None or value < minimum or value > maximum:
+            wanted = f">= {minimum}" if maximum == sys.maxsize else f"from {minimum} to {maximum}"
             raise argparse.ArgumentTypeError(f"expected an integer {wanted}, got {text!r}")
         return value
     return parse

@@ -2,6 +2,7 @@
 values and output folder, OSLSM's panoramas per class, the sizes a network takes, and what
 ``panosis-evaluate`` scores."""
 import pytest
+import torch
 
 from console import run_cli
 from test_cli import one_line_error
@@ -293,3 +294,35 @@ def test_panoptic_evaluation_scores_the_held_out_split_too(panoptic_run, tmp_pat
     assert evaluate("same", "--data", "synthetic", "--num", "4", "--data-seed", "0", "--size", "32x64") == plain
     assert "(1 item: the test split)" in plain
     assert "(4 items: all the data)" in evaluate("all", "--split", "all")
+
+
+def test_a_count_beyond_what_a_data_loader_takes_is_one_line():
+    # --batch-size 2**70 passed the flag check, then failed inside the DataLoader's islice
+    result = run_cli("panosis-oneshot-evaluate", "--checkpoint", "missing.pt", "--batch-size", str(2 ** 70))
+    one_line_error(result, "panosis-oneshot-evaluate", "--batch-size", str(2 ** 70))
+
+
+def test_epochs_leave_out_a_last_batch_of_one_item():
+    from panosis_models.engine import distributed
+    from panosis_models.engine.segmentation import epoch_loader
+    ctx = distributed.Context()
+    data = torch.utils.data.TensorDataset(torch.arange(7))
+    left_out = set()
+    for epoch in range(6):
+        sizes = [len(batch) for batch, in epoch_loader(data, ctx, 3, 0, seed=epoch)]
+        assert sizes == [3, 3]  # 7 = 3 + 3 + 1: the one goes
+        seen = {int(i) for batch, in epoch_loader(data, ctx, 3, 0, seed=epoch) for i in batch}
+        left_out |= set(range(7)) - seen
+    assert len(left_out) > 1  # another item each epoch
+    assert [len(b) for b, in epoch_loader(data, ctx, 2, 0, seed=0)] == [2, 2, 2]
+    assert [len(b) for b, in epoch_loader(data, ctx, 4, 0, seed=0)] == [4, 3]  # a last batch of more stays
+
+
+def test_pspnet_trains_when_its_split_leaves_one_item_and_refuses_batch_size_one(tmp_path):
+    common = ["--model", "pspnet", "--preset", "tiny", "--size", "32x64", "--epochs", "1", "--device", "cpu",
+              "--no-progress", "--cache-dir", tmp_path / "cache"]
+    result = run_cli("panosis-train", *common, "--num", "8", "--batch-size", "2", "--out", tmp_path / "a")
+    assert result.returncode == 0, result.stderr  # BatchNorm's "Expected more than 1 value per channel"
+    one_line_error(run_cli("panosis-train", *common, "--num", "8", "--batch-size", "1", "--out", tmp_path / "b"),
+                   "panosis-train", "--batch-size must be at least 2 for PSPNet")
+    assert not (tmp_path / "b").exists()

@@ -29,10 +29,14 @@ def predict(model, images: torch.Tensor, amp: bool = False) -> torch.Tensor:
 def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, workers: int, seed: int) -> DataLoader:
     """This process's share of ``dataset`` in a shuffled order. Seeds torch's global generator
     with ``seed`` first, so the epoch's shuffling, augmentation and dropout repeat on resume;
-    every process gets as many items (DDP steps in lockstep)."""
+    every process gets as many items (DDP steps in lockstep). A last batch of one item is left
+    out (another item each epoch): BatchNorm cannot normalise a single item where a feature map
+    is 1x1, as in PSPNet's coarsest pyramid bin."""
     torch.manual_seed(seed)
     order = torch.randperm(len(dataset)).tolist()
     order = order[:len(order) - len(order) % ctx.world_size]
+    if len(order) // ctx.world_size % batch_size == 1 and len(order) > ctx.world_size:
+        order = order[:-ctx.world_size]
     return DataLoader(Subset(dataset, distributed.shard(order, ctx)), batch_size=batch_size,
                       num_workers=workers, drop_last=False)
 

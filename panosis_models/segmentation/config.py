@@ -59,6 +59,9 @@ class TrainConfig(JobConfig):
             raise InputError(f"model must be one of {MODELS}, got {self.model!r}")
         if self.preset not in PRESETS:
             raise InputError(f"preset must be one of {tuple(PRESETS)}, got {self.preset!r}")
+        if self.model == "pspnet" and self.batch_size < 2:
+            raise InputError("--batch-size must be at least 2 for PSPNet: BatchNorm cannot normalise one item "
+                             f"in its 1x1 pyramid bin (got {self.batch_size})")
         self.check_data()
         check_network_run(self)
 
