@@ -1,6 +1,7 @@
 """Multi-process training under ``torchrun``: process-group set-up from the environment (gloo on
 CPU, nccl on GPU), sharding of the evaluation data, and the sum of confusion matrices."""
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -42,9 +43,18 @@ def first_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def teardown(ctx: Context) -> None:
-    if ctx.active and dist.is_initialized():
-        dist.destroy_process_group()
+@contextmanager
+def group(device: str):
+    """``setup(device)`` for the block; when it ends well every process waits for the others
+    before the group goes (a process leaving while another still talks to it made gloo abort
+    that one: 'terminate called without an active exception')."""
+    ctx = setup(device)
+    try:
+        yield ctx
+        barrier(ctx)
+    finally:
+        if ctx.active and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def shard(indices, ctx: Context):

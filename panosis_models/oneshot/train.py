@@ -25,11 +25,8 @@ def train(cfg: OneShotConfig) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``."""
     cfg.validate()
     with run_folder(cfg.out, cfg.resume, cfg.overwrite, main=distributed.first_process()) as out:
-        ctx = distributed.setup(cfg.device)
-        try:
+        with distributed.group(cfg.device) as ctx:
             return _fit(cfg, out, ctx)
-        finally:
-            distributed.teardown(ctx)
 
 
 def _fit(cfg: OneShotConfig, out: Path, ctx) -> dict:

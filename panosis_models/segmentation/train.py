@@ -57,11 +57,8 @@ def launch(cfg, fit, train_set: Dataset = None, val_set: Dataset = None, instanc
     with run_folder(cfg.out, cfg.resume, cfg.overwrite, main=distributed.first_process()) as out:
         if train_set is None:
             train_set, val_set, _ = split(cfg, instances)
-        ctx = distributed.setup(cfg.device)
-        try:
+        with distributed.group(cfg.device) as ctx:
             return fit(cfg, out, ctx, train_set, val_set)
-        finally:
-            distributed.teardown(ctx)
 
 
 def _fit(cfg: TrainConfig, out: Path, ctx, train_set, val_set) -> dict:
