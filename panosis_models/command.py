@@ -7,7 +7,10 @@ import math
 import os
 import re
 import shlex
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 from panosis_models.config import check_device, default_device, parse_size
 from panosis_models.errors import InputError
@@ -76,7 +79,7 @@ def add_training(parser: argparse.ArgumentParser, defaults) -> None:
 def add_run(parser: argparse.ArgumentParser) -> None:
     """Where a training command runs and how it reports: --device, --cache-dir, --resume, --progress."""
     add_device(parser)
-    parser.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    add_cache_dir(parser)
     add_resume(parser)
     add_progress(parser)
 
@@ -86,6 +89,18 @@ def add_resume(parser: argparse.ArgumentParser, what: str = "continue from OUT/l
     --out that holds files (``engine.outputs.run_folder``)."""
     parser.add_argument("--resume", action="store_true", help=what)
     parser.add_argument("--overwrite", action="store_true", help="replace what --out holds (its files are deleted)")
+
+
+def add_cache_dir(parser: argparse.ArgumentParser, what: str = "synthetic data cache") -> None:
+    parser.add_argument("--cache-dir", type=folder, default=None,
+                        help=f"{what} (default ~/.cache/equiconv/synthetic)")
+
+
+def folder(text: str) -> str:
+    """A folder flag: an empty one would be the working folder, filled without being asked."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got ''")
+    return text
 
 
 def size(text: str) -> tuple:
@@ -182,7 +197,8 @@ def run(parser: argparse.ArgumentParser, job, argv=None, resumable=lambda args: 
     ``main`` returns, and anything but None would be an error status."""
     args = parser.parse_args(argv)
     try:
-        job(args)
+        with _interrupts_reach_the_job():
+            job(args)
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -198,6 +214,34 @@ def run(parser: argparse.ArgumentParser, job, argv=None, resumable=lambda args: 
         asked = re.search(r"allocate (\d+) bytes", str(error))
         asked = f" ({int(asked.group(1)) / 2 ** 30:.3g} GiB asked for)" if asked else ""
         parser.exit(2, f"{parser.prog}: error: not enough memory{asked}: lower --size, --num or --batch-size\n")
+
+
+@contextmanager
+def _interrupts_reach_the_job():
+    """A Ctrl-C that lands in a finaliser or a weakref callback is printed by Python as an ignored
+    exception, with its traceback, and the program goes on. While the job runs such an interrupt
+    is raised again a millisecond later (SIGALRM), where it ends the job as any other."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def hook(unraisable):
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+        else:
+            previous_hook(unraisable)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous_hook, sys.unraisablehook = sys.unraisablehook, hook
+    previous_alarm = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_alarm)
+        sys.unraisablehook = previous_hook
 
 
 def resume_command(prog: str, argv=None) -> str:

@@ -144,6 +144,15 @@ def test_bad_flag_values_are_one_line(argv, fragment):
     one_line_error(run_cli("panosis-train", *argv), "panosis-train", fragment)
 
 
+@pytest.mark.parametrize("script", ["panosis-train", "panosis-experiment", "panosis-oneshot-evaluate",
+                                    "panosis-cityscapes-pairs", "panosis-panoptic train"])
+def test_an_empty_cache_dir_is_refused(script, tmp_path):
+    # '' was the working folder: panosis-cityscapes-pairs filled it with cached views
+    result = run_cli(*script.split(), "--cache-dir", "", "--out", tmp_path / "out", cwd=tmp_path)
+    one_line_error(result, script, "argument --cache-dir: expected a folder, got ''")
+    assert not any(tmp_path.iterdir())
+
+
 def test_an_output_path_that_is_a_file_fails_before_any_work(tmp_path):
     (tmp_path / "taken").write_text("")
     result = run_cli("panosis-train", *TINY, "--out", tmp_path / "taken" / "run", "--cache-dir", tmp_path / "cache")

@@ -3,11 +3,13 @@ run is refused unless --resume or --overwrite; a lock keeps a second run out whi
 there; a folder the command made and never wrote in goes again), resumed only with the settings
 it was trained with, never given non-finite weights, and left with a way back after Ctrl-C."""
 import math
+import os
 import shlex
 import shutil
 import signal
 import subprocess
 import time
+import weakref
 
 import pytest
 import torch
@@ -229,3 +231,28 @@ def test_ctrl_c_says_how_to_resume_and_the_hint_works(finished, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming {out / 'last.pt'} after epoch {len(state['history'])}" in resumed.stdout
     assert len(torch.load(out / "last.pt", weights_only=True)["history"]) == 40
+
+
+def test_ctrl_c_inside_a_weakref_callback_still_ends_the_job(capsys):
+    """Python prints an interrupt raised in a weakref callback as ignored, with its traceback, and
+    goes on (the CLI fuzzer caught panosis-experiment and panosis-pipeline so)."""
+    from panosis_models import command
+
+    def job(args):
+        class Thing:
+            pass
+
+        def callback(ref):  # Ctrl-C arrives while the garbage collector runs this
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(range(10000))
+
+        thing = Thing()
+        ref = weakref.ref(thing, callback)  # noqa: F841
+        del thing
+        sum(range(10 ** 7))
+        raise AssertionError("the job went on after Ctrl-C")
+
+    with pytest.raises(SystemExit) as stop:
+        command.run(command.make_parser("panosis-x", "A test."), job, [])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "panosis-x: interrupted\n"

@@ -23,7 +23,7 @@ def parser():
     p.add_argument("--fov", type=command.between(0, 180), default=90.0,
                    help="horizontal field of view of the views, degrees (default 90)")
     p.add_argument("--seed", type=int, default=0, help="worlds of train/; val/ uses the next seed")
-    p.add_argument("--cache-dir", type=Path, default=None, help="where rendered views are cached")
+    command.add_cache_dir(p, "where rendered views are cached")
     command.add_progress(p)
     return p
 

@@ -45,8 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--num", dest="num_train", type=command.count(1), default=None,
                    help="training items per network (default: the preset's)")
     command.add_device(p)
-    p.add_argument("--cache-dir", default=None,
-                   help="projection: synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    command.add_cache_dir(p, "projection: synthetic data cache")
     command.add_resume(p, "projection: continue interrupted trainings")
     command.add_progress(p)
     return p

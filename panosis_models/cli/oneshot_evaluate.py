@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="which held-out worlds and episodes")
     p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
     command.add_device(p)
-    p.add_argument("--cache-dir", default=None, help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+    command.add_cache_dir(p)
     p.add_argument("--out", type=Path, default=None, help="results folder (default: RUN/eval)")
     command.add_progress(p)
     return p

@@ -99,8 +99,7 @@ def parser() -> argparse.ArgumentParser:
         flags(sub)
         command.add_device(sub)
         if name != "evaluate":
-            sub.add_argument("--cache-dir", default=None,
-                             help="synthetic data cache (default ~/.cache/equiconv/synthetic)")
+            command.add_cache_dir(sub)
         command.add_progress(sub)
     return p
 
