@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 from panosis_models.config import check_device, default_device, parse_size
 from panosis_models.errors import InputError
@@ -70,7 +71,7 @@ def add_training(parser: argparse.ArgumentParser, defaults) -> None:
     p.add_argument("--batch-size", type=count(1), default=d.batch_size, help="items (episodes) per step")
     p.add_argument("--lr", type=number(above=0), default=d.lr, help="Adam's learning rate")
     p.add_argument("--clip", type=number(above=0), default=d.clip, help="gradient norm clipping")
-    p.add_argument("--seed", type=int, default=d.seed, help="initialisation, data order and augmentation")
+    p.add_argument("--seed", type=seed, default=d.seed, help="initialisation, data order and augmentation")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=d.amp, help="bfloat16 autocast on GPU")
     p.add_argument("--workers", type=count(0, maximum=os.cpu_count() or 1), default=d.workers,
                    help="data loader processes (at most one per CPU)")
@@ -101,6 +102,27 @@ def folder(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a folder, got ''")
     return text
+
+
+def folder_path(text: str) -> Path:
+    """``folder`` as a path (for output folders the command names by path)."""
+    return Path(folder(text))
+
+
+# seeds are combined (seed * 100003 + epoch, seed + 1, ...) before torch and numpy take them: a
+# 32-bit seed leaves room for that below torch's 64-bit limit
+SEED_LIMIT = 2 ** 32 - 1
+
+
+def seed(text: str) -> int:
+    """A seed flag: an integer from 0 to SEED_LIMIT."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {SEED_LIMIT}, got {text!r}")
+    return value
 
 
 def size(text: str) -> tuple:
@@ -158,11 +180,12 @@ def between(low: float, high: float):
 def seeds(text: str) -> tuple:
     """``--seeds 0,1,2``: distinct integers, at least one."""
     try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
+        values = tuple(seed(v) for v in text.split(","))
+    except argparse.ArgumentTypeError:
         values = ()
     if not values or len(set(values)) != len(values):
-        raise argparse.ArgumentTypeError(f"seeds must be distinct integers such as 0,1,2, got {text!r}")
+        raise argparse.ArgumentTypeError(f"seeds must be distinct integers from 0 to {SEED_LIMIT} such as 0,1,2, "
+                                         f"got {text!r}")
     return values
 
 

@@ -153,6 +153,30 @@ def test_an_empty_cache_dir_is_refused(script, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("argv", [["panosis-showcase", "--out", ""],
+                                  ["panosis-evaluate", "--checkpoint", "x.pt", "--out", ""],
+                                  ["panosis-panoptic", "evaluate", "--checkpoint", "x.pt", "--out", ""],
+                                  ["panosis-oneshot-evaluate", "--checkpoint", "x.pt", "--out", ""],
+                                  ["panosis-osmis-generate", "--checkpoint", "x.pt", "--num", "1", "--out", ""],
+                                  ["panosis-render-preview", "--out", ""],
+                                  ["panosis-convert-masks", "--to", "labels", "masks", ""]])
+def test_an_empty_output_folder_is_refused(argv, tmp_path):
+    # '' was the working folder: the figures or metrics.json were written there
+    script = " ".join(argv[:2]) if argv[0] == "panosis-panoptic" else argv[0]
+    one_line_error(run_cli(*argv, cwd=tmp_path), script, "expected a folder, got ''")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv", [["panosis-train", *TINY, "--seed"], ["panosis-train", *TINY, "--data-seed"],
+                                  ["panosis-render-preview", "--size", "16x32", "--seeds"]])
+@pytest.mark.parametrize("value", [str(2 ** 70), "-1"])
+def test_a_seed_torch_cannot_take_is_one_line(argv, value, tmp_path):
+    # --seed 2**70 reached torch.Generator.manual_seed: 'Overflow when unpacking long long'
+    result = run_cli(*argv, value, "--out", tmp_path / "out")
+    one_line_error(result, argv[0], argv[-1], value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_output_path_that_is_a_file_fails_before_any_work(tmp_path):
     (tmp_path / "taken").write_text("")
     result = run_cli("panosis-train", *TINY, "--out", tmp_path / "taken" / "run", "--cache-dir", tmp_path / "cache")

@@ -7,7 +7,6 @@ folder the data set CityscapesPairs reads the same way). A non-empty ``--out`` i
 ``--overwrite``, which replaces it whole: the new folder is written beside it and swapped in when
 complete, so no old pair is left among the new ones and a failed run changes nothing.
 """
-from pathlib import Path
 
 from panosis_models import command
 from panosis_models.atomic import folder_written_whole
@@ -22,7 +21,7 @@ def parser():
     p.add_argument("--val", type=command.count(1), default=20, help="pairs in val/ (default 20)")
     p.add_argument("--fov", type=command.between(0, 180), default=90.0,
                    help="horizontal field of view of the views, degrees (default 90)")
-    p.add_argument("--seed", type=int, default=0, help="worlds of train/; val/ uses the next seed")
+    p.add_argument("--seed", type=command.seed, default=0, help="worlds of train/; val/ uses the next seed")
     command.add_cache_dir(p, "where rendered views are cached")
     command.add_progress(p)
     return p

@@ -16,7 +16,7 @@ def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-convert-masks", __doc__)
     p.add_argument("--to", choices=TARGETS, required=True, help="what the written masks hold")
     p.add_argument("src", type=Path, help="folder of PNG masks")
-    p.add_argument("dst", type=Path, help="output folder")
+    p.add_argument("dst", type=command.folder_path, help="output folder")
     return p
 
 

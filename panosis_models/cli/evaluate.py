@@ -31,12 +31,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--colour-masks", action="store_true", default=None, help="the folder's masks are palette colours")
     p.add_argument("--view", choices=VIEWS, default=None, help="synthetic data: view")
     p.add_argument("--num", type=command.count(0), default=None, help="synthetic data: items")
-    p.add_argument("--data-seed", type=int, default=None, help="synthetic data: worlds (another seed = held out)")
+    p.add_argument("--data-seed", type=command.seed, default=None, help="synthetic data: worlds (another seed = held out)")
     p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
     p.add_argument("--conv", choices=CONV_KINDS, default=None, help="evaluate with these 3x3 convolutions")
     p.add_argument("--batch-size", type=command.count(1), default=4, help="items per forward pass")
     command.add_device(p)
-    p.add_argument("--out", type=Path, default=None, help="results folder (default: RUN/eval-CONV)")
+    p.add_argument("--out", type=command.folder_path, default=None, help="results folder (default: RUN/eval-CONV)")
     command.add_progress(p)
     return p
 

@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--panosis-pairs", type=command.count(0), default=None,
                    help="support pairs the PanOSIS route runs on (default: the setting's)")
     p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")
-    p.add_argument("--seed", type=int, default=d.seed, help="training runs, held-out worlds and support pairs")
+    p.add_argument("--seed", type=command.seed, default=d.seed, help="training runs, held-out worlds and support pairs")
     command.add_device(p)
     command.add_resume(p, "continue interrupted trainings (a resumed stage's time counts only what ran again)")
     command.add_progress(p)

@@ -31,11 +31,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--panoramas", type=command.count(2), default=200, help="held-out panoramas they are drawn from")
     p.add_argument("--shots", type=shots, default="1,5", help="k of the k-shot predictions, e.g. 1,5")
     p.add_argument("--base", action="store_true", help="score the fold's base classes instead (what training reached)")
-    p.add_argument("--seed", type=int, default=0, help="which held-out worlds and episodes")
+    p.add_argument("--seed", type=command.seed, default=0, help="which held-out worlds and episodes")
     p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
     command.add_device(p)
     command.add_cache_dir(p)
-    p.add_argument("--out", type=Path, default=None, help="results folder (default: RUN/eval)")
+    p.add_argument("--out", type=command.folder_path, default=None, help="results folder (default: RUN/eval)")
     command.add_progress(p)
     return p
 

@@ -25,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the panoramas")
     p.add_argument("--num", "--items", dest="num", type=command.count(2), default=d.num,
                    help="training panoramas (an episode takes a support and a query that show its class)")
-    p.add_argument("--data-seed", type=int, default=d.data_seed, help="which training worlds")
+    p.add_argument("--data-seed", type=command.seed, default=d.data_seed, help="which training worlds")
     p.add_argument("--channels", type=command.channels, default=",".join(map(str, d.channels)),
                    help="widths of the encoders' levels")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,

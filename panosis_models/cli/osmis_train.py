@@ -21,7 +21,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=d.out, help="run folder")
     p.add_argument("--image", default=None, help="the training image (PNG); default: a synthetic panorama")
     p.add_argument("--mask", default=None, help="its mask: index PNG (labels 0-7) or palette colours")
-    p.add_argument("--pair-seed", type=int, default=d.pair_seed, help="synthetic pair: which world")
+    p.add_argument("--pair-seed", type=command.seed, default=d.pair_seed, help="synthetic pair: which world")
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW trained and generated")
     p.add_argument("--conv", choices=CONV_KINDS, default=d.conv, help="3x3 convolutions of G and D")
     p.add_argument("--panorama", action=argparse.BooleanOptionalAction, default=None,
@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ema", type=command.number(at_least=0, below=1), default=d.ema, help="decay of the generator's moving average")
     p.add_argument("--checkpoint-every", type=command.count(1), default=d.checkpoint_every, help="steps")
     p.add_argument("--preview-every", type=command.count(1), default=d.preview_every, help="steps")
-    p.add_argument("--seed", type=int, default=d.seed, help="initialisation and noise")
+    p.add_argument("--seed", type=command.seed, default=d.seed, help="initialisation and noise")
     command.add_device(p)
     command.add_resume(p)
     command.add_progress(p)

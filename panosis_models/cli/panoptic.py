@@ -35,7 +35,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=d.data, help="'synthetic' or a folder with rgb/, labels/ and instances/")
     p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num,
                    help="synthetic items (split into train/val/test)")
-    p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")
+    p.add_argument("--data-seed", type=command.seed, default=d.data_seed, help="synthetic data: which worlds")
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the network input")
     p.add_argument("--model", default=d.model, choices=BACKBONES, help="the backbone")
     p.add_argument("--preset", default=d.preset, choices=tuple(PRESETS), help="PSPNet's size")
@@ -65,10 +65,10 @@ def _evaluate_flags(p: argparse.ArgumentParser) -> None:
                    help="the part of the data scored: the run's held-out test split, val, train, or all of it")
     p.add_argument("--data", default=None, help="a folder, or 'synthetic' (default: the run's data)")
     p.add_argument("--num", type=command.count(0), default=None, help="synthetic data: items")
-    p.add_argument("--data-seed", type=int, default=None, help="synthetic data: worlds (another seed = held out)")
+    p.add_argument("--data-seed", type=command.seed, default=None, help="synthetic data: worlds (another seed = held out)")
     p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
     p.add_argument("--batch-size", type=command.count(1), default=4, help="items per forward pass")
-    p.add_argument("--out", type=Path, default=None, help="results folder (default: RUN/eval)")
+    p.add_argument("--out", type=command.folder_path, default=None, help="results folder (default: RUN/eval)")
 
 
 def _experiment_flags(p: argparse.ArgumentParser) -> None:

@@ -29,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--test", default=None, help="a CVRG-Pano folder to test on (default: held-out synthetic)")
     p.add_argument("--colour-masks", action="store_true", help="the --test folder's masks are palette colours")
     p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")
-    p.add_argument("--seed", type=int, default=d.seed,
+    p.add_argument("--seed", type=command.seed, default=d.seed,
                    help="seeds the training runs and the held-out test worlds (the synthetic pair is world "
                         f"{OsmisConfig.pair_seed})")
     command.add_device(p)

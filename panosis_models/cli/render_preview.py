@@ -7,7 +7,6 @@ the panoramas and of the instances (also written to DIR/class_shares.json).
 """
 import argparse
 import json
-from pathlib import Path
 
 from panosis_models import command
 from panosis_models.atomic import atomic_file
@@ -18,8 +17,8 @@ from panosis_models.engine.outputs import writable_folder
 
 def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-render-preview", __doc__)
-    p.add_argument("--out", type=Path, required=True, help="folder of the PNGs (or of class_shares.json)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="worlds (with --shares: the data set's seed)")
+    p.add_argument("--out", type=command.folder_path, required=True, help="folder of the PNGs (or of class_shares.json)")
+    p.add_argument("--seeds", type=command.seed, nargs="+", default=[0], help="worlds (with --shares: the data set's seed)")
     p.add_argument("--size", type=command.size, default="256x512", help="HxW of the panoramas")
     p.add_argument("--yaw", type=command.number(), default=0.0, help="perspective view direction (deg)")
     p.add_argument("--shares", type=command.count(1), default=None, metavar="N",

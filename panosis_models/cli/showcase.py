@@ -15,7 +15,7 @@ from panosis_models.showcase import SAMPLE, tour
 
 def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-showcase", __doc__)
-    p.add_argument("--out", type=Path, default=Path("demo_out"), help="folder of the figures and timing.json")
+    p.add_argument("--out", type=command.folder_path, default=Path("demo_out"), help="folder of the figures and timing.json")
     p.add_argument("--image", type=Path, default=None,
                    help="an equirectangular image (default: the CVRG-Pano sample of a checkout, else a test pattern)")
     return p

@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
                    help="label level: CVRG-Pano categories (folder mask/) or Cityscapes train ids (folder labels/)")
     p.add_argument("--num", "--items", dest="num", type=command.count(1), default=d.num,
                    help="synthetic items (split into train/val/test)")
-    p.add_argument("--data-seed", type=int, default=d.data_seed, help="synthetic data: which worlds")
+    p.add_argument("--data-seed", type=command.seed, default=d.data_seed, help="synthetic data: which worlds")
     p.add_argument("--size", type=command.size, default=command.size_text(d.size), help="HxW of the network input")
     p.add_argument("--fov", type=command.between(0, 180), default=d.fov, help="perspective views: horizontal field of view (deg)")
     p.add_argument("--model", default=d.model, choices=MODELS, help="the network")
