@@ -10,7 +10,6 @@ import shlex
 import signal
 import sys
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from panosis_models.config import check_device, default_device, parse_size
@@ -219,9 +218,15 @@ def run(parser: argparse.ArgumentParser, job, argv=None, resumable=lambda args: 
     ``--debug``, their tracebacks. Nothing is returned: a console script exits with what
     ``main`` returns, and anything but None would be an error status."""
     args = parser.parse_args(argv)
+    ctrl_c = Interrupts()
     try:
-        with _interrupts_reach_the_job():
-            job(args)
+        try:
+            with ctrl_c:
+                job(args)
+        except Exception as error:
+            if ctrl_c.seen and not args.debug:  # a library turned the interrupt into its own error
+                raise KeyboardInterrupt from error
+            raise
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -239,32 +244,41 @@ def run(parser: argparse.ArgumentParser, job, argv=None, resumable=lambda args: 
         parser.exit(2, f"{parser.prog}: error: not enough memory{asked}: lower --size, --num or --batch-size\n")
 
 
-@contextmanager
-def _interrupts_reach_the_job():
-    """A Ctrl-C that lands in a finaliser or a weakref callback is printed by Python as an ignored
-    exception, with its traceback, and the program goes on. While the job runs such an interrupt
-    is raised again a millisecond later (SIGALRM), where it ends the job as any other."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class Interrupts:
+    """Ctrl-C while a job runs, made to end it however Python meets it.
 
-    def hook(unraisable):
+    - ``seen``: SIGINT came (a library may turn the interrupt raised inside its code into an
+      error of its own: matplotlib's renderer gave 'ValueError: Invalid bounding box').
+    - One that lands in a finaliser or a weakref callback, which Python prints as ignored, with
+      its traceback, and goes on from, is raised again a millisecond later (SIGALRM)."""
+
+    def __init__(self):
+        self.seen = False
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.active:
+            self.previous = (sys.unraisablehook, signal.signal(signal.SIGINT, self.interrupt),
+                             signal.signal(signal.SIGALRM, self.interrupt))
+            sys.unraisablehook = self.unraisable
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.unraisablehook = self.previous[0]
+            signal.signal(signal.SIGINT, self.previous[1])
+            signal.signal(signal.SIGALRM, self.previous[2])
+
+    def interrupt(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def unraisable(self, unraisable):
         if issubclass(unraisable.exc_type, KeyboardInterrupt):
             signal.setitimer(signal.ITIMER_REAL, 0.001)
         else:
-            previous_hook(unraisable)
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous_hook, sys.unraisablehook = sys.unraisablehook, hook
-    previous_alarm = signal.signal(signal.SIGALRM, interrupt)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous_alarm)
-        sys.unraisablehook = previous_hook
+            self.previous[0](unraisable)
 
 
 def resume_command(prog: str, argv=None) -> str:

@@ -256,3 +256,22 @@ def test_ctrl_c_inside_a_weakref_callback_still_ends_the_job(capsys):
         command.run(command.make_parser("panosis-x", "A test."), job, [])
     assert stop.value.code == 130
     assert capsys.readouterr().err == "panosis-x: interrupted\n"
+
+
+def test_ctrl_c_that_a_library_turns_into_its_own_error_still_ends_the_job(capsys):
+    """matplotlib's renderer met an interrupt mid-draw and raised 'ValueError: Invalid bounding
+    box' with a traceback (the CLI fuzzer caught panosis-pipeline so)."""
+    from panosis_models import command
+
+    def job(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(range(10 ** 7))
+        except KeyboardInterrupt:
+            raise ValueError("Invalid bounding box") from None
+
+    with pytest.raises(SystemExit) as stop:
+        command.run(command.make_parser("panosis-x", "A test."), job, [])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "panosis-x: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back as it was
