@@ -10,7 +10,8 @@ non-empty folders, files where folders are expected, corrupt checkpoints). Every
   the synthetic-data cache.
 
 A run still going after ``--cap`` seconds gets SIGINT, as a user's Ctrl-C, and must then stop
-within ``--grace`` seconds with status 130 and no traceback.
+within ``--grace`` seconds with status 130 and no traceback (or 0 within a second: its work was
+done as the interrupt came).
 
 The runs are forked from this process after it has imported the commands, so that a few hundred
 of them fit in minutes; each child runs ``main()`` as the console script does
@@ -46,6 +47,7 @@ SCRIPTS = ["panosis-" + name for name in re.findall(r'"([a-z-]+)"', SCRIPTS)]
 
 # flags never drawn: --debug asks for tracebacks, --help only prints
 SKIPPED = {"--debug", "-h", "--help"}
+FINISHING = 1.0  # seconds: a run ending this soon after SIGINT had finished its work as it came
 PRECIOUS, A_FILE = "the user's own file\n", "a file where a folder is expected\n"
 PATH_FLAGS = {"out", "data", "checkpoint", "image", "mask", "cache_dir", "test", "pairs", "src", "dst"}
 
@@ -114,9 +116,19 @@ class Sandbox:
 # --- running one command line as its console script ---------------------------------------------
 
 class Outcome:
-    def __init__(self, status, stdout, stderr, seconds, interrupted):
+    """How a run ended: its status (None: killed), output, seconds, and when SIGINT was sent
+    (seconds from the start, None if it was not)."""
+
+    def __init__(self, status, stdout, stderr, seconds, interrupted_at):
         self.status, self.stdout, self.stderr = status, stdout, stderr
-        self.seconds, self.interrupted = seconds, interrupted
+        self.seconds, self.interrupted_at = seconds, interrupted_at
+
+    @property
+    def interrupted(self) -> bool:
+        """SIGINT came while the work was still going (a run that ended within a second of it
+        had finished its work as the interrupt came: any status it gives is its own)."""
+        return self.interrupted_at is not None and not (self.status == 0 and
+                                                        self.seconds - self.interrupted_at < FINISHING)
 
 
 def run_forked(script: str, argv: list, box: Sandbox, area: Path, cap: float, grace: float) -> Outcome:
@@ -162,7 +174,7 @@ def run_forked(script: str, argv: list, box: Sandbox, area: Path, cap: float, gr
                 sys.stderr.flush()
             finally:
                 os._exit(status)
-    interrupted, status = False, None
+    interrupted_at, status = None, None
     deadline = started + cap
     while True:
         done, code = os.waitpid(pid, os.WNOHANG)
@@ -170,16 +182,16 @@ def run_forked(script: str, argv: list, box: Sandbox, area: Path, cap: float, gr
             status = os.waitstatus_to_exitcode(code)
             break
         now = time.perf_counter()
-        if not interrupted and now > deadline:
+        if interrupted_at is None and now > deadline:
             os.killpg(pid, signal.SIGINT)
-            interrupted, deadline = True, now + grace
-        elif interrupted and now > deadline:
+            interrupted_at, deadline = now - started, now + grace
+        elif interrupted_at is not None and now > deadline:
             os.killpg(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             break
         time.sleep(0.02)
     read = lambda p: p.read_text(errors="replace") if p.exists() else ""  # noqa: E731
-    return Outcome(status, read(out_path), read(err_path), time.perf_counter() - started, interrupted)
+    return Outcome(status, read(out_path), read(err_path), time.perf_counter() - started, interrupted_at)
 
 
 def verdict(script: str, argv: list, outcome: Outcome, changed: list, area: Path) -> str:
