@@ -1,4 +1,4 @@
-// The geometry contract of DESIGN.md, in one place: parameter checks, the gnomonic row table,
+// The geometry contract of the README's "Geometry" section, in one place: parameter checks, the gnomonic row table,
 // and the sampling plan derived from it (with a small cache keyed by layer and device).
 #include "geometry.h"
 

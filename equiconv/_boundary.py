@@ -1,4 +1,4 @@
-"""The sphere's boundary rules as a gather (DESIGN.md "Geometry"): what an equirectangular image
+"""The sphere's boundary rules as a gather (the README's "Geometry" section): what an equirectangular image
 holds at integer positions outside it. Shared by the pure-PyTorch operators and the reference."""
 import torch
 

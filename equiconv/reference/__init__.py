@@ -1,4 +1,4 @@
-"""Pure-PyTorch references of the compiled operators (DESIGN.md "Geometry" and "The operator
+"""Pure-PyTorch references of the compiled operators (the README's "Geometry" and "API" sections: the operator
 family"), independent of the compiled core: the oracles the tests compare against, selectable with
 ``backend='reference'``, and what runs (slowly, with per-pixel index tensors) where the core is
 not built. Differentiable by autograd."""

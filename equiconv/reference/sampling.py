@@ -1,4 +1,4 @@
-"""The sampling every reference operator shares: the row table of DESIGN.md "Geometry" computed
+"""The sampling every reference operator shares: the row table of the README's "Geometry" section computed
 with torch ops, and the bilinear samples of every tap under the boundary rules."""
 import math
 
