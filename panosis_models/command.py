@@ -108,22 +108,6 @@ def folder_path(text: str) -> Path:
     return Path(folder(text))
 
 
-# seeds are combined (seed * 100003 + epoch, seed + 1, ...) before torch and numpy take them: a
-# 32-bit seed leaves room for that below torch's 64-bit limit
-SEED_LIMIT = 2 ** 32 - 1
-
-
-def seed(text: str) -> int:
-    """A seed flag: an integer from 0 to SEED_LIMIT."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value <= SEED_LIMIT:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {SEED_LIMIT}, got {text!r}")
-    return value
-
-
 def size(text: str) -> tuple:
     """``--size HxW``."""
     try:
@@ -150,6 +134,12 @@ def count(minimum: int, maximum: int = sys.maxsize):
             raise argparse.ArgumentTypeError(f"expected an integer {wanted}, got {text!r}")
         return value
     return parse
+
+
+# seeds are combined (seed * 100003 + epoch, seed + 1, ...) before torch and numpy take them: a
+# 32-bit seed leaves room for that below torch's 64-bit limit
+SEED_LIMIT = 2 ** 32 - 1
+seed = count(0, SEED_LIMIT)  # a seed flag
 
 
 def number(above: float = None, at_least: float = None, below: float = None, at_most: float = None):
