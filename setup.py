@@ -58,6 +58,8 @@ def _extension():
 
 
 MODELS = ["matplotlib", "numpy", "pillow", "tqdm"]  # the reference models and their command lines
+# the Triton kernels' tests run in its interpreter on CPU; a pin, since interpreter behaviour changes between releases
+TRITON = "triton==3.9.0; platform_system == 'Linux' and platform_machine == 'x86_64'"
 
 setup(
     name="equiconv",
@@ -87,7 +89,7 @@ setup(
     install_requires=["torch>=2.4"],
     extras_require={
         "models": MODELS,
-        "dev": MODELS + ["pytest", "hypothesis"],
+        "dev": MODELS + ["pytest", "hypothesis", TRITON],
     },
     entry_points={"console_scripts": [
         f"panosis-{name} = panosis_models.cli.{name.replace('-', '_')}:main"
