@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from panosis_models.config import check_device, default_device, parse_size
+from panosis_models.engine.config import check_device, default_device, parse_size
 from panosis_models.errors import InputError
 
 # what a user can mend: bad input named by the library, and files that cannot be read or written

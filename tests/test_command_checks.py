@@ -304,7 +304,7 @@ def test_a_count_beyond_what_a_data_loader_takes_is_one_line():
 
 def test_epochs_leave_out_a_last_batch_of_one_item():
     from panosis_models.engine import distributed
-    from panosis_models.engine.segmentation import epoch_loader
+    from panosis_models.engine.loop import epoch_loader
     ctx = distributed.Context()
     data = torch.utils.data.TensorDataset(torch.arange(7))
     left_out = set()

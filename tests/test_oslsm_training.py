@@ -9,7 +9,7 @@ import torch
 
 from panosis_models.cli.oneshot_evaluate import main as evaluate_main
 from panosis_models.cli.oneshot_train import main as train_main
-from panosis_models.config import LAST
+from panosis_models.engine.config import LAST
 
 
 def tiny_args(out, cache, *extra):

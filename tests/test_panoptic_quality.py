@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from panosis_models.data.cityscapes import CAR, PERSON_FINE, ROAD, SKY_FINE, THINGS, VOID, fine_from_instances
 from panosis_models.panoptic.levels import CATEGORY
-from panosis_models.panoptic_quality import FN, FP, IOU, TP, PanopticQuality, quality, segment_statistics
+from panosis_models.panoptic.quality import FN, FP, IOU, TP, PanopticQuality, quality, segment_statistics
 
 CAR_0, CAR_1 = CAR * 1000, CAR * 1000 + 1
 

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import equiconv  # noqa: E402
-from panosis_models.config import JobConfig, default_device, preset_settings  # noqa: E402
+from panosis_models.engine.config import JobConfig, default_device, preset_settings  # noqa: E402
 from panosis_models.data.glyphs import GLYPHS, SphereGlyphs  # noqa: E402
 from panosis_models.engine.outputs import run_folder  # noqa: E402
 from panosis_models.errors import InputError  # noqa: E402

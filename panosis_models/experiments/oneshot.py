@@ -22,12 +22,12 @@ from pathlib import Path
 
 import torch
 
-from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
+from panosis_models.engine.config import BEST, LAST, JobConfig, check_at_least, default_device
 from panosis_models.data.cityscapes import FINE_NAMES, VOID
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.episodes import binary_target, holders, novel_classes, support_pairs
 from panosis_models.engine.outputs import run_folder
-from panosis_models.engine.segmentation import predict
+from panosis_models.engine.loop import predict
 from panosis_models.experiments.panosis import PipelineConfig, generate_set, osmis_config, unet_config, write_pair_folder
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.oneshot.config import OneShotConfig

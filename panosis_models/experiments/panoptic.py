@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from panosis_models.config import BEST, preset_settings
+from panosis_models.engine.config import BEST, preset_settings
 from panosis_models.data import Transformed, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.seam import roll_to_seam

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from panosis_models.config import BEST, LAST, JobConfig, check_at_least, default_device
+from panosis_models.engine.config import BEST, LAST, JobConfig, check_at_least, default_device
 from panosis_models.data import PanoramaFolder, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.engine.outputs import run_folder

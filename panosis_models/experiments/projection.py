@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from panosis_models.config import BEST, JobConfig, default_device, preset_settings
+from panosis_models.engine.config import BEST, JobConfig, default_device, preset_settings
 from panosis_models.data import SyntheticPanoramas, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.cityscapes_pairs import write_pairs_root

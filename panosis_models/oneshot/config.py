@@ -3,7 +3,7 @@ it: its training panoramas and the model (the held-out test panoramas are
 ``data.datasets.held_out_panoramas``)."""
 from dataclasses import dataclass, field
 
-from panosis_models.config import JobConfig, check_at_least, check_network_run, default_device
+from panosis_models.engine.config import JobConfig, check_at_least, check_network_run, default_device
 from panosis_models.data import SyntheticPanoramas
 from panosis_models.data.episodes import FOLDS
 from panosis_models.errors import InputError

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from panosis_models.data.episodes import IGNORE
 from panosis_models.engine import distributed
-from panosis_models.engine.segmentation import autocast, train_steps
+from panosis_models.engine.loop import autocast, train_steps
 from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
 
 

@@ -11,12 +11,12 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from panosis_models.atomic import save_atomically
-from panosis_models.config import LAST
+from panosis_models.engine.config import LAST
 from panosis_models.data.datasets import derive_seed, prerender
 from panosis_models.data.episodes import Episodes, base_classes, holders
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import run_folder
-from panosis_models.engine.segmentation import check_finite, epoch_loader
+from panosis_models.engine.loop import check_finite, epoch_loader
 from panosis_models.oneshot.config import OneShotConfig, build_model, training_panoramas
 from panosis_models.oneshot.loop import train_one_epoch
 

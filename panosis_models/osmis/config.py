@@ -1,7 +1,7 @@
 """What defines an OSMIS run (``OsmisConfig``, saved in its checkpoint)."""
 from dataclasses import dataclass, field
 
-from panosis_models.config import JobConfig, check_at_least, default_device
+from panosis_models.engine.config import JobConfig, check_at_least, default_device
 from panosis_models.errors import InputError
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.osmis.generator import NOISE_DIM

@@ -9,10 +9,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from panosis_models.atomic import save_atomically
-from panosis_models.config import LAST
+from panosis_models.engine.config import LAST
 from panosis_models.engine import checkpoint
 from panosis_models.engine.outputs import run_folder
-from panosis_models.engine.segmentation import check_finite
+from panosis_models.engine.loop import check_finite
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.pair import training_pair
 from panosis_models.osmis.previews import save_loss_curves

@@ -8,11 +8,11 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from panosis_models.engine import distributed
-from panosis_models.engine.segmentation import autocast, train_steps
+from panosis_models.engine.loop import autocast, train_steps
 from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.panoptic.loss import panoptic_loss
 from panosis_models.panoptic.postprocess import postprocess
-from panosis_models.panoptic_quality import PanopticQuality
+from panosis_models.panoptic.quality import PanopticQuality
 from panosis_models.sphere_metrics import SphereConfusion
 
 

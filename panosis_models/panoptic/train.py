@@ -10,10 +10,10 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
-from panosis_models.config import LAST
+from panosis_models.engine.config import LAST
 from panosis_models.data import PanoramaAugment, Transformed
 from panosis_models.data.panoptic_targets import PanopticTargets
-from panosis_models.engine.segmentation import epoch_loader
+from panosis_models.engine.loop import epoch_loader
 from panosis_models.panoptic.config import PanopticConfig, build_model
 from panosis_models.panoptic.loop import evaluate, train_one_epoch
 from panosis_models.segmentation.train import Progress, Score, end_epoch, finish, launch, resume

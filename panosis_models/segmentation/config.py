@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from torch.utils.data import ConcatDataset, Dataset, Subset
 
-from panosis_models.config import JobConfig, check_network_run, default_device
+from panosis_models.engine.config import JobConfig, check_network_run, default_device
 from panosis_models.data import PanoramaFolder, SyntheticPanoramas, split_indices
 from panosis_models.data.cityscapes_pairs import SPLITS as PAIR_SPLITS, CityscapesPairs
 from panosis_models.errors import InputError

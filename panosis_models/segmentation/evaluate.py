@@ -12,8 +12,8 @@ from torch.utils.data import Dataset
 import equiconv
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
-from panosis_models.engine.segmentation import evaluate as confusion_over
-from panosis_models.config import check_network_size
+from panosis_models.engine.loop import evaluate as confusion_over
+from panosis_models.engine.config import check_network_size
 from panosis_models.errors import InputError
 from panosis_models.metrics import CATEGORY, Level
 from panosis_models.plots import save_confusion, save_latitude_iou, save_overlays

@@ -14,11 +14,11 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
 from panosis_models.atomic import save_atomically
-from panosis_models.config import BEST, LAST
+from panosis_models.engine.config import BEST, LAST
 from panosis_models.data import PanoramaAugment, Transformed
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import run_folder
-from panosis_models.engine.segmentation import check_finite, epoch_loader, evaluate, train_one_epoch
+from panosis_models.engine.loop import check_finite, epoch_loader, evaluate, train_one_epoch
 from panosis_models.metrics import scores
 from panosis_models.segmentation.config import TrainConfig, build_model, level_of, split
 
