@@ -4,13 +4,10 @@ written next to the file."""
 import argparse
 from pathlib import Path
 
-import matplotlib
-import matplotlib.ticker
+from matplotlib.figure import Figure  # the object-oriented API: no global backend switch, no pyplot
+from matplotlib.ticker import NullFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from benchmarks import results, targets  # noqa: E402
+from benchmarks import results, targets
 
 
 def plot(report: dict, path: Path) -> Path:
@@ -20,7 +17,8 @@ def plot(report: dict, path: Path) -> Path:
     both = [r.get("forward_backward", r.get("train_step", {})).get("ratio") for r in rows]
     deform = [r.get("forward_backward", {}).get("ratios", {}).get("deform_conv2d") for r in rows]
     y = range(len(rows))
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.38 * max(len(rows), 1)))
+    fig = Figure(figsize=(11, 1.2 + 0.38 * max(len(rows), 1)))
+    ax = fig.subplots()
     for values, offset, colour, label in ((fwd, -0.2, "tab:blue", "forward"),
                                           (both, 0.2, "tab:orange", "forward+backward (U-Net: training step)")):
         shown = [(i + offset, v) for i, v in zip(y, values) if v is not None]
@@ -38,7 +36,7 @@ def plot(report: dict, path: Path) -> Path:
     ticks = [2.0 ** e for e in range(-6, 12) if low <= 2.0 ** e <= high]
     ax.set_xlim(low, high)
     ax.set_xticks(ticks, [f"{t:g}×" for t in ticks])
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("time / nn.Conv2d time (interleaved medians; log scale)")
@@ -47,7 +45,6 @@ def plot(report: dict, path: Path) -> Path:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

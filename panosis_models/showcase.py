@@ -8,16 +8,14 @@ import statistics
 import time
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib import colormaps
+from PIL import Image
 
-matplotlib.use("Agg")  # files only: the demo has to run on headless machines
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from PIL import Image  # noqa: E402
-
-import equiconv  # noqa: E402
+import equiconv
+from panosis_models.plots import figure, save
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/cvrg-pano-sample/image.png"
 SIZE = (256, 512)
@@ -29,13 +27,6 @@ def lat_lon(rows, cols, height, width):
     lat = 90.0 - (np.asarray(rows) + 0.5) * 180.0 / height
     lon = -180.0 + (np.asarray(cols) + 0.5) * 360.0 / width
     return lat, (lon + 180.0) % 360.0 - 180.0
-
-
-def save(fig, path):
-    """Write a figure and free it (pyplot keeps every open figure alive otherwise)."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def synthetic_pattern(height, width):
@@ -87,7 +78,7 @@ def edge_figures(image, out_dir):
     mags = {name: out[0].view(3, 2, *out.shape[-2:]).pow(2).sum(1).sqrt().mean(0).numpy()
             for name, out in outs.items()}
     vmax = float(np.percentile(np.concatenate([m.ravel() for m in mags.values()]), 99.5))
-    fig, axes = plt.subplots(3, 1, figsize=(8, 12.5))
+    fig, axes = figure((8, 12.5), 3, 1)
     axes[0].imshow(image[0].permute(1, 2, 0).numpy(), extent=WORLD)
     axes[0].set_title(f"input panorama ({SIZE[0]} x {SIZE[1]})")
     for ax, (name, mag) in zip(axes[1:], mags.items()):
@@ -98,7 +89,7 @@ def edge_figures(image, out_dir):
                yticks=range(-90, 91, 45))
     save(fig, out_dir / "edges.png")
     half = image.shape[-1] // 2
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    fig, axes = figure((10, 5), 1, 2)
     for ax, (name, mag) in zip(axes, mags.items()):  # rolled so that the seam sits in the middle
         ax.imshow(np.roll(mag, half, axis=1)[:, half - 64:half + 64], cmap="gray", vmin=0, vmax=vmax,
                   extent=(135, 225, -90, 90), aspect="auto")
@@ -131,13 +122,13 @@ def sampling_figure(image, out_dir, height=64, width=128, dilation=4):
     q, centres = width // 2, 90.0 - (np.arange(height) + 0.5) * 180.0 / height
     picks = sorted({int(np.abs(centres - t).argmin()) for t in (0, 30, 60, 80, 90)}, reverse=True)
     small = F.interpolate(image, size=(height, width), mode="bilinear", antialias=True)
-    fig, ax = plt.subplots(figsize=(11, 5.5))
+    fig, ax = figure((11, 5.5))
     ax.imshow(small[0].permute(1, 2, 0).numpy(), extent=WORLD, alpha=0.45, aspect="auto")
     ax.axhspan(90, 110, color="0.85")
     ax.text(-175, 96, "outside the image (nn.Conv2d reads zeros here)", fontsize=8, va="center")
     grid, spans = (np.arange(3) - 1) * dilation + np.zeros((3, 3)), []
     for k, r in enumerate(picks):
-        colour = plt.cm.plasma(0.85 * k / (len(picks) - 1))
+        colour = colormaps["plasma"](0.85 * k / (len(picks) - 1))
         lat, lon = lat_lon(rows[r].numpy(), cols[r].numpy() + q, height, width)
         spans.append(f"{lon[1, 2] - lon[1, 0]:.0f}")  # the middle row of taps never wraps at W/2
         ax.plot(*outline(lat, lon), "-", color=colour, lw=1.2)

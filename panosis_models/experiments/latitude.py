@@ -13,22 +13,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from tqdm import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import equiconv  # noqa: E402
-from panosis_models.engine.config import JobConfig, default_device, preset_settings  # noqa: E402
-from panosis_models.data.glyphs import GLYPHS, SphereGlyphs  # noqa: E402
-from panosis_models.engine.outputs import run_folder  # noqa: E402
-from panosis_models.errors import InputError  # noqa: E402
-from panosis_models.experiments.results import mean_std, spread  # noqa: E402
-from panosis_models.models.glyphnet import GlyphNet  # noqa: E402
+import equiconv
+from panosis_models.engine.config import JobConfig, default_device, preset_settings
+from panosis_models.data.glyphs import GLYPHS, SphereGlyphs
+from panosis_models.engine.outputs import run_folder
+from panosis_models.errors import InputError
+from panosis_models.experiments.results import mean_std, spread
+from panosis_models.models.glyphnet import GlyphNet
+from panosis_models.plots import save_band_accuracy
 
 PRESETS = {
     # two CPU cores: about three minutes per seed
@@ -127,23 +124,8 @@ def table(summary: dict, seeds: int) -> str:
 
 
 def save_plot(summary: dict, path: Path) -> None:
-    centres = [(lo + hi) / 2 for lo, hi in TEST_BANDS]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, per_band in summary.items():
-        values = list(per_band.values())
-        ax.errorbar(centres, [v["mean"] for v in values], yerr=[v["std"] or 0.0 for v in values], marker="o",
-                    capsize=3, label=name)
-    ax.axvspan(0, TRAIN_LATITUDES[1], color="grey", alpha=0.2, label="training latitudes")
-    ax.axhline(1 / len(GLYPHS), color="k", linestyle=":", label="chance")
-    ax.set_xticks(centres, [f"{lo}-{hi}" for lo, hi in TEST_BANDS])
-    ax.set_xlim(0, TEST_BANDS[-1][1])
-    ax.set_xlabel("absolute latitude of the test glyphs (degrees)")
-    ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    """latitude.png: accuracy per test band, the training latitudes shaded, chance dotted."""
+    save_band_accuracy(summary, path, TEST_BANDS, TRAIN_LATITUDES[1], 1 / len(GLYPHS))
 
 
 def run(cfg: LatitudeConfig) -> dict:

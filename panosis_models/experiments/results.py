@@ -6,15 +6,11 @@ import json
 import statistics
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from panosis_models.data import CLASS_NAMES  # noqa: E402
-from panosis_models.segmentation.config import level_of  # noqa: E402
-from panosis_models.segmentation.evaluate import evaluate, load_model  # noqa: E402
-from panosis_models.sphere_metrics import BANDS, band_name  # noqa: E402
+from panosis_models.data import CLASS_NAMES
+from panosis_models.plots import save_iou_chart
+from panosis_models.segmentation.config import level_of
+from panosis_models.segmentation.evaluate import evaluate, load_model
+from panosis_models.sphere_metrics import BANDS, band_name
 
 TEST_SETS = ("level", "tilted")
 
@@ -136,24 +132,12 @@ def comparisons(summary_rows: list) -> str:
     return "\n".join(lines)
 
 
-def save_iou_chart(summary_rows: list, path: Path) -> None:
-    """Mean per-class IoU (error bars: standard deviation over seeds) of each row."""
-    labels = CLASS_NAMES[1:]
-    fig, ax = plt.subplots(figsize=(11, 4))
-    width = 0.8 / len(summary_rows)
-    for k, row in enumerate(summary_rows):
-        spreads = [row["iou"][str(i)] for i in range(1, len(CLASS_NAMES))]
-        ax.bar([i + k * width for i in range(len(labels))], [s["mean"] or 0.0 for s in spreads], width,
-               yerr=[s["std"] or 0.0 for s in spreads],
-               label=f"{row['model']}, {row['train']} -> {row['test']}, {row['conv']} "
-                     f"(mIoU {mean_std(row['metrics']['miou'], 3)})")
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))], labels)
-    ax.set_ylabel("IoU on held-out panoramas")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def iou_series(summary_rows: list) -> list:
+    """``plots.save_iou_chart``'s series: each row's label (with its mIoU) and its per-class IoU
+    spreads, unlabelled excluded."""
+    return [(f"{row['model']}, {row['train']} -> {row['test']}, {row['conv']} "
+             f"(mIoU {mean_std(row['metrics']['miou'], 3)})",
+             [row["iou"][str(i)] for i in range(1, len(CLASS_NAMES))]) for row in summary_rows]
 
 
 def write_report(out: Path, summary: dict) -> str:
@@ -165,5 +149,5 @@ def write_report(out: Path, summary: dict) -> str:
     (out / "results.json").write_text(json.dumps({**summary, "summary": summary_rows}, indent=1,
                                                  allow_nan=False) + "\n")
     (out / "table.md").write_text(text + "\n")
-    save_iou_chart(summary_rows, out / "iou.png")
+    save_iou_chart(iou_series(summary_rows), out / "iou.png")
     return text

@@ -1,13 +1,10 @@
-"""Pictures of OSMIS at work: image-mask pairs side by side in a grid, and the loss curves."""
-import matplotlib
+"""Pictures of OSMIS at work: image-mask pairs side by side in a grid, as pixels (PIL); its loss
+curves are a figure of ``panosis_models.plots``."""
+import numpy as np
+import torch
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from panosis_models.data.palette import labels_to_colour  # noqa: E402
+from panosis_models.data.palette import labels_to_colour
 
 GAP = 4  # pixels between tiles
 
@@ -30,18 +27,3 @@ def pair_grid(images: torch.Tensor, labels: torch.Tensor, columns: int = 2) -> I
         canvas[top:top + height, left + width + GAP:left + tile_w] = labels_to_colour(labels[k].cpu().numpy())
     return Image.fromarray(canvas)
 
-
-def save_loss_curves(history: list, path) -> None:
-    """One line per loss term against the training step."""
-    if not history:
-        return
-    steps = [h["step"] for h in history]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for key in (k for k in history[0] if k != "step"):
-        ax.plot(steps, [h[key] for h in history], label=key)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -15,7 +15,7 @@ from panosis_models.engine.outputs import run_folder
 from panosis_models.engine.loop import check_finite
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.pair import training_pair
-from panosis_models.osmis.previews import save_loss_curves
+from panosis_models.plots import save_loss_curves
 from panosis_models.osmis.trainer import Trainer
 
 LOG_EVERY = 10  # steps averaged into one history entry

@@ -15,7 +15,7 @@ from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.segmentation.evaluate import evaluation_data as segmentation_data, items_scored
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
-from panosis_models.panoptic.picture import save_panoptic
+from panosis_models.plots import save_panoptic
 from panosis_models.panoptic.train import KIND
 
 
