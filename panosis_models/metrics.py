@@ -98,3 +98,11 @@ def scores(confusion: torch.Tensor, level: Level = CATEGORY) -> dict:
         "miou": sum(present) / len(present) if present else None,
         "pixel_accuracy": (tp[scored].sum() / labelled).item() if labelled > 0 else None,
     }
+
+
+def items_scored(result: dict) -> str:
+    """"(2 items: the test split)": how many items a result scored and, if recorded, which part
+    of the data they are."""
+    split = result.get("split")
+    part = "" if split is None else ": all the data" if split == "all" else f": the {split} split"
+    return f"({result['items']} item{'' if result['items'] == 1 else 's'}{part})"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from panosis_models import command
 from panosis_models.models.convs import CONV_KINDS
-from panosis_models.segmentation.config import LAYOUTS, SPLIT_NAMES, VIEWS, level_of
-from panosis_models.segmentation.evaluate import evaluate, evaluation_data, load_model, summary_line
+from panosis_models.data.source import LAYOUTS, SPLIT_NAMES, VIEWS, evaluation_data
+from panosis_models.segmentation.evaluate import evaluate, load_model, summary_line
 
 DATA_FLAGS = ("data", "layout", "view", "num", "data_seed", "size", "colour_masks")
 
@@ -47,7 +47,7 @@ def job(args) -> None:
     dataset = evaluation_data(cfg, args.split, **overrides)
     out = args.out or args.checkpoint.parent / f"eval-{cfg.conv}"
     result = evaluate(model, dataset, out, args.batch_size, args.device, title=f"{cfg.conv} conv",
-                      progress=args.progress, level=level_of(cfg), split=args.split)
+                      progress=args.progress, level=cfg.label_level, split=args.split)
     print(summary_line(result))
     print(f"written: {out}")
 

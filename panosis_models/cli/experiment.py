@@ -17,7 +17,7 @@ from panosis_models import command
 from panosis_models.errors import InputError
 from panosis_models.experiments import latitude, projection
 from panosis_models.metrics import LEVELS
-from panosis_models.segmentation.config import MODELS
+from panosis_models.models.segmentation import MODELS
 
 STUDIES = ("projection", "latitude")
 PROJECTION_ONLY = {"models": "--model", "pairs": "--pairs", "labels": "--labels", "cache_dir": "--cache-dir",

@@ -1,5 +1,5 @@
 """Train OSLSM on one fold's base classes: ``panosis-oneshot-train --fold I``
-(or ``python -m panosis_models.oneshot.train --fold I``).
+(or ``python -m panosis_models.cli.oneshot_train --fold I``).
 
 Episodes of rendered synthetic panoramas with fine labels: a base class, one support panorama
 showing it with its binary mask and a query panorama showing it; the fold's novel classes are

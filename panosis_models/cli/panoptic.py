@@ -24,7 +24,7 @@ from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line
 from panosis_models.panoptic.levels import LEVELS
 from panosis_models.panoptic.train import train
-from panosis_models.segmentation.config import SPLIT_NAMES
+from panosis_models.data.source import SPLIT_NAMES
 
 DATA_FLAGS = ("data", "num", "data_seed", "size")
 

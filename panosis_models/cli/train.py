@@ -15,7 +15,9 @@ from panosis_models import command
 from panosis_models.metrics import LEVELS
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.pspnet import PRESETS
-from panosis_models.segmentation.config import LAYOUTS, MODELS, VIEWS, TrainConfig
+from panosis_models.data.source import LAYOUTS, VIEWS
+from panosis_models.models.segmentation import MODELS
+from panosis_models.segmentation.config import TrainConfig
 from panosis_models.segmentation.train import train
 
 

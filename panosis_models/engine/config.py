@@ -1,14 +1,17 @@
 """One configuration pattern for every job: a dataclass of everything that defines a run, saved
-in its checkpoints, and the few conventions the jobs share (checkpoint names, the default
-device, how a size is written)."""
+in its checkpoints, built on ``RunConfig`` (where a run writes, its seed, its device, how it
+resumes and reports) and, for the jobs the engine trains epoch by epoch, ``TrainingConfig`` (the
+loop's fields); and the few conventions the jobs share (checkpoint names, the default device,
+how a size is written)."""
 import dataclasses
 import math
+from dataclasses import dataclass, field
 from typing import ClassVar, Tuple
 
 import torch
 
 from panosis_models.errors import InputError
-from panosis_models.models.convs import CONV_KINDS
+from panosis_models.models.convs import CONV_KINDS, check_network_size
 
 LAST, BEST = "last.pt", "best.pt"
 
@@ -68,19 +71,6 @@ def check_network_run(cfg) -> None:
         raise InputError(f"lr and clip must be positive and finite, got lr={cfg.lr}, clip={cfg.clip}")
 
 
-def check_network_size(cfg) -> None:
-    """Refuses a ``cfg.size`` that its network, ``cfg.network()``, cannot take (see its
-    ``input_sizes``), naming --size and what it must be. The network is built on the meta
-    device: no memory, no time, and no data made yet."""
-    if len(cfg.size) != 2 or min(cfg.size) < 1:
-        raise InputError(f"size must be (H, W), both positive, got {cfg.size}")
-    with torch.device("meta"):
-        network = cfg.network()
-    if not network.input_sizes.accepts(*cfg.size):
-        raise InputError(f"--size {cfg.size[0]}x{cfg.size[1]} does not fit {type(network).__name__} with {cfg.conv} "
-                         f"convolutions: size must be {network.input_sizes}")
-
-
 def preset_settings(presets: dict, job, names=("epochs", "num_train")) -> dict:
     """``presets[job.preset]`` with the job's fields ``names`` that are set (not None) laid over it."""
     if job.preset not in presets:
@@ -91,7 +81,8 @@ def preset_settings(presets: dict, job, names=("epochs", "num_train")) -> dict:
 
 
 class JobConfig:
-    """Base of the jobs' dataclasses. ``DEFINING`` names the fields that make a run what it is
+    """Base of the jobs' and experiments' dataclasses: saved with a run, read back, compared on
+    resume. ``DEFINING`` names the fields that make a run what it is
     (model, data, size, split): a resumed run must keep every one of them. ``RUNTIME`` names
     those a resumed run may change (where and how long it runs, how it reports); any other
     field, such as the learning rate, must keep its saved value too, since the optimiser and the
@@ -123,3 +114,26 @@ class JobConfig:
         if changed:
             raise InputError(f"cannot resume {path} with " + ", ".join(changed) + ": the run continues with its "
                              "saved settings; pass them as before, or start a new run (another --out)")
+
+
+@dataclass
+class RunConfig(JobConfig):
+    """The fields every job's run has."""
+    out: str = "runs/run"             # the run folder
+    seed: int = 0                     # initialisation, data order and augmentation
+    device: str = field(default_factory=default_device)
+    resume: bool = False              # continue the run in ``out``
+    overwrite: bool = False           # replace the run in ``out``
+    progress: bool = True             # progress bars
+
+
+@dataclass
+class TrainingConfig(RunConfig):
+    """A run the engine trains epoch by epoch (``engine.trainer``): the loop's fields."""
+    epochs: int = 20
+    batch_size: int = 4               # items (episodes) per step
+    lr: float = 1e-3                  # Adam's learning rate
+    clip: float = 1.0                 # gradient norm clipping
+    amp: bool = True                  # bfloat16 autocast on GPU (ignored on CPU)
+    workers: int = 0                  # data loader processes
+    cache_dir: str = None             # where rendered data are cached

@@ -1,29 +1,19 @@
-"""The segmentation training loop, in torchvision's references/segmentation shape: an epoch's
-loader, ``train_one_epoch`` and ``evaluate`` (confusion matrices per latitude band, in pixels and
-steradians, shared out over processes)."""
+"""The training loop every job's epochs run, in torchvision's references shape: an epoch's
+loader (seeded, sharded over processes), ``train_steps`` with the job's loss, autocast, and the
+check that stops a diverging run."""
 import math
-from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm import tqdm
 
 from panosis_models.engine import distributed
 from panosis_models.errors import InputError
-from panosis_models.metrics import CATEGORY, IGNORE_INDEX, Level
-from panosis_models.sphere_metrics import SphereConfusion
 
 
 def autocast(device: torch.device, enabled: bool):
     """bfloat16 autocast on GPU when asked for; a no-op elsewhere."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
-
-
-@torch.no_grad()
-def predict(model, images: torch.Tensor, amp: bool = False) -> torch.Tensor:
-    with autocast(images.device, amp):
-        return model(images).argmax(1)
 
 
 def epoch_loader(dataset: Dataset, ctx: distributed.Context, batch_size: int, workers: int, seed: int) -> DataLoader:
@@ -69,41 +59,3 @@ def check_finite(loss: float, model, when: str) -> None:
         return
     raise InputError(f"training diverged in {when}: the loss ({loss:.4g}) or the weights are not finite, and no "
                      "checkpoint took them; start again with a lower --lr (--overwrite replaces this run)")
-
-
-def segmentation_loss(net, images: torch.Tensor, masks: torch.Tensor, ignore_index: int = IGNORE_INDEX):
-    """Cross-entropy (labels ``ignore_index`` cost nothing). A network that returns ``(logits,
-    aux_logits)`` in training (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
-    logits = net(images)
-    aux = None
-    if isinstance(logits, tuple):
-        logits, aux = logits
-    loss = F.cross_entropy(logits.float(), masks, ignore_index=ignore_index)
-    if aux is not None:
-        module = getattr(net, "module", net)  # under DDP
-        loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, ignore_index=ignore_index)
-    return loss
-
-
-def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
-                    desc: str, progress: bool, ignore_index: int = IGNORE_INDEX) -> float:
-    """One pass of segmentation training (``segmentation_loss``); returns the mean loss."""
-    return train_steps(net, optimizer, loader, ctx, amp, clip, desc, progress,
-                       partial(segmentation_loss, ignore_index=ignore_index))
-
-
-def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,
-             progress: bool = False, desc: str = "evaluating", level: Level = CATEGORY) -> SphereConfusion:
-    """The confusions of ``model`` over ``dataset`` (items ``(image, mask)`` at ``level``),
-    shared out over the processes."""
-    was_training = model.training
-    model.eval()
-    part = Subset(dataset, distributed.shard(range(len(dataset)), ctx))
-    total = SphereConfusion(level)
-    for images, masks in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
-                              disable=not (progress and ctx.main)):
-        total.add(predict(model, images.to(ctx.device), amp), masks.to(ctx.device))
-    model.train(was_training)
-    total.counts = distributed.sum_over_processes(total.counts, ctx)
-    total.areas = distributed.sum_over_processes(total.areas, ctx)
-    return total

@@ -17,17 +17,17 @@ results.json and table.md.
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from panosis_models.engine.config import BEST, LAST, JobConfig, check_at_least, default_device
+from panosis_models.engine.config import BEST, LAST, RunConfig, check_at_least
 from panosis_models.data.cityscapes import FINE_NAMES, VOID
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.episodes import binary_target, holders, novel_classes, support_pairs
 from panosis_models.engine.outputs import run_folder
-from panosis_models.engine.loop import predict
+from panosis_models.segmentation.loop import predict
 from panosis_models.experiments.panosis import PipelineConfig, generate_set, osmis_config, unet_config, write_pair_folder
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.oneshot.config import OneShotConfig
@@ -53,17 +53,12 @@ METHODS = ("OSLSM 1-shot", "U-Net on the pair", "PanOSIS (OSMIS set -> U-Net)")
 
 
 @dataclass
-class CompareConfig(JobConfig):
+class CompareConfig(RunConfig):
     """The setting and what overrides it; saved in results.json."""
     out: str = "runs/oneshot-compare"
     quick: bool = False                # the small CPU setting (and the quick pipeline's)
     fold: int = 0
     panosis_pairs: int = None          # support pairs the PanOSIS route runs on; None: the setting's
-    seed: int = 0
-    device: str = field(default_factory=default_device)
-    resume: bool = False
-    overwrite: bool = False
-    progress: bool = True
 
     def settings(self) -> dict:
         overrides = {} if self.panosis_pairs is None else {"panosis_pairs": self.panosis_pairs}

@@ -24,7 +24,7 @@ from panosis_models.experiments.projection import ExperimentConfig
 from panosis_models.experiments.results import mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.levels import level_named
-from panosis_models.segmentation.config import make_dataset
+from panosis_models.data.source import make_dataset
 from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
 

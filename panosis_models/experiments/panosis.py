@@ -10,13 +10,13 @@ Writes a summary table (table.md, results.json, iou.png) under ``out``.
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from panosis_models.engine.config import BEST, LAST, JobConfig, check_at_least, default_device
+from panosis_models.engine.config import BEST, LAST, RunConfig, check_at_least
 from panosis_models.data import PanoramaFolder, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.engine.outputs import run_folder
@@ -43,7 +43,7 @@ SETTINGS = {
 
 
 @dataclass
-class PipelineConfig(JobConfig):
+class PipelineConfig(RunConfig):
     """The setting and what overrides it; saved in results.json."""
     out: str = "runs/pipeline"
     image: str = None                # the one image (PNG); None: a synthetic panorama
@@ -55,11 +55,6 @@ class PipelineConfig(JobConfig):
     osmis_conv: str = "equi"
     test: str = None                 # a CVRG-Pano folder to test on; None: held-out synthetic panoramas
     colour_masks: bool = False       # the test folder's masks are palette colours
-    seed: int = 0
-    device: str = field(default_factory=default_device)
-    resume: bool = False
-    overwrite: bool = False
-    progress: bool = True
 
     def settings(self) -> dict:
         overrides = {k: getattr(self, k) for k in ("iterations", "generated", "epochs") if getattr(self, k) is not None}

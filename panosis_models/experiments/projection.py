@@ -32,7 +32,9 @@ from panosis_models.data.cityscapes_pairs import write_pairs_root
 from panosis_models.engine.outputs import run_folder
 from panosis_models.errors import InputError
 from panosis_models.experiments.results import TEST_SETS, evaluation_row, write_report
-from panosis_models.segmentation.config import MODELS, TrainConfig, make_dataset
+from panosis_models.data.source import make_dataset
+from panosis_models.models.segmentation import MODELS
+from panosis_models.segmentation.config import TrainConfig
 from panosis_models.segmentation.train import train
 
 PRESETS = {

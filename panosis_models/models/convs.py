@@ -11,6 +11,7 @@ from torch import nn
 
 import equiconv
 from equiconv import EquiConv2d, EquiMaxPool2d
+from panosis_models.errors import InputError
 
 CONV_KINDS = ("std", "equi")
 # equiconv's rule on a map of the whole sphere: a pixel must span less than 90 degrees, so an equi
@@ -87,3 +88,16 @@ def input_sizes(kind: str, multiple: int, because: str = "") -> InputSizes:
     return InputSizes(multiple, (rows * multiple, cols * multiple), because,
                       f"its equi convolutions at 1/{multiple} of the input need {rows}x{cols} pixels, "
                       "each under 90 degrees")
+
+
+def check_network_size(cfg) -> None:
+    """Refuses a ``cfg.size`` that its network, ``cfg.network()``, cannot take (see its
+    ``input_sizes``), naming --size and what it must be. The network is built on the meta
+    device: no memory, no time, and no data made yet."""
+    if len(cfg.size) != 2 or min(cfg.size) < 1:
+        raise InputError(f"size must be (H, W), both positive, got {cfg.size}")
+    with torch.device("meta"):
+        network = cfg.network()
+    if not network.input_sizes.accepts(*cfg.size):
+        raise InputError(f"--size {cfg.size[0]}x{cfg.size[1]} does not fit {type(network).__name__} with {cfg.conv} "
+                         f"convolutions: size must be {network.input_sizes}")

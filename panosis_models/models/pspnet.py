@@ -9,7 +9,6 @@ anywhere in the network and its output follows any roll of the panorama by a mul
 from typing import Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import equiconv

@@ -1,9 +1,9 @@
 """What defines an OSLSM run (``OneShotConfig``, saved in its checkpoints) and what follows from
 it: its training panoramas and the model (the held-out test panoramas are
 ``data.datasets.held_out_panoramas``)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from panosis_models.engine.config import JobConfig, check_at_least, check_network_run, default_device
+from panosis_models.engine.config import TrainingConfig, check_at_least, check_network_run
 from panosis_models.data import SyntheticPanoramas
 from panosis_models.data.episodes import FOLDS
 from panosis_models.errors import InputError
@@ -11,7 +11,7 @@ from panosis_models.models.oslsm import OSLSM
 
 
 @dataclass
-class OneShotConfig(JobConfig):
+class OneShotConfig(TrainingConfig):
     """Everything that defines a run; saved in its checkpoints."""
     DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed")
 
@@ -26,16 +26,6 @@ class OneShotConfig(JobConfig):
     episodes: int = 400               # training episodes per epoch
     epochs: int = 10
     batch_size: int = 8
-    lr: float = 1e-3
-    clip: float = 1.0
-    seed: int = 0                     # initialisation, episodes and their order
-    amp: bool = True                  # bfloat16 autocast on GPU (ignored on CPU)
-    workers: int = 0
-    device: str = field(default_factory=default_device)
-    cache_dir: str = None
-    resume: bool = False
-    overwrite: bool = False
-    progress: bool = True
 
     def validate(self) -> None:
         if self.fold not in range(len(FOLDS)):

@@ -1,6 +1,6 @@
-"""The episodic loop: ``train_one_epoch`` (binary cross-entropy on the query, void pixels cost
-nothing) and ``evaluate`` (k-shot masks of the test episodes scored per class, shared out over
-processes). Loaders and autocast are the segmentation engine's."""
+"""The episodic pieces: ``episode_loss`` (binary cross-entropy on the query, void pixels cost
+nothing; the engine's trainer minimises it) and ``evaluate`` (k-shot masks of the test episodes
+scored per class, shared out over processes)."""
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset
@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from panosis_models.data.episodes import IGNORE
 from panosis_models.engine import distributed
-from panosis_models.engine.loop import autocast, train_steps
+from panosis_models.engine.loop import autocast
 from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
 
 
@@ -18,13 +18,6 @@ def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.
     logits = net(query, supports[:, 0], masks[:, 0])
     valid = target != IGNORE
     return F.binary_cross_entropy_with_logits(logits.float()[valid], target[valid].float())
-
-
-def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
-                    desc: str, progress: bool) -> float:
-    """One pass over the loader's episodes (``episode_loss``) with gradient clipping; returns the
-    mean loss."""
-    return train_steps(net, optimizer, loader, ctx, amp, clip, desc, progress, episode_loss)
 
 
 @torch.no_grad()

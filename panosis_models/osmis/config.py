@@ -1,7 +1,7 @@
 """What defines an OSMIS run (``OsmisConfig``, saved in its checkpoint)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from panosis_models.engine.config import JobConfig, check_at_least, default_device
+from panosis_models.engine.config import RunConfig, check_at_least
 from panosis_models.errors import InputError
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.osmis.generator import NOISE_DIM
@@ -9,11 +9,11 @@ from panosis_models.models.osmis.sizes import generator_blocks
 
 
 @dataclass
-class OsmisConfig(JobConfig):
+class OsmisConfig(RunConfig):
     """Everything that defines a run; saved in its checkpoint."""
     # what the saved networks are: a resumed run must agree on all of it
     DEFINING = ("image", "mask", "pair_seed", "size", "conv", "panorama", "channels_g", "channels_d", "noise_dim")
-    RUNTIME = JobConfig.RUNTIME + ("iterations", "checkpoint_every", "preview_every")
+    RUNTIME = RunConfig.RUNTIME + ("iterations", "checkpoint_every", "preview_every")
 
     out: str = "runs/osmis"
     image: str = None              # PNG; None: a rendered synthetic panorama
@@ -40,11 +40,6 @@ class OsmisConfig(JobConfig):
     ema: float = 0.9999
     checkpoint_every: int = 500
     preview_every: int = 500
-    seed: int = 0
-    device: str = field(default_factory=default_device)
-    resume: bool = False
-    overwrite: bool = False
-    progress: bool = True
 
     def validate(self) -> None:
         if self.conv not in CONV_KINDS:

@@ -1,4 +1,6 @@
-"""An OSMIS run on one image-mask pair: ``last.pt`` written atomically every
+"""An OSMIS run on one image-mask pair, through the engine's run lifecycle (``engine.trainer.
+launch``: the checks, the run folder; resume under the config guard; atomic checkpoints) with
+its own step loop, since a GAN steps two optimisers: ``last.pt`` written atomically every
 ``checkpoint_every`` steps and at the end (``resume`` continues from it), ``previews/`` (the
 averaged generator's samples from fixed noise beside their colour masks), ``losses.png`` and
 ``summary.json``."""
@@ -11,8 +13,8 @@ from tqdm import tqdm
 from panosis_models.atomic import save_atomically
 from panosis_models.engine.config import LAST
 from panosis_models.engine import checkpoint
-from panosis_models.engine.outputs import run_folder
 from panosis_models.engine.loop import check_finite
+from panosis_models.engine.trainer import launch
 from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.pair import training_pair
 from panosis_models.plots import save_loss_curves
@@ -23,9 +25,7 @@ LOG_EVERY = 10  # steps averaged into one history entry
 
 def train(cfg: OsmisConfig) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``."""
-    cfg.validate()
-    with run_folder(cfg.out, cfg.resume, cfg.overwrite) as out:
-        return _train(cfg, out)
+    return launch(cfg, lambda out, ctx: _train(cfg, out), processes=False)
 
 
 def _train(cfg: OsmisConfig, out: Path) -> dict:

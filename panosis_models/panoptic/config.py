@@ -1,24 +1,26 @@
 """What defines a panoptic run (``PanopticConfig``, saved in its checkpoints) and its network.
-A panoptic run is a segmentation run with instance heads, so its configuration extends the
-segmentation one, and its data are the segmentation run's with fine labels and instance ids
-(``segmentation.config.split(cfg, instances=True)``), turned into the ``level`` it learns."""
+A panoptic run has a segmentation run's fields (the engine's, the data's, the trunk's) plus its
+heads and loss; its data are panoramas with fine labels and instance ids
+(``data.source.split(cfg, instances=True)``), turned into the ``level`` it learns."""
 from dataclasses import dataclass
 
+from panosis_models.data.source import DATA_DEFINING, DataSource
+from panosis_models.engine.config import TrainingConfig, check_network_run
 from panosis_models.errors import InputError
 from panosis_models.models.panoptic import PanopticNet
+from panosis_models.models.segmentation import NETWORK_DEFINING, NetworkChoice
 from panosis_models.panoptic.levels import PanopticLevel, level_named
-from panosis_models.segmentation.config import TrainConfig
 
 
 @dataclass
-class PanopticConfig(TrainConfig):
+class PanopticConfig(TrainingConfig, DataSource, NetworkChoice):
     """Everything that defines a run; saved in its checkpoints. Panoramas with fine labels
     (``view`` and ``labels`` are fixed), learnt at ``level`` ("fine" or "category"); the loss
     is Panoptic-DeepLab's: cross-entropy over the ``hard_pixels`` share of pixels that cost
     most, the pixels of small instances weighing ``small_instance_weight`` times, +
     ``center_weight`` x MSE of the heatmap + ``offset_weight`` x L1 of the offsets on thing
     pixels (0.2, 3, 200 and 0.01 in the paper)."""
-    DEFINING = TrainConfig.DEFINING + ("level", "head_channels")
+    DEFINING = DATA_DEFINING + NETWORK_DEFINING + ("seed", "level", "head_channels")
 
     out: str = "runs/panoptic"
     labels: str = "fine"
@@ -28,6 +30,7 @@ class PanopticConfig(TrainConfig):
     small_instance_weight: float = 3.0
     center_weight: float = 200.0
     offset_weight: float = 0.01
+    augment: bool = True
 
     def validate(self) -> None:
         if self.view != "panorama" or self.labels != "fine" or self.colour_masks:
@@ -42,11 +45,12 @@ class PanopticConfig(TrainConfig):
             raise InputError(f"small_instance_weight must be positive, got {self.small_instance_weight}")
         if not 0 < self.hard_pixels <= 1:
             raise InputError(f"hard_pixels must lie in (0, 1], got {self.hard_pixels}")
-        super().validate()  # last: its check of the size builds the network, which needs the fields above
+        self.check_network(self.batch_size)
+        self.check_data()
+        check_network_run(self)  # last: its check of the size builds the network, which needs the fields above
 
     def network(self) -> PanopticNet:
         return build_model(self)
-
 
     @property
     def panoptic_level(self) -> PanopticLevel:

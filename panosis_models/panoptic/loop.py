@@ -1,27 +1,15 @@
-"""A panoptic epoch and evaluation: the engine's training loop with Panoptic-DeepLab's loss, and
-panoptic quality (plus the semantic head's confusions) of the post-processed outputs, shared
-out over processes."""
-from functools import partial
-
+"""A panoptic evaluation: panoptic quality (plus the semantic head's confusions) of the
+post-processed outputs, shared out over processes."""
 import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import Dataset, DataLoader, Subset
 from tqdm import tqdm
 
 from panosis_models.engine import distributed
-from panosis_models.engine.loop import autocast, train_steps
+from panosis_models.engine.loop import autocast
 from panosis_models.panoptic.levels import FINE, PanopticLevel
-from panosis_models.panoptic.loss import panoptic_loss
 from panosis_models.panoptic.postprocess import postprocess
 from panosis_models.panoptic.quality import PanopticQuality
 from panosis_models.sphere_metrics import SphereConfusion
-
-
-def train_one_epoch(net, optimizer, loader: DataLoader, ctx: distributed.Context, amp: bool, clip: float,
-                    desc: str, progress: bool, **weights) -> float:
-    """One pass over items ``(image, fine, instances, heatmap, offsets)``; ``weights`` are
-    ``panoptic_loss``'s (hard_pixels, small_instance_weight, center_weight, offset_weight);
-    returns the mean loss."""
-    return train_steps(net, optimizer, loader, ctx, amp, clip, desc, progress, partial(panoptic_loss, **weights))
 
 
 @torch.no_grad()

@@ -3,7 +3,6 @@ model's label level (and, for a fine-level model, at the category level too), pe
 panoramas, area-weighted and per latitude band; the confusion matrix; as metrics.json and PNGs
 (the confusion matrix, IoU against latitude, predictions over the images). A network trained with standard convolutions can be evaluated with its 3x3
 convolutions made spherical (``equiconv.convert``): how it carries over to panoramas."""
-import dataclasses
 import json
 
 import torch
@@ -12,18 +11,18 @@ from torch.utils.data import Dataset
 import equiconv
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.engine.outputs import writable_folder
-from panosis_models.engine.loop import evaluate as confusion_over
-from panosis_models.engine.config import check_network_size
 from panosis_models.errors import InputError
-from panosis_models.metrics import CATEGORY, Level
+from panosis_models.metrics import CATEGORY, Level, items_scored
 from panosis_models.plots import save_confusion, save_latitude_iou, save_overlays
-from panosis_models.segmentation.config import TrainConfig, build_model, split_named
+from panosis_models.segmentation.config import TrainConfig, build_model
+from panosis_models.segmentation.loop import evaluate as confusion_over
+from panosis_models.segmentation.train import KIND
 
 
 def load_model(path, conv: str = None, device="cpu") -> tuple:
     """(model in eval mode, its training config) from a U-Net checkpoint; ``conv="equi"`` makes
     the 3x3 convolutions of a standard network spherical."""
-    state = checkpoint.load(path, "unet", map_location=device)
+    state = checkpoint.load(path, KIND, map_location=device)
     cfg = TrainConfig.from_dict(state["config"])
     model = build_model(cfg)
     try:
@@ -39,18 +38,6 @@ def load_model(path, conv: str = None, device="cpu") -> tuple:
         model = equiconv.convert(model, kinds=("conv",))
         cfg.conv = conv
     return model.to(device).eval(), cfg
-
-
-def evaluation_data(cfg: TrainConfig, split: str = "test", instances: bool = False, **overrides) -> Dataset:
-    """The part ``split`` of the run's data (``split_named``: by default the held-out test part,
-    "all" for the whole), with ``overrides`` of its data fields (data, layout, view, num,
-    data_seed, size, colour_masks) of those data, split as the run split its own: an override
-    equal to the run's own changes nothing. The data and the size are checked against the
-    network before anything is read or rendered. ``instances``: items with instance ids."""
-    cfg = dataclasses.replace(cfg, **overrides)
-    cfg.check_data()
-    check_network_size(cfg)
-    return split_named(cfg, split, instances)
 
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
@@ -90,11 +77,3 @@ def summary_line(result: dict) -> str:
                 if area else "")
     return (f"{result['level']}: mIoU {number(result['miou'])}  pixel accuracy {number(result['pixel_accuracy'])}"
             f"{weighted}  {items_scored(result)}")
-
-
-def items_scored(result: dict) -> str:
-    """"(2 items: the test split)": how many items a result scored and, if recorded, which part
-    of the data they are."""
-    split = result.get("split")
-    part = "" if split is None else ": all the data" if split == "all" else f": the {split} split"
-    return f"({result['items']} item{'' if result['items'] == 1 else 's'}{part})"
