@@ -92,7 +92,8 @@ setup(
         "dev": MODELS + ["pytest", "hypothesis", TRITON],
     },
     entry_points={"console_scripts": [
-        f"panosis-{name} = panosis_models.cli.{name.replace('-', '_')}:main"
+        # entry checks for the 'models' extra before the command, whose imports need it, is imported
+        f"panosis-{name} = panosis_models.cli.entry:{name.replace('-', '_')}"
         for name in ("train", "evaluate", "experiment", "osmis-train", "osmis-generate", "pipeline",
                      "showcase", "convert-masks", "render-preview", "cityscapes-pairs", "panoptic", "oneshot-train",
                      "oneshot-evaluate", "oneshot-compare")

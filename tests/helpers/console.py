@@ -1,5 +1,5 @@
-"""Runs a command line the way its console script does (``sys.exit(main())``), in a
-subprocess that imports this checkout."""
+"""Runs a command line the way its console script does (``sys.exit(entry.<name>())``: the
+'models' extra checked, then the command's ``main``), in a subprocess that imports this checkout."""
 import os
 import subprocess
 import sys
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _command(script: str, args, prelude: str) -> tuple:
     """(argv, env) of a process running ``script`` as its console script does."""
     module = script[len("panosis-"):].replace("-", "_")
-    code = f"{prelude}\nimport sys\nfrom panosis_models.cli.{module} import main\nsys.exit(main())"
+    code = f"{prelude}\nimport sys\nfrom panosis_models.cli.entry import {module}\nsys.exit({module}())"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return [sys.executable, "-c", code, *map(str, args)], env
 
