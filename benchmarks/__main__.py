@@ -16,7 +16,7 @@ from benchmarks.candidates import CANDIDATES, REFERENCE_BUDGET, subject_runs
 from benchmarks.devices import environment
 from benchmarks.timing import CANNOT_RUN, measure, reason
 from panosis_models import command
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 
 

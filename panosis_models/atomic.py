@@ -1,6 +1,7 @@
 """Files and folders written whole or not at all: a temporary file beside the target, renamed over
 it when complete, created with the user's umask; what a killed writer left behind goes at the next
-write. A folder is written beside its target and swapped in when complete."""
+write. A folder is written beside its target and swapped in when complete. Output folders are
+checked writable before any expensive work starts."""
 import fcntl
 import os
 import re
@@ -12,8 +13,24 @@ from pathlib import Path
 
 import torch
 
-from panosis_models.engine.outputs import writable_folder
 from panosis_models.errors import InputError
+
+
+def writable_folder(path, name: str = "--out") -> Path:
+    """``path`` created if missing, after checking it is (or can be) a folder we may write in.
+    ``name`` is the argument the error names."""
+    path = Path(path)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"{name} {path}: {existing} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{secrets.token_hex(4)}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as error:
+        raise InputError(f"{name} {path}: cannot write there ({error.strerror or error})") from None
+    return path
 
 
 def remove_stale_temporaries(path) -> None:

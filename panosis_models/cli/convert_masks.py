@@ -9,7 +9,7 @@ from pathlib import Path
 
 from panosis_models import command
 from panosis_models.data.convert_masks import TARGETS, convert_folder, mask_files
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 
 
 def parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from panosis_models import command
 from panosis_models.atomic import atomic_file
 from panosis_models.data.class_share import class_shares, share_table
 from panosis_models.data.preview import write_previews
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 
 
 def parser() -> argparse.ArgumentParser:

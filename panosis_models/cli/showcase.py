@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from panosis_models import command
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 from panosis_models.showcase import SAMPLE, tour
 

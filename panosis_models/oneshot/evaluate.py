@@ -8,7 +8,7 @@ import torch
 from panosis_models.data.datasets import derive_seed, held_out_panoramas
 from panosis_models.data.episodes import Episodes, base_classes, novel_classes
 from panosis_models.engine import checkpoint, distributed
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 from panosis_models.oneshot.config import OneShotConfig, build_model
 from panosis_models.oneshot.loop import evaluate as score_episodes

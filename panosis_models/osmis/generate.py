@@ -18,7 +18,7 @@ from tqdm import tqdm
 from panosis_models.atomic import atomic_file
 from panosis_models.data.palette import labels_to_colour
 from panosis_models.engine import checkpoint
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 from panosis_models.models.osmis.generator import Generator
 from panosis_models.osmis.pair import to_labels

@@ -7,12 +7,13 @@ import torch
 from torch.utils.data import Dataset
 
 from panosis_models.engine import checkpoint, distributed
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.data import Transformed
+from panosis_models.data.source import evaluation_data as segmentation_data
 from panosis_models.errors import InputError
+from panosis_models.metrics import items_scored
 from panosis_models.panoptic.config import PanopticConfig, build_model
 from panosis_models.panoptic.levels import FINE, PanopticLevel
-from panosis_models.segmentation.evaluate import evaluation_data as segmentation_data, items_scored
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
 from panosis_models.plots import save_panoptic

@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 import equiconv
 from panosis_models.engine import checkpoint, distributed
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 from panosis_models.metrics import CATEGORY, Level, items_scored
 from panosis_models.plots import save_confusion, save_latitude_iou, save_overlays

@@ -14,7 +14,7 @@ import equiconv
 from panosis_models.atomic import save_atomically
 from panosis_models.cli.train import main as train_main
 from panosis_models.engine import checkpoint
-from panosis_models.engine.outputs import writable_folder
+from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 from panosis_models.experiments.projection import matched_fov
 from panosis_models.metrics import confusion_matrix, scores
@@ -23,7 +23,7 @@ from panosis_models.segmentation.config import TrainConfig, level_of, split
 from panosis_models.segmentation.evaluate import evaluate, load_model, summary_line
 from panosis_models.segmentation.train import train
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = dict(num=6, size=(32, 64), channels=(4, 8), epochs=1, batch_size=2, device="cpu", progress=False)
 
 
