@@ -110,7 +110,8 @@ def test_the_command_line_writes_both_splits_and_errors_in_one_line(tmp_path):
 def test_a_pairs_folder_trains_with_its_own_split(tmp_path):
     """--layout cityscapes-pairs: train/ trains, val/ validates and tests, every item resized to
     the run's size; a file of the wrong size is refused before training starts."""
-    from panosis_models.segmentation.config import TrainConfig, split
+    from panosis_models.data.source import split
+    from panosis_models.segmentation.config import TrainConfig
     from panosis_models.segmentation.train import train
     write_pairs_root(tmp_path / "pairs", 3, 2, seed=3, cache_dir=tmp_path / "cache", progress=False)
     cfg = TrainConfig(data=str(tmp_path / "pairs"), layout="cityscapes-pairs", size=(32, 32), labels="fine",

@@ -1,5 +1,5 @@
 """The OSLSM job: episodic training resumes bit-identically, refuses another run's checkpoint,
-and its commands run (``python -m panosis_models.oneshot.train`` too) with one-line errors."""
+and its commands run (``python -m panosis_models.cli.oneshot_train`` too) with one-line errors."""
 import json
 import runpy
 import sys
@@ -59,8 +59,8 @@ def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, cap
 
 
 @pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")  # the test imported it already
-def test_the_job_module_runs_the_command(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["train.py", "--help"])  # python -m panosis_models.oneshot.train --help
+def test_the_command_module_runs_the_command(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["oneshot_train.py", "--help"])  # python -m panosis_models.cli.oneshot_train --help
     with pytest.raises(SystemExit) as stop:
-        runpy.run_module("panosis_models.oneshot.train", run_name="__main__")
+        runpy.run_module("panosis_models.cli.oneshot_train", run_name="__main__")
     assert stop.value.code == 0 and capsys.readouterr().out.startswith("usage: panosis-oneshot-train")

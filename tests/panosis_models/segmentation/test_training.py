@@ -19,7 +19,8 @@ from panosis_models.errors import InputError
 from panosis_models.experiments.projection import matched_fov
 from panosis_models.metrics import confusion_matrix, scores
 from panosis_models.models.unet import UNet
-from panosis_models.segmentation.config import TrainConfig, level_of, split
+from panosis_models.data.source import split
+from panosis_models.segmentation.config import TrainConfig
 from panosis_models.segmentation.evaluate import evaluate, load_model, summary_line
 from panosis_models.segmentation.train import train
 
@@ -182,7 +183,7 @@ def test_fine_level_training_and_evaluation_at_both_levels(tmp_path):
     train(cfg)
     model, loaded = load_model(Path(cfg.out) / "best.pt")
     assert loaded.labels == "fine" and model(torch.zeros(1, 3, 32, 64)).shape[1] == 19
-    result = evaluate(model, split(cfg)[2], tmp_path / "eval", progress=False, level=level_of(loaded))
+    result = evaluate(model, split(cfg)[2], tmp_path / "eval", progress=False, level=loaded.label_level)
     assert set(result["levels"]) == {"fine", "category"} and len(result["confusion"]) == 20
     assert result["levels"]["category"]["area"]["miou"] is not None
     assert "fine: mIoU" in summary_line(result) and "area-weighted" in summary_line(result)
