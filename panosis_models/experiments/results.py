@@ -8,7 +8,6 @@ from pathlib import Path
 
 from panosis_models.data import CLASS_NAMES
 from panosis_models.plots import save_iou_chart
-from panosis_models.segmentation.config import level_of
 from panosis_models.segmentation.evaluate import evaluate, load_model
 from panosis_models.sphere_metrics import BANDS, band_name
 
@@ -42,7 +41,7 @@ def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path,
     files under ``out``; with its parameter count and training speed when the run's
     summary.json is beside the checkpoint."""
     model, cfg = load_model(checkpoint, conv=test_conv, device=device)
-    result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=level_of(cfg))
+    result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=cfg.label_level)
     category = result["levels"]["category"]
     run = Path(checkpoint).parent / "summary.json"
     trained = json.loads(run.read_text()) if run.is_file() else {}
