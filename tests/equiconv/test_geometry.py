@@ -8,8 +8,8 @@ from hypothesis import given, strategies as st
 
 import equiconv
 from equiconv import reference
-from sphere_oracle import angle_gap, tap_positions
-from strategies import layers
+from tests.helpers.sphere_oracle import angle_gap, tap_positions
+from tests.helpers.strategies import layers
 
 
 def grid_args(cfg):

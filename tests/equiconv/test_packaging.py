@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import equiconv
-from console import ROOT
+from tests.helpers.console import ROOT
 
 
 def setup_py(*args, cwd=ROOT) -> str:

@@ -1,6 +1,6 @@
 """The CUDA kernels themselves: CUDA == CPU == reference, gradients, streams, layouts, 64-bit
 indexing, determinism, autocast, chunks, plan lifetime and graph capture. Needs a CUDA device and
-an equiconv built with CUDA; tests/test_cuda_host.py and tests/test_cuda_driver.py run the same
+an equiconv built with CUDA; tests/equiconv/cuda/test_cuda_host.py and tests/equiconv/cuda/test_cuda_driver.py run the same
 per-thread code and driver on the host everywhere."""
 import os
 
@@ -10,8 +10,8 @@ from hypothesis import example, given, settings, strategies as st
 
 from equiconv import EquiConv2d
 from equiconv.functional import equi_conv2d
-from strategies import layers
-from test_operator import conv_kwargs, make_tensors, pole_layer
+from tests.helpers.strategies import layers
+from tests.equiconv.ops.test_conv2d import conv_kwargs, make_tensors, pole_layer
 
 # torch versions that still check cuBLAS's workspace under use_deterministic_algorithms(True)
 # (2.13 no longer does) raise on batched GEMMs without it; it must be set before cuBLAS starts,
@@ -19,8 +19,8 @@ from test_operator import conv_kwargs, make_tensors, pole_layer
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 if not torch.cuda.is_available():
-    pytest.skip("no CUDA device: the CUDA kernels are compiled by tests/test_cuda_sources.py and their "
-                "per-thread code runs on the host in tests/test_cuda_host.py", allow_module_level=True)
+    pytest.skip("no CUDA device: the CUDA kernels are compiled by tests/equiconv/cuda/test_cuda_sources.py and their "
+                "per-thread code runs on the host in tests/equiconv/cuda/test_cuda_host.py", allow_module_level=True)
 
 CUDA = torch.device("cuda")
 F64 = torch.float64

@@ -1,6 +1,6 @@
 """The CUDA implementation's driver (csrc/ops/equi_conv2d/driver.h), run on the host: chunks of images, the
 GEMM layouts, the float32 grad-weight sum and the dtype dispatch, around the kernels' per-thread
-functions (tests/cuda_host/driver_ops.cpp), with chunk budgets small enough that batches cross
+functions (tests/equiconv/cuda/host/driver_ops.cpp), with chunk budgets small enough that batches cross
 several chunks. It must give the CPU operator's results; float16/bfloat16 run through c10::Half /
 c10::BFloat16, which round to nearest even like the device intrinsics."""
 import hashlib
@@ -12,10 +12,10 @@ from hypothesis import example, given, strategies as st
 from torch.utils import cpp_extension
 
 import equiconv  # noqa: F401  (registers torch.ops.equiconv)
-from strategies import layers
-from test_operator import conv_kwargs, make_tensors, pole_layer
+from tests.helpers.strategies import layers
+from tests.equiconv.ops.test_conv2d import conv_kwargs, make_tensors, pole_layer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 F64 = torch.float64
 REDUCED = {torch.float16: 1e-2, torch.bfloat16: 4e-2}  # dtype -> tolerance relative to the magnitude
 
@@ -25,7 +25,7 @@ def host():
     # one build per checkout, rebuilt by ninja when a source or header changes
     name = "equiconv_cuda_host_" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
     if not hasattr(torch.ops.equiconv_host, "forward"):
-        cpp_extension.load(name, [str(ROOT / "tests/cuda_host/driver_ops.cpp"), str(ROOT / "csrc/geometry.cpp")],
+        cpp_extension.load(name, [str(ROOT / "tests/equiconv/cuda/host/driver_ops.cpp"), str(ROOT / "csrc/geometry.cpp")],
                            extra_include_paths=[str(ROOT / "csrc")], extra_cflags=["-O1"], is_python_module=False)
     return torch.ops.equiconv_host
 

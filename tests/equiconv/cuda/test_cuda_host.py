@@ -1,7 +1,7 @@
 """The CUDA kernels' per-thread code (csrc/ops/equi_conv2d/elements.h on csrc/cuda/sampling_elements.h), run on the host: the
 columns it writes and the gradient it gathers must give the CPU operator's results, through the
 same GEMM layout as the CUDA glue. This checks the GPU indexing, the gather tables and the
-boundary rules without a GPU (tests/test_cuda.py runs the kernels themselves when one exists)."""
+boundary rules without a GPU (tests/equiconv/cuda/test_cuda.py runs the kernels themselves when one exists)."""
 import ctypes
 import shutil
 import subprocess
@@ -13,10 +13,10 @@ from hypothesis import example, given, strategies as st
 
 import equiconv
 from equiconv import _checks
-from strategies import layers
-from test_operator import conv_kwargs, make_tensors, pole_layer
+from tests.helpers.strategies import layers
+from tests.equiconv.ops.test_conv2d import conv_kwargs, make_tensors, pole_layer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 TABLES = ("tap_offset", "ext_row_src", "ext_row_shift", "ext_col_src", "tap_rc", "src_row_start",
           "src_row_ext", "src_col_start", "src_col_ext", "entry_start", "entry")
 
@@ -28,7 +28,7 @@ def emulator(tmp_path_factory):
         pytest.fail("a C++ compiler (g++) is needed; it also builds equiconv itself")
     lib = tmp_path_factory.mktemp("cuda_host") / "emulate.so"
     subprocess.run([compiler, "-std=c++17", "-O1", "-shared", "-fPIC", f"-I{ROOT / 'csrc'}",
-                    str(ROOT / "tests/cuda_host/emulate.cpp"), "-o", str(lib)], check=True)
+                    str(ROOT / "tests/equiconv/cuda/host/emulate.cpp"), "-o", str(lib)], check=True)
     return ctypes.CDLL(str(lib))
 
 

@@ -1,7 +1,7 @@
 """The pooling kernels' per-thread code (csrc/ops/equi_pool2d/elements.h) run on the host
-(tests/cuda_host/pool_ops.cpp), with either index type: it must give the CPU operator's values,
+(tests/equiconv/cuda/host/pool_ops.cpp), with either index type: it must give the CPU operator's values,
 winning taps and gradients (float64 exactly to rounding; float16/bfloat16 through c10's types,
-which round like the device intrinsics). tests/test_cuda.py runs the kernels where a GPU exists."""
+which round like the device intrinsics). tests/equiconv/cuda/test_cuda.py runs the kernels where a GPU exists."""
 import hashlib
 from pathlib import Path
 
@@ -11,10 +11,10 @@ from hypothesis import example, given, settings, strategies as st
 from torch.utils import cpp_extension
 
 from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
-from strategies import layers
-from test_pool import POLE, image, pool_kwargs
+from tests.helpers.strategies import layers
+from tests.equiconv.ops.test_pool2d import POLE, image, pool_kwargs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 F64 = torch.float64
 
 
@@ -22,8 +22,8 @@ F64 = torch.float64
 def host():
     name = "equiconv_cuda_host_pool_" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
     if not hasattr(torch.ops.equiconv_host_pool, "forward"):
-        cpp_extension.load(name, [str(ROOT / "tests/cuda_host/pool_ops.cpp"), str(ROOT / "csrc/geometry.cpp")],
-                           extra_include_paths=[str(ROOT / "csrc"), str(ROOT / "tests/cuda_host")],
+        cpp_extension.load(name, [str(ROOT / "tests/equiconv/cuda/host/pool_ops.cpp"), str(ROOT / "csrc/geometry.cpp")],
+                           extra_include_paths=[str(ROOT / "csrc"), str(ROOT / "tests/equiconv/cuda/host")],
                            extra_cflags=["-O1"], is_python_module=False)
     return torch.ops.equiconv_host_pool
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from torch.utils import cpp_extension
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CSRC = ROOT / "csrc"
 ARCHS = ("80", "90")
 

@@ -2,11 +2,11 @@
 
 Every call must either return what the pure-PyTorch reference returns for the same arguments,
 or raise ValueError/TypeError/RuntimeError whose message names one of the call's arguments.
-Run as a script, in its own process, by tests/test_fuzz.py: an abort (a crash in the compiled
+Run as a script, in its own process, by tests/equiconv/fuzz/test_fuzz_api.py: an abort (a crash in the compiled
 core) then fails that test instead of killing pytest. Each example is printed before it runs,
 so the last line printed names the one that crashed.
 
-    python tests/fuzz_api.py --examples 2000
+    python tests/equiconv/fuzz/fuzz_api.py --examples 2000
 """
 import argparse
 import copy

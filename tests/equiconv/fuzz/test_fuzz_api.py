@@ -1,4 +1,4 @@
-"""The public API under random, often invalid, arguments (tests/fuzz_api.py), in a child process
+"""The public API under random, often invalid, arguments (tests/equiconv/fuzz/fuzz_api.py), in a child process
 so that an abort fails this test instead of killing pytest. EQUICONV_FUZZ_EXAMPLES sets the
 number of examples (2,000 by default; the README's long run uses 50,000)."""
 import os

@@ -6,7 +6,7 @@ from hypothesis import example, given, strategies as st
 
 import equiconv
 from equiconv.functional import equi_conv2d
-from strategies import layers
+from tests.helpers.strategies import layers
 
 F64 = torch.float64
 

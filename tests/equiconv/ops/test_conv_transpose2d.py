@@ -7,7 +7,7 @@ from hypothesis import assume, example, given, settings, strategies as st
 import equiconv
 from equiconv import EquiConvTranspose2d
 from equiconv.functional import equi_conv2d, equi_conv_transpose2d
-from strategies import spheres
+from tests.helpers.strategies import spheres
 
 F64 = torch.float64
 

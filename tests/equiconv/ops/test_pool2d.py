@@ -7,7 +7,7 @@ from hypothesis import example, given, settings, strategies as st
 import equiconv
 from equiconv import EquiAvgPool2d, EquiMaxPool2d
 from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
-from strategies import layers
+from tests.helpers.strategies import layers
 
 F64 = torch.float64
 POOLS = {"max": equi_max_pool2d, "avg": equi_avg_pool2d}

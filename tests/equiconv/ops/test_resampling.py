@@ -12,8 +12,8 @@ from torch import nn
 import equiconv
 from equiconv import EquiAdaptiveAvgPool2d, EquiUpsample, SpherePad2d
 from equiconv.functional import equi_adaptive_avg_pool2d, interpolate, pad
-from sphere_oracle import directions
-from strategies import FULL, spheres
+from tests.helpers.sphere_oracle import directions
+from tests.helpers.strategies import FULL, spheres
 
 EQUATOR = ((10.0, -10.0), 40.0)  # a small partial patch: no axis wraps
 BAND = ((60.0, -30.0), 360.0)    # full longitude, partial latitude

@@ -18,8 +18,8 @@ of them fit in minutes; each child runs ``main()`` as the console script does
 (``sys.exit(main())``) with its own stdout/stderr files, working folder and HOME. The draws are
 derandomised by ``--seed``.
 
-    python tests/fuzz_cli.py --runs 20 --seed 0          # 20 runs per command
-    python tests/fuzz_cli.py --runs 200 --command panosis-train
+    python tests/panosis_models/cli/fuzz_cli.py --runs 20 --seed 0          # 20 runs per command
+    python tests/panosis_models/cli/fuzz_cli.py --runs 200 --command panosis-train
 """
 import argparse
 import importlib
@@ -35,7 +35,7 @@ import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

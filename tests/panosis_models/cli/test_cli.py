@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from console import ROOT, run_cli
+from tests.helpers.console import ROOT, run_cli
 from panosis_models.atomic import save_atomically
 
 SCRIPTS = re.search(r'for name in \(([^)]*)\)', (ROOT / "setup.py").read_text()).group(1)

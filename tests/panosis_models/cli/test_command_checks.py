@@ -4,8 +4,8 @@ values and output folder, OSLSM's panoramas per class, the sizes a network takes
 import pytest
 import torch
 
-from console import run_cli
-from test_cli import one_line_error
+from tests.helpers.console import run_cli
+from tests.panosis_models.cli.test_cli import one_line_error
 
 PAIRS = "panosis-cityscapes-pairs"
 

@@ -1,4 +1,4 @@
-"""Every ``panosis-*`` console script under random flag combinations (tests/fuzz_cli.py), in a
+"""Every ``panosis-*`` console script under random flag combinations (tests/panosis_models/cli/fuzz_cli.py), in a
 child process. EQUICONV_CLI_FUZZ_RUNS sets the runs per command (16 by default, derandomised);
 EQUICONV_CLI_FUZZ_SEED draws other combinations."""
 import os
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from console import ROOT
+from tests.helpers.console import ROOT
 
 FUZZER = Path(__file__).with_name("fuzz_cli.py")
 COMMANDS = (ROOT / "setup.py").read_text().split("for name in (")[1].split(")")[0].count('"') // 2  # how many

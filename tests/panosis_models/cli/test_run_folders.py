@@ -14,8 +14,8 @@ import weakref
 import pytest
 import torch
 
-from console import run_cli, start_cli
-from test_cli import TINY, one_line_error
+from tests.helpers.console import run_cli, start_cli
+from tests.panosis_models.cli.test_cli import TINY, one_line_error
 
 # one tiny run of every job that writes a run folder: (script and its arguments but --out)
 JOBS = {

@@ -12,7 +12,7 @@ from panosis_models.cli import convert_masks
 from panosis_models.data.palette import CLASS_NAMES, PALETTE, colour_to_labels, labels_to_colour
 from panosis_models.data.pngfiles import read_mask
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/cvrg-pano-sample"
+SAMPLE = Path(__file__).resolve().parents[3].parent / "shared/data/cvrg-pano-sample"
 
 
 def test_palette_is_the_osmis_palette_in_rgb_order():

@@ -13,7 +13,7 @@ from torch import nn
 
 import equiconv
 from panosis_models.atomic import save_atomically
-from console import run_cli
+from tests.helpers.console import run_cli
 from panosis_models.cli.osmis_train import main as osmis_main
 from panosis_models.engine import checkpoint
 from panosis_models.data import PanoramaFolder
@@ -32,7 +32,7 @@ from panosis_models.osmis.config import OsmisConfig
 from panosis_models.osmis.train import train
 from panosis_models.osmis.trainer import anchor_noise
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/cvrg-pano-sample"
+SAMPLE = Path(__file__).resolve().parents[3].parent / "shared/data/cvrg-pano-sample"
 TINY = dict(size=(24, 48), channels_g=2, channels_d=2, batch_size=3, iterations=4, checkpoint_every=2,
             preview_every=2, device="cpu", progress=False)
 

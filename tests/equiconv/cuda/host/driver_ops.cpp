@@ -1,7 +1,7 @@
 // equi_conv2d's CUDA driver (csrc/ops/equi_conv2d/driver.h: chunks, GEMM layouts, float32 grad-weight
 // sum, dtype dispatch) run on CPU tensors, with launchers that run the kernels' per-thread
 // functions on the host (host_threads.h) over a plan packed as for a GPU (geometry's `packed`).
-// Built with csrc/geometry.cpp by tests/test_cuda_driver.py; its ops are torch.ops.equiconv_host.
+// Built with csrc/geometry.cpp by tests/equiconv/cuda/test_cuda_driver.py; its ops are torch.ops.equiconv_host.
 #include <torch/library.h>
 
 #include <cstdint>

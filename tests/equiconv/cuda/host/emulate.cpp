@@ -1,6 +1,6 @@
 // Runs the per-thread functions of equi_conv2d's CUDA kernels (csrc/ops/equi_conv2d/elements.h) on the host:
 // through host_threads.h, with either index type.
-// Built and called through ctypes by tests/test_cuda_host.py; pointers come from torch tensors.
+// Built and called through ctypes by tests/equiconv/cuda/test_cuda_host.py; pointers come from torch tensors.
 #include <cstdint>
 
 #include "host_threads.h"

@@ -1,6 +1,6 @@
 // The pooling kernels' per-thread functions (csrc/ops/equi_pool2d/elements.h) run on the host over a
 // plan packed as for a GPU, with either index type, for any dtype the kernels take (float16 and
-// bfloat16 as c10::Half / c10::BFloat16). Built with csrc/geometry.cpp by tests/test_cuda_host_pool.py;
+// bfloat16 as c10::Half / c10::BFloat16). Built with csrc/geometry.cpp by tests/equiconv/cuda/test_cuda_host_pool.py;
 // its ops are torch.ops.equiconv_host_pool.
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
