@@ -21,7 +21,7 @@ from panosis_models.models.segmentation import MODELS
 
 STUDIES = ("projection", "latitude")
 PROJECTION_ONLY = {"models": "--model", "pairs": "--pairs", "labels": "--labels", "cache_dir": "--cache-dir",
-                   "resume": "--resume"}  # field: flag
+                   "resume": "--resume", "tilt_by": "--tilt-by"}  # field: flag
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
                         "(written from the renderer) or the folder of a download (train/, val/)")
     p.add_argument("--labels", choices=tuple(LEVELS), default=None,
                    help=f"projection: what the networks learn, compared at the category level (default {d.labels})")
+    p.add_argument("--tilt-by", choices=projection.TILT_BY, default=None,
+                   help="projection: the tilted test panoramas rendered by a tilted camera, or the level ones "
+                        f"turned by equiconv.rotate, as any real panorama can be (default {d.tilt_by})")
     p.add_argument("--epochs", type=command.count(1), default=None, help="epochs (default: the preset's)")
     p.add_argument("--num", dest="num_train", type=command.count(1), default=None,
                    help="training items per network (default: the preset's)")
@@ -62,6 +65,7 @@ def job(args) -> None:
     else:
         fields["labels"] = fields["labels"] or projection.ExperimentConfig.labels
         fields["models"] = fields["models"] or projection.ExperimentConfig.models
+        fields["tilt_by"] = fields["tilt_by"] or projection.ExperimentConfig.tilt_by
         fields["out"] = projection.ExperimentConfig.out if fields["out"] is None else fields["out"]
         summary = projection.run(projection.ExperimentConfig(**fields))
         print(f"\nTest: panoramas of held-out worlds per seed {summary['test_panoramas']}, "

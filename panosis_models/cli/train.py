@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     command.add_training(p, d)
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=d.augment,
                    help="turn and mirror panoramas, jitter colours")
+    p.add_argument("--tilt", type=command.number(at_least=0, at_most=90), default=d.tilt, metavar="DEG",
+                   help="while augmenting, also tilt each panorama by a random pitch and roll up to DEG degrees "
+                        "(resampled on the sphere by equiconv.rotate)")
     command.add_run(p)
     return p
 

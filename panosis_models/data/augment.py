@@ -1,9 +1,12 @@
 """Joint augmentation of an equirectangular (image, mask) pair that keeps it a valid full-sphere
-panorama: turning the camera about the vertical axis (a horizontal roll by any number of
-columns), mirroring east and west (a horizontal flip: longitude -> -longitude), and colour
-jitter of the image alone. Crops, scaling and vertical flips are left out on purpose: each
-would move pixels off their latitude or longitude."""
+panorama: tilting the camera (a random pitch and roll, resampled on the sphere by
+``equiconv.rotate``: the image bilinear, the maps nearest), turning it about the vertical axis
+(a horizontal roll by any number of columns), mirroring east and west (a horizontal flip:
+longitude -> -longitude), and colour jitter of the image alone. Crops, scaling and vertical
+flips are left out on purpose: each would move pixels off their latitude or longitude."""
 import torch
+
+from equiconv import rotate, rotation_matrix
 
 GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
 
@@ -46,15 +49,18 @@ class PanoramaAugment:
     """Callable ``(image (3, H, W), mask (H, W), *more maps (H, W)) -> (image, mask, *maps)``
     (e.g. an instance map after the mask): a uniform random roll over all W columns, a flip with
     probability 1/2, both applied to the image and every map alike, and brightness, contrast and
-    saturation factors drawn from [1 - jitter, 1 + jitter] (the image only).
+    saturation factors drawn from [1 - jitter, 1 + jitter] (the image only). With ``tilt`` (degrees),
+    first a pitch and a roll drawn from [-tilt, tilt] turn the camera (image bilinear, maps nearest).
 
     With ``seed`` the draws come from an own generator (reproducible in one process); without,
     from torch's global generator, which DataLoader workers seed differently each."""
 
-    def __init__(self, roll: bool = True, flip: bool = True, jitter: float = 0.2, seed=None):
+    def __init__(self, roll: bool = True, flip: bool = True, jitter: float = 0.2, seed=None, tilt: float = 0.0):
         if not 0 <= jitter < 1:
             raise ValueError(f"jitter must lie in [0, 1), got {jitter!r}")
-        self.roll, self.flip, self.jitter = roll, flip, jitter
+        if not 0 <= tilt <= 90:
+            raise ValueError(f"tilt must lie in [0, 90] degrees, got {tilt!r}")
+        self.roll, self.flip, self.jitter, self.tilt = roll, flip, jitter, tilt
         self.generator = None if seed is None else torch.Generator().manual_seed(seed)
 
     def _uniform(self, lo, hi):
@@ -64,6 +70,9 @@ class PanoramaAugment:
         for labels in (mask, *maps):
             _check_pair(image, labels)
         labels = torch.stack([mask, *maps])  # every map moves with the image
+        if self.tilt:
+            turn = rotation_matrix(pitch=self._uniform(-self.tilt, self.tilt), roll=self._uniform(-self.tilt, self.tilt))
+            image, labels = rotate(image, turn), rotate(labels, turn, mode="nearest")
         if self.roll:
             shift = int(torch.randint(image.shape[-1], (), generator=self.generator))
             image, labels = roll(image, labels, shift)

@@ -28,6 +28,7 @@ from pathlib import Path
 from panosis_models.engine.config import BEST, JobConfig, default_device, preset_settings
 from panosis_models.data import SyntheticPanoramas, prerender
 from panosis_models.data.datasets import held_out_panoramas
+from panosis_models.data.tilt import TiltedPanoramas
 from panosis_models.data.cityscapes_pairs import write_pairs_root
 from panosis_models.engine.outputs import run_folder
 from panosis_models.errors import InputError
@@ -37,6 +38,7 @@ from panosis_models.models.segmentation import MODELS
 from panosis_models.segmentation.config import TrainConfig
 from panosis_models.segmentation.train import train
 
+TILT_BY = ("render", "rotate")
 PRESETS = {
     # two CPU cores, about ten minutes: a narrow U-Net with BatchNorm, few epochs
     # (num_test: per test set, level and tilted)
@@ -60,6 +62,7 @@ class ExperimentConfig(JobConfig):
     labels: str = "category"         # what the networks learn: categories, or fine classes
     epochs: int = None               # None: the preset's
     num_train: int = None            # None: the preset's
+    tilt_by: str = "render"          # the tilted test set: rendered by a tilted camera, or the level one rotated
     device: str = field(default_factory=default_device)
     cache_dir: str = None
     resume: bool = False
@@ -74,6 +77,8 @@ class ExperimentConfig(JobConfig):
         if self.pairs not in (None, "synthetic") and not (Path(self.pairs) / "train").is_dir():
             raise InputError(f"pairs must be 'synthetic' or a cityscapes-image-pairs folder holding train/ and "
                              f"val/, got {self.pairs!r}")
+        if self.tilt_by not in TILT_BY:
+            raise InputError(f"tilt_by must be one of {TILT_BY}, got {self.tilt_by!r}")
         return preset_settings(PRESETS, self)
 
 
@@ -140,15 +145,23 @@ def run(cfg: ExperimentConfig) -> dict:
         return _run(cfg, settings, out)
 
 
+def held_out_sets(settings: dict, cfg: ExperimentConfig, seed: int) -> dict:
+    """{name: data set} of TEST_SETS for ``seed``, rendered (and cached) now: level panoramas, and
+    tilted ones drawn by a tilted camera or (``tilt_by="rotate"``) the level ones turned by
+    ``equiconv.rotate`` with the angles the renderer would have drawn."""
+    level = held_out_panoramas(settings["num_test"], settings["size"], seed, cfg.cache_dir)
+    tilted = (TiltedPanoramas(level, level.seed) if cfg.tilt_by == "rotate" else
+              held_out_panoramas(settings["num_test"], settings["size"], seed, cfg.cache_dir, tilted=True))
+    for rendered in (level, tilted.dataset if cfg.tilt_by == "rotate" else tilted):
+        prerender(rendered, progress=cfg.progress)
+    return dict(zip(TEST_SETS, (level, tilted)))
+
+
 def _run(cfg: ExperimentConfig, settings: dict, out: Path) -> dict:
     started = time.perf_counter()
     rows = []
     for seed in cfg.seeds:
-        tests = {name: held_out_panoramas(settings["num_test"], settings["size"], seed, cfg.cache_dir,
-                                          tilted=name == "tilted")
-                 for name in TEST_SETS}
-        for test_set in tests.values():
-            prerender(test_set, progress=cfg.progress)
+        tests = held_out_sets(settings, cfg, seed)
         pairs = pairs_folder(settings, cfg, seed) if cfg.pairs else None
         trained = set()
         for model in cfg.models:

@@ -28,7 +28,7 @@ def job(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) ->
     if train_set is None:
         train_set, val_set, _ = split(cfg)
     if cfg.augment:
-        train_set = Transformed(train_set, PanoramaAugment(roll=cfg.view == "panorama"))
+        train_set = Transformed(train_set, PanoramaAugment(roll=cfg.view == "panorama", tilt=cfg.tilt))
     level = cfg.label_level
 
     def validate(model, ctx):

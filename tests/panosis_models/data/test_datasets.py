@@ -352,3 +352,27 @@ def test_augment_moves_instance_maps_with_the_mask():
         assert torch.equal(out_instances, out_mask * 1000 + 7) and torch.equal(out_image[0], out_mask / 7)
     with pytest.raises(ValueError, match="mask"):
         PanoramaAugment()(image, mask, instances[:, :-1])
+
+
+def test_tilt_turns_the_pair_on_the_sphere_and_keeps_labels_whole():
+    """``tilt``: one random pitch and roll for the image (bilinear) and every map (nearest), from
+    the augmentation's own draws; without it the draws and results are those of before."""
+    from equiconv import rotate, rotation_matrix
+    world = World.random(2)
+    from panosis_models.data.render import render_panorama
+    image, mask = render_panorama(world, 32, 64)
+    instances = mask * 1000 + 7
+    plain = PanoramaAugment(roll=False, flip=False, jitter=0.0, tilt=20.0, seed=5)
+    turned, turned_mask, turned_ids = plain(image, mask, instances)
+    draws = torch.Generator().manual_seed(5)
+    pitch, roll_ = (-20.0 + 40.0 * torch.rand((), generator=draws).item() for _ in range(2))
+    expected = rotation_matrix(pitch=pitch, roll=roll_)
+    assert torch.equal(turned, rotate(image, expected))
+    assert torch.equal(turned_mask, rotate(mask, expected, mode="nearest"))
+    assert torch.equal(turned_ids, turned_mask * 1000 + 7)  # the maps moved together, ids whole
+    assert not torch.equal(turned_mask, mask)
+    untilted = PanoramaAugment(seed=3)(image, mask)
+    again = PanoramaAugment(seed=3, tilt=0.0)(image, mask)
+    assert all(torch.equal(a, b) for a, b in zip(untilted, again))
+    with pytest.raises(ValueError, match="tilt"):
+        PanoramaAugment(tilt=91.0)
