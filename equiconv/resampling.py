@@ -18,9 +18,11 @@ source pixel, so label maps stay labels and instance ids stay whole. Sample posi
 differentiable in the image, and made of plain tensor operations (CPU, CUDA, ``torch.compile``).
 """
 import math
+from collections import OrderedDict
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 MODES = ("bilinear", "nearest")
@@ -172,14 +174,74 @@ def _corners(row: Tensor, col: Tensor, height: int, width: int, mode: str):
     return corners
 
 
-def _sample_panorama(input: Tensor, dirs: Tensor, mode: str) -> Tensor:
-    """``input`` (B, M, H, W) read along world directions ``dirs`` (B or 1, P, 3): (B, M, P)."""
-    height, width = input.shape[-2:]
+def _panorama_positions(dirs: Tensor, height: int, width: int) -> tuple:
+    """(rows, columns, every one a pixel centre) in an H x W panorama of directions ``dirs``."""
     lat = dirs[..., 2].clamp(-1, 1).asin()
     lon = torch.atan2(dirs[..., 0], dirs[..., 1])
     row = _snap((90.0 - lat.rad2deg()) * height / 180.0 - 0.5)
     col = _snap((lon.rad2deg() + 180.0) * width / 360.0 - 0.5)
-    return _gather(input.flatten(-2), _corners(row, col, height, width, mode))
+    return row, col, _on_centres(row, col)
+
+
+def _sample_panorama(input: Tensor, positions: tuple, mode: str) -> Tensor:
+    """``input`` (B, M, H, W) read at ``_panorama_positions`` (B or 1, P): (B, M, P)."""
+    row, col, on_centres = positions
+    height, width = input.shape[-2:]
+    if mode == "nearest" or on_centres:  # one source pixel each: an exact copy
+        return _gather(input.flatten(-2), _corners(row, col, height, width, "nearest"))
+    return _bilinear(_sphere_padded(input), row + 1, col + 1)
+
+
+def _on_centres(row: Tensor, col: Tensor) -> bool:
+    if torch.compiler.is_compiling():
+        return False
+    return bool((row == row.round()).all() and (col == col.round()).all())
+
+
+_PLANS = OrderedDict()  # key -> sample positions, most recently used last
+PLANS_KEPT = 32
+
+
+def _plan(key, make):
+    """``make()``'s sample positions, kept for the next call with the same ``key`` (geometry
+    depends on sizes and rotations only, never on the image); None: computed, not kept."""
+    if key is None:
+        return make()
+    if key in _PLANS:
+        _PLANS.move_to_end(key)
+        return _PLANS[key]
+    plan = _PLANS[key] = make()
+    if len(_PLANS) > PLANS_KEPT:
+        _PLANS.popitem(last=False)
+    return plan
+
+
+def _key(*parts, rotations: Optional[Tensor] = None):
+    """A plan's key, or None where positions must be traced (compile) or differentiated."""
+    if torch.compiler.is_compiling() or (rotations is not None and rotations.requires_grad):
+        return None
+    if rotations is not None:
+        parts += (tuple(rotations.shape), rotations.detach().cpu().numpy().tobytes())
+    return parts
+
+
+def _sphere_padded(input: Tensor) -> Tensor:
+    """``input`` (..., H, W) with one more row beyond each pole (the edge row turned by half a
+    revolution) and one more column beyond the seam on each side: every bilinear read of the
+    sphere falls inside it."""
+    half = input.shape[-1] // 2
+    rows = torch.cat([input[..., :1, :].roll(-half, -1), input, input[..., -1:, :].roll(-half, -1)], -2)
+    return torch.cat([rows[..., -1:], rows, rows[..., :1]], -1)
+
+
+def _bilinear(image: Tensor, row: Tensor, col: Tensor) -> Tensor:
+    """``image`` (B, M, H, W) read bilinearly at pixel positions ``row``, ``col`` (B or 1, P)
+    inside it, by ``grid_sample``: (B, M, P)."""
+    height, width = image.shape[-2:]
+    grid = torch.stack([col * (2.0 / (width - 1)) - 1, row * (2.0 / (height - 1)) - 1], -1)
+    grid = grid.to(image.dtype if image.is_floating_point() else torch.float32)[:, None]
+    grid = grid.expand(image.shape[0], -1, -1, -1)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)[:, :, 0]
 
 
 def _gather(flat: Tensor, corners) -> Tensor:
@@ -204,11 +266,18 @@ def _batched(input: Tensor, rotations: Tensor) -> Tensor:
     return input.reshape(1, -1, *input.shape[-2:])
 
 
-def _views(input: Tensor, camera: Tensor, rotations: Tensor, mode: str) -> Tensor:
-    """What cameras turned by ``rotations`` record along ``camera`` (P, 3) directions of their own
-    frame, from the panorama ``input``: (B, M, P)."""
-    world = camera.to(input.device)[None] @ rotations.transpose(-1, -2)
-    return _sample_panorama(_batched(input, rotations), world, mode)
+def _views(input: Tensor, camera: tuple, rotations: Tensor, mode: str) -> Tensor:
+    """What cameras turned by ``rotations`` record from the panorama ``input`` along the (P, 3)
+    directions of their own frame that ``camera`` = (kind, *arguments) names: (B, M, P)."""
+    height, width = input.shape[-2:]
+
+    def make():
+        own = (panorama_directions(*camera[1:], device=input.device) if camera[0] == "panorama" else
+               _camera_directions(*camera[1:], device=input.device))
+        return _panorama_positions(own[None] @ rotations.transpose(-1, -2), height, width)
+
+    plan = _plan(_key("view", camera, height, width, str(input.device), rotations=rotations), make)
+    return _sample_panorama(_batched(input, rotations), plan, mode)
 
 
 def rotate(input: Tensor, rotation: Optional[Tensor] = None, *, yaw: Angle = 0.0, pitch: Angle = 0.0,
@@ -240,7 +309,7 @@ def rotate(input: Tensor, rotation: Optional[Tensor] = None, *, yaw: Angle = 0.0
     _check_mode(mode, input)
     rotations = _rotations(rotation, (yaw, pitch, roll), input)
     height, width = input.shape[-2:]
-    out = _views(input, panorama_directions(height, width, input.device), rotations, mode)
+    out = _views(input, ("panorama", height, width), rotations, mode)
     return out.reshape(input.shape)
 
 
@@ -270,7 +339,7 @@ def to_perspective(input: Tensor, fov: float, size: Sequence[int], *, yaw: Angle
         raise ValueError(f"fov must be a number of degrees in (0, 180), got {fov!r}")
     height, width = _size(size)
     rotations = _rotations(None, (yaw, pitch, roll), input)
-    out = _views(input, _camera_directions(height, width, fov, input.device), rotations, mode)
+    out = _views(input, ("pinhole", height, width, float(fov)), rotations, mode)
     return out.reshape(*input.shape[:-2], height, width)
 
 
@@ -309,10 +378,15 @@ def to_cubemap(input: Tensor, face_size: int, *, mode: str = "bilinear") -> Tens
         raise ValueError(f"input must be (N, C, H, W), got shape {tuple(input.shape)}")
     if not isinstance(face_size, int) or isinstance(face_size, bool) or face_size < 1:
         raise ValueError(f"face_size must be a positive int, got {face_size!r}")
-    camera = _camera_directions(face_size, face_size, 90.0, input.device)
-    world = camera[None] @ _face_rotations(input.device).transpose(-1, -2)  # (6, P, 3)
-    flat = input.reshape(1, -1, *input.shape[-2:])
-    out = _sample_panorama(flat, world.reshape(1, -1, 3), mode)
+    height, width = input.shape[-2:]
+
+    def make():
+        camera = _camera_directions(face_size, face_size, 90.0, input.device)
+        world = camera[None] @ _face_rotations(input.device).transpose(-1, -2)  # (6, P, 3)
+        return _panorama_positions(world.reshape(1, -1, 3), height, width)
+
+    plan = _plan(_key("cube", face_size, height, width, str(input.device)), make)
+    out = _sample_panorama(input.reshape(1, -1, height, width), plan, mode)
     return out.reshape(*input.shape[:2], 6, face_size, face_size).transpose(1, 2)
 
 
@@ -338,21 +412,22 @@ def from_cubemap(faces: Tensor, height: int, width: int, *, mode: str = "bilinea
     _check_mode(mode, faces)
     height, width = _size((height, width))
     side = faces.shape[-1]
-    dirs = panorama_directions(height, width, faces.device)
-    local = dirs[None] @ _face_rotations(faces.device)  # (6, P, 3): each face's own frame
-    face = local[..., 1].argmax(0)  # the face each direction looks through most squarely
-    own = local.gather(0, face[None, :, None].expand(1, -1, 3))[0]
-    u, v = own[:, 0] / own[:, 1], own[:, 2] / own[:, 1]
-    col = _snap((u + 1) * side / 2 - 0.5)
-    row = _snap((1 - v) * side / 2 - 0.5)
-    if mode == "nearest":
-        taps = [((row + 0.5).floor(), (col + 0.5).floor(), torch.ones_like(row))]
-    else:
-        r0, c0 = row.floor(), col.floor()
-        fr, fc = row - r0, col - c0
-        taps = [(r0, c0, (1 - fr) * (1 - fc)), (r0, c0 + 1, (1 - fr) * fc),
-                (r0 + 1, c0, fr * (1 - fc)), (r0 + 1, c0 + 1, fr * fc)]
-    corners = [((face * side * side + r.long().clamp(0, side - 1) * side + c.long().clamp(0, side - 1))[None],
-                w[None]) for r, c, w in taps]
+
+    def make():
+        dirs = panorama_directions(height, width, faces.device)
+        local = dirs[None] @ _face_rotations(faces.device)  # (6, P, 3): each face's own frame
+        face = local[..., 1].argmax(0)  # the face each direction looks through most squarely
+        own = local.gather(0, face[None, :, None].expand(1, -1, 3))[0]
+        u, v = own[:, 0] / own[:, 1], own[:, 2] / own[:, 1]
+        col, row = _snap((u + 1) * side / 2 - 0.5), _snap((1 - v) * side / 2 - 0.5)
+        return face, row, col, _on_centres(row, col)
+
+    face, row, col, on_centres = _plan(_key("from cube", side, height, width, str(faces.device)), make)
     flat = faces.transpose(1, 2).reshape(faces.shape[0], faces.shape[2], -1)
-    return _gather(flat, corners).reshape(faces.shape[0], faces.shape[2], height, width)
+    if mode == "nearest" or on_centres:
+        r, c = (row + 0.5).floor().long().clamp(0, side - 1), (col + 0.5).floor().long().clamp(0, side - 1)
+        corners = [((face * side * side + r * side + c)[None], torch.ones_like(row)[None])]
+        return _gather(flat, corners).reshape(faces.shape[0], faces.shape[2], height, width)
+    atlas = faces.permute(0, 2, 3, 1, 4).reshape(faces.shape[0], faces.shape[2], side, 6 * side)  # faces side by side
+    row, col = row.clamp(0, side - 1), col.clamp(0, side - 1) + face * side  # a face's edge stands in beyond it
+    return _bilinear(atlas, row[None], col[None]).reshape(faces.shape[0], faces.shape[2], height, width)

@@ -133,7 +133,7 @@ def test_gradients_reach_the_image():
 def test_compiles():
     x = torch.randn(2, 3, 16, 32)
     compiled = torch.compile(lambda t: rotate(t, pitch=10.0, roll=5.0), fullgraph=True)
-    assert torch.allclose(compiled(x), rotate(x, pitch=10.0, roll=5.0), atol=1e-6)
+    assert torch.allclose(compiled(x), rotate(x, pitch=10.0, roll=5.0), atol=2e-5)  # inductor decomposes grid_sample
 
 
 def test_modules_match_the_functions():
@@ -204,3 +204,24 @@ def test_agrees_with_py360convert():
     vertical = _square_pixels_vertical_fov(80.0, 32, 48)
     theirs = torch.from_numpy(p.e2p(pano.numpy()[..., None], (80.0, vertical), 30.0, 20.0, (32, 48))[..., 0])
     assert (to_perspective(pano[None, None], 80.0, (32, 48), yaw=30.0, pitch=20.0)[0, 0] - theirs).abs().max() < 0.04
+
+
+def test_geometry_is_planned_once_per_size_and_rotation():
+    resampling._PLANS.clear()
+    x = torch.rand(1, 1, 8, 16)
+    first = rotate(x, pitch=12.0)
+    assert len(resampling._PLANS) == 1 and torch.equal(rotate(x, pitch=12.0), first)
+    rotate(x, pitch=13.0)
+    rotate(torch.rand(1, 1, 6, 12), pitch=12.0)
+    assert len(resampling._PLANS) == 3
+    for angle in range(2 * resampling.PLANS_KEPT):
+        rotate(x, yaw=float(angle) + 0.5)
+    assert len(resampling._PLANS) == resampling.PLANS_KEPT
+
+
+def test_a_rotation_that_needs_gradients_gets_them():
+    angles = torch.tensor([20.0, 10.0], dtype=torch.float64, requires_grad=True)
+    image = smooth_panorama(16, 32).double()
+    turned = rotate(image, rotation_matrix(pitch=angles[0], roll=angles[1]))
+    turned.sum().backward()
+    assert torch.isfinite(angles.grad).all() and angles.grad.abs().sum() > 0
