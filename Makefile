@@ -9,6 +9,7 @@ install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
 	$(PIP) install ninja setuptools wheel
 	$(PIP) install --no-build-isolation -e ".[dev]"
+	$(PIP) install --no-deps pytorch360convert==0.2.3 py360convert==1.0.4  # peers the resampling tests compare with; --no-deps keeps torch
 
 demo: install
 	$(PYTHON) -m panosis_models.cli.showcase --out demo_out/showcase
