@@ -10,6 +10,7 @@ install:
 	$(PIP) install ninja setuptools wheel
 	$(PIP) install --no-build-isolation -e ".[dev]"
 	$(PIP) install --no-deps pytorch360convert==0.2.3 py360convert==1.0.4  # peers the resampling tests compare with; --no-deps keeps torch
+	$(PIP) install scipy  # what py360convert needs
 
 demo: install
 	$(PYTHON) -m panosis_models.cli.showcase --out demo_out/showcase
