@@ -4,9 +4,10 @@
 modules do the same for transposed convolution, pooling, padding and resampling; ``convert``
 swaps them into an existing network; ``solid_angle`` weighs pixels by the sphere they cover;
 ``sampling_grid`` / ``deform_offsets`` expose the geometry; ``rotate``, ``to_perspective``,
-``to_cubemap`` and ``from_cubemap`` resample whole panoramas on the sphere.
+``to_cubemap`` and ``from_cubemap`` resample whole panoramas on the sphere; ``torch.onnx.export``
+works on all of them (see ``equiconv.onnx``).
 """
-from equiconv import functional, nn, reference, resampling
+from equiconv import functional, nn, onnx, reference, resampling
 from equiconv.area import solid_angle
 from equiconv.convert import convert
 from equiconv.geometry import deform_offsets, sampling_grid
@@ -14,5 +15,5 @@ from equiconv.nn import *  # noqa: F401,F403  (every module, as listed in equico
 from equiconv.resampling import from_cubemap, rotate, rotation_matrix, to_cubemap, to_perspective
 
 __version__ = "0.1.0"
-__all__ = [*nn.__all__, "convert", "deform_offsets", "from_cubemap", "functional", "nn", "reference", "resampling",
-           "rotate", "rotation_matrix", "sampling_grid", "solid_angle", "to_cubemap", "to_perspective"]
+__all__ = [*nn.__all__, "convert", "deform_offsets", "from_cubemap", "functional", "nn", "onnx", "reference",
+           "resampling", "rotate", "rotation_matrix", "sampling_grid", "solid_angle", "to_cubemap", "to_perspective"]

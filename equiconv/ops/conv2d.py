@@ -9,6 +9,7 @@ in those terms gives gradients of every order (gradient penalties, gradgradcheck
 import torch
 
 from equiconv import _checks, _core, reference
+from equiconv import onnx as onnx_export
 
 
 def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
@@ -28,8 +29,9 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
     input, g, unbatched = _checks.conv_call(input, weight, bias, stride, padding, dilation, groups,
                                             lat_range, lon_span)
     _core.require()
-    out = torch.ops.equiconv.equi_conv2d(input, weight, bias, list(g.stride), list(g.padding),
-                                         list(g.dilation), groups, list(g.lat_range), g.lon_span)
+    op = onnx_export.traceable(torch.ops.equiconv.equi_conv2d)
+    out = op(input, weight, bias, list(g.stride), list(g.padding), list(g.dilation), groups, list(g.lat_range),
+             g.lon_span)
     return out.squeeze(0) if unbatched else out
 
 

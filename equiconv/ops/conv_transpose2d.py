@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from equiconv import _checks, _core, reference
+from equiconv import onnx as onnx_export
 from equiconv.ops.conv2d import _backward_op as _conv2d_backward
 
 
@@ -33,7 +34,7 @@ def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_
                                                       groups, dilation, lat_range, lon_span)
     _core.require()
     g = t.fine
-    out = torch.ops.equiconv.equi_conv_transpose2d(
+    out = onnx_export.traceable(torch.ops.equiconv.equi_conv_transpose2d)(
         input, weight, bias, list(g.stride), list(g.padding), list(t.output_padding), list(g.dilation), groups,
         list(g.lat_range), g.lon_span)
     return out.squeeze(0) if unbatched else out

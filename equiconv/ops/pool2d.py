@@ -11,6 +11,7 @@ reads zero, for max pooling too (nn.MaxPool2d pads with -inf; on a full sphere n
 import torch
 
 from equiconv import _checks, _core, reference
+from equiconv import onnx as onnx_export
 from equiconv.reference.sampling import nearest_pixels
 
 
@@ -31,7 +32,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                                          lon_span=lon_span, return_indices=return_indices)
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
-    out, winners = torch.ops.equiconv.equi_max_pool2d(input, *_call_args(g))
+    out, winners = onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)(input, *_call_args(g))
     if return_indices:
         winners = nearest_pixels(winners, g)
     if unbatched:
@@ -49,7 +50,7 @@ def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                                          lon_span=lon_span)
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
-    out = torch.ops.equiconv.equi_avg_pool2d(input, *_call_args(g))
+    out = onnx_export.traceable(torch.ops.equiconv.equi_avg_pool2d)(input, *_call_args(g))
     return out.squeeze(0) if unbatched else out
 
 
