@@ -115,3 +115,15 @@ def test_geometry_is_not_conv2d_away_from_the_equator():
     diff = (equiconv.functional.equi_conv2d(x, weight, None, 1, 1) - F.conv2d(x, weight, None, 1, 1)).abs()
     assert diff[..., 1:3, 1:-1].max() > 0.05  # near the pole the kernel is stretched
     assert math.isfinite(diff.max().item())
+
+
+@pytest.mark.parametrize("call,error,name", [
+    (lambda: equiconv.sampling_grid(2.5, 16, 3), TypeError, "height"),
+    (lambda: equiconv.sampling_grid("16", 16, 3), TypeError, "height"),
+    (lambda: equiconv.sampling_grid(16, True, 3), TypeError, "width"),
+    (lambda: equiconv.sampling_grid(16, 32, 3, lat_range=(True, False)), TypeError, "lat_range"),
+    (lambda: equiconv.deform_offsets(16.0, 32, 3), TypeError, "height"),
+])
+def test_arguments_of_the_wrong_type_are_type_errors_naming_them(call, error, name):
+    with pytest.raises(error, match=name):
+        call()

@@ -52,3 +52,13 @@ def directions(y, x, height, width, lat_range, lon_span):
     lam = (x + 0.5) * math.radians(lon_span) / width - math.pi
     phi, lam = torch.broadcast_tensors(phi, lam)
     return torch.stack((phi.cos() * lam.cos(), phi.cos() * lam.sin(), phi.sin()), -1)
+
+
+def sphere_extended(x, margin):
+    """The boundary rules built by hand: rows beyond a pole are the mirrored rows turned by
+    half a revolution (row -1, column x reads row 0, column x + W//2), then columns wrap."""
+    w = x.shape[-1]
+    north = torch.roll(x[..., :margin, :].flip(-2), -(w // 2), dims=-1)
+    south = torch.roll(x[..., -margin:, :].flip(-2), -(w // 2), dims=-1)
+    tall = torch.cat([north, x, south], dim=-2)
+    return torch.cat([tall[..., -w:], tall, tall[..., :w]], dim=-1)  # margin of a whole turn

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings, strategies as st
 from equiconv import EquiConv2d
 from equiconv.functional import equi_conv2d
 from tests.helpers.strategies import layers
-from tests.equiconv.ops.test_conv2d import conv_kwargs, make_tensors, pole_layer
+from tests.equiconv.ops.conv_cases import conv_kwargs, make_tensors, pole_layer
 
 # torch versions that still check cuBLAS's workspace under use_deterministic_algorithms(True)
 # (2.13 no longer does) raise on batched GEMMs without it; it must be set before cuBLAS starts,

@@ -13,7 +13,7 @@ from torch.utils import cpp_extension
 
 import equiconv  # noqa: F401  (registers torch.ops.equiconv)
 from tests.helpers.strategies import layers
-from tests.equiconv.ops.test_conv2d import conv_kwargs, make_tensors, pole_layer
+from tests.equiconv.ops.conv_cases import conv_kwargs, make_tensors, pole_layer
 
 ROOT = Path(__file__).resolve().parents[3]
 F64 = torch.float64

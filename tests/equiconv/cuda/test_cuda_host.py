@@ -14,7 +14,7 @@ from hypothesis import example, given, strategies as st
 import equiconv
 from equiconv import _checks
 from tests.helpers.strategies import layers
-from tests.equiconv.ops.test_conv2d import conv_kwargs, make_tensors, pole_layer
+from tests.equiconv.ops.conv_cases import conv_kwargs, make_tensors, pole_layer
 
 ROOT = Path(__file__).resolve().parents[3]
 TABLES = ("tap_offset", "ext_row_src", "ext_row_shift", "ext_col_src", "tap_rc", "src_row_start",

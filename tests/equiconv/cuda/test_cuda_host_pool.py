@@ -12,7 +12,7 @@ from torch.utils import cpp_extension
 
 from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
 from tests.helpers.strategies import layers
-from tests.equiconv.ops.test_pool2d import POLE, image, pool_kwargs
+from tests.equiconv.ops.pool_cases import POLE, image, pool_kwargs
 
 ROOT = Path(__file__).resolve().parents[3]
 F64 = torch.float64

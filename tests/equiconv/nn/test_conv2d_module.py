@@ -1,4 +1,8 @@
-"""EquiConv2d as a drop-in nn.Conv2d, and convert()."""
+"""EquiConv2d as a drop-in nn.Conv2d: initialisation, state dicts, repr, meta tensors, export,
+tracing, channels_last, and arguments of the wrong type."""
+import warnings
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -56,78 +60,67 @@ def test_device_and_dtype_factory_kwargs():
     assert EquiConv2d(2, 2, 3, device="meta").weight.is_meta
 
 
-def small_net():
-    return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(),
-        nn.Sequential(nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=2), nn.ReLU()),
-        nn.Conv2d(8, 4, 1),
-    )
+def test_meta_tensors_infer_shapes_like_conv2d():
+    x = torch.empty(2, 4, 16, 32, device="meta")
+    m = EquiConv2d(4, 6, 3, stride=2, padding=1, device="meta")
+    y = m(x)
+    assert y.device.type == "meta"
+    assert y.shape == nn.Conv2d(4, 6, 3, stride=2, padding=1, device="meta")(x).shape
+    (y.sum()).backward()
+    assert m.weight.grad.shape == m.weight.shape and m.weight.grad.device.type == "meta"
 
 
-def test_convert_swaps_every_conv_with_a_kernel_and_keeps_the_weights():
-    torch.manual_seed(0)
-    net = small_net().eval()
-    originals = [m.weight for m in net.modules() if isinstance(m, nn.Conv2d)]
-    x = torch.randn(1, 3, 16, 32)
-    before = net(x)
-    out = equiconv.convert(net, lat_range=(80.0, -80.0))
-    assert out is net
-    assert isinstance(net[0], EquiConv2d) and isinstance(net[2][0], EquiConv2d)
-    assert type(net[3]) is nn.Conv2d  # 1x1 stays
-    assert net[2][0].groups == 2 and net[2][0].stride == (2, 2) and net[0].lat_range == (80.0, -80.0)
-    assert net[0].weight is originals[0] and net[2][0].weight is originals[1]  # same Parameter objects
-    assert not net[0].training
-    after = net(x)
-    assert after.shape == before.shape and not torch.allclose(after, before)
+def test_export_with_dynamic_height_width_and_batch_runs_at_other_sizes():
+    m = nn.Sequential(EquiConv2d(3, 4, 3, padding=1), nn.ReLU(), EquiConv2d(4, 2, 3, stride=2, padding=1)).eval()
+    batch, h, w = torch.export.Dim("batch", min=1, max=8), torch.export.Dim("h", min=4, max=256), \
+        torch.export.Dim("w", min=5, max=512)
+    program = torch.export.export(m, (torch.randn(2, 3, 16, 32),),
+                                  dynamic_shapes=({0: batch, 2: h, 3: w},))
+    for shape in [(1, 3, 8, 16), (3, 3, 24, 40), (2, 3, 33, 65)]:
+        x = torch.randn(*shape)
+        torch.testing.assert_close(program.module()(x), m(x), rtol=1e-5, atol=1e-5)
 
 
-def test_convert_a_bare_conv_returns_the_replacement():
-    conv = nn.Conv2d(2, 2, 3)
-    assert isinstance(equiconv.convert(conv), EquiConv2d)
-    one = nn.Conv2d(2, 2, 1)
-    assert equiconv.convert(one) is one
+def test_jit_trace_works():
+    m = EquiConv2d(3, 4, 3, padding=1)
+    x = torch.randn(1, 3, 8, 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(m, x)
+    torch.testing.assert_close(traced(x), m(x))
 
 
-class EveryKind(torch.nn.Module):
-    """A small network holding every layer kind convert() knows, plus ones it must leave alone."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
-        self.point = torch.nn.Conv2d(8, 8, 1)
-        self.pool = torch.nn.MaxPool2d(2)
-        self.avg = torch.nn.AvgPool2d(2)
-        self.up = torch.nn.ConvTranspose2d(8, 8, 2, stride=2)
-        self.resample = torch.nn.Upsample(scale_factor=2, mode="bilinear")
-        self.context = torch.nn.AdaptiveAvgPool2d((2, 3))
-        self.corners = torch.nn.Upsample(scale_factor=1, mode="bilinear", align_corners=True)
-
-    def forward(self, x):
-        y = self.resample(self.up(self.avg(self.pool(self.point(self.conv(x))))))
-        return self.corners(y) + self.context(y).mean()
+def test_jit_script_says_what_to_use_instead():
+    with pytest.raises(RuntimeError, match="torch.compile.*torch.export"):
+        torch.jit.script(nn.Sequential(EquiConv2d(3, 4, 3)))
 
 
-def test_convert_reaches_every_kind_and_shares_parameters():
-    from equiconv import EquiAdaptiveAvgPool2d, EquiAvgPool2d, EquiConvTranspose2d, EquiMaxPool2d, EquiUpsample
-    net = EveryKind()
-    weights = {name: p for name, p in net.named_parameters()}
-    x = torch.randn(1, 3, 16, 32)
-    with pytest.warns(UserWarning, match="'corners' \\(Upsample\\) has mode='bilinear', align_corners=True"):
-        converted = equiconv.convert(net)
-    kinds = {name: type(m) for name, m in converted.named_children()}
-    assert kinds == {"conv": EquiConv2d, "point": torch.nn.Conv2d, "pool": EquiMaxPool2d, "avg": EquiAvgPool2d,
-                     "up": EquiConvTranspose2d, "resample": EquiUpsample, "context": EquiAdaptiveAvgPool2d,
-                     "corners": torch.nn.Upsample}
-    assert all(p is weights[name] for name, p in converted.named_parameters())
-    assert converted(x).shape == EveryKind()(x).shape
+@pytest.mark.parametrize("backend", ["compiled", "reference"])
+def test_channels_last_input_gives_channels_last_output(backend):
+    x = torch.randn(2, 4, 8, 16).to(memory_format=torch.channels_last).requires_grad_()
+    m = EquiConv2d(4, 6, 3, padding=1, backend=backend)
+    y = m(x)
+    want = nn.Conv2d(4, 6, 3, padding=1)(x)
+    assert y.is_contiguous(memory_format=torch.channels_last) == want.is_contiguous(memory_format=torch.channels_last)
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(y, m(x.contiguous()))
+    y.sum().backward()
+    assert x.grad.is_contiguous(memory_format=torch.channels_last)
 
 
-def test_convert_switches_choose_the_kinds():
-    net = equiconv.convert(EveryKind(), kinds=("conv", "max_pool"))
-    assert isinstance(net.conv, EquiConv2d) and isinstance(net.pool, equiconv.EquiMaxPool2d)
-    assert type(net.up) is torch.nn.ConvTranspose2d and type(net.resample) is torch.nn.Upsample
-    assert isinstance(equiconv.convert(torch.nn.MaxPool2d(2), kinds="max_pool"), equiconv.EquiMaxPool2d)
-    with pytest.raises(ValueError, match="kinds must be drawn from"):
-        equiconv.convert(EveryKind(), kinds=("conv", "dropout"))
-    with pytest.warns(UserWarning, match="ceil_mode"):
-        assert type(equiconv.convert(torch.nn.MaxPool2d(2, ceil_mode=True))) is torch.nn.MaxPool2d
+@pytest.mark.parametrize("call,error,name", [
+    (lambda: EquiConv2d(2.5, 4, 3), TypeError, "in_channels"),
+    (lambda: EquiConv2d(4, "4", 3), TypeError, "out_channels"),
+    (lambda: EquiConv2d(4, 4, 3, groups=True), TypeError, "groups"),
+    (lambda: EquiConv2d(4, 4, 3, groups=2.0), TypeError, "groups"),
+])
+def test_arguments_of_the_wrong_type_are_type_errors_naming_them(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
+
+
+def test_numpy_integers_are_integers():
+    m = EquiConv2d(np.int64(4), np.int32(4), np.int64(3), padding=np.int64(1), groups=np.int64(2))
+    assert m(torch.randn(1, 4, 8, 16)).shape == (1, 4, 8, 16)
+    rows, _ = equiconv.sampling_grid(np.int64(8), np.int16(16), (np.int8(3), 3), padding=np.uint8(1))
+    assert rows.shape == (8, 3, 3)

@@ -5,32 +5,74 @@ import torch.nn.functional as F
 from hypothesis import example, given, strategies as st
 
 import equiconv
+from equiconv import EquiConv2d, reference
 from equiconv.functional import equi_conv2d
+from tests.equiconv.ops.conv_cases import conv_kwargs, make_tensors, pole_layer
+from tests.equiconv.ops.operator_tester import Case, OperatorTester, randn
+from tests.helpers.sphere_oracle import sphere_extended
 from tests.helpers.strategies import layers
 
 F64 = torch.float64
+X = torch.randn(1, 4, 8, 16)
+W = torch.randn(6, 4, 3, 3)
 
 
-def make_tensors(cfg, dtype=F64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(cfg["batch"], cfg["in_channels"], cfg["height"], cfg["width"], generator=g, dtype=dtype)
-    w = torch.randn(cfg["out_channels"], cfg["in_channels"] // cfg["groups"], *cfg["kernel_size"],
-                    generator=g, dtype=dtype)
-    b = torch.randn(cfg["out_channels"], generator=g, dtype=dtype)
-    return x, w, b
+class TestConv2d(OperatorTester):
+    """equi_conv2d against equiconv.reference over random layers (groups, strides, dilations,
+    padding, whole sphere, bands and partial panoramas), with and without bias."""
+    op = equi_conv2d
+    reference = reference.equi_conv2d
+    library_op = torch.ops.equiconv.equi_conv2d.default
+    dtypes = (torch.float32, torch.float64, torch.bfloat16)  # float16: the CPU core refuses it
+    bad_inputs = [
+        (lambda: equi_conv2d(torch.randn(4, 8), W), ValueError, "input must be 4-D"),
+        (lambda: equi_conv2d(torch.randn(1, 1, 4, 8, 16), W), ValueError, "input must be 4-D"),
+        (lambda: equi_conv2d(X, torch.randn(6, 4, 3)), ValueError, "weight must be 4-D"),
+        (lambda: equi_conv2d(X, torch.randn(6, 3, 3, 3)), ValueError, "input has 4 channels"),
+        (lambda: equi_conv2d(X, torch.randn(5, 2, 3, 3), groups=2), ValueError, "divisible by groups"),
+        (lambda: equi_conv2d(X, W, groups=0), ValueError, "groups"),
+        (lambda: equi_conv2d(X.long(), W.long()), TypeError, "floating-point"),
+        (lambda: equi_conv2d(X, W.double()), TypeError, "weight dtype"),
+        (lambda: equi_conv2d(X, W, torch.randn(5)), ValueError, "bias must have shape"),
+        (lambda: equi_conv2d(X, W, torch.randn(6).double()), TypeError, "bias dtype"),
+        (lambda: equi_conv2d(X, W.to("meta")), RuntimeError, "weight is on meta"),
+        (lambda: equi_conv2d(X, torch.randn(6, 4, 9, 9)), ValueError, "smaller than the dilated kernel"),
+        (lambda: equi_conv2d(X, W, dilation=5), ValueError, "smaller than the dilated kernel"),
+        (lambda: equi_conv2d(X, W, stride=0), ValueError, "stride"),
+        (lambda: equi_conv2d(X, W, padding=-1), ValueError, "padding"),
+        (lambda: equi_conv2d(X, W, padding="full"), ValueError, "padding"),
+        (lambda: equi_conv2d(X, W, padding="same", stride=2), ValueError, "padding='same'"),
+        (lambda: equi_conv2d(X, W, dilation=(1, 0)), ValueError, "dilation"),
+        (lambda: equi_conv2d(X, W, stride=1.5), TypeError, "stride"),
+        (lambda: equi_conv2d(X, W, lat_range=(-10.0, 10.0)), ValueError, "lat_range"),
+        (lambda: equi_conv2d(X, W, lat_range=(100.0, 0.0)), ValueError, "lat_range"),
+        (lambda: equi_conv2d(X, W, lat_range=45.0), TypeError, "lat_range"),
+        (lambda: equi_conv2d(X, W, lon_span=0.0), ValueError, "lon_span"),
+        (lambda: equi_conv2d(X, W, lon_span=400.0), ValueError, "lon_span"),
+        (lambda: equi_conv2d(torch.randn(1, 4, 3, 4), W, padding=1), ValueError, "width 4 is too small"),
+        (lambda: equi_conv2d(torch.randn(1, 4, 2, 16), W, padding=1), ValueError, "height 2 is too small"),
+        (lambda: equi_conv2d(X, W, backend="cuda"), ValueError, "backend"),
+        (lambda: equi_conv2d(X.numpy(), W), TypeError, "input must be a torch.Tensor"),
+        (lambda: EquiConv2d(3, 6, 3, groups=2), ValueError, "in_channels"),
+        (lambda: EquiConv2d(4, 6, 3, groups=4), ValueError, "out_channels"),
+        (lambda: EquiConv2d(4, 6, 0), ValueError, "kernel_size"),
+    ]
 
+    def make_case(self, rng, gen):
+        groups = rng.choice([1, 2])
+        kernel, stride, dilation, padding = ([rng.randint(*span) for _ in range(2)]
+                                             for span in ((1, 3), (1, 2), (1, 2), (0, 2)))
+        least = [max(lo, d * (k - 1) + 1 - 2 * p) for lo, k, d, p in zip((3, 5), kernel, dilation, padding)]
+        x = randn(gen, rng.randint(1, 2), groups * rng.randint(1, 2), rng.randint(least[0], 7), rng.randint(least[1], 10))
+        out_channels = groups * rng.randint(1, 2)
+        weight = randn(gen, out_channels, x.shape[1] // groups, *kernel)
+        bias = randn(gen, out_channels) if rng.random() < 0.7 else None
+        return Case((x, weight, bias), dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                            **rng.sphere()))
 
-def conv_kwargs(cfg):
-    return dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"],
-                lat_range=cfg["lat_range"], lon_span=cfg["lon_span"])
-
-
-def pole_layer(**overrides):
-    """A full-sphere layer whose taps fall within half a pixel of a pole (row -1 / row H)."""
-    cfg = dict(batch=2, in_channels=2, out_channels=2, groups=1, kernel_size=(3, 3), stride=(1, 1),
-               padding=(2, 1), dilation=(2, 1), height=8, width=16, lat_range=(90.0, -90.0), lon_span=360.0)
-    cfg.update(overrides)
-    return cfg
+    def library_args(self, args, kwargs):
+        k = kwargs
+        return (*args, k["stride"], k["padding"], k["dilation"], k["groups"], list(k["lat_range"]), k["lon_span"])
 
 
 @given(layers())
@@ -82,16 +124,6 @@ def test_rolling_longitude_rolls_the_output(stride, dilation, k, columns_per_str
     assert y.shape[-1] * stride == width
     y_rolled = equi_conv2d(torch.roll(x, stride * m, dims=3), w, None, **kwargs)
     torch.testing.assert_close(y_rolled, torch.roll(y, m, dims=3), rtol=0, atol=1e-12)
-
-
-def sphere_extended(x, margin):
-    """The boundary rules built by hand: rows beyond a pole are the mirrored rows turned by
-    half a revolution (row -1, column x reads row 0, column x + W//2), then columns wrap."""
-    w = x.shape[-1]
-    north = torch.roll(x[..., :margin, :].flip(-2), -(w // 2), dims=-1)
-    south = torch.roll(x[..., -margin:, :].flip(-2), -(w // 2), dims=-1)
-    tall = torch.cat([north, x, south], dim=-2)
-    return torch.cat([tall[..., -w:], tall, tall[..., :w]], dim=-1)  # margin of a whole turn
 
 
 @pytest.mark.parametrize("height,width,padding,dilation", [

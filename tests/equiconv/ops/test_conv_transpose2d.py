@@ -5,11 +5,60 @@ import torch.nn.functional as F
 from hypothesis import assume, example, given, settings, strategies as st
 
 import equiconv
-from equiconv import EquiConvTranspose2d
+from equiconv import EquiConvTranspose2d, reference
 from equiconv.functional import equi_conv2d, equi_conv_transpose2d
+from tests.equiconv.ops.operator_tester import Case, OperatorTester, randn
 from tests.helpers.strategies import spheres
 
 F64 = torch.float64
+
+
+class TestConvTranspose2d(OperatorTester):
+    """equi_conv_transpose2d against equiconv.reference over random transposed layers (the
+    constraints of transposed_layers below: a fine grid that holds the dilated kernel, pixels
+    under 90 degrees)."""
+    op = equi_conv_transpose2d
+    reference = reference.equi_conv_transpose2d
+    library_op = torch.ops.equiconv.equi_conv_transpose2d.default
+    dtypes = (torch.float32, torch.float64, torch.bfloat16)
+    bad_inputs = [
+        (lambda: equi_conv_transpose2d(torch.randn(1, 3, 4, 8), torch.randn(2, 2, 3, 3)), ValueError, "channels"),
+        (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3), stride=2, output_padding=2),
+         ValueError, "output_padding"),
+        (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3), padding="same"),
+         ValueError, "padding"),
+        (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3, dtype=F64)), TypeError,
+         "weight dtype"),
+        (lambda: equi_conv_transpose2d(torch.randn(1, 2, 1, 1), torch.randn(2, 2, 3, 3), padding=2), ValueError,
+         "empty"),
+        (lambda: EquiConvTranspose2d(3, 4, 3, groups=2), ValueError, "in_channels"),
+    ]
+
+    def make_case(self, rng, gen):
+        while True:  # draw until the layer is valid, as transposed_layers' assume() does
+            kernel, stride, dilation, padding = ([rng.randint(*span) for _ in range(2)]
+                                                 for span in ((1, 3), (1, 2), (1, 2), (0, 1)))
+            output_padding = [rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation)]
+            size, sphere = (rng.randint(2, 6), rng.randint(3, 8)), rng.sphere()
+            fine = [(n - 1) * s - 2 * p + d * (k - 1) + o + 1
+                    for n, k, s, p, d, o in zip(size, kernel, stride, padding, dilation, output_padding)]
+            extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+            (top, bottom), lon = sphere["lat_range"], sphere["lon_span"]
+            if (min(fine) >= 1 and all(f + 2 * p >= e for f, p, e in zip(fine, padding, extent))
+                    and (top - bottom) / fine[0] < 90 and lon / fine[1] < 90):
+                break
+        groups = rng.choice([1, 2])
+        x = randn(gen, rng.randint(1, 2), groups * rng.randint(1, 2), *size)
+        out_channels = groups * rng.randint(1, 2)
+        weight = randn(gen, x.shape[1], out_channels // groups, *kernel)
+        bias = randn(gen, out_channels) if rng.random() < 0.7 else None
+        return Case((x, weight, bias), dict(stride=stride, padding=padding, output_padding=output_padding,
+                                            groups=groups, dilation=dilation, **sphere))
+
+    def library_args(self, args, kwargs):
+        k = kwargs
+        return (*args, k["stride"], k["padding"], k["output_padding"], k["dilation"], k["groups"],
+                list(k["lat_range"]), k["lon_span"])
 
 
 @st.composite
@@ -160,23 +209,6 @@ def test_module_is_a_drop_in_conv_transpose2d():
     assert shared.weight is theirs.weight and shared.bias is theirs.bias
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: equi_conv_transpose2d(torch.randn(1, 3, 4, 8), torch.randn(2, 2, 3, 3)), ValueError, "channels"),
-    (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3), stride=2, output_padding=2),
-     ValueError, "output_padding"),
-    (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3), padding="same"),
-     ValueError, "padding"),
-    (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3, dtype=F64)), TypeError,
-     "weight dtype"),
-    (lambda: equi_conv_transpose2d(torch.randn(1, 2, 1, 1), torch.randn(2, 2, 3, 3), padding=2), ValueError,
-     "empty"),
-    (lambda: EquiConvTranspose2d(3, 4, 3, groups=2), ValueError, "in_channels"),
-])
-def test_bad_input_is_named(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
-
-
 def test_unet_style_upsampling_keeps_the_seam():
     """A 2x2 stride-2 transposed convolution at the equator reads what nn.ConvTranspose2d reads, and on a
     full panorama its output has no seam: a roll by one coarse column is a roll by two fine ones."""
@@ -199,3 +231,53 @@ def test_cpu_autocast_runs_in_bfloat16_after_an_equiconv():
     torch.testing.assert_close(y.float(), up(down(x)), rtol=5e-2, atol=5e-2)
     y.float().sum().backward()
     assert up.weight.grad.dtype == torch.float32
+
+
+W_T = torch.randn(4, 2, 3, 3)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: equiconv.functional.equi_conv_transpose2d(torch.randn(1, 4, 1, 1), W_T, padding=1),
+     r"^output height 1 is too small for lat_range"),
+    (lambda: equiconv.functional.equi_conv_transpose2d(torch.randn(1, 4, 4, 3), W_T, padding=(0, 1)),
+     r"^output width 3 is too small for lon_span"),
+])
+def test_conv_transpose_errors_call_its_output_output(call, match):
+    """The size checks run on the transposed convolution's output grid, and say so."""
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("output_size,error,match", [
+    ("16x32", TypeError, r"output_size must be .*'16x32'"),
+    ((17.5, 33), TypeError, r"output_size must be .*17\.5"),
+    ((1, 17, 33), ValueError, r"output_size must have 2 or 4 elements for 4-D input, got \(1, 17, 33\)"),
+    ((99,), ValueError, r"output_size must have 2 or 4 elements"),
+])
+def test_conv_transpose_output_size_is_checked_like_torch(output_size, error, match):
+    up = equiconv.EquiConvTranspose2d(4, 2, 3, stride=2)
+    x = torch.randn(1, 4, 8, 16)
+    with pytest.raises(error, match=match):
+        up(x, output_size=output_size)
+    with pytest.raises((TypeError, ValueError)):  # torch refuses each of them too
+        torch.nn.ConvTranspose2d(4, 2, 3, stride=2)(x, output_size=output_size)
+
+
+def test_conv_transpose_output_size_takes_what_torch_takes():
+    ours, theirs = equiconv.EquiConvTranspose2d(4, 2, 3, stride=2), torch.nn.ConvTranspose2d(4, 2, 3, stride=2)
+    batched, unbatched = torch.randn(1, 4, 8, 16), torch.randn(4, 8, 16)
+    for x, output_size in ((batched, (1, 2, 17, 33)), (batched, torch.Size([17, 33])), (unbatched, (2, 17, 33)),
+                           (unbatched, [17, 33])):
+        assert ours(x, output_size=output_size).shape == theirs(x, output_size=output_size).shape
+
+
+def test_conv_transpose_takes_padding_mode_zeros_as_torch():
+    up = equiconv.EquiConvTranspose2d(4, 2, 3, padding_mode="zeros")
+    assert up.padding_mode == "zeros"
+    assert equiconv.EquiConv2d(4, 2, 3, padding_mode="zeros").padding_mode == "zeros"
+    with pytest.raises(ValueError, match="padding_mode"):
+        equiconv.EquiConvTranspose2d(4, 2, 3, padding_mode="circular")
+    with pytest.raises(ValueError, match="padding mode"):
+        torch.nn.ConvTranspose2d(4, 2, 3, padding_mode="circular")
+    with pytest.raises(ValueError, match="padding_mode"):
+        equiconv.EquiConv2d(4, 2, 3, padding_mode="reflect")

@@ -5,26 +5,55 @@ import torch.nn.functional as F
 from hypothesis import example, given, settings, strategies as st
 
 import equiconv
-from equiconv import EquiAvgPool2d, EquiMaxPool2d
+from equiconv import EquiAvgPool2d, EquiMaxPool2d, reference
 from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
+from tests.equiconv.ops.operator_tester import Case, OperatorTester, randn
+from tests.equiconv.ops.pool_cases import POLE, image, pool_kwargs
 from tests.helpers.strategies import layers
 
 F64 = torch.float64
+CL = torch.channels_last
 POOLS = {"max": equi_max_pool2d, "avg": equi_avg_pool2d}
 
 
-def pool_kwargs(cfg):
-    return dict(kernel_size=cfg["kernel_size"], stride=cfg["stride"], padding=cfg["padding"],
-                dilation=cfg["dilation"], lat_range=cfg["lat_range"], lon_span=cfg["lon_span"])
+class PoolTester(OperatorTester):
+    """Random windows (kernel, stride, padding, dilation) over the whole sphere, bands and partial
+    panoramas; the two pooling ops differ only in their functions and bad inputs."""
+    dtypes = (torch.float32, torch.float64, torch.bfloat16)
+
+    def make_case(self, rng, gen):
+        kernel, stride, dilation, padding = ([rng.randint(*span) for _ in range(2)]
+                                             for span in ((1, 3), (1, 2), (1, 2), (0, 1)))
+        least = [max(lo, d * (k - 1) + 1 - 2 * p) for lo, k, d, p in zip((3, 5), kernel, dilation, padding)]
+        x = randn(gen, rng.randint(1, 2), rng.randint(1, 3), rng.randint(least[0], 7), rng.randint(least[1], 10))
+        return Case((x, kernel, stride, padding, dilation), rng.sphere())
+
+    def library_args(self, args, kwargs):
+        return (*args, list(kwargs["lat_range"]), kwargs["lon_span"])
 
 
-def image(cfg, seed=0, dtype=F64):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(cfg["batch"], cfg["in_channels"], cfg["height"], cfg["width"], generator=g, dtype=dtype)
+class TestMaxPool2d(PoolTester):
+    op = equi_max_pool2d
+    reference = reference.equi_max_pool2d
+    library_op = torch.ops.equiconv.equi_max_pool2d.default
+    gradient_dtypes = (torch.float32, torch.float64)  # rounded to bfloat16, another tap may win
+    bad_inputs = [
+        (lambda: EquiMaxPool2d(2, ceil_mode=True), ValueError, "ceil_mode"),
+        (lambda: equi_max_pool2d(torch.randn(2, 4, 8), 0), ValueError, "kernel_size"),
+        (lambda: equi_max_pool2d(torch.ones(1, 1, 4, 8, dtype=torch.long), 2), TypeError, "floating"),
+        (lambda: equi_max_pool2d(torch.randn(1, 1, 4, 8), 2, padding="same"), ValueError, "padding"),
+    ]
 
 
-POLE = dict(batch=2, in_channels=2, out_channels=2, groups=1, kernel_size=(3, 3), stride=(1, 1), padding=(2, 1),
-            dilation=(2, 1), height=8, width=16, lat_range=(90.0, -90.0), lon_span=360.0)
+class TestAvgPool2d(PoolTester):
+    op = equi_avg_pool2d
+    reference = reference.equi_avg_pool2d
+    library_op = torch.ops.equiconv.equi_avg_pool2d.default
+    bad_inputs = [
+        (lambda: EquiAvgPool2d(2, count_include_pad=False), ValueError, "count_include_pad"),
+        (lambda: equi_avg_pool2d(torch.randn(4, 8), 2), ValueError, "input must be 4-D"),
+        (lambda: equi_avg_pool2d(torch.randn(1, 1, 2, 8), 5), ValueError, "smaller than the dilated kernel"),
+    ]
 
 
 @settings(max_examples=80, deadline=None)
@@ -162,20 +191,6 @@ def test_modules_are_drop_in_pooling_layers():
     torch.testing.assert_close(halved, torch.full((1, 1, 2, 4), 2.0))
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: EquiMaxPool2d(2, ceil_mode=True), ValueError, "ceil_mode"),
-    (lambda: EquiAvgPool2d(2, count_include_pad=False), ValueError, "count_include_pad"),
-    (lambda: equi_max_pool2d(torch.randn(2, 4, 8), 0), ValueError, "kernel_size"),
-    (lambda: equi_avg_pool2d(torch.randn(4, 8), 2), ValueError, "input must be 4-D"),
-    (lambda: equi_max_pool2d(torch.ones(1, 1, 4, 8, dtype=torch.long), 2), TypeError, "floating"),
-    (lambda: equi_max_pool2d(torch.randn(1, 1, 4, 8), 2, padding="same"), ValueError, "padding"),
-    (lambda: equi_avg_pool2d(torch.randn(1, 1, 2, 8), 5), ValueError, "smaller than the dilated kernel"),
-])
-def test_bad_input_is_named(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
-
-
 class FamilyNet(torch.nn.Module):
     """Down and up again through the compiled operators: what a U-Net level does."""
 
@@ -214,3 +229,25 @@ def test_the_family_exports_as_custom_ops():
     assert {"equiconv.equi_max_pool2d.default", "equiconv.equi_avg_pool2d.default",
             "equiconv.equi_conv_transpose2d.default"} <= targets
     torch.testing.assert_close(exported.module()(x), net(x))
+
+
+def test_compiled_channels_last_relu_max_pool_conv_backward():
+    """Inductor of relu -> equi_max_pool2d -> conv on channels_last input, through backward. In a
+    fresh cache: AOTAutograd's cache keys on the traced forward, not on a custom op's Python
+    autograd, so a graph cached under an older equiconv would be replayed."""
+    from torch._inductor.utils import fresh_cache
+
+    from equiconv import EquiConv2d, EquiMaxPool2d
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.ReLU(), EquiMaxPool2d(3, 2, 1), EquiConv2d(4, 5, 3, padding=1))
+    net = net.to(memory_format=CL)
+    x = torch.randn(2, 4, 16, 32).contiguous(memory_format=CL)
+    compiled = torch.compile(net, backend="inductor", fullgraph=True)
+    with fresh_cache():
+        compiled(x).square().sum().backward()
+    got = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    net(x).square().sum().backward()
+    for g, p in zip(got, net.parameters()):
+        torch.testing.assert_close(g, p.grad)

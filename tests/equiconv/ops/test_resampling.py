@@ -12,7 +12,8 @@ from torch import nn
 import equiconv
 from equiconv import EquiAdaptiveAvgPool2d, EquiUpsample, SpherePad2d
 from equiconv.functional import equi_adaptive_avg_pool2d, interpolate, pad
-from tests.helpers.sphere_oracle import directions
+from tests.equiconv.ops.operator_tester import Case, OperatorTester, randn
+from tests.helpers.sphere_oracle import directions, sphere_extended
 from tests.helpers.strategies import FULL, spheres
 
 EQUATOR = ((10.0, -10.0), 40.0)  # a small partial patch: no axis wraps
@@ -290,41 +291,106 @@ def test_empty_batch_gives_an_empty_output():
     assert equi_adaptive_avg_pool2d(x, 2).shape == (0, 2, 2, 2)
 
 
+
 X = torch.randn(1, 2, 4, 6)
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: pad(X, 5), ValueError, "padding .* across a pole"),
-    (lambda: pad(X, (0, 0, 0, 5)), ValueError, "padding"),
-    (lambda: pad(X, -1), ValueError, "padding"),
-    (lambda: pad(X, 1.5), TypeError, "padding"),
-    (lambda: pad(X, (1, 2, 3)), TypeError, "padding"),
-    (lambda: SpherePad2d((1, 2, 3)), TypeError, "padding"),
-    (lambda: pad(X, 1, lat_range=(10, 20)), ValueError, "lat_range"),
-    (lambda: pad(X.long(), 1), TypeError, "input must be a floating-point"),
-    (lambda: pad(X[0, 0], 1), ValueError, "input must be 4-D"),
-    (lambda: pad(X.numpy(), 1), TypeError, "input must be a torch.Tensor"),
-    (lambda: pad(torch.randn(1, 2, 0, 6), 1), ValueError, "input height and width"),
-    (lambda: interpolate(X, (4, 8), mode="bicubic"), ValueError, "mode"),
-    (lambda: interpolate(X, (4, 8), mode="bilinear", align_corners=True), ValueError, "align_corners"),
-    (lambda: EquiUpsample(scale_factor=2, mode="bilinear", align_corners=True), ValueError, "align_corners"),
-    (lambda: interpolate(X), ValueError, "size and scale_factor"),
-    (lambda: interpolate(X, (4, 8), 2), ValueError, "size and scale_factor"),
-    (lambda: interpolate(X, 0), ValueError, "size"),
-    (lambda: interpolate(X, scale_factor=0.0), ValueError, "scale_factor"),
-    (lambda: interpolate(X, scale_factor=0.1), ValueError, "scale_factor"),
-    (lambda: interpolate(X, scale_factor="2"), TypeError, "scale_factor"),
-    (lambda: interpolate(X, (4, 8), lon_span=0), ValueError, "lon_span"),
-    (lambda: interpolate(torch.randn(2, 4, 6, 8, 1), (4, 8)), ValueError, "input must be 4-D"),
-    (lambda: equi_adaptive_avg_pool2d(X, 0), ValueError, "output_size"),
-    (lambda: equi_adaptive_avg_pool2d(X, (1, 2, 3)), TypeError, "output_size"),
-    (lambda: equi_adaptive_avg_pool2d(X, None), TypeError, "output_size"),
-    (lambda: EquiAdaptiveAvgPool2d("2"), TypeError, "output_size"),
-    (lambda: equi_adaptive_avg_pool2d(X.int(), 2), TypeError, "input"),
-])
-def test_bad_input_raises_naming_the_argument(call, error, match):
-    with pytest.raises(error, match=match):
-        call()
+def pad_reference(x, padding, lat_range, lon_span):
+    """pad built by hand: the whole sphere from sphere_extended (across the poles, then around),
+    a full circle of longitude wraps its columns and pads rows with zeros, anything else F.pad."""
+    left, right, top, bottom = padding
+    height, width = x.shape[-2:]
+    if lon_span != 360.0:
+        return F.pad(x, padding)
+    if tuple(lat_range) == (90.0, -90.0):
+        margin = max(top, bottom, 1)
+        return sphere_extended(x, margin)[..., margin - top:margin + height + bottom, width - left:2 * width + right]
+    return F.pad(torch.cat([x[..., width - left:], x, x[..., :right]], dim=-1), (0, 0, top, bottom))
+
+
+def interpolate_reference(x, size, mode, lat_range, lon_span):
+    """F.interpolate: the same as interpolate wherever no axis wraps, and for the nearest modes."""
+    return F.interpolate(x, size=size, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+
+
+def adaptive_reference(x, output_size, lat_range, lon_span):
+    return cosine_weighted_pool(x, *output_size, (lat_range, lon_span))
+
+
+class TestPad(OperatorTester):
+    """pad against pad_reference: random sides (up to the image's height across a pole) on the
+    whole sphere, bands and partial panoramas."""
+    op = pad
+    reference = pad_reference
+    dtypes = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+    test_opcheck = None  # pure PyTorch: no torch.library op
+    bad_inputs = [
+        (lambda: pad(X, 5), ValueError, "padding .* across a pole"),
+        (lambda: pad(X, (0, 0, 0, 5)), ValueError, "padding"),
+        (lambda: pad(X, -1), ValueError, "padding"),
+        (lambda: pad(X, 1.5), TypeError, "padding"),
+        (lambda: pad(X, (1, 2, 3)), TypeError, "padding"),
+        (lambda: SpherePad2d((1, 2, 3)), TypeError, "padding"),
+        (lambda: pad(X, 1, lat_range=(10, 20)), ValueError, "lat_range"),
+        (lambda: pad(X.long(), 1), TypeError, "input must be a floating-point"),
+        (lambda: pad(X[0, 0], 1), ValueError, "input must be 4-D"),
+        (lambda: pad(X.numpy(), 1), TypeError, "input must be a torch.Tensor"),
+        (lambda: pad(torch.randn(1, 2, 0, 6), 1), ValueError, "input height and width"),
+    ]
+
+    def make_case(self, rng, gen):
+        x = randn(gen, rng.randint(1, 2), rng.randint(1, 3), rng.randint(2, 6), rng.randint(3, 9))
+        sides = tuple(rng.randint(0, n) for n in (x.shape[3], x.shape[3], x.shape[2], x.shape[2]))
+        return Case((x, sides), rng.sphere())
+
+
+class TestInterpolate(OperatorTester):
+    """interpolate against F.interpolate: the nearest modes anywhere, bilinear on partial panoramas
+    (no axis wraps; the seam and the poles are tested on their own below)."""
+    op = interpolate
+    reference = interpolate_reference
+    dtypes = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+    test_opcheck = None  # pure PyTorch: no torch.library op
+    bad_inputs = [
+        (lambda: interpolate(X, (4, 8), mode="bicubic"), ValueError, "mode"),
+        (lambda: interpolate(X, (4, 8), mode="bilinear", align_corners=True), ValueError, "align_corners"),
+        (lambda: EquiUpsample(scale_factor=2, mode="bilinear", align_corners=True), ValueError, "align_corners"),
+        (lambda: interpolate(X), ValueError, "size and scale_factor"),
+        (lambda: interpolate(X, (4, 8), 2), ValueError, "size and scale_factor"),
+        (lambda: interpolate(X, 0), ValueError, "size"),
+        (lambda: interpolate(X, scale_factor=0.0), ValueError, "scale_factor"),
+        (lambda: interpolate(X, scale_factor=0.1), ValueError, "scale_factor"),
+        (lambda: interpolate(X, scale_factor="2"), TypeError, "scale_factor"),
+        (lambda: interpolate(X, (4, 8), lon_span=0), ValueError, "lon_span"),
+        (lambda: interpolate(torch.randn(2, 4, 6, 8, 1), (4, 8)), ValueError, "input must be 4-D"),
+    ]
+
+    def make_case(self, rng, gen):
+        x = randn(gen, rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 7), rng.randint(1, 9))
+        mode = rng.choice(["nearest", "nearest-exact", "bilinear"])
+        sphere = rng.sphere()
+        if mode == "bilinear":
+            sphere["lon_span"] = min(sphere["lon_span"], 300.0)
+        return Case((x, (rng.randint(1, 12), rng.randint(1, 12))), dict(mode=mode, **sphere))
+
+
+class TestAdaptiveAvgPool2d(OperatorTester):
+    """equi_adaptive_avg_pool2d against cosine_weighted_pool (loops over the bins)."""
+    op = equi_adaptive_avg_pool2d
+    reference = adaptive_reference
+    dtypes = (torch.float32, torch.float64, torch.bfloat16)
+    test_opcheck = None  # pure PyTorch: no torch.library op
+    bad_inputs = [
+        (lambda: equi_adaptive_avg_pool2d(X, 0), ValueError, "output_size"),
+        (lambda: equi_adaptive_avg_pool2d(X, (1, 2, 3)), TypeError, "output_size"),
+        (lambda: equi_adaptive_avg_pool2d(X, None), TypeError, "output_size"),
+        (lambda: EquiAdaptiveAvgPool2d("2"), TypeError, "output_size"),
+        (lambda: equi_adaptive_avg_pool2d(X.int(), 2), TypeError, "input"),
+    ]
+
+    def make_case(self, rng, gen):
+        x = randn(gen, rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 9), rng.randint(1, 9))
+        return Case((x, (rng.randint(1, 9), rng.randint(1, 9))), rng.sphere())
 
 
 def test_the_pure_ops_have_no_separate_reference():
@@ -368,3 +434,14 @@ def test_solid_angle_dtype_device_and_bad_arguments():
     ]:
         with pytest.raises(error, match=match):
             call()
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear"])
+@pytest.mark.parametrize("shape", [(0, 2, 4, 6), (2, 0, 4, 6)], ids=["no batch", "no channels"])
+def test_interpolate_keeps_autograd_on_an_empty_input(mode, shape):
+    """As F.interpolate on an empty batch: the output requires grad and backward gives an empty grad."""
+    x = torch.randn(*shape, requires_grad=True)
+    y = equiconv.functional.interpolate(x, (8, 12), mode=mode)
+    assert y.shape == (*shape[:2], 8, 12) and y.requires_grad
+    y.sum().backward()
+    assert x.grad.shape == x.shape
