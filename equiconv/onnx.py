@@ -26,18 +26,25 @@ import contextlib
 import torch
 
 from equiconv import _boundary, _checks
+from equiconv.reference import sampling
 from equiconv.reference.sampling import _grid, _on_grid
 
 
 @contextlib.contextmanager
 def _eager():
-    """Real tensors while tracing: the geometry tables are constants of the exported graph,
-    computed in float64 (with atan2, which ONNX lacks), not ops in it."""
+    """Real tensors, out of every tracer (torch.export's fake tensors and proxies, the legacy
+    exporter's torch.jit tracer): the geometry tables are constants of the exported graph,
+    computed in float64 (with atan2 and hypot, which ONNX lacks), not ops in it."""
     from torch._subclasses.fake_tensor import unset_fake_temporarily
     from torch.fx.experimental.proxy_tensor import disable_proxy_modes_tracing
 
-    with unset_fake_temporarily(), disable_proxy_modes_tracing():
-        yield
+    jit_state = torch._C._get_tracing_state()
+    torch._C._set_tracing_state(None)
+    try:
+        with unset_fake_temporarily(), disable_proxy_modes_tracing():
+            yield
+    finally:
+        torch._C._set_tracing_state(jit_state)
 
 
 def _static(sizes, what):
@@ -140,6 +147,19 @@ def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, 
     out = torch.zeros_like(spread[..., :1]).expand(-1, -1, g.height * g.width)
     out = out.scatter_add(2, flat, spread).reshape(-1, out_channels, g.height, g.width)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def nearest_pixels(taps, g: _checks.Geometry):
+    """:func:`equiconv.reference.sampling.nearest_pixels` (max pooling's ``return_indices``);
+    while an ONNX export runs, its answer for every tap is a constant table read by one gather."""
+    if not exporting():
+        return sampling.nearest_pixels(taps, g)
+    ho, wo = g.out_size
+    count = g.kernel_size[0] * g.kernel_size[1]
+    with _eager():
+        every_tap = torch.arange(count).view(1, count, 1, 1).expand(1, count, ho, wo)
+        table = sampling.nearest_pixels(every_tap, g).reshape(count, ho * wo).to(taps.device)
+    return table.gather(0, taps.reshape(-1, ho * wo)).reshape(taps.shape)
 
 
 DECOMPOSITIONS = {

@@ -12,7 +12,6 @@ import torch
 
 from equiconv import _checks, _core, reference
 from equiconv import onnx as onnx_export
-from equiconv.reference.sampling import nearest_pixels
 
 
 def _call_args(g):
@@ -34,7 +33,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     _core.require()
     out, winners = onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)(input, *_call_args(g))
     if return_indices:
-        winners = nearest_pixels(winners, g)
+        winners = onnx_export.nearest_pixels(winners, g)
     if unbatched:
         out, winners = out.squeeze(0), winners.squeeze(0)
     return (out, winners) if return_indices else out
