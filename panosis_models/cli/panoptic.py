@@ -1,4 +1,4 @@
-"""Panoptic segmentation of panoramas: ``panosis-panoptic train | evaluate | experiment``.
+"""Panoptic segmentation of panoramas: ``panosis-panoptic train | evaluate | diagnose | experiment``.
 
 ``train``: a Panoptic-DeepLab-style network (semantic, instance-centre and offset heads on the
 U-Net or PSPNet) on synthetic street panoramas with instance ids (the default) or a Cityscapes
@@ -9,7 +9,9 @@ validation PQ and ``summary.json``. Several processes: ``torchrun --nproc_per_no
 panosis_models.cli.panoptic train ... --items N``. ``evaluate --checkpoint RUN/best.pt``: PQ, SQ
 and RQ (all, things, stuff; per pixel and area-weighted) and the seam figure as metrics.json, and
 panoptic.png, on the run's held-out test split unless ``--split`` says otherwise (data flags equal
-to the run's own change nothing). ``experiment``: std against equi over seeds (``--preset demo`` for two CPU cores,
+to the run's own change nothing), beside the connected-components baseline. ``diagnose
+--checkpoint RUN/best.pt``: the post-processing fed ground truth or the network's output for each
+of semantics, centres and offsets, and connected components: where PQ is lost. ``experiment``: std against equi over seeds (``--preset demo`` for two CPU cores,
 ``full`` for a GPU), results.json and table.md. ``--debug`` goes before the action.
 """
 import argparse
@@ -21,7 +23,7 @@ from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.panoptic import BACKBONES
 from panosis_models.models.pspnet import PRESETS
 from panosis_models.panoptic.config import PanopticConfig
-from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line
+from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line, write_diagnosis
 from panosis_models.panoptic.levels import LEVELS
 from panosis_models.panoptic.train import train
 from panosis_models.data.source import SPLIT_NAMES
@@ -87,6 +89,7 @@ def _experiment_flags(p: argparse.ArgumentParser) -> None:
 
 ACTIONS = {"train": (_train_flags, "train a panoptic network"),
            "evaluate": (_evaluate_flags, "evaluate a panoptic checkpoint"),
+           "diagnose": (_evaluate_flags, "where a panoptic checkpoint loses its quality"),
            "experiment": (_experiment_flags, "std against equi over seeds")}
 
 
@@ -98,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
                                  formatter_class=command.HelpFormatter)
         flags(sub)
         command.add_device(sub)
-        if name != "evaluate":
+        if name not in ("evaluate", "diagnose"):
             command.add_cache_dir(sub)
         command.add_progress(sub)
     return p
@@ -108,13 +111,17 @@ def job(args) -> None:
     fields = command.config_fields(args, exclude=("debug", "action"))
     if args.action == "train":
         train(PanopticConfig(**fields))
-    elif args.action == "evaluate":
+    elif args.action in ("evaluate", "diagnose"):
         model, cfg = load_model(args.checkpoint, args.device)
         overrides = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
-        out = args.out or args.checkpoint.parent / "eval"
-        result = evaluate(model, evaluation_data(cfg, args.split, **overrides), out, args.batch_size, args.device,
-                          progress=args.progress, level=cfg.panoptic_level, split=args.split)
-        print(summary_line(result))
+        out = args.out or args.checkpoint.parent / ("eval" if args.action == "evaluate" else "diagnose")
+        data = evaluation_data(cfg, args.split, **overrides)
+        if args.action == "evaluate":
+            print(summary_line(evaluate(model, data, out, args.batch_size, args.device, progress=args.progress,
+                                        level=cfg.panoptic_level, split=args.split)))
+        else:
+            print(write_diagnosis(model, data, out, cfg.panoptic_level, args.device, args.batch_size, args.progress,
+                                  args.split))
         print(f"written: {out}")
     else:
         summary = experiment.run(experiment.PanopticExperimentConfig(**fields))

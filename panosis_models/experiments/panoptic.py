@@ -24,6 +24,7 @@ from panosis_models.experiments.projection import ExperimentConfig
 from panosis_models.experiments.results import mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.levels import level_named
+from panosis_models.panoptic.quality import MIN_AREA
 from panosis_models.data.source import make_dataset
 from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
@@ -72,8 +73,13 @@ def row(conv: str, test: str, seed: int, result: dict) -> dict:
     panoptic = result["panoptic"]
     figures = {f"{w}_{q}_{g}": (panoptic[w][g][q] if panoptic[w] else None)
                for w in WEIGHTINGS for g in GROUPS for q in QUALITIES}
+    visible = {f"{w}_pq_things_visible": (panoptic["visible"][w]["things"]["pq"] if panoptic["visible"][w] else None)
+               for w in WEIGHTINGS}
+    baseline = {f"{w}_pq_things_components": (result["components"]["visible"][w]["things"]["pq"]
+                                              if result["components"]["visible"][w] else None) for w in WEIGHTINGS}
     seam = panoptic["seam"]
-    return {"conv": conv, "test": test, "seed": seed, "metrics": {**figures, "seam": seam["share"]},
+    return {"conv": conv, "test": test, "seed": seed,
+            "metrics": {**figures, **visible, **baseline, "seam": seam["share"]},
             "seam_counts": [seam["one"], seam["instances"]],
             "semantic_miou": result["semantic"]["pixel"]["miou"], "items": result["items"]}
 
@@ -91,11 +97,12 @@ def summarise(rows: list) -> list:
 
 def table(summary_rows: list) -> str:
     header = ("| conv | test | weighting | seeds | " + " | ".join(f"{q.upper()} {g}" for g in GROUPS for q in QUALITIES)
-              + " | seam: one instance |")
-    lines = [header, "|" + "---|" * (5 + len(METRICS))]
+              + f" | PQ things >= {MIN_AREA} px | connected components: PQ things >= {MIN_AREA} px | seam: one instance |")
+    lines = [header, "|" + "---|" * (7 + len(METRICS))]
     for r in summary_rows:
         for w in WEIGHTINGS:
-            cells = " | ".join(mean_std(r["metrics"][f"{w}_{m}"], 3) for m in METRICS)
+            cells = " | ".join(mean_std(r["metrics"][f"{w}_{m}"], 3)
+                               for m in (*METRICS, "pq_things_visible", "pq_things_components"))
             one, total = r["seam_counts"]
             seam = f"{mean_std(r['metrics']['seam'], 3)} ({one}/{total})" if w == "pixel" else ""
             lines.append(f"| {r['conv']} | {r['test']} | {w} | {len(r['seeds'])} | {cells} | {seam} |")
@@ -111,7 +118,9 @@ def comparisons(summary_rows: list) -> str:
         if std and equi:
             found = ", ".join(f"{title} {verdict(std['metrics'][m], equi['metrics'][m])}"
                               for m, title in (("pixel_pq_all", "PQ"), ("area_pq_all", "area PQ"),
-                                               ("pixel_pq_things", "PQ things"), ("seam", "seam")))
+                                               ("pixel_pq_things", "PQ things"),
+                                               ("pixel_pq_things_visible", f"PQ things >= {MIN_AREA} px"),
+                                               ("seam", "seam")))
             lines.append(f"- {test} test panoramas, equi - std: {found}")
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from panosis_models.data.source import evaluation_data as segmentation_data
 from panosis_models.errors import InputError
 from panosis_models.metrics import items_scored
 from panosis_models.panoptic.config import PanopticConfig, build_model
+from panosis_models.panoptic.diagnose import diagnose, table
 from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
@@ -42,15 +43,18 @@ def evaluation_data(cfg: PanopticConfig, split: str = "test", **overrides) -> Da
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
              pictures: int = 4, progress: bool = True, level: PanopticLevel = FINE, split: str = None) -> dict:
-    """{"panoptic": {"pixel", "area", "seam"}, "semantic": IoU report, "items", "split"} of ``model``
-    on ``dataset`` (items ``(image, labels, instances)`` at ``level``, the one the model learnt;
-    ``split``: which part of the data it is, recorded);
-    with ``out`` (checked before the evaluation starts), also metrics.json and panoptic.png."""
+    """{"panoptic": {"pixel", "area", "seam", "visible"}, "components": the same for the
+    connected-components baseline on the model's own semantic output, "semantic": IoU report,
+    "items", "split"} of ``model`` on ``dataset`` (items ``(image, labels, instances)`` at
+    ``level``, the one the model learnt; ``split``: which part of the data it is, recorded); with
+    ``out`` (checked before the evaluation starts), also metrics.json and panoptic.png."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
-    quality, confusion = quality_over(model, dataset, ctx, batch_size, amp, progress=progress, level=level)
-    result = {"panoptic": quality.report(), "semantic": confusion.report(), "items": len(dataset), "split": split}
+    quality, confusion, baseline = quality_over(model, dataset, ctx, batch_size, amp, progress=progress, level=level,
+                                                components=True)
+    result = {"panoptic": quality.report(), "components": baseline.report(), "semantic": confusion.report(),
+              "items": len(dataset), "split": split}
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
         if pictures and len(dataset):
@@ -63,12 +67,28 @@ def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu
 
 
 def summary_line(result: dict) -> str:
-    """PQ, SQ, RQ over all classes (and area-weighted PQ), the seam figure and which items were
-    scored, in one line."""
+    """PQ, SQ, RQ over all classes (and area-weighted PQ), PQ of the things of at least
+    ``min_area`` pixels beside the connected-components baseline's, the seam figure and which
+    items were scored, in one line."""
     def number(value):
         return "n/a" if value is None else f"{value:.4f}"
-    pixel, area, seam = (result["panoptic"][k] for k in ("pixel", "area", "seam"))
+    pixel, area, seam, visible = (result["panoptic"][k] for k in ("pixel", "area", "seam", "visible"))
     weighted = f"  area-weighted PQ {number(area['all']['pq'])}" if area else ""
+    baseline = result["components"]["visible"]["pixel"]["things"]["pq"]
     return (f"PQ {number(pixel['all']['pq'])} (things {number(pixel['things']['pq'])}, stuff "
             f"{number(pixel['stuff']['pq'])})  SQ {number(pixel['all']['sq'])}  RQ {number(pixel['all']['rq'])}"
-            f"{weighted}  seam {seam['one']}/{seam['instances']} one instance  {items_scored(result)}")
+            f"{weighted}  things of >= {visible['min_area']} px: PQ {number(visible['pixel']['things']['pq'])} "
+            f"(connected components {number(baseline)})  seam {seam['one']}/{seam['instances']} one instance  "
+            f"{items_scored(result)}")
+
+
+def write_diagnosis(model, dataset: Dataset, out, level: PanopticLevel = FINE, device="cpu", batch_size: int = 4,
+                    progress: bool = True, split: str = None) -> str:
+    """``diagnose``'s table of ``model`` on ``dataset``, also written with every report to
+    ``out/diagnosis.json`` (``out`` checked first)."""
+    out = writable_folder(out)
+    reports = diagnose(model, dataset, level, device, batch_size, progress=progress)
+    text = table(reports, level) + f"\n\n{items_scored({'items': len(dataset), 'split': split})}"
+    (out / "diagnosis.json").write_text(json.dumps({"rows": reports, "items": len(dataset), "split": split},
+                                                   indent=1, allow_nan=False) + "\n")
+    return text

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from panosis_models.engine import distributed
 from panosis_models.engine.loop import autocast
+from panosis_models.panoptic.components import components_of
 from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.panoptic.postprocess import postprocess
 from panosis_models.panoptic.quality import PanopticQuality
@@ -22,21 +23,28 @@ def predict(model, images: torch.Tensor, amp: bool = False, level: PanopticLevel
 
 
 def evaluate(model, dataset: Dataset, ctx: distributed.Context, batch_size: int, amp: bool = False,
-             progress: bool = False, desc: str = "evaluating", level: PanopticLevel = FINE) -> tuple:
-    """(PanopticQuality, SphereConfusion of the semantic head) of ``model`` over ``dataset``
-    (items ``(image, labels, instances, ...)`` at ``level``), shared out over the processes."""
+             progress: bool = False, desc: str = "evaluating", level: PanopticLevel = FINE,
+             components: bool = False) -> tuple:
+    """(PanopticQuality, SphereConfusion of the semantic head, and with ``components`` the
+    PanopticQuality of the connected-components baseline on the same semantic output, else None)
+    of ``model`` over ``dataset`` (items ``(image, labels, instances, ...)`` at ``level``), shared
+    out over the processes."""
     was_training = model.training
     model.eval()
     part = Subset(dataset, distributed.shard(range(len(dataset)), ctx))
     quality, confusion = PanopticQuality(level), SphereConfusion(level.metrics)
+    baseline = PanopticQuality(level) if components else None
     for images, labels, instances, *_ in tqdm(DataLoader(part, batch_size=batch_size), desc=desc, leave=False,
                                             disable=not (progress and ctx.main)):
         panoptic, semantic = predict(model, images.to(ctx.device), amp, level)
         quality.add(panoptic.cpu(), instances)
         confusion.add(semantic.cpu(), labels)
+        if components:
+            baseline.add(components_of(semantic.cpu(), level.things), instances)
     model.train(was_training)
-    quality.stats = distributed.sum_over_processes(quality.stats, ctx)
-    quality.seam = distributed.sum_over_processes(quality.seam, ctx)
+    for total in (quality, baseline):
+        if total is not None:
+            total.sum_over_processes(ctx)
     confusion.counts = distributed.sum_over_processes(confusion.counts, ctx)
     confusion.areas = distributed.sum_over_processes(confusion.areas, ctx)
-    return quality, confusion
+    return quality, confusion, baseline

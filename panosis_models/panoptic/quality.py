@@ -17,14 +17,25 @@ one predicted instance.
 
 Deliberate difference from torchmetrics' PanopticQuality: torchmetrics does not count as a false
 negative a true segment that the prediction leaves more than half void; panopticapi (and this
-module) does. torchmetrics knows no crowd regions either. Elsewhere the two agree (tested)."""
+module) does. torchmetrics knows no crowd regions either. Elsewhere the two agree (tested).
+
+Things too small to see: beside the figures over all instances, the same figures over the
+instances of at least ``MIN_AREA`` (16) pixels, the smaller true instances turned into crowd
+regions of their class (``small_as_crowd``), so that by panopticapi's crowd rule a prediction on
+one is neither a true nor a false positive, and missing one costs nothing."""
 import torch
 
 from panosis_models.data.cityscapes import INSTANCE_STRIDE, VOID, check_instances, fine_from_instances
+from panosis_models.engine import distributed
 from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.sphere_metrics import pixel_areas
 
 TP, FP, FN, IOU = range(4)  # columns of the per-class statistics
+MIN_AREA = 16  # pixels: smaller true instances are scored as crowd regions in the "visible" figures
+# An IoU of exactly 0.5 is no match, but sums of pixel areas round: a segment split into two equal
+# halves gave both halves IoU 0.5 + 1 ulp (two matches, or a crash). Any true IoU above 0.5 is
+# more than 1/(2 x pixels) above it, far beyond this margin.
+TIE = 1e-9
 
 
 def groups(level: PanopticLevel) -> dict:
@@ -60,7 +71,7 @@ def segment_statistics(prediction: torch.Tensor, target: torch.Tensor, weight: t
     union = true_area[:, None] + pred_area[None, :] - overlap - on_void[None, :]
     iou = torch.where(union > 0, overlap / union.clamp_min(1e-300), torch.zeros_like(union))
     candidates = same_class & ~(true_void | crowd)[:, None] & ~pred_void[None, :]
-    match = candidates & (iou > 0.5)
+    match = candidates & (iou > 0.5 + TIE)
     stats = torch.zeros(level.num_classes, 4, dtype=torch.float64)
     true_hit, pred_hit = match.any(1), match.any(0)
     matched_class = true_class[true_hit]
@@ -72,6 +83,17 @@ def segment_statistics(prediction: torch.Tensor, target: torch.Tensor, weight: t
     false = ~pred_hit & ~pred_void & ((on_void + on_crowd) <= 0.5 * pred_area)
     stats[:, FP].index_add_(0, pred_class[false], torch.ones(int(false.sum()), dtype=torch.float64))
     return stats, set(true_ids[true_hit].tolist())
+
+
+def small_as_crowd(target: torch.Tensor, min_area: int = MIN_AREA) -> torch.Tensor:
+    """``target`` (H, W) with every thing instance of fewer than ``min_area`` pixels turned into a
+    crowd region of its class (its bare label)."""
+    ids, counts = torch.unique(target, return_counts=True)
+    small = ids[(ids >= INSTANCE_STRIDE) & (counts < min_area)]
+    if not len(small):
+        return target
+    hit = torch.isin(target, small)
+    return torch.where(hit, target // INSTANCE_STRIDE, target)
 
 
 def seam_instances(target: torch.Tensor) -> set:
@@ -104,12 +126,14 @@ def quality(stats: torch.Tensor, level: PanopticLevel = FINE) -> dict:
 
 class PanopticQuality:
     """Accumulates ``stats`` (2, classes, 4) float64 at ``level``, per pixel [0] and in steradians
-    [1], and ``seam`` int64 (true seam-crossing instances matched, all of them) over batches of
-    (B, H, W) instance maps. Images that are not 2:1 count in pixels only (the area figures are withheld)."""
+    [1], the same over the instances of at least ``min_area`` pixels (``visible``), and ``seam``
+    int64 (true seam-crossing instances matched, all of them) over batches of (B, H, W) instance
+    maps. Images that are not 2:1 count in pixels only (the area figures are withheld)."""
 
-    def __init__(self, level: PanopticLevel = FINE):
-        self.level = level
+    def __init__(self, level: PanopticLevel = FINE, min_area: int = MIN_AREA):
+        self.level, self.min_area = level, min_area
         self.stats = torch.zeros(2, level.num_classes, 4, dtype=torch.float64)
+        self.visible = torch.zeros(2, level.num_classes, 4, dtype=torch.float64)
         self.seam = torch.zeros(2, dtype=torch.int64)
         self.panoramic = True
 
@@ -124,12 +148,23 @@ class PanopticQuality:
             stats, matched = segment_statistics(predicted, true, level=self.level)
             self.stats[0] += stats
             self.stats[1] += segment_statistics(predicted, true, areas, self.level)[0]
+            seen = small_as_crowd(true, self.min_area)
+            self.visible[0] += segment_statistics(predicted, seen, level=self.level)[0]
+            self.visible[1] += segment_statistics(predicted, seen, areas, self.level)[0]
             crossing = seam_instances(true)
             self.seam += torch.tensor([len(crossing & matched), len(crossing)])
 
     def report(self) -> dict:
-        """{"pixel": quality, "area": quality or None, "seam": {"instances", "one", "share"}}."""
+        """{"pixel": quality, "area": quality or None, "seam": {"instances", "one", "share"},
+        "visible": {"min_area", "pixel", "area"}}."""
         one, total = self.seam.tolist()
         return {"pixel": quality(self.stats[0], self.level),
                 "area": quality(self.stats[1], self.level) if self.panoramic else None,
-                "seam": {"instances": total, "one": one, "share": one / total if total else None}}
+                "seam": {"instances": total, "one": one, "share": one / total if total else None},
+                "visible": {"min_area": self.min_area, "pixel": quality(self.visible[0], self.level),
+                            "area": quality(self.visible[1], self.level) if self.panoramic else None}}
+
+    def sum_over_processes(self, ctx) -> None:
+        """Every process's counts added up (``distributed.sum_over_processes``)."""
+        for name in ("stats", "visible", "seam"):
+            setattr(self, name, distributed.sum_over_processes(getattr(self, name), ctx))

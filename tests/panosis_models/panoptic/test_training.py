@@ -103,9 +103,16 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
                    "--device", "cpu", "--no-progress"])
     assert "PQ" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert set(metrics["panoptic"]) == {"pixel", "area", "seam"} and metrics["items"] >= 1
+    assert set(metrics["panoptic"]) == {"pixel", "area", "seam", "visible"} and metrics["items"] >= 1
+    assert metrics["panoptic"]["visible"]["min_area"] == 16 and set(metrics["components"]) == set(metrics["panoptic"])
     assert len(metrics["semantic"]["pixel"]["iou"]) == 7  # the run's level, kept in its checkpoint
     assert (tmp_path / "eval" / "panoptic.png").stat().st_size > 0
+    panoptic_main(["diagnose", "--checkpoint", str(run / "best.pt"), "--out", str(tmp_path / "diagnose"),
+                   "--device", "cpu", "--no-progress"])
+    printed = capsys.readouterr().out
+    assert "| predicted semantics, connected components |" in printed and "| all true | 1.000 |" in printed
+    rows = json.loads((tmp_path / "diagnose" / "diagnosis.json").read_text())["rows"]
+    assert len(rows) == 7 and rows["all true"]["pixel"]["all"]["pq"] == 1.0
     with pytest.raises(SystemExit) as exit_:
         panoptic_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt")])
     assert exit_.value.code == 2
