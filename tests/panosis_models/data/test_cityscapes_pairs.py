@@ -98,7 +98,7 @@ def test_missing_folders_and_bad_arguments(tmp_path):
 
 
 def test_the_command_line_writes_both_splits_and_errors_in_one_line(tmp_path):
-    from console import run_cli
+    from tests.helpers.console import run_cli
     result = run_cli("panosis-cityscapes-pairs", "--out", tmp_path / "pairs", "--train", "2", "--val", "1",
                      "--cache-dir", tmp_path / "cache", "--no-progress")
     assert result.returncode == 0, result.stderr

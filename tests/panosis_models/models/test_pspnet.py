@@ -89,7 +89,7 @@ def test_longitude_bins_slide_the_solid_angle_weighted_bin():
 def test_the_trainer_and_evaluator_take_pspnet(tmp_path):
     """panosis-train --model pspnet trains with the auxiliary loss, checkpoints, and panosis-evaluate
     rebuilds the same network from the checkpoint's config."""
-    from console import run_cli
+    from tests.helpers.console import run_cli
     run = tmp_path / "run"
     common = ["--cache-dir", tmp_path / "cache", "--no-progress"]
     result = run_cli("panosis-train", "--model", "pspnet", "--preset", "tiny", "--conv", "equi", "--num", "6",
