@@ -19,8 +19,9 @@ FULL_LON_SPAN = 360.0
 MIN_PIXEL_DEG = 1e-10
 # Sizes and geometry integers stay below 2**31, so that no product of them overflows int64.
 MAX_SIZE = 2**31 - 1
-# Every operator with a compiled core also has a pure-PyTorch reference (equiconv.reference).
-BACKENDS = ("compiled", "reference")
+# Every operator with a compiled core also has a pure-PyTorch reference (equiconv.reference) and,
+# for the convolution and pooling, Triton kernels (equiconv.triton).
+BACKENDS = ("compiled", "reference", "triton")
 
 Pair = Tuple[int, int]
 IntOrPair = Union[int, Sequence[int]]

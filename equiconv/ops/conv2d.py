@@ -10,6 +10,7 @@ import torch
 
 from equiconv import _checks, _core, reference
 from equiconv import onnx as onnx_export
+from equiconv.triton import dispatch
 
 
 def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
@@ -29,20 +30,19 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
     input, g, unbatched = _checks.conv_call(input, weight, bias, stride, padding, dilation, groups,
                                             lat_range, lon_span)
     _core.require()
-    op = onnx_export.traceable(torch.ops.equiconv.equi_conv2d)
-    out = op(input, weight, bias, list(g.stride), list(g.padding), list(g.dilation), groups, list(g.lat_range),
+    op = torch.ops.equiconv.triton_conv2d if dispatch.use_triton(input, backend) else torch.ops.equiconv.equi_conv2d
+    out = onnx_export.traceable(op)(input, weight, bias, list(g.stride), list(g.padding), list(g.dilation), groups, list(g.lat_range),
              g.lon_span)
     return out.squeeze(0) if unbatched else out
 
 
 if _core.AVAILABLE:
+    from equiconv.triton import ops as _triton_ops  # noqa: F401  (registers equiconv::triton_*)
 
-    @torch.library.register_fake("equiconv::equi_conv2d")
     def _equi_conv2d_fake(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
         sizes = _checks.output_size(input.shape[2:], weight.shape[2:], stride, padding, dilation)
         return _checks.empty_like_layout(input, (input.shape[0], weight.shape[0], *sizes), input)
 
-    @torch.library.register_fake("equiconv::equi_conv2d_backward")
     def _equi_conv2d_backward_fake(grad_output, input, weight, stride, padding, dilation, groups,
                                    lat_range, lon_span, output_mask):
         empty = input.new_empty((0,))
@@ -50,54 +50,70 @@ if _core.AVAILABLE:
                 weight.new_empty(weight.shape) if output_mask[1] else empty,
                 grad_output.new_empty((weight.shape[0],)) if output_mask[2] else empty)
 
+    for _name in ("equi_conv2d", "triton_conv2d"):
+        torch.library.register_fake(f"equiconv::{_name}")(_equi_conv2d_fake)
+        torch.library.register_fake(f"equiconv::{_name}_backward")(_equi_conv2d_backward_fake)
+
     def _backward_op(grad_output, input, weight, geometry, mask):
         """The compiled backward op with the geometry spread out (its callers keep it as a list)."""
         return torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, *geometry, mask)
 
-    def _setup_context(ctx, inputs, output):
-        input, weight, bias, *geometry = inputs
-        ctx.save_for_backward(input, weight)
-        ctx.geometry = geometry
-        ctx.has_bias = bias is not None
+    def _register_autograd(conv, backward_op):
+        """Autograd of the forward op named ``conv`` and of its backward op ``backward_op`` (the
+        compiled pair or the Triton pair, which share schemas), each in terms of the pair itself."""
+        forward = getattr(torch.ops.equiconv, conv)
+        backward = getattr(torch.ops.equiconv, backward_op)
 
-    def _backward(ctx, grad_output):
-        input, weight = ctx.saved_tensors
-        mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2]]
-        grads = _backward_op(grad_output, input, weight, ctx.geometry, mask)
-        return (*(g if needed else None for g, needed in zip(grads, mask)),) + (None,) * len(ctx.geometry)
+        def run_backward(grad_output, input, weight, geometry, mask):
+            return backward(grad_output, input, weight, *geometry, mask)
 
-    torch.library.register_autograd("equiconv::equi_conv2d", _backward, setup_context=_setup_context)
+        def _setup_context(ctx, inputs, output):
+            input, weight, bias, *geometry = inputs
+            ctx.save_for_backward(input, weight)
+            ctx.geometry = geometry
+            ctx.has_bias = bias is not None
 
-    def _setup_backward_context(ctx, inputs, output):
-        grad_output, input, weight, *geometry, mask = inputs
-        ctx.save_for_backward(grad_output, input, weight)
-        ctx.geometry, ctx.mask = geometry, mask
+        def _backward(ctx, grad_output):
+            input, weight = ctx.saved_tensors
+            mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2]]
+            grads = run_backward(grad_output, input, weight, ctx.geometry, mask)
+            return (*(g if needed else None for g, needed in zip(grads, mask)),) + (None,) * len(ctx.geometry)
 
-    def _backward_backward(ctx, gg_input, gg_weight, gg_bias):
-        """Gradients of (grad_input, grad_weight, grad_bias) = backward(grad_output, input, weight).
+        torch.library.register_autograd(f"equiconv::{conv}", _backward, setup_context=_setup_context)
 
-        grad_input is conv's adjoint in grad_output with weight fixed, grad_weight its adjoint
-        with input fixed, grad_bias a sum: each term below is one of the two ops again."""
-        grad_output, input, weight = ctx.saved_tensors
-        geometry = ctx.geometry
-        gg_input = gg_input if ctx.mask[0] else None
-        gg_weight = gg_weight if ctx.mask[1] else None
-        gg_bias = gg_bias if ctx.mask[2] else None
-        d_grad_output = d_input = d_weight = None
-        if ctx.needs_input_grad[0]:
-            terms = []
-            if gg_input is not None:
-                terms.append(torch.ops.equiconv.equi_conv2d(gg_input, weight, None, *geometry))
-            if gg_weight is not None:
-                terms.append(torch.ops.equiconv.equi_conv2d(input, gg_weight, None, *geometry))
-            if gg_bias is not None:
-                terms.append(gg_bias.view(1, -1, 1, 1).expand_as(grad_output))
-            d_grad_output = sum(terms[1:], terms[0]) if terms else None
-        if ctx.needs_input_grad[1] and gg_weight is not None:  # <grad_weight(go, x), ggw> = <go, conv(x, ggw)>
-            d_input = _backward_op(grad_output, input, gg_weight, geometry, [True, False, False])[0]
-        if ctx.needs_input_grad[2] and gg_input is not None:  # <grad_input(go, w), ggi> = <go, conv(ggi, w)>
-            d_weight = _backward_op(grad_output, gg_input, weight, geometry, [False, True, False])[1]
-        return (d_grad_output, d_input, d_weight) + (None,) * (len(geometry) + 1)
+        def _setup_backward_context(ctx, inputs, output):
+            grad_output, input, weight, *geometry, mask = inputs
+            ctx.save_for_backward(grad_output, input, weight)
+            ctx.geometry, ctx.mask = geometry, mask
 
-    torch.library.register_autograd("equiconv::equi_conv2d_backward", _backward_backward,
-                                    setup_context=_setup_backward_context)
+        def _backward_backward(ctx, gg_input, gg_weight, gg_bias):
+            """Gradients of (grad_input, grad_weight, grad_bias) = backward(grad_output, input, weight).
+
+            grad_input is conv's adjoint in grad_output with weight fixed, grad_weight its adjoint
+            with input fixed, grad_bias a sum: each term below is one of the two ops again."""
+            grad_output, input, weight = ctx.saved_tensors
+            geometry = ctx.geometry
+            gg_input = gg_input if ctx.mask[0] else None
+            gg_weight = gg_weight if ctx.mask[1] else None
+            gg_bias = gg_bias if ctx.mask[2] else None
+            d_grad_output = d_input = d_weight = None
+            if ctx.needs_input_grad[0]:
+                terms = []
+                if gg_input is not None:
+                    terms.append(forward(gg_input, weight, None, *geometry))
+                if gg_weight is not None:
+                    terms.append(forward(input, gg_weight, None, *geometry))
+                if gg_bias is not None:
+                    terms.append(gg_bias.view(1, -1, 1, 1).expand_as(grad_output))
+                d_grad_output = sum(terms[1:], terms[0]) if terms else None
+            if ctx.needs_input_grad[1] and gg_weight is not None:  # <grad_weight(go, x), ggw> = <go, conv(x, ggw)>
+                d_input = run_backward(grad_output, input, gg_weight, geometry, [True, False, False])[0]
+            if ctx.needs_input_grad[2] and gg_input is not None:  # <grad_input(go, w), ggi> = <go, conv(ggi, w)>
+                d_weight = run_backward(grad_output, gg_input, weight, geometry, [False, True, False])[1]
+            return (d_grad_output, d_input, d_weight) + (None,) * (len(geometry) + 1)
+
+        torch.library.register_autograd(f"equiconv::{backward_op}", _backward_backward,
+                                        setup_context=_setup_backward_context)
+
+    _register_autograd("equi_conv2d", "equi_conv2d_backward")
+    _register_autograd("triton_conv2d", "triton_conv2d_backward")

@@ -101,9 +101,9 @@ def weight_grad(grad_output, input, weight_shape, g: _checks.Geometry, groups: i
 
 def backward(grad_output, input, weight, g: _checks.Geometry, groups: int, mask):
     """(grad_input, grad_weight, grad_bias) as the compiled backward op: empty where mask is False."""
-    empty = input.new_empty((0,))
-    gi = input_grad(grad_output, weight, input.shape, input, g, groups) if mask[0] else empty
-    gw = weight_grad(grad_output, input, weight.shape, g, groups) if mask[1] else empty
+    empty = lambda: input.new_empty((0,))  # noqa: E731  (one each: a custom op's results never alias)
+    gi = input_grad(grad_output, weight, input.shape, input, g, groups) if mask[0] else empty()
+    gw = weight_grad(grad_output, input, weight.shape, g, groups) if mask[1] else empty()
     gb = grad_output.sum((0, 2, 3), dtype=torch.float64 if input.dtype == torch.float64 else torch.float32) \
-        .to(grad_output.dtype) if mask[2] else empty
+        .to(grad_output.dtype) if mask[2] else empty()
     return gi, gw, gb

@@ -1,0 +1,43 @@
+"""The Triton kernels as torch.library custom ops, with the compiled ops' schemas (so that the
+fake kernels and the autograd rules of equiconv/ops/ serve both; they are registered there).
+Triton is imported on the first call, never at import.
+
+Each op falls back to its compiled twin when a Triton kernel fails to compile on a GPU (see
+equiconv.triton.dispatch.guarded).
+"""
+from typing import List, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from equiconv import _checks
+from equiconv.triton import dispatch
+
+
+def _geometry(image: Tensor, kernel_size, stride, padding, dilation, lat_range, lon_span) -> _checks.Geometry:
+    """The geometry the public entry points already checked, rebuilt from the op's arguments."""
+    return _checks.Geometry(image.shape[2], image.shape[3], tuple(kernel_size), tuple(stride), tuple(padding),
+                            tuple(dilation), tuple(lat_range), lon_span)
+
+
+@torch.library.custom_op("equiconv::triton_conv2d", mutates_args=())
+def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: List[int], padding: List[int],
+           dilation: List[int], groups: int, lat_range: List[float], lon_span: float) -> Tensor:
+    from equiconv.triton import conv
+    g = _geometry(input, weight.shape[2:], stride, padding, dilation, lat_range, lon_span)
+    return dispatch.guarded(
+        lambda: conv.forward(input, weight, bias, g, groups),
+        lambda: torch.ops.equiconv.equi_conv2d(input, weight, bias, stride, padding, dilation, groups,
+                                               lat_range, lon_span), input.device)
+
+
+@torch.library.custom_op("equiconv::triton_conv2d_backward", mutates_args=())
+def conv2d_backward(grad_output: Tensor, input: Tensor, weight: Tensor, stride: List[int], padding: List[int],
+                    dilation: List[int], groups: int, lat_range: List[float], lon_span: float,
+                    output_mask: List[bool]) -> Tuple[Tensor, Tensor, Tensor]:
+    from equiconv.triton import conv
+    g = _geometry(input, weight.shape[2:], stride, padding, dilation, lat_range, lon_span)
+    return dispatch.guarded(
+        lambda: conv.backward(grad_output, input, weight, g, groups, output_mask),
+        lambda: torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, stride, padding, dilation,
+                                                        groups, lat_range, lon_span, output_mask), input.device)
