@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from equiconv import _checks, _core, reference
 from equiconv import onnx as onnx_export
+from equiconv.triton import dispatch
 from equiconv.ops.conv2d import _backward_op as _conv2d_backward
 
 
@@ -25,7 +26,8 @@ def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_
     :func:`torch.nn.functional.conv_transpose2d`; ``lat_range``/``lon_span`` describe the output
     (fine) grid's panorama. For every y of the output's shape,
     ``<equi_conv2d(y, weight), input> == <y, equi_conv_transpose2d(input, weight)>``.
-    ``backend='reference'`` selects the pure-PyTorch implementation.
+    ``backend='reference'`` selects the pure-PyTorch implementation, ``'triton'`` the Triton
+    kernels (as :func:`equiconv.functional.equi_conv2d`'s).
     """
     if _checks.backend(backend) == "reference":
         return reference.equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
@@ -34,10 +36,27 @@ def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_
                                                       groups, dilation, lat_range, lon_span)
     _core.require()
     g = t.fine
+    if dispatch.use_triton(input, backend):
+        out = _triton(input, weight, bias, g, groups)
+        return out.squeeze(0) if unbatched else out
     out = onnx_export.traceable(torch.ops.equiconv.equi_conv_transpose2d)(
         input, weight, bias, list(g.stride), list(g.padding), list(t.output_padding), list(g.dilation), groups,
         list(g.lat_range), g.lon_span)
     return out.squeeze(0) if unbatched else out
+
+
+def _triton(input, weight, bias, g, groups):
+    """The transposed convolution through the Triton convolution's input-gradient op, which is
+    the adjoint by construction; that op's autograd (the Triton forward and weight-gradient ops)
+    gives this one gradients of every order. The convolution's input enters only through its
+    shape, as a zero-stride placeholder that costs no memory."""
+    conv_out = _checks.output_size((g.height, g.width), weight.shape[2:], g.stride, g.padding, g.dilation)
+    fine = input.new_zeros(()).expand(input.shape[0], weight.shape[1] * groups, g.height, g.width)
+    out = torch.ops.equiconv.triton_conv2d_backward(
+        _fine_padded(input, *conv_out), fine, weight, list(g.stride), list(g.padding), list(g.dilation), groups,
+        list(g.lat_range), g.lon_span, [True, False, False])[0]
+    out = _checks.in_layout_of(out, input)
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 
 def _fine_padded(x, height, width):

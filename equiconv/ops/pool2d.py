@@ -12,6 +12,7 @@ import torch
 
 from equiconv import _checks, _core, reference
 from equiconv import onnx as onnx_export
+from equiconv.triton import dispatch
 
 
 def _call_args(g):
@@ -25,13 +26,16 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     (``ceil_mode=False``). ``return_indices=True`` also returns, per output element, the flat
     index (``y * W + x``) of the input pixel nearest the winning tap, as ``F.max_pool2d`` does, so
     that ``nn.MaxUnpool2d`` puts each maximum back where it was read (the winning tap is a
-    bilinear sample between pixels; unpooling places it on the nearest one)."""
+    bilinear sample between pixels; unpooling places it on the nearest one). ``backend`` as
+    :func:`equiconv.functional.equi_conv2d`'s ('compiled', 'reference' or 'triton')."""
     if _checks.backend(backend) == "reference":
         return reference.equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range=lat_range,
                                          lon_span=lon_span, return_indices=return_indices)
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
-    out, winners = onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)(input, *_call_args(g))
+    triton = dispatch.use_triton(input, backend)
+    op = torch.ops.equiconv.triton_max_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)
+    out, winners = op(input, *_call_args(g))
     if return_indices:
         winners = onnx_export.nearest_pixels(winners, g)
     if unbatched:
@@ -49,16 +53,18 @@ def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                                          lon_span=lon_span)
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
-    out = onnx_export.traceable(torch.ops.equiconv.equi_avg_pool2d)(input, *_call_args(g))
+    triton = dispatch.use_triton(input, backend)
+    op = torch.ops.equiconv.triton_avg_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_avg_pool2d)
+    out = op(input, *_call_args(g))
     return out.squeeze(0) if unbatched else out
 
 
 if _core.AVAILABLE:
+    from equiconv.triton import ops as _triton_ops  # noqa: F401  (registers equiconv::triton_*)
 
     def _out_shape(input, kernel_size, stride, padding, dilation):
         return (*input.shape[:2], *_checks.output_size(input.shape[2:], kernel_size, stride, padding, dilation))
 
-    @torch.library.register_fake("equiconv::equi_max_pool2d")
     def _max_fake(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
         shape = _out_shape(input, kernel_size, stride, padding, dilation)
         return (_checks.empty_like_layout(input, shape, input),
@@ -68,30 +74,20 @@ if _core.AVAILABLE:
         """The pooling backward ops give grad_input in grad_output's memory format."""
         return _checks.empty_like_layout(grad_output, (*grad_output.shape[:2], *input_size), grad_output)
 
-    @torch.library.register_fake("equiconv::equi_max_pool2d_backward")
     def _max_backward_fake(grad_output, indices, input_size, *geometry):
         return _grad_input_fake(grad_output, input_size)
 
-    @torch.library.register_fake("equiconv::equi_avg_pool2d")
     def _avg_fake(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
         return _checks.empty_like_layout(input, _out_shape(input, kernel_size, stride, padding, dilation), input)
 
-    @torch.library.register_fake("equiconv::equi_avg_pool2d_backward")
     def _avg_backward_fake(grad_output, input_size, *geometry):
         return _grad_input_fake(grad_output, input_size)
 
-    def _setup_max(ctx, inputs, output):
-        input, *geometry = inputs
-        ctx.mark_non_differentiable(output[1])
-        ctx.save_for_backward(output[1])
-        ctx.input_size, ctx.geometry = list(input.shape[2:]), geometry
-
-    def _max_backward(ctx, grad_output, _grad_indices):
-        (winners,) = ctx.saved_tensors
-        grad = torch.ops.equiconv.equi_max_pool2d_backward(grad_output, winners, ctx.input_size, *ctx.geometry)
-        return (grad,) + (None,) * len(ctx.geometry)
-
-    torch.library.register_autograd("equiconv::equi_max_pool2d", _max_backward, setup_context=_setup_max)
+    for _prefix in ("equi_", "triton_"):
+        torch.library.register_fake(f"equiconv::{_prefix}max_pool2d")(_max_fake)
+        torch.library.register_fake(f"equiconv::{_prefix}max_pool2d_backward")(_max_backward_fake)
+        torch.library.register_fake(f"equiconv::{_prefix}avg_pool2d")(_avg_fake)
+        torch.library.register_fake(f"equiconv::{_prefix}avg_pool2d_backward")(_avg_backward_fake)
 
     def _winning_taps(image, winners, kernel_size, stride, padding, dilation, lat_range, lon_span):
         """Each output's winning tap sampled from ``image``: max pooling with its winners held
@@ -106,36 +102,59 @@ if _core.AVAILABLE:
         chosen = every_tap.gather(1, winners.reshape(n * c, 1, *winners.shape[2:]))
         return chosen.view(winners.shape)
 
-    def _setup_max_backward(ctx, inputs, output):
-        _grad_output, winners, _input_size, *geometry = inputs
-        ctx.save_for_backward(winners)
-        ctx.geometry = geometry
+    def _register_autograd(prefix):
+        """Autograd of the pooling ops named ``prefix``max_pool2d etc. (the compiled ones, 'equi_', or
+        the Triton ones, 'triton_': the same schemas), in terms of the same set of ops."""
+        max_backward_op = getattr(torch.ops.equiconv, f"{prefix}max_pool2d_backward")
+        avg_backward_op = getattr(torch.ops.equiconv, f"{prefix}avg_pool2d_backward")
+        avg_op = getattr(torch.ops.equiconv, f"{prefix}avg_pool2d")
 
-    def _max_backward_backward(ctx, gg_input):
-        """The max pooling's backward is linear in grad_output; its adjoint samples the winning taps."""
-        (winners,) = ctx.saved_tensors
-        return (_winning_taps(gg_input, winners, *ctx.geometry), None, None) + (None,) * len(ctx.geometry)
+        def _setup_max(ctx, inputs, output):
+            input, *geometry = inputs
+            ctx.mark_non_differentiable(output[1])
+            ctx.save_for_backward(output[1])
+            ctx.input_size, ctx.geometry = list(input.shape[2:]), geometry
 
-    torch.library.register_autograd("equiconv::equi_max_pool2d_backward", _max_backward_backward,
-                                    setup_context=_setup_max_backward)
+        def _max_backward(ctx, grad_output, _grad_indices):
+            (winners,) = ctx.saved_tensors
+            grad = max_backward_op(grad_output, winners, ctx.input_size, *ctx.geometry)
+            return (grad,) + (None,) * len(ctx.geometry)
 
-    def _setup_avg(ctx, inputs, output):
-        input, *geometry = inputs
-        ctx.input_size, ctx.geometry = list(input.shape[2:]), geometry
+        torch.library.register_autograd(f"equiconv::{prefix}max_pool2d", _max_backward, setup_context=_setup_max)
 
-    def _avg_backward(ctx, grad_output):
-        grad = torch.ops.equiconv.equi_avg_pool2d_backward(grad_output, ctx.input_size, *ctx.geometry)
-        return (grad,) + (None,) * len(ctx.geometry)
+        def _setup_max_backward(ctx, inputs, output):
+            _grad_output, winners, _input_size, *geometry = inputs
+            ctx.save_for_backward(winners)
+            ctx.geometry = geometry
 
-    torch.library.register_autograd("equiconv::equi_avg_pool2d", _avg_backward, setup_context=_setup_avg)
+        def _max_backward_backward(ctx, gg_input):
+            """The max pooling's backward is linear in grad_output; its adjoint samples the winning taps."""
+            (winners,) = ctx.saved_tensors
+            return (_winning_taps(gg_input, winners, *ctx.geometry), None, None) + (None,) * len(ctx.geometry)
 
-    def _setup_avg_backward(ctx, inputs, output):
-        _grad_output, _input_size, *geometry = inputs
-        ctx.geometry = geometry
+        torch.library.register_autograd(f"equiconv::{prefix}max_pool2d_backward", _max_backward_backward,
+                                        setup_context=_setup_max_backward)
 
-    def _avg_backward_backward(ctx, gg_input):
-        """The average pooling's backward is linear in grad_output; its adjoint is the pooling itself."""
-        return (torch.ops.equiconv.equi_avg_pool2d(gg_input, *ctx.geometry), None) + (None,) * len(ctx.geometry)
+        def _setup_avg(ctx, inputs, output):
+            input, *geometry = inputs
+            ctx.input_size, ctx.geometry = list(input.shape[2:]), geometry
 
-    torch.library.register_autograd("equiconv::equi_avg_pool2d_backward", _avg_backward_backward,
-                                    setup_context=_setup_avg_backward)
+        def _avg_backward(ctx, grad_output):
+            grad = avg_backward_op(grad_output, ctx.input_size, *ctx.geometry)
+            return (grad,) + (None,) * len(ctx.geometry)
+
+        torch.library.register_autograd(f"equiconv::{prefix}avg_pool2d", _avg_backward, setup_context=_setup_avg)
+
+        def _setup_avg_backward(ctx, inputs, output):
+            _grad_output, _input_size, *geometry = inputs
+            ctx.geometry = geometry
+
+        def _avg_backward_backward(ctx, gg_input):
+            """The average pooling's backward is linear in grad_output; its adjoint is the pooling itself."""
+            return (avg_op(gg_input, *ctx.geometry), None) + (None,) * len(ctx.geometry)
+
+        torch.library.register_autograd(f"equiconv::{prefix}avg_pool2d_backward", _avg_backward_backward,
+                                        setup_context=_setup_avg_backward)
+
+    _register_autograd("equi_")
+    _register_autograd("triton_")

@@ -41,3 +41,54 @@ def conv2d_backward(grad_output: Tensor, input: Tensor, weight: Tensor, stride: 
         lambda: conv.backward(grad_output, input, weight, g, groups, output_mask),
         lambda: torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, stride, padding, dilation,
                                                         groups, lat_range, lon_span, output_mask), input.device)
+
+
+def _pool_geometry(image_size, kernel_size, stride, padding, dilation, lat_range, lon_span) -> _checks.Geometry:
+    return _checks.Geometry(image_size[0], image_size[1], tuple(kernel_size), tuple(stride), tuple(padding),
+                            tuple(dilation), tuple(lat_range), lon_span)
+
+
+@torch.library.custom_op("equiconv::triton_max_pool2d", mutates_args=())
+def max_pool2d(input: Tensor, kernel_size: List[int], stride: List[int], padding: List[int], dilation: List[int],
+               lat_range: List[float], lon_span: float) -> Tuple[Tensor, Tensor]:
+    from equiconv.triton import pool
+    g = _pool_geometry(input.shape[2:], kernel_size, stride, padding, dilation, lat_range, lon_span)
+    return dispatch.guarded(
+        lambda: pool.forward(input, g, True),
+        lambda: torch.ops.equiconv.equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range,
+                                                   lon_span), input.device)
+
+
+@torch.library.custom_op("equiconv::triton_max_pool2d_backward", mutates_args=())
+def max_pool2d_backward(grad_output: Tensor, indices: Tensor, input_size: List[int], kernel_size: List[int],
+                        stride: List[int], padding: List[int], dilation: List[int], lat_range: List[float],
+                        lon_span: float) -> Tensor:
+    from equiconv.triton import pool
+    g = _pool_geometry(input_size, kernel_size, stride, padding, dilation, lat_range, lon_span)
+    return dispatch.guarded(
+        lambda: pool.backward(grad_output, indices, input_size, g),
+        lambda: torch.ops.equiconv.equi_max_pool2d_backward(grad_output, indices, input_size, kernel_size, stride,
+                                                            padding, dilation, lat_range, lon_span),
+        grad_output.device)
+
+
+@torch.library.custom_op("equiconv::triton_avg_pool2d", mutates_args=())
+def avg_pool2d(input: Tensor, kernel_size: List[int], stride: List[int], padding: List[int], dilation: List[int],
+               lat_range: List[float], lon_span: float) -> Tensor:
+    from equiconv.triton import pool
+    g = _pool_geometry(input.shape[2:], kernel_size, stride, padding, dilation, lat_range, lon_span)
+    return dispatch.guarded(
+        lambda: pool.forward(input, g, False),
+        lambda: torch.ops.equiconv.equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range,
+                                                   lon_span), input.device)
+
+
+@torch.library.custom_op("equiconv::triton_avg_pool2d_backward", mutates_args=())
+def avg_pool2d_backward(grad_output: Tensor, input_size: List[int], kernel_size: List[int], stride: List[int],
+                        padding: List[int], dilation: List[int], lat_range: List[float], lon_span: float) -> Tensor:
+    from equiconv.triton import pool
+    g = _pool_geometry(input_size, kernel_size, stride, padding, dilation, lat_range, lon_span)
+    return dispatch.guarded(
+        lambda: pool.backward(grad_output, None, input_size, g),
+        lambda: torch.ops.equiconv.equi_avg_pool2d_backward(grad_output, input_size, kernel_size, stride, padding,
+                                                            dilation, lat_range, lon_span), grad_output.device)
