@@ -52,10 +52,13 @@ def precision(dtype: torch.dtype) -> str:
     return "ieee"
 
 
-def block_k(dtype: torch.dtype) -> int:
-    if interpreting():
-        return INTERPRETER_TILE[2]
+def gpu_block_k(dtype: torch.dtype) -> int:
+    """The K block on a GPU: 128 bytes of operand per row."""
     return 64 if dtype in (torch.float16, torch.bfloat16) else (16 if dtype == torch.float64 else 32)
+
+
+def block_k(dtype: torch.dtype) -> int:
+    return INTERPRETER_TILE[2] if interpreting() else gpu_block_k(dtype)
 
 
 @functools.lru_cache(maxsize=None)
@@ -81,7 +84,7 @@ def prune(dtype: torch.dtype, device_index: int):
     acc = 8 if dtype == torch.float64 else 4
 
     def keep(configs, named_args, **kwargs):
-        fitting = [c for c in configs if _fits(c, elem, acc, block_k(dtype), device_index)]
+        fitting = [c for c in configs if _fits(c, elem, acc, gpu_block_k(dtype), device_index)]
         return fitting or [min(configs, key=lambda c: c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"])]
     return keep
 

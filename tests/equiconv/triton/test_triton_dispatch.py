@@ -1,0 +1,130 @@
+"""Which kernels run: backend='triton' on CPU tensors only under Triton's interpreter (one clear
+error otherwise), EQUICONV_CUDA_KERNELS on CUDA tensors, the fallback to the C++ kernels with one
+warning when a Triton kernel fails to compile, tile configurations pruned by the device's
+resources, and equiconv without Triton installed."""
+import subprocess
+import sys
+import types
+import warnings
+
+import pytest
+import torch
+
+from equiconv import _checks
+from equiconv.functional import equi_avg_pool2d, equi_conv2d
+from equiconv.triton import dispatch
+from tests.equiconv.triton.triton_cases import needs_triton
+
+CUDA = types.SimpleNamespace(device=torch.device("cuda"))  # what dispatch reads of an input
+CPU = torch.zeros(1, 1, 3, 5)
+
+
+def test_cpu_tensors_need_the_interpreter(monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    if not dispatch.available():
+        pytest.skip(str(dispatch.unavailable_reason()))
+    with pytest.raises(ValueError, match=r"backend='triton' needs input on a CUDA device, got input on cpu"):
+        equi_conv2d(torch.zeros(1, 1, 3, 5), torch.zeros(1, 1, 3, 3), backend="triton")
+    with pytest.raises(ValueError, match="TRITON_INTERPRET=1"):
+        equi_avg_pool2d(torch.zeros(1, 1, 3, 5), 2, backend="triton")
+
+
+def test_cpu_tensors_default_to_the_compiled_core(monkeypatch):
+    monkeypatch.setenv(dispatch.KERNELS_ENV, "triton")
+    assert not dispatch.use_triton(CPU, "compiled")
+
+
+def test_cuda_kernel_choice(monkeypatch):
+    monkeypatch.delenv(dispatch.KERNELS_ENV, raising=False)
+    monkeypatch.setattr(dispatch, "_failure", None)
+    assert dispatch.use_triton(CUDA, "compiled") == dispatch.available()
+    monkeypatch.setenv(dispatch.KERNELS_ENV, "cuda")
+    assert not dispatch.use_triton(CUDA, "compiled")
+    monkeypatch.setenv(dispatch.KERNELS_ENV, "fast")
+    with pytest.raises(ValueError, match="EQUICONV_CUDA_KERNELS must be one of"):
+        dispatch.use_triton(CUDA, "compiled")
+    monkeypatch.setenv(dispatch.KERNELS_ENV, "triton")
+    if dispatch.available():
+        assert dispatch.use_triton(CUDA, "compiled")
+    else:
+        with pytest.raises(RuntimeError, match="EQUICONV_CUDA_KERNELS=triton needs Triton"):
+            dispatch.use_triton(CUDA, "compiled")
+
+
+class _CompileError(Exception):
+    pass
+
+
+_CompileError.__module__ = "triton.compiler.errors"  # as Triton's own errors are
+
+
+def test_a_compile_failure_falls_back_once_with_one_warning(monkeypatch):
+    monkeypatch.delenv(dispatch.KERNELS_ENV, raising=False)
+    monkeypatch.setattr(dispatch, "_failure", None)
+
+    def fails():
+        raise _CompileError("out of shared memory\nlong details")
+
+    with pytest.warns(RuntimeWarning, match="Triton kernels failed to compile .*out of shared memory"):
+        assert dispatch.guarded(fails, lambda: "cuda kernels", torch.device("cuda")) == "cuda kernels"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dispatch.guarded(fails, lambda: "again", torch.device("cuda")) == "again"
+    assert not dispatch.use_triton(CUDA, "compiled")  # the C++ kernels from then on
+
+
+def test_errors_that_are_not_compile_failures_propagate(monkeypatch):
+    monkeypatch.setattr(dispatch, "_failure", None)
+
+    def oom():
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    with pytest.raises(torch.OutOfMemoryError):
+        dispatch.guarded(oom, lambda: None, torch.device("cuda"))
+    with pytest.raises(_CompileError):  # in the interpreter, nothing to fall back to
+        dispatch.guarded(lambda: (_ for _ in ()).throw(_CompileError("x")), lambda: None, torch.device("cpu"))
+    monkeypatch.setenv(dispatch.KERNELS_ENV, "triton")
+    with pytest.raises(_CompileError):  # forced: never hidden
+        dispatch.guarded(lambda: (_ for _ in ()).throw(_CompileError("x")), lambda: None, torch.device("cuda"))
+
+
+@needs_triton
+def test_configurations_pruned_by_the_device(monkeypatch):
+    from equiconv.triton import config
+    monkeypatch.setattr(config, "_device_limits", lambda index: (100 * 1024, 65536))
+    kept = config.prune(torch.float32, 0)(config.gpu_configs(), {})
+    sizes = {(c.kwargs["BLOCK_M"], c.kwargs["BLOCK_N"], c.num_stages) for c in kept}
+    assert (64, 64, 3) in sizes and (256, 64, 3) not in sizes  # 3 x (256x32 + 32x64) x 4 B > 100 KiB
+    monkeypatch.setattr(config, "_device_limits", lambda index: (1024, 65536))
+    (smallest,) = config.prune(torch.float32, 0)(config.gpu_configs(), {})  # nothing fits: the smallest tile
+    assert smallest.kwargs["BLOCK_M"] * smallest.kwargs["BLOCK_N"] == 32 * 64
+
+
+@needs_triton
+def test_tables_are_cached_and_small():
+    from equiconv.triton.tables import tables
+    g = _checks.geometry(64, 128, 3, padding=1)
+    first = tables(g, torch.device("cpu"), torch.float32)
+    assert tables(g, torch.device("cpu"), torch.float32) is first
+    assert first.rows.shape == (64 * 9, 2) and first.weights.shape == (64 * 9, 4)
+    assert first.inv_row.numel() <= 4 * 64 * 9  # one entry per corner of weight > 0
+
+
+def test_equiconv_works_without_triton():
+    code = """
+import sys
+sys.modules['triton'] = None  # as if not installed
+import torch, equiconv
+from equiconv.functional import equi_conv2d
+from equiconv import triton as t
+assert not t.available() and 'triton cannot be imported' in t.unavailable_reason()
+x, w = torch.randn(1, 2, 4, 8), torch.randn(3, 2, 3, 3)
+equi_conv2d(x, w, padding=1)
+try:
+    equi_conv2d(x, w, padding=1, backend='triton')
+except RuntimeError as e:
+    print(e)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "backend='triton' needs Triton, but triton cannot be imported" in run.stdout
