@@ -57,8 +57,13 @@ def gpu_block_k(dtype: torch.dtype) -> int:
     return 64 if dtype in (torch.float16, torch.bfloat16) else (16 if dtype == torch.float64 else 32)
 
 
-def block_k(dtype: torch.dtype) -> int:
-    return INTERPRETER_TILE[2] if interpreting() else gpu_block_k(dtype)
+def block_k(dtype: torch.dtype, extent: int = None) -> int:
+    """The K block of a launch: on a GPU the dtype's, or the next power of two (at least 16) of a
+    shorter reduction ``extent`` (3 input channels are not padded to 64). Fixed by the shapes."""
+    if interpreting():
+        return INTERPRETER_TILE[2]
+    full = gpu_block_k(dtype)
+    return full if extent is None else min(full, max(16, triton.next_power_of_2(extent)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,10 +101,11 @@ def gpu_configs():
 _TUNED = {}
 
 
-def launcher(kernel, key, dtype: torch.dtype, device: torch.device):
+def launcher(kernel, key, dtype: torch.dtype, device: torch.device, k_extent: int = None):
     """(callable kernel[grid](...), tile kwargs the caller passes): the autotuned kernel on a GPU,
-    the fixed interpreter tile otherwise. Autotuners are cached per (kernel, dtype, device)."""
-    bk = block_k(dtype)
+    the fixed interpreter tile otherwise. Autotuners are cached per (kernel, dtype, device);
+    BLOCK_K (see block_k) is a kernel argument, so one autotuner serves every K block."""
+    bk = block_k(dtype, k_extent)
     if interpreting() or device.type != "cuda":
         m, n, _ = INTERPRETER_TILE
         return kernel, dict(BLOCK_M=m, BLOCK_N=n, BLOCK_K=bk)

@@ -38,7 +38,8 @@ def forward(input, weight, bias, g: _checks.Geometry, groups: int) -> torch.Tens
     out = _checks.empty_like_layout(input, (n, o, ho, wo), input)
     if out.numel() == 0:
         return out
-    kernel, tiles = config.launcher(conv_forward_kernel, ["c_g", "o_g", "out_w"], input.dtype, input.device)
+    kernel, tiles = config.launcher(conv_forward_kernel, ["c_g", "o_g", "out_w"], input.dtype, input.device,
+                                    k_extent=c // groups)
     grid = lambda meta: (n * ho * _cdiv(wo, meta["BLOCK_M"]), _cdiv(o // groups, meta["BLOCK_N"]), groups)  # noqa: E731
     taps = g.kernel_size[0] * g.kernel_size[1]
     kernel[grid](input, _weights_kn(weight, groups, True), bias if bias is not None else input, out,
@@ -58,7 +59,7 @@ def input_grad(grad_output, weight, input_shape, layout_of, g: _checks.Geometry,
         return grad.zero_()
     t = tables(g, grad_output.device, config.table_dtype(grad_output.dtype))
     kernel, tiles = config.launcher(conv_input_grad_kernel, ["c_g", "o_g", "width"], grad_output.dtype,
-                                    grad_output.device)
+                                    grad_output.device, k_extent=o // groups)
     grid = lambda meta: (n * h * _cdiv(w, meta["BLOCK_M"]), _cdiv(c // groups, meta["BLOCK_N"]), groups)  # noqa: E731
     taps = g.kernel_size[0] * g.kernel_size[1]
     kernel[grid](grad_output, _weights_kn(weight, groups, False), grad, t.inv_start, t.inv_row, t.inv_base,
