@@ -24,6 +24,7 @@ compiled ops.
 import contextlib
 
 import torch
+import torch.nn.functional as F
 
 from equiconv import _boundary, _checks
 from equiconv.reference import sampling
@@ -57,43 +58,55 @@ def _static(sizes, what):
 
 
 def _corners(g: _checks.Geometry, rows_out: int, cols_out: int):
-    """For every tap of the first ``rows_out`` x ``cols_out`` outputs: the flat input index
-    (y * W + x) of each bilinear corner under the boundary rules, and its weight (float64, zero
-    where the corner lies outside a partial panorama), both (4, kH*kW, rows_out*cols_out):
-    corners, taps in row-major order, outputs in row-major order. The positions are those of
-    :func:`equiconv.reference.sampling.taps`."""
+    """The taps of the first ``rows_out`` x ``cols_out`` outputs (the positions of
+    :func:`equiconv.reference.sampling.taps`) as (index, weight). ``index`` (rows_out, kH*kW, 4,
+    cols_out): the flat input pixel (y * W + x) of each bilinear corner under the boundary rules,
+    or H*W, a zero pixel, for a corner outside a partial panorama or of weight zero (as the
+    reference, it is not read). ``weight`` (rows_out, kH*kW, 4), float64: by the row invariance a
+    corner's weight depends on the output row and the tap, not the column."""
     with _eager():
         rows, cols = _grid(g)
-        rows, cols = rows[:rows_out], cols[:rows_out]
-        ys = _on_grid(rows[..., None].clamp(-2, g.height))
-        xs = _on_grid(cols[..., None]) + torch.arange(cols_out, dtype=torch.float64) * g.stride[1]
+        rows, cols = _on_grid(rows[:rows_out].clamp(-2, g.height)), _on_grid(cols[:rows_out])
+        y0, x0 = rows.floor(), cols.floor()
+        wy, wx = rows - y0, cols - x0                                           # (Ho, kH, kW)
+        xs = x0[..., None] + torch.arange(cols_out, dtype=torch.float64) * g.stride[1]
         if not _boundary.full_longitude(g.lon_span):
-            xs = xs.clamp(-2, g.width)
-        y0, x0 = ys.floor(), xs.floor()
-        wy, wx = ys - y0, xs - x0
-        y0, x0 = y0.long(), x0.long()
+            xs = xs.clamp(-3, g.width)  # far outside reads zero; keeps the integers small
+        y0, x0 = y0.long()[..., None], xs.long()                               # (Ho, kH, kW, 1 or Wo)
         index, weight = [], []
         for dy, fy in ((0, 1 - wy), (1, wy)):
             for dx, fx in ((0, 1 - wx), (1, wx)):
                 flat, valid = _boundary.source(y0 + dy, x0 + dx, g.height, g.width, g.lat_range, g.lon_span)
-                share = torch.where(valid, fy * fx, 0)
-                index.append(torch.where(share != 0, flat, 0))  # (Ho, kH, kW, Wo)
+                share = fy * fx
+                index.append(torch.where(valid & (share != 0)[..., None], flat, g.height * g.width))
                 weight.append(share)
         taps = g.kernel_size[0] * g.kernel_size[1]
+        index = torch.stack(index, 3).reshape(rows_out, taps, 4, cols_out)
+        return index.contiguous(), torch.stack(weight, 3).reshape(rows_out, taps, 4)
 
-        def layout(t):
-            return torch.stack(t).permute(0, 2, 3, 1, 4).reshape(4, taps, rows_out * cols_out).contiguous()
 
-        return layout(index), layout(weight)
+def _pixels_last(image):
+    """(N, C, H, W) as (N, H*W + 1, C): one pixel per row, and a zero pixel last. A gather then
+    copies whole pixels (C values at a time), which is what makes it fast in onnxruntime."""
+    pixels = image.permute(0, 2, 3, 1).reshape(-1, image.shape[2] * image.shape[3], image.shape[1])
+    return F.pad(pixels, (0, 0, 0, 1))
 
 
 def _window(input, g: _checks.Geometry):
-    """Every tap's sample of ``input`` (N, C, H, W): (N, C, kH*kW, Ho*Wo), from one gather."""
-    index, weight = _corners(g, *g.out_size)
-    channels = input.shape[1]
-    corners = input.reshape(-1, channels, g.height * g.width).index_select(2, index.flatten())
-    corners = corners.reshape(-1, channels, *index.shape)
-    return (corners * weight.to(input.dtype)).sum(2)
+    """Every tap's sample of ``input`` (N, C, H, W): (N, Ho, kH*kW, Wo, C), from one Gather of
+    the four corners of every tap and one MatMul with their weights (per output row and tap,
+    (1 x 4) @ (4 x Wo*C): faster in onnxruntime than Mul and ReduceSum over the corners)."""
+    ho, wo = g.out_size
+    index, weight = _corners(g, ho, wo)
+    taps, channels = index.shape[1], input.shape[1]
+    corners = _pixels_last(input).index_select(1, index.flatten()).reshape(-1, ho, taps, 4, wo * channels)
+    samples = torch.matmul(weight.to(input.dtype).unsqueeze(2), corners)      # (N, Ho, K, 1, Wo*C)
+    return samples.reshape(-1, ho, taps, wo, channels)
+
+
+def _channels_first(pixels, height, width):
+    """(N, H, W, C) or (N, H*W, C) back to (N, C, H, W)."""
+    return pixels.reshape(-1, height, width, pixels.shape[-1]).permute(0, 3, 1, 2)
 
 
 def equi_conv2d(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
@@ -101,11 +114,17 @@ def equi_conv2d(input, weight, bias, stride, padding, dilation, groups, lat_rang
     height, width = _static(input.shape[2:], "equi_conv2d")
     g = _checks.geometry(height, width, tuple(weight.shape[2:]), stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
-    samples = _window(input, g)  # (N, C, K, L)
-    out_channels, channels, taps = weight.shape[0], input.shape[1], samples.shape[2]
-    samples = samples.reshape(-1, groups, channels // groups * taps, samples.shape[-1])
-    out = torch.matmul(weight.reshape(groups, out_channels // groups, -1), samples)
-    out = out.reshape(-1, out_channels, *g.out_size)
+    (ho, wo), samples = g.out_size, _window(input, g)                          # (N, Ho, K, Wo, C)
+    out_channels, group_in, taps = weight.shape[0], weight.shape[1], samples.shape[2]
+    group_out = out_channels // groups
+    if groups == 1:  # a 5-D transpose: onnxruntime's 6-D one, with a group axis of 1, is slower
+        samples = samples.transpose(2, 3)
+    else:
+        samples = samples.reshape(-1, ho, taps, wo, groups, group_in).permute(0, 4, 1, 3, 2, 5)
+    samples = samples.reshape(-1, groups, ho * wo, taps * group_in)
+    w = weight.reshape(groups, group_out, group_in, taps).permute(0, 3, 2, 1).reshape(groups, taps * group_in,
+                                                                                      group_out)
+    out = torch.matmul(samples, w).permute(0, 1, 3, 2).reshape(-1, out_channels, ho, wo)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
@@ -115,20 +134,49 @@ def equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range, lo
     g = _checks.geometry(*_static(input.shape[2:], "equi_max_pool2d"), kernel_size, stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
     out, winners = _window(input, g).max(2)
-    return out.reshape(-1, input.shape[1], *g.out_size), winners.reshape(-1, input.shape[1], *g.out_size)
+    return _channels_first(out, *g.out_size), _channels_first(winners, *g.out_size)
 
 
 def equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
     """equiconv::equi_avg_pool2d in standard ops: the mean of the window's samples."""
     g = _checks.geometry(*_static(input.shape[2:], "equi_avg_pool2d"), kernel_size, stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
-    return _window(input, g).mean(2).reshape(-1, input.shape[1], *g.out_size)
+    return _channels_first(_window(input, g).mean(2), *g.out_size)
+
+
+def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
+    """The transpose of ``_corners``' gather, as a gather: for each pixel of ``g``'s grid, the
+    (output pixel, tap) pairs whose corners read it, as rows of a (rows_out*cols_out*kH*kW + 1)-row
+    table (the last row zero), padded with that row to the largest count; and their weights.
+    Returns (index (H*W, most), weight (H*W, 1, most)); adding into a pixel becomes a gather and
+    a MatMul, with no ScatterElements (serial in onnxruntime)."""
+    with _eager():
+        index, weight = _corners(g, rows_out, cols_out)
+        taps = index.shape[1]
+        target = index.permute(0, 3, 1, 2).reshape(-1)                        # (Ho, Wo, K, 4)
+        source = (torch.arange(rows_out * cols_out * taps).view(rows_out, cols_out, taps, 1)
+                  .expand(-1, -1, -1, 4).reshape(-1))
+        share = weight[:, None].expand(-1, cols_out, -1, -1).reshape(-1)
+        pixels = g.height * g.width
+        read = target < pixels
+        target, source, share = target[read], source[read], share[read]
+        order = torch.argsort(target, stable=True)
+        target, source, share = target[order], source[order], share[order]
+        counts = torch.bincount(target, minlength=pixels)
+        slot = torch.arange(len(target)) - (torch.cumsum(counts, 0) - counts)[target]
+        most = max(int(counts.max()), 1)
+        table = torch.full((pixels, most), rows_out * cols_out * taps, dtype=torch.long)
+        shares = torch.zeros((pixels, most), dtype=torch.float64)
+        table[target, slot] = source
+        shares[target, slot] = share
+        return table, shares.unsqueeze(1)
 
 
 def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, dilation, groups, lat_range,
                           lon_span):
-    """equiconv::equi_conv_transpose2d in standard ops: the convolution's adjoint, each input
-    pixel's taps (a MatMul with the weight) added into the corners they read (ScatterElements)."""
+    """equiconv::equi_conv_transpose2d in standard ops, as the convolution's adjoint: each input
+    pixel times the weight (a MatMul) gives its taps' values, and each output pixel gathers those
+    whose corners it is, with their weights (a Gather and a MatMul)."""
     height, width = _static(input.shape[2:], "equi_conv_transpose2d")
     kernel_size = tuple(weight.shape[2:])
     fine = _checks.transposed_size((height, width), kernel_size, stride, padding, output_padding, dilation)
@@ -136,16 +184,17 @@ def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, 
                          grid="output")
     # The fine grid's convolution has at least as many outputs as the input has pixels; the
     # others would carry zeros, so only the input's are spread.
-    index, share = _corners(g, height, width)
-    in_channels, out_group, taps = weight.shape[0], weight.shape[1], index.shape[1]
-    out_channels = out_group * groups
-    x = input.reshape(-1, groups, in_channels // groups, height * width)
-    w = weight.reshape(groups, in_channels // groups, out_group * taps).transpose(1, 2)
-    spread = torch.matmul(w, x).reshape(-1, out_channels, 1, taps, height * width)  # (N, O, 1, K, L)
-    spread = (spread * share.to(input.dtype)).reshape(-1, out_channels, index.numel())
-    flat = index.flatten().expand_as(spread)
-    out = torch.zeros_like(spread[..., :1]).expand(-1, -1, g.height * g.width)
-    out = out.scatter_add(2, flat, spread).reshape(-1, out_channels, g.height, g.width)
+    index, share = _adjoint(g, height, width)
+    in_channels, group_out = weight.shape[:2]
+    group_in, taps, out_channels = in_channels // groups, kernel_size[0] * kernel_size[1], group_out * groups
+    x = input.reshape(-1, groups, group_in, height * width).transpose(2, 3)  # (N, G, L, Cg)
+    w = weight.reshape(groups, group_in, group_out, taps).transpose(2, 3).reshape(groups, group_in, taps * group_out)
+    spread = torch.matmul(x, w).reshape(-1, groups, height * width * taps, group_out)
+    spread = spread.permute(0, 2, 1, 3).reshape(-1, height * width * taps, out_channels)
+    spread = F.pad(spread, (0, 0, 0, 1))
+    gathered = spread.index_select(1, index.flatten()).reshape(-1, *index.shape, out_channels)
+    out = torch.matmul(share.to(input.dtype), gathered)                          # (N, P, 1, O)
+    out = _channels_first(out, *fine)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
