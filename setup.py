@@ -60,6 +60,9 @@ def _extension():
 MODELS = ["matplotlib", "numpy", "pillow", "tqdm"]  # the reference models and their command lines
 # the Triton kernels' tests run in its interpreter on CPU; a pin, since interpreter behaviour changes between releases
 TRITON = "triton==3.9.0; platform_system == 'Linux' and platform_machine == 'x86_64'"
+# torch.onnx.export's dynamo exporter (onnxscript, onnx) and the runtime the tests check its graphs in;
+# none of them pulls torch
+ONNX = ["onnx==1.23.2", "onnxruntime==1.32.0", "onnxscript==0.7.2"]
 
 setup(
     name="equiconv",
@@ -89,7 +92,8 @@ setup(
     install_requires=["torch>=2.4"],
     extras_require={
         "models": MODELS,
-        "dev": MODELS + ["pytest", "hypothesis", TRITON],
+        "onnx": ONNX,
+        "dev": MODELS + ["pytest", "hypothesis", TRITON] + ONNX,
     },
     entry_points={"console_scripts": [
         # entry checks for the 'models' extra before the command, whose imports need it, is imported
