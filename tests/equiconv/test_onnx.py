@@ -7,6 +7,8 @@ import warnings
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import equiconv
 from equiconv import EquiAdaptiveAvgPool2d, EquiAvgPool2d, EquiConv2d, EquiConvTranspose2d, EquiMaxPool2d
@@ -120,7 +122,7 @@ def test_outside_onnx_export_the_compiled_op_stays():
     assert torch.ops.equiconv.equi_conv2d.default in targets
 
 
-@pytest.mark.parametrize("network", ["unet", "pspnet"])
+@pytest.mark.parametrize("network", ["unet", pytest.param("pspnet", marks=pytest.mark.slow)])  # pspnet: ~15 s
 def test_reference_networks_with_equi_convolutions(network, tmp_path):
     from panosis_models.models.pspnet import PSPNet
     from panosis_models.models.unet import UNet
@@ -131,3 +133,65 @@ def test_reference_networks_with_equi_convolutions(network, tmp_path):
         "pspnet": lambda: (PSPNet(3, 5, conv="equi", width=8, depth=(1, 1, 1, 1)), (3, 48, 96)),
     }[network]()
     assert_runs_as_in_torch(model, shape, tmp_path / f"{network}.onnx")
+
+
+# The decompositions themselves, without an export (fast, so hypothesis draws many geometries):
+# each equals its compiled op on random layers, full and partial panoramas.
+SPHERES = st.sampled_from([((90.0, -90.0), 360.0), ((90.0, 0.0), 360.0), ((60.0, -30.0), 120.0),
+                           ((45.0, -80.0), 359.0)])
+
+
+@st.composite
+def layers(draw):
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    padding = (draw(st.integers(0, kernel[0])), draw(st.integers(0, kernel[1])))
+    groups = draw(st.sampled_from([1, 2]))
+    height, width = draw(st.integers(6, 14)), draw(st.integers(8, 24))
+    lat_range, lon_span = draw(SPHERES)
+    return kernel, stride, padding, dilation, groups, height, width, lat_range, lon_span
+
+
+def _geometry_args(stride, padding, dilation, lat_range):
+    return [stride] * 2, list(padding), [dilation] * 2, list(lat_range)
+
+
+@given(layers())
+@settings(max_examples=30)
+def test_conv_decompositions_equal_the_compiled_ops(layer):
+    kernel, stride, padding, dilation, groups, height, width, lat_range, lon_span = layer
+    s, p, d, lat = _geometry_args(stride, padding, dilation, lat_range)
+    x = torch.randn(2, 2 * groups, height, width)
+    w, b = torch.randn(3 * groups, 2, *kernel), torch.randn(3 * groups)
+    try:
+        expected = torch.ops.equiconv.equi_conv2d(x, w, b, s, p, d, groups, lat, lon_span)
+    except (RuntimeError, ValueError):
+        return  # a geometry the op refuses (a kernel larger than the padded input)
+    got = equiconv.onnx.equi_conv2d(x, w, b, s, p, d, groups, lat, lon_span)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    wt = torch.randn(2 * groups, 3, *kernel)
+    op = [min(stride, dilation) - 1] * 2  # the largest output_padding allowed is below max(stride, dilation)
+    try:
+        expected = torch.ops.equiconv.equi_conv_transpose2d(x, wt, b, s, p, op, d, groups, lat, lon_span)
+    except (RuntimeError, ValueError):
+        return
+    got = equiconv.onnx.equi_conv_transpose2d(x, wt, b, s, p, op, d, groups, lat, lon_span)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@given(layers())
+@settings(max_examples=30)
+def test_pooling_decompositions_equal_the_compiled_ops(layer):
+    kernel, stride, padding, dilation, _, height, width, lat_range, lon_span = layer
+    s, _, d, lat = _geometry_args(stride, padding, dilation, lat_range)
+    k, p = list(kernel), [min(q, n // 2) for q, n in zip(padding, kernel)]
+    x = torch.randn(2, 3, height, width)
+    try:
+        expected = torch.ops.equiconv.equi_max_pool2d(x, k, s, p, d, lat, lon_span)
+    except (RuntimeError, ValueError):
+        return
+    got = equiconv.onnx.equi_max_pool2d(x, k, s, p, d, lat, lon_span)
+    torch.testing.assert_close(got[0], expected[0], atol=1e-6, rtol=1e-6)
+    assert torch.equal(got[1], expected[1])
+    torch.testing.assert_close(equiconv.onnx.equi_avg_pool2d(x, k, s, p, d, lat, lon_span),
+                               torch.ops.equiconv.equi_avg_pool2d(x, k, s, p, d, lat, lon_span), atol=1e-6, rtol=1e-6)
