@@ -3,7 +3,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test wheel-check bench bench-peers gpu-check clean
+.PHONY: install demo test test-fast wheel-check bench bench-peers gpu-check clean
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
@@ -20,6 +20,10 @@ demo: install
 test: install
 	$(PYTHON) -m pytest -q tests
 	$(MAKE) wheel-check
+
+# the edit loop: every test but those marked slow (fuzzers, subprocess runs, builds, DDP, benchmarks)
+test-fast: install
+	$(PYTHON) -m pytest -q -m "not slow" tests
 
 # the package as users install it: a built wheel in a fresh virtual environment
 wheel-check:

@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", deadline=None, max_examples=40,
@@ -7,3 +8,11 @@ settings.register_profile("default", deadline=None, max_examples=40,
 settings.register_profile("thorough", deadline=None, max_examples=400,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_modifyitems(items):
+    """An OperatorTester subclass names the battery tests that are long for its op in
+    ``slow_tests``; they get the slow marker (make test-fast leaves them out)."""
+    for item in items:
+        if getattr(item, "originalname", None) in getattr(getattr(item, "cls", None), "slow_tests", ()):
+            item.add_marker(pytest.mark.slow)

@@ -29,6 +29,7 @@ def quick_run(tmp_path_factory):
     return out, content
 
 
+@pytest.mark.slow  # runs python -m benchmarks --quick
 def test_quick_writes_json_csv_and_png(quick_run):
     out, content = quick_run
     names = sorted(p.name for p in out.iterdir())
@@ -40,6 +41,7 @@ def test_quick_writes_json_csv_and_png(quick_run):
     assert on_disk == {k: v for k, v in content.items() if k != "files"}
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_quick_file_records_its_provenance(quick_run):
     _, content = quick_run
     for key, kind in (("device", str), ("device_type", str), ("torch", str), ("threads", int), ("commit", str),
@@ -67,6 +69,7 @@ def _check_mode(summary, items=None):
             assert rate == pytest.approx(1e3 * items / times[name], rel=2e-3)
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_quick_rows_are_sane(quick_run):
     _, content = quick_run
     ran_reference = skipped_reference = 0
@@ -89,6 +92,7 @@ def test_quick_rows_are_sane(quick_run):
     assert ran_reference and skipped_reference
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_the_peer_is_measured_or_says_how_to_get_it(quick_run):
     _, content = quick_run
     for row in content["results"]:
@@ -115,6 +119,7 @@ def test_the_peer_reaches_the_kernels_half_width_and_no_further(k, footprint):
     assert (rows - 16).abs().max() == k // 2 and (cols - 20).abs().max() == k // 2
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_csv_holds_the_json_figures(quick_run):
     out, content = quick_run
     path = next(out.glob("*.csv"))
@@ -129,6 +134,7 @@ def test_csv_holds_the_json_figures(quick_run):
     assert all(r["skipped"] for r in rows if not r["median_ms"])
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_report_puts_the_figures_between_the_markers(quick_run, tmp_path):
     out, content = quick_run
     readme = tmp_path / "README.md"
@@ -145,6 +151,7 @@ def test_report_puts_the_figures_between_the_markers(quick_run, tmp_path):
     assert readme.read_text() == text  # regenerating is idempotent
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_report_needs_the_markers(quick_run, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers here\n")
@@ -153,6 +160,7 @@ def test_report_needs_the_markers(quick_run, tmp_path):
     assert readme.read_text() == "no markers here\n"
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_plot_command_writes_png_next_to_the_file(quick_run, tmp_path):
     source = next(quick_run[0].glob("*.json"))
     copy = tmp_path / source.name
@@ -326,6 +334,7 @@ def test_torchvision_agrees_on_the_interior():
     assert not math.isnan(result["max_abs_diff"])
 
 
+@pytest.mark.slow  # uses the quick benchmark run
 def test_results_files_are_created_with_the_umask(quick_run):
     out, _ = quick_run
     for path in out.iterdir():

@@ -25,6 +25,7 @@ def run_isolated(code: str, memory_gib: int = 6) -> subprocess.CompletedProcess:
                           preexec_fn=cap)
 
 
+@pytest.mark.slow  # a subprocess per range
 @pytest.mark.parametrize("kwargs", [
     "lon_span=1e-30", "lon_span=1e-100", "lon_span=1e-300", "lon_span=1e-6",
     "lat_range=(90, 89.999999999999)", "lon_span=0.5", "lat_range=(-89.9999, -90.0), lon_span=1e-4",

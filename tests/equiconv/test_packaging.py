@@ -14,6 +14,8 @@ import torch
 import equiconv
 from tests.helpers.console import ROOT
 
+pytestmark = pytest.mark.slow  # builds the sdist and runs .ci scripts
+
 
 def setup_py(*args, cwd=ROOT) -> str:
     result = subprocess.run([sys.executable, "setup.py", *args], cwd=cwd, capture_output=True, text=True,

@@ -285,7 +285,7 @@ def test_graph_capture_of_a_cold_geometry_is_a_clear_error():
 @given(layers(), st.sampled_from(sorted(TOLERANCE, key=str)), st.booleans())
 def test_pooling_on_cuda_matches_cpu(cfg, dtype, max_pool):
     from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
-    from test_pool import image, pool_kwargs
+    from tests.equiconv.ops.pool_cases import image, pool_kwargs
     pool = equi_max_pool2d if max_pool else equi_avg_pool2d
     results = []
     for device, dt in (("cpu", F64), (CUDA, dtype)):

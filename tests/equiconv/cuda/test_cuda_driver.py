@@ -15,6 +15,8 @@ import equiconv  # noqa: F401  (registers torch.ops.equiconv)
 from tests.helpers.strategies import layers
 from tests.equiconv.ops.conv_cases import conv_kwargs, make_tensors, pole_layer
 
+pytestmark = pytest.mark.slow  # builds the host emulation of the driver
+
 ROOT = Path(__file__).resolve().parents[3]
 F64 = torch.float64
 REDUCED = {torch.float16: 1e-2, torch.bfloat16: 4e-2}  # dtype -> tolerance relative to the magnitude

@@ -16,6 +16,8 @@ from equiconv import _checks
 from tests.helpers.strategies import layers
 from tests.equiconv.ops.conv_cases import conv_kwargs, make_tensors, pole_layer
 
+pytestmark = pytest.mark.slow  # builds the host emulation of the kernels
+
 ROOT = Path(__file__).resolve().parents[3]
 TABLES = ("tap_offset", "ext_row_src", "ext_row_shift", "ext_col_src", "tap_rc", "src_row_start",
           "src_row_ext", "src_col_start", "src_col_ext", "entry_start", "entry")

@@ -14,6 +14,8 @@ from equiconv.functional import equi_avg_pool2d, equi_max_pool2d
 from tests.helpers.strategies import layers
 from tests.equiconv.ops.pool_cases import POLE, image, pool_kwargs
 
+pytestmark = pytest.mark.slow  # builds the host emulation of the pooling kernels
+
 ROOT = Path(__file__).resolve().parents[3]
 F64 = torch.float64
 

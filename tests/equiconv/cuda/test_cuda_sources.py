@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[3]
 CSRC = ROOT / "csrc"
 ARCHS = ("80", "90")
 
-pytestmark = pytest.mark.skipif(os.environ.get("EQUICONV_SKIP_CUDA_COMPILE", "0") not in ("", "0"),
-                                reason="EQUICONV_SKIP_CUDA_COMPILE is set")
+pytestmark = [pytest.mark.slow,  # compiles the core with nvcc and the C++ compiler
+              pytest.mark.skipif(os.environ.get("EQUICONV_SKIP_CUDA_COMPILE", "0") not in ("", "0"),
+                                 reason="EQUICONV_SKIP_CUDA_COMPILE is set")]
 
 
 def _nvcc() -> str:

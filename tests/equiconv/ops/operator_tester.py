@@ -10,7 +10,9 @@ A subclass named ``Test<Op>`` declares
   * ``library_op`` and ``library_args(args, kwargs)`` when ``op`` calls a torch.library op;
   * ``dtypes`` (float32 and float64 by default; bfloat16/float16 where the op supports them),
     ``tolerance`` per dtype, and ``bad_inputs``: (call, error type, message regex) triples;
-  * ``test_opcheck = None`` for an op in pure PyTorch (no torch.library op to check).
+  * ``test_opcheck = None`` for an op in pure PyTorch (no torch.library op to check);
+  * ``slow_tests``: names of battery tests that are long for this op (tests/conftest.py marks
+    them slow).
 The battery: agreement with the reference over random cases, every dtype and both memory layouts
 (values and gradients, the output in the input's layout); gradcheck and gradgradcheck in float64;
 torch.library.opcheck in both layouts; torch.compile once; meta tensors give the output's shape,
@@ -82,6 +84,7 @@ class OperatorTester:
     keeps_layout = True  # a channels_last input gives a channels_last output
     gradient_dtypes = None  # the dtypes whose gradients are compared (None: every dtype)
     bad_inputs = ()
+    slow_tests = ()
 
     # --- what a subclass declares ------------------------------------------------------------------
 

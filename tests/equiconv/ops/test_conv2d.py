@@ -24,6 +24,7 @@ class TestConv2d(OperatorTester):
     reference = reference.equi_conv2d
     library_op = torch.ops.equiconv.equi_conv2d.default
     dtypes = (torch.float32, torch.float64, torch.bfloat16)  # float16: the CPU core refuses it
+    slow_tests = ("test_gradcheck_and_gradgradcheck",)  # float64 second derivatives: long
     bad_inputs = [
         (lambda: equi_conv2d(torch.randn(4, 8), W), ValueError, "input must be 4-D"),
         (lambda: equi_conv2d(torch.randn(1, 1, 4, 8, 16), W), ValueError, "input must be 4-D"),
@@ -93,6 +94,7 @@ def test_compiled_equals_reference_forward_and_backward(cfg):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.slow  # float64 gradcheck of the convolution
 @pytest.mark.parametrize("kwargs", [
     dict(padding=1),                                                    # full sphere: poles and wrap
     dict(stride=2, padding=(2, 1), dilation=2, groups=2),

@@ -21,6 +21,7 @@ class TestConvTranspose2d(OperatorTester):
     reference = reference.equi_conv_transpose2d
     library_op = torch.ops.equiconv.equi_conv_transpose2d.default
     dtypes = (torch.float32, torch.float64, torch.bfloat16)
+    slow_tests = ("test_gradcheck_and_gradgradcheck",)  # float64 second derivatives: long
     bad_inputs = [
         (lambda: equi_conv_transpose2d(torch.randn(1, 3, 4, 8), torch.randn(2, 2, 3, 3)), ValueError, "channels"),
         (lambda: equi_conv_transpose2d(torch.randn(1, 2, 4, 8), torch.randn(2, 2, 3, 3), stride=2, output_padding=2),

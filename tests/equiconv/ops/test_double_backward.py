@@ -11,6 +11,7 @@ from equiconv.functional import equi_conv2d
 F64 = torch.float64
 
 
+@pytest.mark.slow  # float64 gradgradcheck of the convolution
 @pytest.mark.parametrize("kwargs", [
     dict(padding=1),
     dict(padding=1, lat_range=(60.0, -10.0), lon_span=120.0),

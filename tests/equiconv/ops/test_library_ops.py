@@ -73,6 +73,7 @@ def _differentiable(args):
     return [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.is_floating_point()]
 
 
+@pytest.mark.slow  # float64 gradgradcheck of every op, backward ops included
 @pytest.mark.parametrize("sphere", [SPHERE, PARTIAL], ids=["sphere", "partial"])
 @pytest.mark.parametrize("name", registered_ops())
 def test_every_op_has_gradients_of_every_order(name, sphere):

@@ -13,6 +13,8 @@ from PIL import Image
 from tests.helpers.console import ROOT, run_cli
 from panosis_models.atomic import save_atomically
 
+pytestmark = pytest.mark.slow  # each test runs console scripts in subprocesses
+
 SCRIPTS = re.search(r'for name in \(([^)]*)\)', (ROOT / "setup.py").read_text()).group(1)
 SCRIPTS = ["panosis-" + name for name in re.findall(r'"([a-z-]+)"', SCRIPTS)]
 TINY = ["--num", "6", "--size", "32x64", "--channels", "4,8", "--epochs", "1", "--batch-size", "2",

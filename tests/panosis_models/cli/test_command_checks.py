@@ -7,6 +7,8 @@ import torch
 from tests.helpers.console import run_cli
 from tests.panosis_models.cli.test_cli import one_line_error
 
+pytestmark = pytest.mark.slow  # each test runs console scripts in subprocesses
+
 PAIRS = "panosis-cityscapes-pairs"
 
 

@@ -17,6 +17,8 @@ import torch
 from tests.helpers.console import run_cli, start_cli
 from tests.panosis_models.cli.test_cli import TINY, one_line_error
 
+pytestmark = pytest.mark.slow  # each test runs console scripts in subprocesses
+
 # one tiny run of every job that writes a run folder: (script and its arguments but --out)
 JOBS = {
     "train": ["panosis-train", *TINY],

@@ -85,6 +85,7 @@ def test_bad_ids_are_refused():
         categories_from_fine(torch.tensor([19]))
 
 
+@pytest.mark.slow  # renders several worlds
 def test_fifteen_classes_appear_in_a_few_worlds():
     seen = set()
     for seed in range(40):

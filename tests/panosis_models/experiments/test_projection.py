@@ -30,6 +30,7 @@ def test_summary_over_seeds_by_hand():
     assert "one seed" in verdict({"mean": 0.6, "std": None}, {"mean": 0.7, "std": None})
 
 
+@pytest.mark.slow  # training runs
 def test_two_seeds_with_tilted_panoramas(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(projection.PRESETS, "tiny", TINY)
     experiment_main(["--preset", "tiny", "--seeds", "0,1", "--out", str(tmp_path / "x"), "--device", "cpu",
@@ -53,6 +54,7 @@ def test_bad_seeds_are_one_line_errors(seeds, capsys):
     assert "seeds must be distinct integers" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # training runs
 def test_pspnet_trained_on_image_pairs(tmp_path, monkeypatch):
     """--model pspnet --pairs synthetic: a cityscapes-image-pairs folder written per seed trains the
     perspective arm (std, converted to equi, and equi-trained), beside the panorama arm; every row

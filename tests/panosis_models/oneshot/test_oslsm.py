@@ -52,6 +52,7 @@ def toy_model():
     return model.eval()
 
 
+@pytest.mark.slow  # trains the toy classifier (its fixture)
 def test_the_support_pair_is_the_classifier(toy_model):
     gen = torch.Generator().manual_seed(1)
     query, query_labels = toy_scenes(gen, 8)

@@ -315,6 +315,7 @@ def _weights(path):
     return checkpoint.load(path)["ema"]
 
 
+@pytest.mark.slow  # a training run
 def test_tiny_training_moves_its_losses_and_resumes_bit_identically(tmp_path):
     # an explicit warm-up: by default it is a quarter of the iterations, which the interrupted
     # run (asked for 6) would otherwise set differently
@@ -345,6 +346,7 @@ def test_resume_refuses_a_different_network(tmp_path):
         train(tiny(tmp_path, channels_g=4, resume=True))
 
 
+@pytest.mark.slow  # a training run
 def test_generate_writes_a_folder_the_unet_reads(tmp_path):
     cfg = tiny(tmp_path, conv="equi")
     train(cfg)
@@ -390,6 +392,7 @@ def test_the_label_check_compares_the_training_masks_three_largest_labels():
     assert not top_label_check({"1": 0.60, "2": 0.04, "5": 0.36}, training)["within"]
 
 
+@pytest.mark.slow  # a training run
 @pytest.mark.skipif(not (SAMPLE / "mask.png").exists(), reason=f"the real CVRG-Pano sample is not at {SAMPLE}")
 def test_the_real_cvrg_pano_pair_trains(tmp_path):
     pair = load_pair(SAMPLE / "image.png", SAMPLE / "mask.png", (48, 96))
@@ -412,6 +415,7 @@ def test_bad_configurations_name_the_argument(tmp_path):
             tiny(tmp_path, **overrides).validate()
 
 
+@pytest.mark.slow  # a training run
 def test_quick_pipeline_runs_end_to_end(tmp_path):
     result = run_cli("panosis-pipeline", "--quick", "--iterations", "3", "--num", "6", "--epochs", "1",
                      "--out", tmp_path / "p", "--device", "cpu", "--no-progress", "--seed", "1")
@@ -452,6 +456,7 @@ def test_a_spherical_panorama_generator_is_equivariant_to_turning():
         assert not torch.allclose(b, a.roll(3 * scale, -1), atol=1e-4)
 
 
+@pytest.mark.slow  # a training run
 def test_the_anchor_noise_learns_where_each_label_lies(tmp_path):
     # without the reconstruction term a short run spreads labels as a haze over every pixel;
     # with it the anchor noise's mask follows the training mask within a few dozen steps

@@ -198,6 +198,7 @@ def test_matched_field_of_view():
     assert float(torch.rad2deg(torch.atan(1 / focal))) == pytest.approx(360 / 128, rel=1e-4)
 
 
+@pytest.mark.slow  # two processes (DDP over gloo)
 def test_two_process_gloo_ddp_run(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
