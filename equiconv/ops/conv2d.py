@@ -30,14 +30,15 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
     input, g, unbatched = _checks.conv_call(input, weight, bias, stride, padding, dilation, groups,
                                             lat_range, lon_span)
     _core.require()
-    op = torch.ops.equiconv.triton_conv2d if dispatch.use_triton(input, backend) else torch.ops.equiconv.equi_conv2d
-    out = onnx_export.traceable(op)(input, weight, bias, list(g.stride), list(g.padding), list(g.dilation), groups, list(g.lat_range),
+    triton = dispatch.use_triton(input, backend)
+    op = torch.ops.equiconv_triton.conv2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_conv2d)
+    out = op(input, weight, bias, list(g.stride), list(g.padding), list(g.dilation), groups, list(g.lat_range),
              g.lon_span)
     return out.squeeze(0) if unbatched else out
 
 
 if _core.AVAILABLE:
-    from equiconv.triton import ops as _triton_ops  # noqa: F401  (registers equiconv::triton_*)
+    from equiconv.triton import ops as _triton_ops  # noqa: F401  (registers equiconv_triton::*)
 
     def _equi_conv2d_fake(input, weight, bias, stride, padding, dilation, groups, lat_range, lon_span):
         sizes = _checks.output_size(input.shape[2:], weight.shape[2:], stride, padding, dilation)
@@ -50,19 +51,20 @@ if _core.AVAILABLE:
                 weight.new_empty(weight.shape) if output_mask[1] else empty,
                 grad_output.new_empty((weight.shape[0],)) if output_mask[2] else empty)
 
-    for _name in ("equi_conv2d", "triton_conv2d"):
-        torch.library.register_fake(f"equiconv::{_name}")(_equi_conv2d_fake)
-        torch.library.register_fake(f"equiconv::{_name}_backward")(_equi_conv2d_backward_fake)
+    for _name in ("equiconv::equi_conv2d", "equiconv_triton::conv2d"):
+        torch.library.register_fake(_name)(_equi_conv2d_fake)
+        torch.library.register_fake(f"{_name}_backward")(_equi_conv2d_backward_fake)
 
     def _backward_op(grad_output, input, weight, geometry, mask):
         """The compiled backward op with the geometry spread out (its callers keep it as a list)."""
         return torch.ops.equiconv.equi_conv2d_backward(grad_output, input, weight, *geometry, mask)
 
-    def _register_autograd(conv, backward_op):
-        """Autograd of the forward op named ``conv`` and of its backward op ``backward_op`` (the
+    def _register_autograd(conv):
+        """Autograd of the forward op ``conv`` ('namespace::name') and of its backward op (the
         compiled pair or the Triton pair, which share schemas), each in terms of the pair itself."""
-        forward = getattr(torch.ops.equiconv, conv)
-        backward = getattr(torch.ops.equiconv, backward_op)
+        namespace, name = conv.split("::")
+        forward = getattr(getattr(torch.ops, namespace), name)
+        backward = getattr(getattr(torch.ops, namespace), f"{name}_backward")
 
         def run_backward(grad_output, input, weight, geometry, mask):
             return backward(grad_output, input, weight, *geometry, mask)
@@ -79,7 +81,7 @@ if _core.AVAILABLE:
             grads = run_backward(grad_output, input, weight, ctx.geometry, mask)
             return (*(g if needed else None for g, needed in zip(grads, mask)),) + (None,) * len(ctx.geometry)
 
-        torch.library.register_autograd(f"equiconv::{conv}", _backward, setup_context=_setup_context)
+        torch.library.register_autograd(conv, _backward, setup_context=_setup_context)
 
         def _setup_backward_context(ctx, inputs, output):
             grad_output, input, weight, *geometry, mask = inputs
@@ -112,8 +114,8 @@ if _core.AVAILABLE:
                 d_weight = run_backward(grad_output, gg_input, weight, geometry, [False, True, False])[1]
             return (d_grad_output, d_input, d_weight) + (None,) * (len(geometry) + 1)
 
-        torch.library.register_autograd(f"equiconv::{backward_op}", _backward_backward,
+        torch.library.register_autograd(f"{conv}_backward", _backward_backward,
                                         setup_context=_setup_backward_context)
 
-    _register_autograd("equi_conv2d", "equi_conv2d_backward")
-    _register_autograd("triton_conv2d", "triton_conv2d_backward")
+    _register_autograd("equiconv::equi_conv2d")
+    _register_autograd("equiconv_triton::conv2d")

@@ -52,7 +52,7 @@ def _triton(input, weight, bias, g, groups):
     shape, as a zero-stride placeholder that costs no memory."""
     conv_out = _checks.output_size((g.height, g.width), weight.shape[2:], g.stride, g.padding, g.dilation)
     fine = input.new_zeros(()).expand(input.shape[0], weight.shape[1] * groups, g.height, g.width)
-    out = torch.ops.equiconv.triton_conv2d_backward(
+    out = torch.ops.equiconv_triton.conv2d_backward(
         _fine_padded(input, *conv_out), fine, weight, list(g.stride), list(g.padding), list(g.dilation), groups,
         list(g.lat_range), g.lon_span, [True, False, False])[0]
     out = _checks.in_layout_of(out, input)

@@ -34,7 +34,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
     triton = dispatch.use_triton(input, backend)
-    op = torch.ops.equiconv.triton_max_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)
+    op = torch.ops.equiconv_triton.max_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)
     out, winners = op(input, *_call_args(g))
     if return_indices:
         winners = onnx_export.nearest_pixels(winners, g)
@@ -54,13 +54,13 @@ def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
     triton = dispatch.use_triton(input, backend)
-    op = torch.ops.equiconv.triton_avg_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_avg_pool2d)
+    op = torch.ops.equiconv_triton.avg_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_avg_pool2d)
     out = op(input, *_call_args(g))
     return out.squeeze(0) if unbatched else out
 
 
 if _core.AVAILABLE:
-    from equiconv.triton import ops as _triton_ops  # noqa: F401  (registers equiconv::triton_*)
+    from equiconv.triton import ops as _triton_ops  # noqa: F401  (registers equiconv_triton::*)
 
     def _out_shape(input, kernel_size, stride, padding, dilation):
         return (*input.shape[:2], *_checks.output_size(input.shape[2:], kernel_size, stride, padding, dilation))
@@ -83,11 +83,11 @@ if _core.AVAILABLE:
     def _avg_backward_fake(grad_output, input_size, *geometry):
         return _grad_input_fake(grad_output, input_size)
 
-    for _prefix in ("equi_", "triton_"):
-        torch.library.register_fake(f"equiconv::{_prefix}max_pool2d")(_max_fake)
-        torch.library.register_fake(f"equiconv::{_prefix}max_pool2d_backward")(_max_backward_fake)
-        torch.library.register_fake(f"equiconv::{_prefix}avg_pool2d")(_avg_fake)
-        torch.library.register_fake(f"equiconv::{_prefix}avg_pool2d_backward")(_avg_backward_fake)
+    for _prefix in ("equiconv::equi_", "equiconv_triton::"):
+        torch.library.register_fake(f"{_prefix}max_pool2d")(_max_fake)
+        torch.library.register_fake(f"{_prefix}max_pool2d_backward")(_max_backward_fake)
+        torch.library.register_fake(f"{_prefix}avg_pool2d")(_avg_fake)
+        torch.library.register_fake(f"{_prefix}avg_pool2d_backward")(_avg_backward_fake)
 
     def _winning_taps(image, winners, kernel_size, stride, padding, dilation, lat_range, lon_span):
         """Each output's winning tap sampled from ``image``: max pooling with its winners held
@@ -103,11 +103,14 @@ if _core.AVAILABLE:
         return chosen.view(winners.shape)
 
     def _register_autograd(prefix):
-        """Autograd of the pooling ops named ``prefix``max_pool2d etc. (the compiled ones, 'equi_', or
-        the Triton ones, 'triton_': the same schemas), in terms of the same set of ops."""
-        max_backward_op = getattr(torch.ops.equiconv, f"{prefix}max_pool2d_backward")
-        avg_backward_op = getattr(torch.ops.equiconv, f"{prefix}avg_pool2d_backward")
-        avg_op = getattr(torch.ops.equiconv, f"{prefix}avg_pool2d")
+        """Autograd of the pooling ops named ``prefix``max_pool2d etc. (the compiled ones,
+        'equiconv::equi_', or the Triton ones, 'equiconv_triton::': the same schemas), in terms of
+        the same set of ops."""
+        namespace, stem = prefix.split("::")
+        ops = getattr(torch.ops, namespace)
+        max_backward_op = getattr(ops, f"{stem}max_pool2d_backward")
+        avg_backward_op = getattr(ops, f"{stem}avg_pool2d_backward")
+        avg_op = getattr(ops, f"{stem}avg_pool2d")
 
         def _setup_max(ctx, inputs, output):
             input, *geometry = inputs
@@ -120,7 +123,7 @@ if _core.AVAILABLE:
             grad = max_backward_op(grad_output, winners, ctx.input_size, *ctx.geometry)
             return (grad,) + (None,) * len(ctx.geometry)
 
-        torch.library.register_autograd(f"equiconv::{prefix}max_pool2d", _max_backward, setup_context=_setup_max)
+        torch.library.register_autograd(f"{prefix}max_pool2d", _max_backward, setup_context=_setup_max)
 
         def _setup_max_backward(ctx, inputs, output):
             _grad_output, winners, _input_size, *geometry = inputs
@@ -132,7 +135,7 @@ if _core.AVAILABLE:
             (winners,) = ctx.saved_tensors
             return (_winning_taps(gg_input, winners, *ctx.geometry), None, None) + (None,) * len(ctx.geometry)
 
-        torch.library.register_autograd(f"equiconv::{prefix}max_pool2d_backward", _max_backward_backward,
+        torch.library.register_autograd(f"{prefix}max_pool2d_backward", _max_backward_backward,
                                         setup_context=_setup_max_backward)
 
         def _setup_avg(ctx, inputs, output):
@@ -143,7 +146,7 @@ if _core.AVAILABLE:
             grad = avg_backward_op(grad_output, ctx.input_size, *ctx.geometry)
             return (grad,) + (None,) * len(ctx.geometry)
 
-        torch.library.register_autograd(f"equiconv::{prefix}avg_pool2d", _avg_backward, setup_context=_setup_avg)
+        torch.library.register_autograd(f"{prefix}avg_pool2d", _avg_backward, setup_context=_setup_avg)
 
         def _setup_avg_backward(ctx, inputs, output):
             _grad_output, _input_size, *geometry = inputs
@@ -153,8 +156,8 @@ if _core.AVAILABLE:
             """The average pooling's backward is linear in grad_output; its adjoint is the pooling itself."""
             return (avg_op(gg_input, *ctx.geometry), None) + (None,) * len(ctx.geometry)
 
-        torch.library.register_autograd(f"equiconv::{prefix}avg_pool2d_backward", _avg_backward_backward,
+        torch.library.register_autograd(f"{prefix}avg_pool2d_backward", _avg_backward_backward,
                                         setup_context=_setup_avg_backward)
 
-    _register_autograd("equi_")
-    _register_autograd("triton_")
+    _register_autograd("equiconv::equi_")
+    _register_autograd("equiconv_triton::")

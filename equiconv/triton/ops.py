@@ -1,5 +1,6 @@
-"""The Triton kernels as torch.library custom ops, with the compiled ops' schemas (so that the
-fake kernels and the autograd rules of equiconv/ops/ serve both; they are registered there).
+"""The Triton kernels as torch.library custom ops, ``equiconv_triton::*``, with the compiled ops'
+names and schemas (so that the fake kernels and the autograd rules of equiconv/ops/ serve both;
+they are registered there). Their own namespace keeps ``equiconv::*`` the compiled core's.
 Triton is imported on the first call, never at import.
 
 Each op falls back to its compiled twin when a Triton kernel fails to compile on a GPU (see
@@ -20,7 +21,7 @@ def _geometry(image: Tensor, kernel_size, stride, padding, dilation, lat_range, 
                             tuple(dilation), tuple(lat_range), lon_span)
 
 
-@torch.library.custom_op("equiconv::triton_conv2d", mutates_args=())
+@torch.library.custom_op("equiconv_triton::conv2d", mutates_args=())
 def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: List[int], padding: List[int],
            dilation: List[int], groups: int, lat_range: List[float], lon_span: float) -> Tensor:
     from equiconv.triton import conv
@@ -31,7 +32,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: List[i
                                                lat_range, lon_span), input.device)
 
 
-@torch.library.custom_op("equiconv::triton_conv2d_backward", mutates_args=())
+@torch.library.custom_op("equiconv_triton::conv2d_backward", mutates_args=())
 def conv2d_backward(grad_output: Tensor, input: Tensor, weight: Tensor, stride: List[int], padding: List[int],
                     dilation: List[int], groups: int, lat_range: List[float], lon_span: float,
                     output_mask: List[bool]) -> Tuple[Tensor, Tensor, Tensor]:
@@ -48,7 +49,7 @@ def _pool_geometry(image_size, kernel_size, stride, padding, dilation, lat_range
                             tuple(dilation), tuple(lat_range), lon_span)
 
 
-@torch.library.custom_op("equiconv::triton_max_pool2d", mutates_args=())
+@torch.library.custom_op("equiconv_triton::max_pool2d", mutates_args=())
 def max_pool2d(input: Tensor, kernel_size: List[int], stride: List[int], padding: List[int], dilation: List[int],
                lat_range: List[float], lon_span: float) -> Tuple[Tensor, Tensor]:
     from equiconv.triton import pool
@@ -59,7 +60,7 @@ def max_pool2d(input: Tensor, kernel_size: List[int], stride: List[int], padding
                                                    lon_span), input.device)
 
 
-@torch.library.custom_op("equiconv::triton_max_pool2d_backward", mutates_args=())
+@torch.library.custom_op("equiconv_triton::max_pool2d_backward", mutates_args=())
 def max_pool2d_backward(grad_output: Tensor, indices: Tensor, input_size: List[int], kernel_size: List[int],
                         stride: List[int], padding: List[int], dilation: List[int], lat_range: List[float],
                         lon_span: float) -> Tensor:
@@ -72,7 +73,7 @@ def max_pool2d_backward(grad_output: Tensor, indices: Tensor, input_size: List[i
         grad_output.device)
 
 
-@torch.library.custom_op("equiconv::triton_avg_pool2d", mutates_args=())
+@torch.library.custom_op("equiconv_triton::avg_pool2d", mutates_args=())
 def avg_pool2d(input: Tensor, kernel_size: List[int], stride: List[int], padding: List[int], dilation: List[int],
                lat_range: List[float], lon_span: float) -> Tensor:
     from equiconv.triton import pool
@@ -83,7 +84,7 @@ def avg_pool2d(input: Tensor, kernel_size: List[int], stride: List[int], padding
                                                    lon_span), input.device)
 
 
-@torch.library.custom_op("equiconv::triton_avg_pool2d_backward", mutates_args=())
+@torch.library.custom_op("equiconv_triton::avg_pool2d_backward", mutates_args=())
 def avg_pool2d_backward(grad_output: Tensor, input_size: List[int], kernel_size: List[int], stride: List[int],
                         padding: List[int], dilation: List[int], lat_range: List[float], lon_span: float) -> Tensor:
     from equiconv.triton import pool

@@ -128,3 +128,21 @@ except RuntimeError as e:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "backend='triton' needs Triton, but triton cannot be imported" in run.stdout
+
+
+@needs_triton
+@pytest.mark.parametrize("name", ["conv2d", "conv2d_backward", "max_pool2d", "avg_pool2d", "avg_pool2d_backward"])
+def test_opcheck_the_triton_ops(name):
+    """Schema, fake kernel (shapes, strides), autograd registration of the equiconv_triton ops (tiny
+    shapes: each check runs the kernels several times in the interpreter)."""
+    from tests.equiconv.triton.triton_cases import DEVICE
+    gen = torch.Generator().manual_seed(0)
+
+    def t(*shape):
+        return torch.randn(*shape, generator=gen, dtype=torch.float64).to(DEVICE).requires_grad_()
+    x, w, b = t(1, 2, 3, 6), t(2, 1, 3, 3), t(2)
+    conv = ([1, 1], [1, 1], [1, 1], 2, [90.0, -90.0], 360.0)
+    pool = ([2, 2], [2, 2], [0, 0], [1, 1], [90.0, -90.0], 360.0)
+    args = {"conv2d": (x, w, b, *conv), "conv2d_backward": (t(1, 2, 3, 6), x, w, *conv, [True, True, True]),
+            "max_pool2d": (x, *pool), "avg_pool2d": (x, *pool), "avg_pool2d_backward": (t(1, 2, 1, 3), [3, 6], *pool)}
+    torch.library.opcheck(getattr(torch.ops.equiconv_triton, name).default, args[name])
