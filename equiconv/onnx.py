@@ -22,6 +22,7 @@ standard ops already. ``torch.export`` and ``torch.compile`` outside an ONNX exp
 compiled ops.
 """
 import contextlib
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -57,10 +58,11 @@ def _static(sizes, what):
     return sizes
 
 
+@functools.lru_cache(maxsize=64)  # layers of one geometry share their tables, in memory and in the exported file
 def _corners(g: _checks.Geometry, rows_out: int, cols_out: int):
     """The taps of the first ``rows_out`` x ``cols_out`` outputs (the positions of
     :func:`equiconv.reference.sampling.taps`) as (index, weight). ``index`` (rows_out, kH*kW, 4,
-    cols_out): the flat input pixel (y * W + x) of each bilinear corner under the boundary rules,
+    cols_out), int32: the flat input pixel (y * W + x) of each bilinear corner under the boundary rules,
     or H*W, a zero pixel, for a corner outside a partial panorama or of weight zero (as the
     reference, it is not read). ``weight`` (rows_out, kH*kW, 4), float64: by the row invariance a
     corner's weight depends on the output row and the tap, not the column."""
@@ -82,7 +84,7 @@ def _corners(g: _checks.Geometry, rows_out: int, cols_out: int):
                 weight.append(share)
         taps = g.kernel_size[0] * g.kernel_size[1]
         index = torch.stack(index, 3).reshape(rows_out, taps, 4, cols_out)
-        return index.contiguous(), torch.stack(weight, 3).reshape(rows_out, taps, 4)
+        return index.int().contiguous(), torch.stack(weight, 3).reshape(rows_out, taps, 4)
 
 
 def _pixels_last(image):
@@ -144,6 +146,7 @@ def equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range, lo
     return _channels_first(_window(input, g).mean(2), *g.out_size)
 
 
+@functools.lru_cache(maxsize=64)
 def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
     """The transpose of ``_corners``' gather, as a gather: for each pixel of ``g``'s grid, the
     (output pixel, tap) pairs whose corners read it, as rows of a (rows_out*cols_out*kH*kW + 1)-row
@@ -153,7 +156,7 @@ def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
     with _eager():
         index, weight = _corners(g, rows_out, cols_out)
         taps = index.shape[1]
-        target = index.permute(0, 3, 1, 2).reshape(-1)                        # (Ho, Wo, K, 4)
+        target = index.long().permute(0, 3, 1, 2).reshape(-1)                        # (Ho, Wo, K, 4)
         source = (torch.arange(rows_out * cols_out * taps).view(rows_out, cols_out, taps, 1)
                   .expand(-1, -1, -1, 4).reshape(-1))
         share = weight[:, None].expand(-1, cols_out, -1, -1).reshape(-1)
@@ -169,7 +172,7 @@ def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
         shares = torch.zeros((pixels, most), dtype=torch.float64)
         table[target, slot] = source
         shares[target, slot] = share
-        return table, shares.unsqueeze(1)
+        return table.int(), shares.unsqueeze(1)
 
 
 def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, dilation, groups, lat_range,
