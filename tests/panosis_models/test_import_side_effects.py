@@ -44,6 +44,7 @@ print(json.dumps({"names": names, "use": calls, "pyplot": "matplotlib.pyplot" in
 """
 
 
+@pytest.mark.slow  # Python subprocesses importing every module
 def test_importing_every_module_switches_no_backend_and_loads_no_pyplot():
     result = python(IMPORT_EVERYTHING)
     assert result.returncode == 0, result.stderr
@@ -62,6 +63,7 @@ def test_the_cli_package_and_entry_import_without_the_extra_and_without_heavy_mo
     assert not HEAVY & set(json.loads(result.stdout)), result.stdout
 
 
+@pytest.mark.slow  # Python subprocesses importing every module
 def test_plots_leaves_the_backend_it_found():
     """Whatever backend the user chose (here svg) is the one after importing plots and drawing."""
     code = ("import sys, tempfile, matplotlib\nfrom panosis_models import plots\n"
@@ -97,12 +99,14 @@ def test_missing_extra_names_what_cannot_be_imported(monkeypatch):
     assert entry.missing_extra() == ["tqdm"]
 
 
+@pytest.mark.slow  # Python subprocesses importing every module
 def test_an_entry_point_with_the_extra_runs_its_command():
     result = python("import sys\nfrom panosis_models.cli.entry import showcase\nsys.exit(showcase())", "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: panosis-showcase ")
 
 
+@pytest.mark.slow  # Python subprocesses importing every module
 def test_python_dash_m_still_runs_a_command():
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-m", "panosis_models.cli.render_preview", "--help"], cwd=ROOT, env=env,

@@ -172,6 +172,7 @@ def test_top_and_bottom_mirror_each_other(stride, padding, kernel):
     torch.testing.assert_close(mirrored, out.flip(-2), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.slow  # float64 gradgradcheck of the transposed convolution
 def test_gradcheck_and_gradgradcheck_float64():
     x = torch.randn(1, 2, 3, 5, dtype=F64, requires_grad=True)
     w = torch.randn(2, 2, 3, 3, dtype=F64, requires_grad=True)

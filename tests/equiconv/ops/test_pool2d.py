@@ -20,6 +20,7 @@ class PoolTester(OperatorTester):
     """Random windows (kernel, stride, padding, dilation) over the whole sphere, bands and partial
     panoramas; the two pooling ops differ only in their functions and bad inputs."""
     dtypes = (torch.float32, torch.float64, torch.bfloat16)
+    slow_tests = ("test_gradcheck_and_gradgradcheck",)  # float64 second derivatives: long
 
     def make_case(self, rng, gen):
         kernel, stride, dilation, padding = ([rng.randint(*span) for _ in range(2)]

@@ -97,6 +97,7 @@ def test_missing_folders_and_bad_arguments(tmp_path):
         write_pairs(tmp_path, 0)
 
 
+@pytest.mark.slow  # a console script in a subprocess
 def test_the_command_line_writes_both_splits_and_errors_in_one_line(tmp_path):
     from tests.helpers.console import run_cli
     result = run_cli("panosis-cityscapes-pairs", "--out", tmp_path / "pairs", "--train", "2", "--val", "1",
@@ -107,6 +108,7 @@ def test_the_command_line_writes_both_splits_and_errors_in_one_line(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--val" in bad.stderr
 
 
+@pytest.mark.slow  # a training run
 def test_a_pairs_folder_trains_with_its_own_split(tmp_path):
     """--layout cityscapes-pairs: train/ trains, val/ validates and tests, every item resized to
     the run's size; a file of the wrong size is refused before training starts."""

@@ -151,6 +151,7 @@ def test_bad_view_arguments():
         World.random(1.5)
 
 
+@pytest.mark.slow  # renders full-size panoramas to time them
 def test_render_speed_is_reported():
     world = World.random(0)
     for height, width in ((64, 128), (256, 512)):

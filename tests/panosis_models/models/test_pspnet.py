@@ -86,6 +86,7 @@ def test_longitude_bins_slide_the_solid_angle_weighted_bin():
     torch.testing.assert_close(three[..., 1::4][..., :3], fixed, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow  # console scripts in subprocesses, a training run
 def test_the_trainer_and_evaluator_take_pspnet(tmp_path):
     """panosis-train --model pspnet trains with the auxiliary loss, checkpoints, and panosis-evaluate
     rebuilds the same network from the checkpoint's config."""

@@ -18,6 +18,7 @@ def tiny_args(out, cache, *extra):
             "--no-progress", *extra]
 
 
+@pytest.mark.slow  # training runs
 def test_two_step_training_resumes_bit_identically(tmp_path):
     cache = tmp_path / "cache"
     train_main(tiny_args(tmp_path / "straight", cache, "--epochs", "2"))

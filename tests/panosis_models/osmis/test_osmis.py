@@ -340,6 +340,7 @@ def test_tiny_training_moves_its_losses_and_resumes_bit_identically(tmp_path):
             assert torch.equal(value, resumed[key][name]), f"{key}.{name} differs after resume"
 
 
+@pytest.mark.slow  # a training run
 def test_resume_refuses_a_different_network(tmp_path):
     train(tiny(tmp_path))
     with pytest.raises(ValueError, match=r"cannot resume .*channels_g=2 \(now 4\)"):
