@@ -23,6 +23,8 @@ CASES = {
     "sphere-poles-seam": (2, 3, 5, 3, 9, 3, 1, 1, 1, 1, FULL, False),
     "tile-edges-stride2-cl": (1, 17, 18, 4, 34, 3, 2, 1, 1, 1, FULL, True),
     "partial-dilation-groups": (2, 4, 6, 5, 9, 3, 1, (0, 1), (1, 2), 2, dict(lat_range=(60.0, -20.0), lon_span=100.0), False),
+    # padding wider than the image: output columns wrap onto one input column twice
+    "wraps-wide-padding": (1, 2, 3, 3, 6, 3, 1, (1, 3), 1, 1, FULL, False),
     "depthwise-rect-band": (1, 2, 2, 4, 9, (3, 5), (2, 1), (1, 2), 1, 2, dict(lat_range=(90.0, 0.0), lon_span=360.0), True),
 }
 

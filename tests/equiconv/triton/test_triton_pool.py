@@ -15,6 +15,7 @@ POOLS = {"max": equi_max_pool2d, "avg": equi_avg_pool2d}
 LAYERS = {
     "sphere-2x2": dict(kernel_size=2),
     "sphere-3x3-pad": dict(kernel_size=3, stride=1, padding=1),
+    "wraps-wide-padding": dict(kernel_size=3, stride=1, padding=(1, 3)),  # 22 output columns on 18
     "partial-stride2-dilated": dict(kernel_size=3, stride=2, padding=1, dilation=2, lat_range=(60.0, -20.0),
                                     lon_span=100.0),
 }
