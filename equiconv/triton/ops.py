@@ -21,10 +21,19 @@ def _geometry(image: Tensor, kernel_size, stride, padding, dilation, lat_range, 
                             tuple(dilation), tuple(lat_range), lon_span)
 
 
+def _same_device(reference_name: str, reference: Tensor, **tensors: Optional[Tensor]) -> None:
+    """Every tensor argument on ``reference``'s device (the kernels take raw pointers), naming the
+    first one that is not: direct callers of the ops get this, not a Triton pointer error."""
+    for name, t in tensors.items():
+        if t is not None and t.device != reference.device:
+            raise RuntimeError(f"{name} is on {t.device} but {reference_name} is on {reference.device}")
+
+
 @torch.library.custom_op("equiconv_triton::conv2d", mutates_args=())
 def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: List[int], padding: List[int],
            dilation: List[int], groups: int, lat_range: List[float], lon_span: float) -> Tensor:
     from equiconv.triton import conv
+    _same_device("input", input, weight=weight, bias=bias)
     g = _geometry(input, weight.shape[2:], stride, padding, dilation, lat_range, lon_span)
     return dispatch.guarded(
         lambda: conv.forward(input, weight, bias, g, groups),
@@ -37,6 +46,7 @@ def conv2d_backward(grad_output: Tensor, input: Tensor, weight: Tensor, stride: 
                     dilation: List[int], groups: int, lat_range: List[float], lon_span: float,
                     output_mask: List[bool]) -> Tuple[Tensor, Tensor, Tensor]:
     from equiconv.triton import conv
+    _same_device("input", input, grad_output=grad_output, weight=weight)
     g = _geometry(input, weight.shape[2:], stride, padding, dilation, lat_range, lon_span)
     return dispatch.guarded(
         lambda: conv.backward(grad_output, input, weight, g, groups, output_mask),
@@ -65,6 +75,7 @@ def max_pool2d_backward(grad_output: Tensor, indices: Tensor, input_size: List[i
                         stride: List[int], padding: List[int], dilation: List[int], lat_range: List[float],
                         lon_span: float) -> Tensor:
     from equiconv.triton import pool
+    _same_device("grad_output", grad_output, indices=indices)
     g = _pool_geometry(input_size, kernel_size, stride, padding, dilation, lat_range, lon_span)
     return dispatch.guarded(
         lambda: pool.backward(grad_output, indices, input_size, g),

@@ -146,3 +146,13 @@ def test_opcheck_the_triton_ops(name):
     args = {"conv2d": (x, w, b, *conv), "conv2d_backward": (t(1, 2, 3, 6), x, w, *conv, [True, True, True]),
             "max_pool2d": (x, *pool), "avg_pool2d": (x, *pool), "avg_pool2d_backward": (t(1, 2, 1, 3), [3, 6], *pool)}
     torch.library.opcheck(getattr(torch.ops.equiconv_triton, name).default, args[name])
+
+
+def test_direct_callers_get_device_errors_naming_the_argument():
+    """What the Triton ops check first (a meta tensor stands for another device: a call with one
+    would dispatch to the fake kernel)."""
+    from equiconv.triton.ops import _same_device
+    x = torch.zeros(1, 1, 3, 5)
+    _same_device("input", x, weight=torch.zeros(1), bias=None)
+    with pytest.raises(RuntimeError, match="grad_output is on meta but input is on cpu"):
+        _same_device("input", x, grad_output=torch.zeros(1, device="meta"), weight=torch.zeros(1))
