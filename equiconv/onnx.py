@@ -58,11 +58,34 @@ def _static(sizes, what):
     return sizes
 
 
-@functools.lru_cache(maxsize=64)  # layers of one geometry share their tables, in memory and in the exported file
+_SHARED = {"owner": None, "tables": {}}
+
+
+def _shared(tables):
+    """``tables`` computed once per export and geometry: layers of one geometry (a U-Net's double
+    convolution) then use the same tensors, which the exporter stores once. The tables of an
+    earlier export are not reused: the exporter would store them once per use. Keyed by the
+    export's fake tensor mode (torch.export) or tracing state (the legacy exporter)."""
+    @functools.wraps(tables)
+    def shared(*geometry):
+        from torch._guards import detect_fake_mode
+
+        owner = id(detect_fake_mode() or torch._C._get_tracing_state())
+        if _SHARED["owner"] != owner:
+            _SHARED.update(owner=owner, tables={})
+        key = (tables.__name__, *geometry)
+        if key not in _SHARED["tables"]:
+            _SHARED["tables"][key] = tables(*geometry)
+        return _SHARED["tables"][key]
+
+    return shared
+
+
+@_shared
 def _corners(g: _checks.Geometry, rows_out: int, cols_out: int):
     """The taps of the first ``rows_out`` x ``cols_out`` outputs (the positions of
     :func:`equiconv.reference.sampling.taps`) as (index, weight). ``index`` (rows_out, kH*kW, 4,
-    cols_out), int32: the flat input pixel (y * W + x) of each bilinear corner under the boundary rules,
+    cols_out): the flat input pixel (y * W + x) of each bilinear corner under the boundary rules,
     or H*W, a zero pixel, for a corner outside a partial panorama or of weight zero (as the
     reference, it is not read). ``weight`` (rows_out, kH*kW, 4), float64: by the row invariance a
     corner's weight depends on the output row and the tap, not the column."""
@@ -84,26 +107,38 @@ def _corners(g: _checks.Geometry, rows_out: int, cols_out: int):
                 weight.append(share)
         taps = g.kernel_size[0] * g.kernel_size[1]
         index = torch.stack(index, 3).reshape(rows_out, taps, 4, cols_out)
-        return index.int().contiguous(), torch.stack(weight, 3).reshape(rows_out, taps, 4)
+        return index.contiguous(), torch.stack(weight, 3).reshape(rows_out, taps, 4)
 
 
-def _pixels_last(image):
-    """(N, C, H, W) as (N, H*W + 1, C): one pixel per row, and a zero pixel last. A gather then
-    copies whole pixels (C values at a time), which is what makes it fast in onnxruntime."""
-    pixels = image.permute(0, 2, 3, 1).reshape(-1, image.shape[2] * image.shape[3], image.shape[1])
+@_shared
+def _window_tables(g: _checks.Geometry):
+    """``_corners`` of every output as ``_window`` uses them: the index flat, the weights (Ho, K, 1, 4).
+    Ready as they are, so that every layer's Gather reads the one shared constant."""
+    index, weight = _corners(g, *g.out_size)
+    with _eager():  # int32: half the file of int64, and Gather takes either
+        return index.flatten().int(), weight.unsqueeze(2)
+
+
+def _pixels_first(image):
+    """(N, C, H, W) as (H*W + 1, N*C): one pixel of the whole batch per row, and a zero pixel
+    last. A gather then copies whole rows (N*C values at a time), which is what makes it fast in
+    onnxruntime."""
+    pixels = image.permute(2, 3, 0, 1).reshape(image.shape[2] * image.shape[3], -1)
     return F.pad(pixels, (0, 0, 0, 1))
 
 
 def _window(input, g: _checks.Geometry):
-    """Every tap's sample of ``input`` (N, C, H, W): (N, Ho, kH*kW, Wo, C), from one Gather of
+    """Every tap's sample of ``input`` (N, C, H, W): (Ho, kH*kW, Wo, N, C), from one Gather of
     the four corners of every tap and one MatMul with their weights (per output row and tap,
-    (1 x 4) @ (4 x Wo*C): faster in onnxruntime than Mul and ReduceSum over the corners)."""
+    (1 x 4) @ (4 x Wo*N*C): faster in onnxruntime than Mul and ReduceSum over the corners). The
+    Gather is an embedding lookup, which the exporter writes as a Gather of the table itself:
+    index_select's would reshape and cast it per layer, storing it once per layer."""
     ho, wo = g.out_size
-    index, weight = _corners(g, ho, wo)
-    taps, channels = index.shape[1], input.shape[1]
-    corners = _pixels_last(input).index_select(1, index.flatten()).reshape(-1, ho, taps, 4, wo * channels)
-    samples = torch.matmul(weight.to(input.dtype).unsqueeze(2), corners)      # (N, Ho, K, 1, Wo*C)
-    return samples.reshape(-1, ho, taps, wo, channels)
+    index, weight = _window_tables(g)
+    taps, channels = weight.shape[1], input.shape[1]
+    corners = F.embedding(index, _pixels_first(input)).reshape(ho, taps, 4, -1)
+    samples = torch.matmul(weight.to(input.dtype), corners)                    # (Ho, K, 1, Wo*N*C)
+    return samples.reshape(ho, taps, wo, -1, channels)
 
 
 def _channels_first(pixels, height, width):
@@ -116,13 +151,13 @@ def equi_conv2d(input, weight, bias, stride, padding, dilation, groups, lat_rang
     height, width = _static(input.shape[2:], "equi_conv2d")
     g = _checks.geometry(height, width, tuple(weight.shape[2:]), stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
-    (ho, wo), samples = g.out_size, _window(input, g)                          # (N, Ho, K, Wo, C)
-    out_channels, group_in, taps = weight.shape[0], weight.shape[1], samples.shape[2]
+    (ho, wo), samples = g.out_size, _window(input, g)                          # (Ho, K, Wo, N, C)
+    out_channels, group_in, taps = weight.shape[0], weight.shape[1], samples.shape[1]
     group_out = out_channels // groups
     if groups == 1:  # a 5-D transpose: onnxruntime's 6-D one, with a group axis of 1, is slower
-        samples = samples.transpose(2, 3)
+        samples = samples.permute(3, 0, 2, 1, 4)
     else:
-        samples = samples.reshape(-1, ho, taps, wo, groups, group_in).permute(0, 4, 1, 3, 2, 5)
+        samples = samples.reshape(ho, taps, wo, -1, groups, group_in).permute(3, 4, 0, 2, 1, 5)
     samples = samples.reshape(-1, groups, ho * wo, taps * group_in)
     w = weight.reshape(groups, group_out, group_in, taps).permute(0, 3, 2, 1).reshape(groups, taps * group_in,
                                                                                       group_out)
@@ -135,28 +170,28 @@ def equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range, lo
     (the first on ties, as the compiled op)."""
     g = _checks.geometry(*_static(input.shape[2:], "equi_max_pool2d"), kernel_size, stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
-    out, winners = _window(input, g).max(2)
-    return _channels_first(out, *g.out_size), _channels_first(winners, *g.out_size)
+    out, winners = _window(input, g).max(1)                                   # (Ho, Wo, N, C)
+    return out.permute(2, 3, 0, 1), winners.permute(2, 3, 0, 1)
 
 
 def equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range, lon_span):
     """equiconv::equi_avg_pool2d in standard ops: the mean of the window's samples."""
     g = _checks.geometry(*_static(input.shape[2:], "equi_avg_pool2d"), kernel_size, stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
-    return _channels_first(_window(input, g).mean(2), *g.out_size)
+    return _window(input, g).mean(1).permute(2, 3, 0, 1)
 
 
-@functools.lru_cache(maxsize=64)
+@_shared
 def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
     """The transpose of ``_corners``' gather, as a gather: for each pixel of ``g``'s grid, the
     (output pixel, tap) pairs whose corners read it, as rows of a (rows_out*cols_out*kH*kW + 1)-row
     table (the last row zero), padded with that row to the largest count; and their weights.
-    Returns (index (H*W, most), weight (H*W, 1, most)); adding into a pixel becomes a gather and
+    Returns (index (H*W*most,), weight (H*W, 1, most)); adding into a pixel becomes a gather and
     a MatMul, with no ScatterElements (serial in onnxruntime)."""
+    index, weight = _corners(g, rows_out, cols_out)
     with _eager():
-        index, weight = _corners(g, rows_out, cols_out)
         taps = index.shape[1]
-        target = index.long().permute(0, 3, 1, 2).reshape(-1)                        # (Ho, Wo, K, 4)
+        target = index.permute(0, 3, 1, 2).reshape(-1)                        # (Ho, Wo, K, 4)
         source = (torch.arange(rows_out * cols_out * taps).view(rows_out, cols_out, taps, 1)
                   .expand(-1, -1, -1, 4).reshape(-1))
         share = weight[:, None].expand(-1, cols_out, -1, -1).reshape(-1)
@@ -172,7 +207,7 @@ def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
         shares = torch.zeros((pixels, most), dtype=torch.float64)
         table[target, slot] = source
         shares[target, slot] = share
-        return table.int(), shares.unsqueeze(1)
+        return table.flatten(), shares.unsqueeze(1)
 
 
 def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, dilation, groups, lat_range,
@@ -195,7 +230,7 @@ def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, 
     spread = torch.matmul(x, w).reshape(-1, groups, height * width * taps, group_out)
     spread = spread.permute(0, 2, 1, 3).reshape(-1, height * width * taps, out_channels)
     spread = F.pad(spread, (0, 0, 0, 1))
-    gathered = spread.index_select(1, index.flatten()).reshape(-1, *index.shape, out_channels)
+    gathered = spread.index_select(1, index).reshape(-1, *share.shape[::2], out_channels)
     out = torch.matmul(share.to(input.dtype), gathered)                          # (N, P, 1, O)
     out = _channels_first(out, *fine)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)

@@ -3,6 +3,7 @@ equals PyTorch's (the compiled backend) within 1e-4 in float32, for a batch size
 export's (the batch is dynamic; height and width are fixed at export), on full and partial
 panoramas, with stride, dilation and groups; the reference U-Net and PSPNet built with
 conv="equi" likewise. Both exporters: the default (dynamo) one and the legacy one."""
+import math
 import warnings
 
 import pytest
@@ -112,6 +113,21 @@ def test_export_without_arguments_fixes_the_batch(tmp_path):
     (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     with torch.no_grad():
         torch.testing.assert_close(torch.from_numpy(got), model(x), atol=TOLERANCE, rtol=TOLERANCE)
+
+
+def test_layers_of_one_geometry_share_their_tables(tmp_path):
+    """The index tables are constants of the graph, as large as the taps' corners: two layers of
+    one geometry (a U-Net's double convolution) store them once."""
+    def index_tables(model):
+        export(model.eval(), torch.randn(2, 4, 8, 16), tmp_path / "m.onnx")
+        graph = onnx.load(str(tmp_path / "m.onnx")).graph
+        integers = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+        return sum(t.data_type in integers and math.prod(t.dims) > 16 for t in graph.initializer)
+
+    one = index_tables(torch.nn.Sequential(EquiConv2d(4, 4, 3, padding=1)))
+    assert one >= 1
+    assert index_tables(torch.nn.Sequential(EquiConv2d(4, 4, 3, padding=1), torch.nn.ReLU(),
+                                               EquiConv2d(4, 4, 3, padding=1))) == one
 
 
 def test_outside_onnx_export_the_compiled_op_stays():
