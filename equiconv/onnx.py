@@ -2,12 +2,16 @@
 
 While ``torch.onnx.export`` runs (the default dynamo exporter, or the legacy one with
 ``dynamo=False``), the functional forms call the decompositions below instead of the compiled
-ops, so the exported graph holds standard operators only: one Gather of the boundary-resolved
-corners of every tap (the wrap in longitude, the pole crossing and the zeros outside a partial
-panorama are all in the index table), a Mul by their bilinear weights and a ReduceSum over the
-four corners, then a MatMul with the weight (convolution), a ReduceMax/ArgMax or ReduceMean
-over the window (pooling), or the adjoint, a MatMul then ScatterElements with ``add``
-(transposed convolution).
+ops, so the exported graph holds standard operators only. A window (convolution, pooling) is
+one Gather of the four bilinear corners of every tap from a constant index table (the wrap in
+longitude, the pole crossing and the zeros outside a partial panorama are all in it) and one
+MatMul with their weights; then a MatMul with the layer's weight (convolution) or a
+ReduceMax/ArgMax or ReduceMean over the taps (pooling). A transposed convolution, the adjoint,
+is a MatMul with the weight and then, per output pixel, a Gather of the taps that land on it
+and a MatMul with their weights. Measured in onnxruntime on CPU, this is 2 to 5 times faster
+than a Mul and ReduceSum over the corners or ScatterElements for the adjoint; GridSample was
+slower still, and off by up to 3e-4 at 512x1024 (its float32 coordinates). NaN inputs are not
+covered: max pooling's NaN rule is the compiled op's only.
 
 The tables are computed in float64 when the model is exported, for that export's height and
 width: the exported graph takes any batch size (mark it dynamic with ``dynamic_shapes`` or
