@@ -153,6 +153,7 @@ def test_ties_go_to_the_first_tap_and_nan_propagates():
     assert out.isnan().sum() < out.numel()
 
 
+@pytest.mark.slow  # float64 gradgradcheck of average pooling
 @pytest.mark.parametrize("kind", sorted(POOLS))
 def test_gradcheck_float64(kind):
     x = torch.randn(1, 2, 6, 8, dtype=F64, requires_grad=True)
