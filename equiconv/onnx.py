@@ -253,12 +253,14 @@ def nearest_pixels(taps, g: _checks.Geometry):
     return table.gather(0, taps.reshape(-1, ho * wo)).reshape(taps.shape)
 
 
-DECOMPOSITIONS = {
-    "equi_conv2d": equi_conv2d,
-    "triton_conv2d": equi_conv2d,
-    "equi_conv_transpose2d": equi_conv_transpose2d,
-    "equi_max_pool2d": equi_max_pool2d,
-    "equi_avg_pool2d": equi_avg_pool2d,
+DECOMPOSITIONS = {  # by qualified name: the compiled core's ops and their Triton twins (same schemas)
+    "equiconv::equi_conv2d": equi_conv2d,
+    "equiconv::equi_conv_transpose2d": equi_conv_transpose2d,
+    "equiconv::equi_max_pool2d": equi_max_pool2d,
+    "equiconv::equi_avg_pool2d": equi_avg_pool2d,
+    "equiconv_triton::conv2d": equi_conv2d,
+    "equiconv_triton::max_pool2d": equi_max_pool2d,
+    "equiconv_triton::avg_pool2d": equi_avg_pool2d,
 }
 
 
@@ -272,4 +274,4 @@ def traceable(op):
     export runs: what the functional forms call."""
     if not exporting():
         return op
-    return DECOMPOSITIONS[op._qualified_op_name.split("::")[1]]
+    return DECOMPOSITIONS[op._qualified_op_name]

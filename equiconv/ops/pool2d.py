@@ -34,7 +34,7 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
     triton = dispatch.use_triton(input, backend)
-    op = torch.ops.equiconv_triton.max_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_max_pool2d)
+    op = onnx_export.traceable(torch.ops.equiconv_triton.max_pool2d if triton else torch.ops.equiconv.equi_max_pool2d)
     out, winners = op(input, *_call_args(g))
     if return_indices:
         winners = onnx_export.nearest_pixels(winners, g)
@@ -54,7 +54,7 @@ def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     _core.require()
     triton = dispatch.use_triton(input, backend)
-    op = torch.ops.equiconv_triton.avg_pool2d if triton else onnx_export.traceable(torch.ops.equiconv.equi_avg_pool2d)
+    op = onnx_export.traceable(torch.ops.equiconv_triton.avg_pool2d if triton else torch.ops.equiconv.equi_avg_pool2d)
     out = op(input, *_call_args(g))
     return out.squeeze(0) if unbatched else out
 

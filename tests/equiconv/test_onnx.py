@@ -130,6 +130,15 @@ def test_layers_of_one_geometry_share_their_tables(tmp_path):
                                                EquiConv2d(4, 4, 3, padding=1))) == one
 
 
+def test_every_forward_op_has_its_decomposition():
+    """The compiled core's ops and the Triton backend's (what CUDA runs by default) alike."""
+    ops = [torch.ops.equiconv.equi_conv2d, torch.ops.equiconv.equi_conv_transpose2d,
+           torch.ops.equiconv.equi_max_pool2d, torch.ops.equiconv.equi_avg_pool2d,
+           torch.ops.equiconv_triton.conv2d, torch.ops.equiconv_triton.max_pool2d,
+           torch.ops.equiconv_triton.avg_pool2d]
+    assert all(op._qualified_op_name in equiconv.onnx.DECOMPOSITIONS for op in ops)
+
+
 def test_outside_onnx_export_the_compiled_op_stays():
     """The decompositions are for ONNX only: torch.export keeps the compiled op (and its speed)."""
     assert not equiconv.onnx.exporting()
