@@ -115,12 +115,13 @@ def _corners(g: _checks.Geometry, rows_out: int, cols_out: int):
 
 
 @_shared
-def _window_tables(g: _checks.Geometry):
-    """``_corners`` of every output as ``_window`` uses them: the index flat, the weights (Ho, K, 1, 4).
-    Ready as they are, so that every layer's Gather reads the one shared constant."""
+def _window_tables(g: _checks.Geometry, device: torch.device):
+    """``_corners`` of every output as ``_window`` uses them, on the input's device: the index
+    flat, the weights (Ho, K, 1, 4). Ready as they are, so that every layer's Gather reads the one
+    shared constant."""
     index, weight = _corners(g, *g.out_size)
     with _eager():  # int32: half the file of int64, and Gather takes either
-        return index.flatten().int(), weight.unsqueeze(2)
+        return index.flatten().int().to(device), weight.unsqueeze(2).to(device)
 
 
 def _pixels_first(image):
@@ -138,7 +139,7 @@ def _window(input, g: _checks.Geometry):
     Gather is an embedding lookup, which the exporter writes as a Gather of the table itself:
     index_select's would reshape and cast it per layer, storing it once per layer."""
     ho, wo = g.out_size
-    index, weight = _window_tables(g)
+    index, weight = _window_tables(g, input.device)
     taps, channels = weight.shape[1], input.shape[1]
     corners = F.embedding(index, _pixels_first(input)).reshape(ho, taps, 4, -1)
     samples = torch.matmul(weight.to(input.dtype), corners)                    # (Ho, K, 1, Wo*N*C)
@@ -186,7 +187,7 @@ def equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range, lo
 
 
 @_shared
-def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
+def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int, device: torch.device):
     """The transpose of ``_corners``' gather, as a gather: for each pixel of ``g``'s grid, the
     (output pixel, tap) pairs whose corners read it, as rows of a (rows_out*cols_out*kH*kW + 1)-row
     table (the last row zero), padded with that row to the largest count; and their weights.
@@ -211,7 +212,7 @@ def _adjoint(g: _checks.Geometry, rows_out: int, cols_out: int):
         shares = torch.zeros((pixels, most), dtype=torch.float64)
         table[target, slot] = source
         shares[target, slot] = share
-        return table.flatten(), shares.unsqueeze(1)
+        return table.flatten().to(device), shares.unsqueeze(1).to(device)
 
 
 def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, dilation, groups, lat_range,
@@ -226,7 +227,7 @@ def equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, 
                          grid="output")
     # The fine grid's convolution has at least as many outputs as the input has pixels; the
     # others would carry zeros, so only the input's are spread.
-    index, share = _adjoint(g, height, width)
+    index, share = _adjoint(g, height, width, input.device)
     in_channels, group_out = weight.shape[:2]
     group_in, taps, out_channels = in_channels // groups, kernel_size[0] * kernel_size[1], group_out * groups
     x = input.reshape(-1, groups, group_in, height * width).transpose(2, 3)  # (N, G, L, Cg)
