@@ -7,8 +7,6 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <stdexcept>
-#include <string>
 
 #include "sampling_elements.h"
 
@@ -41,19 +39,13 @@ struct Thread {
   }
 };
 
-inline void check_launch(const char* name) {
-  const cudaError_t error = cudaGetLastError();
-  if (error != cudaSuccess) {
-    throw std::runtime_error(std::string("equiconv: launch of ") + name +
-                             " failed: " + cudaGetErrorString(error));
-  }
-}
-
 inline int64_t blocks_for(int64_t total) { return std::min((total + kThreads - 1) / kThreads, kMaxBlocks); }
 
+// Queues the kernel; the caller (each op's cuda.cpp, which has torch's headers) checks the launch
+// with C10_CUDA_KERNEL_LAUNCH_CHECK right after, so that this file compiles with nvcc alone.
 template <typename Kind, typename scalar_t, typename acc_t>
 void launch(const Kind& kind, const scalar_t* src, scalar_t* dst, const PlanView<acc_t>& plan,
-            int64_t channels, int64_t images, cudaStream_t stream, const char* name) {
+            int64_t channels, int64_t images, cudaStream_t stream) {
   const int64_t total = kind.threads(plan, channels, images);
   if (total == 0) return;
   with_index_type(plan, channels, images, [&](auto index) {
@@ -62,7 +54,6 @@ void launch(const Kind& kind, const scalar_t* src, scalar_t* dst, const PlanView
         index_t(total),
         Thread<Kind, scalar_t, acc_t, index_t>{kind, src, dst, plan, index_t(channels), index_t(images)});
   });
-  check_launch(name);
 }
 
 }  // namespace cuda

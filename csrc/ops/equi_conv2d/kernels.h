@@ -12,15 +12,17 @@
 namespace equiconv {
 namespace cuda {
 
-// columns[channels * taps, images, out_h * out_w] <- spherical im2col of input[images, channels, H, W].
+// columns[channels * taps, images, (row_end - row_begin) * out_w] <- spherical im2col of
+// input[images, channels, H, W] for output rows [row_begin, row_end).
 template <typename scalar_t, typename acc_t>
 void im2col(const scalar_t* input, scalar_t* columns, const PlanView<acc_t>& plan,
-            int64_t channels, int64_t images, cudaStream_t stream);
+            int64_t channels, int64_t images, int64_t row_begin, int64_t row_end, cudaStream_t stream);
 
-// grad_input[images, channels, H, W] <- adjoint of im2col applied to columns (overwrites).
+// grad_input[images, channels, H, W] <- adjoint of the im2col of output rows [row_begin, row_end)
+// applied to columns (overwrites).
 template <typename scalar_t, typename acc_t>
 void col2im(const scalar_t* columns, scalar_t* grad_input, const PlanView<acc_t>& plan,
-            int64_t channels, int64_t images, cudaStream_t stream);
+            int64_t channels, int64_t images, int64_t row_begin, int64_t row_end, cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace equiconv

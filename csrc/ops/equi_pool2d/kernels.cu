@@ -13,13 +13,13 @@ namespace cuda {
 template <typename scalar_t, typename acc_t>
 void pool_forward(const scalar_t* input, scalar_t* out, int64_t* winners, const PlanView<acc_t>& plan,
                   int64_t planes, cudaStream_t stream) {
-  launch(PoolForward{winners}, input, out, plan, planes, 1, stream, "pool_forward");
+  launch(PoolForward{winners}, input, out, plan, planes, 1, stream);
 }
 
 template <typename scalar_t, typename acc_t>
 void pool_backward(const scalar_t* grad_output, const int64_t* winners, scalar_t* grad_input,
                    const PlanView<acc_t>& plan, int64_t planes, cudaStream_t stream) {
-  launch(PoolBackward{winners}, grad_output, grad_input, plan, planes, 1, stream, "pool_backward");
+  launch(PoolBackward{winners}, grad_output, grad_input, plan, planes, 1, stream);
 }
 
 #define EQUICONV_INSTANTIATE(scalar_t, acc_t)                                                              \

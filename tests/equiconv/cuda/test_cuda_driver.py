@@ -1,5 +1,5 @@
-"""The CUDA implementation's driver (csrc/ops/equi_conv2d/driver.h), run on the host: chunks of images, the
-GEMM layouts, the float32 grad-weight sum and the dtype dispatch, around the kernels' per-thread
+"""The CUDA implementation's driver (csrc/ops/equi_conv2d/driver.h), run on the host: chunks of images,
+bands of output rows when one image exceeds the budget, the GEMM layouts, the float32 grad-weight sum and the dtype dispatch, around the kernels' per-thread
 functions (tests/equiconv/cuda/host/driver_ops.cpp), with chunk budgets small enough that batches cross
 several chunks. It must give the CPU operator's results; float16/bfloat16 run through c10::Half /
 c10::BFloat16, which round to nearest even like the device intrinsics."""
@@ -37,14 +37,29 @@ def out_size(cfg):
         (cfg["height"], cfg["width"]), cfg["padding"], cfg["dilation"], cfg["kernel_size"], cfg["stride"]))
 
 
-def per_image_bytes(cfg, dtype, backward):
-    """What one image of a chunk allocates: columns and the GEMM-shaped output (forward and
-    backward), and in backward their float32 copies for a reduced precision's grad weight."""
-    out_h, out_w = out_size(cfg)
+def element_size(dtype):
+    return torch.tensor([], dtype=dtype).element_size()
+
+
+def per_row_bytes(cfg, dtype, backward):
+    """What one output row of one image allocates: columns and the GEMM-shaped output (forward
+    and backward), and in backward their float32 copies for a reduced precision's grad weight."""
     taps = cfg["kernel_size"][0] * cfg["kernel_size"][1]
-    elements = (cfg["in_channels"] * taps + cfg["out_channels"]) * out_h * out_w
-    size = torch.tensor([], dtype=dtype).element_size()
-    return elements * (size + (4 if backward and dtype in REDUCED else 0))
+    elements = (cfg["in_channels"] * taps + cfg["out_channels"]) * out_size(cfg)[1]
+    return elements * (element_size(dtype) + (4 if backward and dtype in REDUCED else 0))
+
+
+def per_image_bytes(cfg, dtype, backward):
+    return per_row_bytes(cfg, dtype, backward) * out_size(cfg)[0]
+
+
+def band_sums_bytes(cfg, dtype, backward):
+    """A banded backward's two image-sized buffers: one band's grad input and the running sum
+    (in float32 for a reduced precision)."""
+    if not backward:
+        return 0
+    size = element_size(dtype)
+    return cfg["in_channels"] * cfg["height"] * cfg["width"] * (size + (4 if dtype in REDUCED else size))
 
 
 @st.composite
@@ -59,6 +74,22 @@ def chunked(draw, dtypes=(F64,)):
     bytes_per_image = per_image_bytes(cfg, dtype, backward=True)
     budget = images * bytes_per_image + draw(st.integers(0, max(0, bytes_per_image - 1)))
     return cfg, dtype, budget, draw(st.booleans())
+
+
+@st.composite
+def banded(draw, dtypes=(F64,)):
+    """A layer of one to three images whose backward's budget holds a few output rows of one
+    image but not the whole image (forward then also bands, or holds the image)."""
+    cfg = draw(layers())
+    g = cfg["groups"]
+    cfg.update(batch=draw(st.integers(1, 3)), in_channels=g * draw(st.integers(1, 2)),
+               out_channels=g * draw(st.integers(1, 2)))
+    out_h = out_size(cfg)[0]
+    dtype = draw(st.sampled_from(dtypes))
+    per_row = per_row_bytes(cfg, dtype, backward=True)
+    rows = draw(st.integers(1, max(1, out_h - 1)))
+    budget = band_sums_bytes(cfg, dtype, True) + rows * per_row + draw(st.integers(0, per_row - 1))
+    return cfg, dtype, min(budget, per_row * out_h - 1), draw(st.booleans())
 
 
 def operands(cfg, dtype):
@@ -96,14 +127,42 @@ def test_driver_in_half_and_bfloat16_is_close_to_float64(host, case):
     check(host, cfg, dtype, budget, wide, REDUCED[dtype])
 
 
-@given(chunked(dtypes=(F64, torch.float32, *REDUCED)), st.booleans())
-def test_chunks_hold_every_allocation_within_the_budget(host, case, backward):
+@given(banded())
+@example((pole_layer(batch=2), F64, 1, False))  # one output row per band
+@example((pole_layer(batch=1, in_channels=3, out_channels=2), F64,
+          band_sums_bytes(pole_layer(in_channels=3, out_channels=2), F64, True)
+          + 3 * per_row_bytes(pole_layer(in_channels=3, out_channels=2), F64, True), True))
+def test_driver_bands_output_rows_of_an_image_beyond_the_budget(host, case):
+    """A budget smaller than one image: the driver splits each image into bands of output rows,
+    and forward, grad input (summed over the bands) and grad weight are the CPU operator's."""
+    cfg, dtype, budget, wide = case
+    assert budget < per_image_bytes(cfg, dtype, backward=True)
+    check(host, cfg, dtype, budget, wide, 1e-10)
+
+
+@given(banded(dtypes=tuple(REDUCED)))
+def test_banded_driver_in_half_and_bfloat16_is_close_to_float64(host, case):
+    cfg, dtype, budget, wide = case
+    check(host, cfg, dtype, budget, wide, REDUCED[dtype])
+
+
+@given(st.one_of(chunked(dtypes=(F64, torch.float32, *REDUCED)), banded(dtypes=(F64, torch.float32, *REDUCED))),
+       st.booleans())
+def test_chunks_and_bands_hold_every_allocation_within_the_budget(host, case, backward):
+    """Whole images per chunk while one fits; otherwise one image per chunk, in bands of as many
+    output rows as fit beside the banded backward's image-sized sums (one row at least)."""
     cfg, dtype, budget, _ = case
     x, w, _ = make_tensors(cfg)
-    per_image = per_image_bytes(cfg, dtype, backward)
-    want = min(max(1, budget // max(1, per_image)), max(1, cfg["batch"]))
-    got = host.chunk_images(x.to(dtype), w.to(dtype), *conv_kwargs(cfg).values(), budget, backward)
-    assert got == want and got * per_image <= max(budget, per_image)
+    per_row, out_h = per_row_bytes(cfg, dtype, backward), out_size(cfg)[0]
+    per_image = per_row * out_h
+    images, rows = host.chunking(x.to(dtype), w.to(dtype), *conv_kwargs(cfg).values(), budget, backward)
+    if per_image <= budget:
+        assert images == min(max(1, budget // max(1, per_image)), max(1, cfg["batch"])) and rows == out_h
+        assert images * per_image <= budget
+    else:
+        sums = band_sums_bytes(cfg, dtype, backward)
+        assert images == 1 and rows == min(max(1, (budget - sums) // per_row), out_h)
+        assert rows == 1 or sums + rows * per_row <= budget
 
 
 def test_float16_grad_weight_sums_chunks_beyond_float16_range(host):

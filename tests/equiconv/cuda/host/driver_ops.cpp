@@ -1,4 +1,4 @@
-// equi_conv2d's CUDA driver (csrc/ops/equi_conv2d/driver.h: chunks, GEMM layouts, float32 grad-weight
+// equi_conv2d's CUDA driver (csrc/ops/equi_conv2d/driver.h: chunks, row bands, GEMM layouts, float32 grad-weight
 // sum, dtype dispatch) run on CPU tensors, with launchers that run the kernels' per-thread
 // functions on the host (host_threads.h) over a plan packed as for a GPU (geometry's `packed`).
 // Built with csrc/geometry.cpp by tests/equiconv/cuda/test_cuda_driver.py; its ops are torch.ops.equiconv_host.
@@ -23,15 +23,19 @@ struct HostLauncher {
   bool force_wide;
 
   template <typename Kind>
-  void run(const scalar_t* src, scalar_t* dst, int64_t channels, int64_t images) const {
+  void run(const Kind& kind, const scalar_t* src, scalar_t* dst, int64_t channels, int64_t images) const {
     const bool wide = force_wide || !fits_int32(largest_index(view, channels, images));  // as kernels.cu
-    run_threads(Kind{}, src, dst, view, channels, images, wide);
+    run_threads(kind, src, dst, view, channels, images, wide);
   }
-  void im2col(const scalar_t* input, scalar_t* columns, int64_t channels, int64_t images) const {
-    run<Im2col>(input, columns, channels, images);
+  void im2col(const scalar_t* input, scalar_t* columns, int64_t channels, int64_t images, RowBand band) const {
+    run(Im2col{band}, input, columns, channels, images);
   }
-  void col2im(const scalar_t* columns, scalar_t* grad_input, int64_t channels, int64_t images) const {
-    run<Col2im>(columns, grad_input, channels, images);
+  void col2im(const scalar_t* columns, scalar_t* grad_input, int64_t channels, int64_t images, RowBand band) const {
+    run(Col2im{band}, columns, grad_input, channels, images);
+  }
+  // NaN-filled: a buffer the driver reads before overwriting it all would spoil the result.
+  at::Tensor empty(at::IntArrayRef sizes, const at::TensorOptions& options) const {
+    return at::full(sizes, NAN, options);
   }
 };
 
@@ -75,16 +79,20 @@ std::tuple<at::Tensor, at::Tensor> host_backward(
   return {grad_input, grad_weight};
 }
 
-int64_t host_chunk_images(const at::Tensor& input, const at::Tensor& weight, c10::IntArrayRef stride,
-                          c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
-                          c10::ArrayRef<double> lat_range, double lon_span, int64_t budget, bool backward) {
+// The driver's split of a call: (images per chunk, output rows per band).
+std::tuple<int64_t, int64_t> host_chunking(const at::Tensor& input, const at::Tensor& weight, c10::IntArrayRef stride,
+                                           c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
+                                           c10::ArrayRef<double> lat_range, double lon_span, int64_t budget,
+                                           bool backward) {
   const Layer l = layer(input, weight, stride, padding, dilation, groups, lat_range, lon_span);
-  int64_t chunk = 0;
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "chunk_images", [&] {
+  int64_t chunk = 0, band = 0;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "chunking", [&] {
     const auto launcher = HostDevice{false}.launcher<scalar_t>(l.p);
-    chunk = Driver<scalar_t, decltype(launcher)>(l, launcher, weight, budget, backward).chunk_images();
+    const Driver<scalar_t, decltype(launcher)> driver(l, launcher, weight, budget, backward);
+    chunk = driver.chunk_images();
+    band = driver.band_rows();
   });
-  return chunk;
+  return {chunk, band};
 }
 
 // Threads [total - count, total) of one kernel over `images` one-channel 3x5 images of a 1x1
@@ -103,13 +111,14 @@ std::tuple<at::Tensor, bool> host_last_threads(const at::Tensor& src, int64_t im
   const auto* from = reinterpret_cast<const double*>(reinterpret_cast<uintptr_t>(src.const_data_ptr<double>()) - shift);
   auto* to = reinterpret_cast<double*>(reinterpret_cast<uintptr_t>(dst.data_ptr<double>()) - shift);
   const bool wide = !fits_int32(largest_index(v, 1, images));
+  const RowBand every_row{0, p.out_h()};
   with_index_type(v, 1, images, [&](auto index) {
     using index_t = decltype(index);
     for (int64_t i = total - count; i < total; ++i) {
       if (col2im) {
-        Col2im::run<double, double, index_t>(index_t(i), from, to, v, index_t(1), index_t(images));
+        Col2im{every_row}.run<double, double, index_t>(index_t(i), from, to, v, index_t(1), index_t(images));
       } else {
-        Im2col::run<double, double, index_t>(index_t(i), from, to, v, index_t(1), index_t(images));
+        Im2col{every_row}.run<double, double, index_t>(index_t(i), from, to, v, index_t(1), index_t(images));
       }
     }
   });
@@ -137,9 +146,9 @@ TORCH_LIBRARY(equiconv_host, m) {
         "int[2] dilation, int groups, float[2] lat_range, float lon_span, int budget, bool force_wide) "
         "-> (Tensor, Tensor)",
         &host_backward);
-  m.def("chunk_images(Tensor input, Tensor weight, int[2] stride, int[2] padding, int[2] dilation, int groups, "
-        "float[2] lat_range, float lon_span, int budget, bool backward) -> int",
-        &host_chunk_images);
+  m.def("chunking(Tensor input, Tensor weight, int[2] stride, int[2] padding, int[2] dilation, int groups, "
+        "float[2] lat_range, float lon_span, int budget, bool backward) -> (int, int)",
+        &host_chunking);
   m.def("plan_address(int height, int width, bool capture) -> int", &host_plan_address);
   m.def("last_threads(Tensor src, int images, bool col2im) -> (Tensor, bool)", &host_last_threads);
 }

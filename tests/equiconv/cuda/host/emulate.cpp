@@ -20,7 +20,9 @@ PlanView<double> make_view(const int64_t* dims, const int64_t* const* tables, co
 template <typename Kind>
 void emulate(const double* src, double* dst, const int64_t* dims, const int64_t* const* tables,
              const double* tap_weight, int64_t channels, int64_t images, int wide_index) {
-  equiconv::cuda::run_threads(Kind{}, src, dst, make_view(dims, tables, tap_weight), channels, images, wide_index != 0);
+  const Kind whole_image{{0, dims[2]}};  // every output row
+  equiconv::cuda::run_threads(whole_image, src, dst, make_view(dims, tables, tap_weight), channels, images,
+                              wide_index != 0);
 }
 
 }  // namespace
