@@ -314,3 +314,31 @@ def test_conv_transpose_on_cuda_matches_cpu(dtype):
     tol = TOLERANCE[dtype]
     for got, ref in zip(*results[::-1]):
         torch.testing.assert_close(got, ref, rtol=tol, atol=tol * max(1.0, ref.abs().max().item()))
+
+
+def test_an_image_beyond_the_chunk_budget_runs_in_bands_of_output_rows():
+    """One float32 image of 64 channels at 512x1024 with a 3x3 kernel needs 1.2 GB of columns,
+    beyond the 1 GiB budget: forward and backward run in bands of output rows (two each) and give
+    the CPU operator's results."""
+    torch.manual_seed(7)
+    x = torch.randn(1, 64, 512, 1024)
+    w = torch.randn(4, 64, 3, 3) / 24
+    probe = torch.randn(1, 4, 512, 1024)
+    results = []
+    for device in ("cpu", CUDA):
+        xd, wd = x.to(device).requires_grad_(), w.to(device).requires_grad_()
+        y = equi_conv2d(xd, wd, None, padding=1)
+        (y * probe.to(device)).sum().backward()
+        results.append([t.detach().cpu() for t in (y, xd.grad, wd.grad)])
+    for got, want in zip(*reversed(results)):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
+
+
+def test_tensor_arguments_on_another_device_are_refused_by_name():
+    x = torch.randn(1, 2, 8, 16, device=CUDA)
+    w = torch.randn(2, 2, 3, 3, device=CUDA)
+    geometry = ([1, 1], [1, 1], [1, 1], 1, [90.0, -90.0], 360.0)
+    with pytest.raises(RuntimeError, match="bias is on cpu but input is on cuda"):
+        torch.ops.equiconv.equi_conv2d(x, w, torch.zeros(2), *geometry)
+    with pytest.raises(RuntimeError, match="grad_output is on cpu but input is on cuda"):
+        torch.ops.equiconv.equi_conv2d_backward(torch.randn(1, 2, 8, 16), x, w, *geometry, [True, True, False])

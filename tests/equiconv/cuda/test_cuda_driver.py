@@ -27,7 +27,9 @@ def host():
     # one build per checkout, rebuilt by ninja when a source or header changes
     name = "equiconv_cuda_host_" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
     if not hasattr(torch.ops.equiconv_host, "forward"):
-        cpp_extension.load(name, [str(ROOT / "tests/equiconv/cuda/host/driver_ops.cpp"), str(ROOT / "csrc/geometry.cpp")],
+        sources = ["tests/equiconv/cuda/host/driver_ops.cpp", "tests/equiconv/cuda/host/device_checks.cpp",
+                   "csrc/geometry.cpp"]
+        cpp_extension.load(name, [str(ROOT / source) for source in sources],
                            extra_include_paths=[str(ROOT / "csrc")], extra_cflags=["-O1"], is_python_module=False)
     return torch.ops.equiconv_host
 
@@ -209,3 +211,15 @@ def test_index_arithmetic_near_and_beyond_the_int32_limit(host, images, wide, co
     got, got_wide = host.last_threads(src, images, col2im)
     assert got_wide == wide
     assert torch.equal(got, src)
+
+
+def test_a_tensor_argument_on_another_device_is_refused_by_name(host):
+    """The check every CUDA op runs on its tensor arguments (meta tensors stand for a second
+    device here): the error names the argument and both devices; absent arguments pass."""
+    x, other = torch.zeros(1, 1, 4, 8), torch.zeros(1, 1, 4, 8, device="meta")
+    host.same_device(x, x, x)
+    host.same_device(x, None, None)
+    with pytest.raises(RuntimeError, match="grad_output is on meta but input is on cpu"):
+        host.same_device(x, other, x)
+    with pytest.raises(RuntimeError, match="weight is on meta but input is on cpu"):
+        host.same_device(x, x, other)
