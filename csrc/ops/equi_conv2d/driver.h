@@ -179,11 +179,15 @@ class Driver {
     return cols;
   }
 
-  // Output-shaped (nb, C, Ho, Wo), rows `rows`, <-> GEMM-shaped (groups, C / groups, nb * band pixels).
+  // Output-shaped (nb, C, Ho, Wo), rows `rows`, <-> GEMM-shaped (groups, C / groups, nb * band pixels):
+  // a view for one whole image, else a copy (into a buffer that skips the deterministic fill).
   at::Tensor to_gemm(const at::Tensor& t, int64_t n0, int64_t nb, RowBand rows) const {
     const int64_t band_pixels = rows.rows() * l.p.out_w();
-    return t.narrow(0, n0, nb).narrow(2, rows.begin, rows.rows()).reshape({nb, l.out_channels, band_pixels})
-        .transpose(0, 1).reshape({l.groups, l.out_group(), nb * band_pixels});
+    const at::Tensor part = t.narrow(0, n0, nb).narrow(2, rows.begin, rows.rows()).transpose(0, 1);
+    if (nb == 1 && rows.rows() == l.p.out_h()) return part.view({l.groups, l.out_group(), band_pixels});
+    at::Tensor gemm = launch.empty({l.groups, l.out_group(), nb * band_pixels}, t.options());
+    gemm.view({l.out_channels, nb, rows.rows(), l.p.out_w()}).copy_(part);
+    return gemm;
   }
   at::Tensor from_gemm(const at::Tensor& t, int64_t nb) const {
     return t.view({l.out_channels, nb, l.p.out_h(), l.p.out_w()}).transpose(0, 1);
