@@ -75,6 +75,7 @@ def test_float64_matches_the_cpu_operator():
         close(a, b, 1e-12)
 
 
+@pytest.mark.slow  # 5-7 s in the interpreter
 def test_gradcheck_float64():
     """Fast-mode gradcheck (random projections, a few evaluations: the interpreter is slow)."""
     gen = torch.Generator().manual_seed(1)
@@ -85,6 +86,7 @@ def test_gradcheck_float64():
                                     (x, w, b), fast_mode=True)
 
 
+@pytest.mark.slow  # 5 s each in the interpreter
 @pytest.mark.parametrize("dtype,tol", [(torch.float16, 4e-3), (torch.bfloat16, 3e-2)])
 def test_half_precision_against_float32(dtype, tol):
     """Half inputs (bfloat16 goes through a float32 tl.dot under the interpreter, whose bfloat16
@@ -98,6 +100,7 @@ def test_half_precision_against_float32(dtype, tol):
         close(a, b, tol)
 
 
+@pytest.mark.slow  # 5-7 s in the interpreter
 def test_two_runs_are_bit_identical():
     (x, weight, bias), args = _layer(CASES["partial-dilation-groups"], seed=3)
     first = _forward_backward(x, weight, bias, args, "triton")
@@ -106,6 +109,7 @@ def test_two_runs_are_bit_identical():
         assert torch.equal(a, b)
 
 
+@pytest.mark.slow  # 5-7 s in the interpreter
 def test_double_backward_goes_through_the_triton_ops():
     """grad of a gradient penalty: the backward op's autograd, made of the Triton ops again."""
     (x, weight, bias), args = _layer(CASES["depthwise-rect-band"], torch.float64)

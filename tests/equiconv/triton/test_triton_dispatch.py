@@ -131,7 +131,9 @@ except RuntimeError as e:
 
 
 @needs_triton
-@pytest.mark.parametrize("name", ["conv2d", "conv2d_backward", "max_pool2d", "avg_pool2d", "avg_pool2d_backward"])
+@pytest.mark.parametrize("name", [pytest.param("conv2d", marks=pytest.mark.slow),  # 7-11 s each in the interpreter
+                                  pytest.param("conv2d_backward", marks=pytest.mark.slow),
+                                  "max_pool2d", "avg_pool2d", "avg_pool2d_backward"])
 def test_opcheck_the_triton_ops(name):
     """Schema, fake kernel (shapes, strides), autograd registration of the equiconv_triton ops (tiny
     shapes: each check runs the kernels several times in the interpreter)."""
