@@ -1,6 +1,7 @@
 // Launchers of the pooling kernels: raw pointers and a stream, no torch types, so that kernels.cu
 // compiles with nvcc alone. Instantiated for (float, float), (double, double), (__half, float) and
-// (__nv_bfloat16, float): storage type, accumulation type.
+// (__nv_bfloat16, float): storage type, accumulation type. Each queues one kernel; the caller
+// checks it with C10_CUDA_KERNEL_LAUNCH_CHECK (cuda.cpp).
 #pragma once
 
 #include <cuda_runtime_api.h>
