@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", deadline=None, max_examples=40,
@@ -16,3 +17,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if getattr(item, "originalname", None) in getattr(getattr(item, "cls", None), "slow_tests", ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads():
+    """A test that changes torch's thread count gives it back: later tests' sums (their order
+    depends on the threads) must not depend on which tests ran before them."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
