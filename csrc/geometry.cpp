@@ -324,8 +324,10 @@ constexpr size_t kCacheCapacity = 256;  // plans that may be evicted
 
 std::shared_ptr<const SamplingPlan> sampling_plan(
     const GeometryParams& p, c10::Device device, c10::ScalarType dtype, PlanUse use) {
-  static std::mutex mutex;
-  static std::list<CacheEntry> cache;  // most recently used first
+  // Never destroyed (allocated once, deliberately leaked): a plan on a GPU holds CUDA storages,
+  // and a static destroyed at exit would free them after the CUDA runtime has shut down.
+  static std::mutex& mutex = *new std::mutex();
+  static std::list<CacheEntry>& cache = *new std::list<CacheEntry>();  // most recently used first
   const bool capture = use == PlanUse::kGraphCapture;
   {
     std::lock_guard<std::mutex> lock(mutex);

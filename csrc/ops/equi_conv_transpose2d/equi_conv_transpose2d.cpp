@@ -47,6 +47,8 @@ at::Tensor equi_conv_transpose2d(
   if (has_bias) {
     TORCH_CHECK_VALUE(bias->dim() == 1 && bias->size(0) == out_channels, "bias must have shape (",
                       out_channels, "), got ", bias->sizes());
+    TORCH_CHECK_VALUE(bias->device() == input.device(), "bias is on ", bias->device(), " but input is on ",
+                      input.device(), ": every tensor argument must be on input's device");
   }
   const auto dtype = compute_dtype(Backend{}, input);
   at::Tensor x = kernel_operand(input, dtype);
