@@ -16,6 +16,9 @@ import torch
 from panosis_models.errors import InputError
 
 
+PROBE = ".write-test-"  # a file's name start that only the check below writes (and removes at once)
+
+
 def writable_folder(path, name: str = "--out") -> Path:
     """``path`` created if missing, after checking it is (or can be) a folder we may write in.
     ``name`` is the argument the error names."""
@@ -25,7 +28,7 @@ def writable_folder(path, name: str = "--out") -> Path:
         raise InputError(f"{name} {path}: {existing} is a file, not a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{secrets.token_hex(4)}"
+        probe = path / f"{PROBE}{secrets.token_hex(4)}"
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         probe.unlink()
     except OSError as error:

@@ -5,7 +5,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from panosis_models.atomic import writable_folder
+from panosis_models.atomic import PROBE, writable_folder
 from panosis_models.errors import InputError
 
 LOCK = ".lock"  # in a run folder: locked (flock) while a run works there, and left there after
@@ -81,8 +81,9 @@ def run_folder(path, resume: bool = False, overwrite: bool = False, can_resume: 
 
 
 def _held(folder: Path) -> list:
-    """What ``folder`` holds besides its lock."""
-    return sorted(p for p in folder.iterdir() if p.name != LOCK)
+    """What ``folder`` holds besides its lock and the probes of ``writable_folder`` (another
+    process of the same torchrun job checks the folder while the first claims it)."""
+    return sorted(p for p in folder.iterdir() if p.name != LOCK and not p.name.startswith(PROBE))
 
 
 def _taken(path: Path, can_resume: bool, name: str) -> InputError:

@@ -277,3 +277,19 @@ def test_ctrl_c_that_a_library_turns_into_its_own_error_still_ends_the_job(capsy
     assert stop.value.code == 130
     assert capsys.readouterr().err == "panosis-x: interrupted\n"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back as it was
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_another_process_checking_the_folder_is_no_held_file(tmp_path, overwrite):
+    """Under torchrun the other processes check the run folder (a probe file, written and
+    removed) while the first claims it: the probe is neither 'files already there' nor deleted
+    by --overwrite (a two-process DDP test failed on it at random)."""
+    from panosis_models.atomic import PROBE
+    from panosis_models.engine.outputs import LOCK, run_folder
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / LOCK).touch()
+    probe = out / f"{PROBE}0123abcd"
+    probe.touch()
+    with run_folder(out, overwrite=overwrite) as folder:
+        assert folder == out and probe.exists()
