@@ -22,8 +22,13 @@ test: install
 	$(MAKE) wheel-check
 
 # the edit loop: every test but those marked slow (fuzzers, subprocess runs, builds, DDP, benchmarks)
-test-fast: install
+# the edit loop: the tests not marked slow; the install runs again only when what it builds changed
+test-fast: .stamp-install
 	$(PYTHON) -m pytest -q -m "not slow" tests
+
+.stamp-install: setup.py pyproject.toml $(shell find csrc -type f)
+	$(MAKE) install
+	touch $@
 
 # the package as users install it: a built wheel in a fresh virtual environment
 wheel-check:
@@ -43,4 +48,4 @@ gpu-check:
 	PYTHON=$(PYTHON) bash .ci/gpu_check
 
 clean:
-	rm -rf build dist *.egg-info equiconv/_C*.so demo_out
+	rm -rf build dist *.egg-info equiconv/_C*.so demo_out .stamp-install
