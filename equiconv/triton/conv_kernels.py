@@ -11,6 +11,7 @@ import triton
 import triton.language as tl
 
 from equiconv.triton.sampling import inverse_columns, sample_tile
+from equiconv.triton.tiles import channel_tile, row_tile
 
 
 @triton.jit
@@ -22,15 +23,9 @@ def conv_forward_kernel(x_ptr, w_ptr, bias_ptr, out_ptr, rows_ptr, bases_ptr, tw
                         BLOCK_K: tl.constexpr):
     """out[n, g*o_g + o, r, q] for BLOCK_M output columns q of output row r of image n (M), BLOCK_N
     output channels (N); K = taps x input channels of the group, the A tile sampled per tap."""
-    col_blocks = tl.cdiv(out_w, BLOCK_M)
-    pid = tl.program_id(0)
     g = tl.program_id(2)
-    nr, qb = pid // col_blocks, pid % col_blocks
-    n, r = nr // out_h, nr % out_h
-    q = qb * BLOCK_M + tl.arange(0, BLOCK_M)
-    q_ok = q < out_w
-    o = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    o_ok = o < o_g
+    n, r, q, q_ok = row_tile(out_w, out_h, BLOCK_M)
+    o, o_ok = channel_tile(o_g, BLOCK_N)
     kc = tl.arange(0, BLOCK_K)
     x_img = x_ptr + n.to(tl.int64) * sxn + (g * c_g).to(tl.int64) * sxc
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
@@ -61,15 +56,9 @@ def conv_input_grad_kernel(go_ptr, w_ptr, gi_ptr, start_ptr, inv_row_ptr, inv_ba
     channels (N); K = taps x output channels. Per tap the A tile gathers, in the inverse table's
     fixed order, every output (row, column) whose corner read (y, x), times that corner's weight:
     seam and pole copies are summed right there, so no extended image and no fold are needed."""
-    col_blocks = tl.cdiv(width, BLOCK_M)
-    pid = tl.program_id(0)
     g = tl.program_id(2)
-    ny, xb = pid // col_blocks, pid % col_blocks
-    n, y = ny // height, ny % height
-    x = xb * BLOCK_M + tl.arange(0, BLOCK_M)
-    x_ok = x < width
-    c = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    c_ok = c < c_g
+    n, y, x, x_ok = row_tile(width, height, BLOCK_M)
+    c, c_ok = channel_tile(c_g, BLOCK_N)
     ko = tl.arange(0, BLOCK_K)
     go_img = go_ptr + n.to(tl.int64) * sgn + (g * o_g).to(tl.int64) * sgc
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)

@@ -8,6 +8,7 @@ import triton
 import triton.language as tl
 
 from equiconv.triton.sampling import inverse_columns, sample_tile
+from equiconv.triton.tiles import channel_tile, row_tile
 
 
 @triton.jit
@@ -18,14 +19,8 @@ def pool_forward_kernel(x_ptr, out_ptr, idx_ptr, scale_ptr, rows_ptr, bases_ptr,
                         BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """out (and, for max, the winning tap) of BLOCK_M output columns of output row r of image n,
     BLOCK_N channels."""
-    col_blocks = tl.cdiv(out_w, BLOCK_M)
-    pid = tl.program_id(0)
-    nr, qb = pid // col_blocks, pid % col_blocks
-    n, r = nr // out_h, nr % out_h
-    q = qb * BLOCK_M + tl.arange(0, BLOCK_M)
-    q_ok = q < out_w
-    c = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    c_ok = c < channels
+    n, r, q, q_ok = row_tile(out_w, out_h, BLOCK_M)
+    c, c_ok = channel_tile(channels, BLOCK_N)
     x_img = x_ptr + n.to(tl.int64) * sxn
     c_off = c.to(tl.int64) * sxc
     if MAX:
@@ -58,14 +53,8 @@ def pool_backward_kernel(go_ptr, idx_ptr, gi_ptr, scale_ptr, start_ptr, inv_row_
                          FULL_LON: tl.constexpr, MAX: tl.constexpr, ACC: tl.constexpr,
                          BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     """grad_input of BLOCK_M input columns of input row y of image n, BLOCK_N channels."""
-    col_blocks = tl.cdiv(width, BLOCK_M)
-    pid = tl.program_id(0)
-    ny, xb = pid // col_blocks, pid % col_blocks
-    n, y = ny // height, ny % height
-    x = xb * BLOCK_M + tl.arange(0, BLOCK_M)
-    x_ok = x < width
-    c = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    c_ok = c < channels
+    n, y, x, x_ok = row_tile(width, height, BLOCK_M)
+    c, c_ok = channel_tile(channels, BLOCK_N)
     go_img = go_ptr + n.to(tl.int64) * sgn
     idx_img = idx_ptr + n.to(tl.int64) * sjn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
