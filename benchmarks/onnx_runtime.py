@@ -7,7 +7,6 @@ milliseconds, the ratios onnxruntime / compiled op and onnxruntime / the counter
 onnxruntime, and the largest difference between onnxruntime's output and PyTorch's. A JSON file
 goes to benchmarks/results/."""
 import argparse
-import json
 import logging
 import platform
 import time
@@ -114,10 +113,7 @@ def main(argv=None) -> dict:
               "method": (f"medians of {args.repeats} interleaved rounds after {args.warmups} untimed ones; "
                          "float32 on CPU, no grad; onnxruntime with as many intra-op threads as torch, not spinning"),
               "cases": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"onnx-runtime-cpu-{args.set}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {path}")
+    results.write_timestamped(report, args.out, f"onnx-runtime-cpu-{args.set}")
     return report
 
 

@@ -4,6 +4,7 @@ choosing the latest per device, dtype and suite."""
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 from panosis_models.atomic import atomic_file
@@ -27,6 +28,16 @@ def stem(report: dict) -> str:
 def _write_atomic(path: Path, text: str) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text)
+
+
+def write_timestamped(report: dict, out_dir: Path, name: str) -> Path:
+    """``report`` as ``out_dir/<name>-<UTC date and time>.json``, written whole; the path, also
+    printed (the side benchmarks' results: ONNX Runtime, sphere resampling)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+    _write_atomic(path, json.dumps(report, indent=1) + "\n")
+    print(f"wrote {path}")
+    return path
 
 
 def subject_failures(report: dict) -> list:

@@ -4,7 +4,6 @@ panorama, interleaved (``timing.interleaved_medians``), and reports milliseconds
 ours / theirs; a JSON file goes to benchmarks/results/. The two differ in convention (theirs
 samples half a pixel off the Geometry contract's pixel centres), not in work."""
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -61,10 +60,7 @@ def main(argv=None) -> dict:
               platform.machine(), "threads": torch.get_num_threads(), "device": str(device),
               "torch": torch.__version__, "pytorch360convert": getattr(p3, "__version__", "?"),
               "size": list(args.size), "cases": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"sphere-resampling-{args.device}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {path}")
+    results.write_timestamped(report, args.out, f"sphere-resampling-{args.device}")
     return report
 
 
