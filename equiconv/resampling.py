@@ -154,24 +154,14 @@ def _snap(position: Tensor) -> Tensor:
     return torch.where((position - nearest).abs() < SNAP, nearest, position)
 
 
-def _corners(row: Tensor, col: Tensor, height: int, width: int, mode: str):
-    """[(flat index, weight)] of the source pixels a panorama position (rows, columns in pixels)
-    reads: across the seam, and over a pole onto the edge row turned by half a revolution."""
-    if mode == "nearest":
-        taps = [((row + 0.5).floor(), (col + 0.5).floor(), torch.ones_like(row))]
-    else:
-        r0, c0 = row.floor(), col.floor()
-        fr, fc = row - r0, col - c0
-        taps = [(r0, c0, (1 - fr) * (1 - fc)), (r0, c0 + 1, (1 - fr) * fc),
-                (r0 + 1, c0, fr * (1 - fc)), (r0 + 1, c0 + 1, fr * fc)]
-    corners = []
-    for r, c, weight in taps:
-        r, c = r.long(), c.long()
-        over = (r < 0) | (r > height - 1)
-        r = torch.where(r < 0, -1 - r, torch.where(r > height - 1, 2 * height - 1 - r, r))
-        c = torch.where(over, c + width // 2, c).remainder(width)
-        corners.append((r * width + c, weight))
-    return corners
+def _nearest(row: Tensor, col: Tensor, height: int, width: int) -> Tensor:
+    """Flat index of the source pixel nearest a panorama position (rows, columns in pixels):
+    across the seam, and over a pole onto the edge row turned by half a revolution."""
+    r, c = (row + 0.5).floor().long(), (col + 0.5).floor().long()
+    over = (r < 0) | (r > height - 1)
+    r = torch.where(r < 0, -1 - r, torch.where(r > height - 1, 2 * height - 1 - r, r))
+    c = torch.where(over, c + width // 2, c).remainder(width)
+    return r * width + c
 
 
 def _panorama_positions(dirs: Tensor, height: int, width: int) -> tuple:
@@ -188,7 +178,7 @@ def _sample_panorama(input: Tensor, positions: tuple, mode: str) -> Tensor:
     row, col, on_centres = positions
     height, width = input.shape[-2:]
     if mode == "nearest" or on_centres:  # one source pixel each: an exact copy
-        return _gather(input.flatten(-2), _corners(row, col, height, width, "nearest"))
+        return _gather(input.flatten(-2), _nearest(row, col, height, width))
     return _bilinear(_sphere_padded(input), row + 1, col + 1)
 
 
@@ -244,19 +234,11 @@ def _bilinear(image: Tensor, row: Tensor, col: Tensor) -> Tensor:
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)[:, :, 0]
 
 
-def _gather(flat: Tensor, corners) -> Tensor:
-    """Sum over ``corners`` [(index (B or 1, P), weight)] of ``flat`` (B, M, L) at the index,
-    times the weight: (B, M, P)."""
-    out = None
-    for index, weight in corners:
-        if index.shape[0] == 1:
-            value = flat.index_select(-1, index[0])
-        else:
-            value = flat.gather(-1, index[:, None].expand(-1, flat.shape[1], -1))
-        if flat.is_floating_point() or flat.is_complex():
-            value = value * weight[:, None].to(flat.dtype)
-        out = value if out is None else out + value
-    return out
+def _gather(flat: Tensor, index: Tensor) -> Tensor:
+    """``flat`` (B, M, L) at ``index`` (B or 1, P): (B, M, P)."""
+    if index.shape[0] == 1:
+        return flat.index_select(-1, index[0])
+    return flat.gather(-1, index[:, None].expand(-1, flat.shape[1], -1))
 
 
 def _batched(input: Tensor, rotations: Tensor) -> Tensor:
@@ -311,6 +293,19 @@ def rotate(input: Tensor, rotation: Optional[Tensor] = None, *, yaw: Angle = 0.0
     height, width = input.shape[-2:]
     out = _views(input, ("panorama", height, width), rotations, mode)
     return out.reshape(input.shape)
+
+
+def rotate_together(rotation: Tensor, image: Tensor, *maps: Tensor) -> tuple:
+    """``image`` (bilinear) and every one of ``maps`` (label or instance maps: nearest) turned by
+    one ``rotation``, as ``rotate`` does: an augmentation keeps a pair aligned with it.
+
+    Example:
+        >>> image, labels = rotate_together(rotation_matrix(pitch=10.0), torch.rand(3, 8, 16),
+        ...                                 torch.randint(0, 4, (8, 16)))
+        >>> labels.dtype
+        torch.int64
+    """
+    return (rotate(image, rotation), *(rotate(m, rotation, mode="nearest") for m in maps))
 
 
 def to_perspective(input: Tensor, fov: float, size: Sequence[int], *, yaw: Angle = 0.0, pitch: Angle = 0.0,
@@ -426,8 +421,8 @@ def from_cubemap(faces: Tensor, height: int, width: int, *, mode: str = "bilinea
     flat = faces.transpose(1, 2).reshape(faces.shape[0], faces.shape[2], -1)
     if mode == "nearest" or on_centres:
         r, c = (row + 0.5).floor().long().clamp(0, side - 1), (col + 0.5).floor().long().clamp(0, side - 1)
-        corners = [((face * side * side + r * side + c)[None], torch.ones_like(row)[None])]
-        return _gather(flat, corners).reshape(faces.shape[0], faces.shape[2], height, width)
+        return _gather(flat, (face * side * side + r * side + c)[None]).reshape(faces.shape[0], faces.shape[2],
+                                                                               height, width)
     atlas = faces.permute(0, 2, 3, 1, 4).reshape(faces.shape[0], faces.shape[2], side, 6 * side)  # faces side by side
     row, col = row.clamp(0, side - 1), col.clamp(0, side - 1) + face * side  # a face's edge stands in beyond it
     return _bilinear(atlas, row[None], col[None]).reshape(faces.shape[0], faces.shape[2], height, width)

@@ -74,11 +74,8 @@ class RandomSphereRotation(nn.Module):
         return resampling.rotation_matrix(yaw, self._uniform(self.max_pitch), self._uniform(self.max_roll))
 
     def forward(self, image: Tensor, *maps: Tensor):
-        rotation = self.sample()
-        turned = resampling.rotate(image, rotation)
-        if not maps:
-            return turned
-        return (turned, *(resampling.rotate(m, rotation, mode="nearest") for m in maps))
+        turned = resampling.rotate_together(self.sample(), image, *maps)
+        return turned if maps else turned[0]
 
     def extra_repr(self) -> str:
         return f"max_pitch={self.max_pitch}, max_roll={self.max_roll}, yaw={self.yaw}"

@@ -6,7 +6,7 @@ longitude -> -longitude), and colour jitter of the image alone. Crops, scaling a
 flips are left out on purpose: each would move pixels off their latitude or longitude."""
 import torch
 
-from equiconv import rotate, rotation_matrix
+from equiconv.resampling import rotate_together, rotation_matrix
 
 GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma
 
@@ -72,7 +72,7 @@ class PanoramaAugment:
         labels = torch.stack([mask, *maps])  # every map moves with the image
         if self.tilt:
             turn = rotation_matrix(pitch=self._uniform(-self.tilt, self.tilt), roll=self._uniform(-self.tilt, self.tilt))
-            image, labels = rotate(image, turn), rotate(labels, turn, mode="nearest")
+            image, labels = rotate_together(turn, image, labels)
         if self.roll:
             shift = int(torch.randint(image.shape[-1], (), generator=self.generator))
             image, labels = roll(image, labels, shift)

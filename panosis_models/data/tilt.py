@@ -7,7 +7,7 @@ import random
 
 from torch.utils.data import Dataset
 
-from equiconv import rotate, rotation_matrix
+from equiconv.resampling import rotate_together, rotation_matrix
 from panosis_models.data.datasets import MAX_TILT, derive_seed
 
 
@@ -30,5 +30,4 @@ class TiltedPanoramas(Dataset):
     def __getitem__(self, index: int):
         image, labels, *maps = self.dataset[index]
         pitch, roll = self.angles(index)
-        turn = rotation_matrix(pitch=pitch, roll=roll)
-        return (rotate(image, turn), *(rotate(m, turn, mode="nearest") for m in (labels, *maps)))
+        return rotate_together(rotation_matrix(pitch=pitch, roll=roll), image, labels, *maps)
