@@ -48,9 +48,13 @@ def base_classes(fold: int) -> tuple:
     return tuple(c for c in range(NUM_FINE) if c not in novel_classes(fold))
 
 
-def binary_target(fine: torch.Tensor, cls: int) -> torch.Tensor:
-    """Train ids (H, W) -> 1 where ``cls``, 0 elsewhere, IGNORE where void (int64)."""
-    return torch.where(fine == VOID, IGNORE, (fine == cls).long())
+def binary_target(fine: torch.Tensor, cls: int, ignore=()) -> torch.Tensor:
+    """Train ids (H, W) -> 1 where ``cls``, 0 elsewhere, IGNORE where void or one of ``ignore``
+    (int64)."""
+    void = fine == VOID
+    for other in ignore:
+        void |= fine == other
+    return torch.where(void, IGNORE, (fine == cls).long())
 
 
 def holders(dataset: Dataset, classes) -> dict:
@@ -71,12 +75,13 @@ class Episodes(Dataset):
     drawn from ``derive_seed(seed, i)``: a class shown by at least ``shots + 1`` panoramas, then
     ``shots`` distinct supports and a query apart from them. Items are (support images (k, 3,
     H, W), support masks (k, H, W) float in {0, 1}, query image (3, H, W), query target (H, W),
-    class). ``index`` (from ``holders``) may be passed to share one scan between data sets. With no
+    class). Query pixels of the ``ignore`` classes (a fold's novel classes in training) are
+    IGNORE in the target, not background. ``index`` (from ``holders``) may be passed to share one scan between data sets. With no
     class shown often enough, an InputError ends with ``more``: how to get more panoramas (a
     command names its flag)."""
 
     def __init__(self, dataset: Dataset, classes, num: int, seed: int, shots: int = 1, index: dict = None,
-                 more: str = "render more"):
+                 more: str = "render more", ignore=()):
         if shots < 1:
             raise ValueError(f"shots must be at least 1, got {shots}")
         index = holders(dataset, classes) if index is None else index
@@ -85,6 +90,7 @@ class Episodes(Dataset):
             raise InputError(f"no class of {tuple(classes)} is shown by more than {shots} of the "
                              f"{len(dataset)} panoramas: {more}")
         self.dataset, self.num, self.seed, self.shots, self.index = dataset, num, seed, shots, index
+        self.ignore = tuple(ignore)
 
     def __len__(self):
         return self.num
@@ -103,7 +109,7 @@ class Episodes(Dataset):
         images, masks = zip(*(self.dataset[s] for s in supports))
         query_image, query_fine = self.dataset[query]
         support_masks = torch.stack([(m == cls).float() for m in masks])
-        return torch.stack(images), support_masks, query_image, binary_target(query_fine, cls), cls
+        return torch.stack(images), support_masks, query_image, binary_target(query_fine, cls, self.ignore), cls
 
 
 def support_pairs(index: dict, classes, per_class: int, queries: int, seed: int) -> list:

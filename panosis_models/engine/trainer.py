@@ -36,7 +36,8 @@ class Job:
     ``loss(net, *batch)`` of a batch on the device; ``epoch_data(epoch)``: the training items of
     an epoch; ``evaluate(model, ctx)``: the validation score, or None where there is none (then
     the last epoch counts as the best); ``score``: what "best" means, or None for a job that
-    keeps only ``last.pt``; ``summary``: fields the job adds to its summary."""
+    keeps only ``last.pt``; ``summary``: fields the job adds to its summary; ``parameters(model,
+    lr)``: Adam's parameter groups where some learn at another rate (None: one rate for all)."""
     kind: str
     build_model: Callable
     loss: Callable
@@ -44,6 +45,7 @@ class Job:
     evaluate: Optional[Callable] = None
     score: Optional[Score] = None
     summary: dict = field(default_factory=dict)
+    parameters: Optional[Callable] = None
 
 
 @dataclass
@@ -72,7 +74,8 @@ def fit(cfg, job: Job, out: Path, ctx: distributed.Context) -> dict:
     returns the summary also written to ``out/summary.json``."""
     torch.manual_seed(cfg.seed)
     model = job.build_model(cfg).to(ctx.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    groups = job.parameters(model, cfg.lr) if job.parameters is not None else model.parameters()
+    optimizer = torch.optim.Adam(groups, lr=cfg.lr)
     progress = resume(cfg, job, out / LAST, model, optimizer, ctx) if cfg.resume else Progress()
     net = DistributedDataParallel(model) if ctx.active else model
     for epoch in range(progress.start, cfg.epochs):

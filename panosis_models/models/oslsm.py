@@ -2,92 +2,88 @@
 the weights of a per-pixel logistic classifier over a query's dense features.
 
 - Conditioning branch: an encoder over the support image with its background masked out
-  (image x mask), its features pooled over the masked region (each feature cell weighted by the
-  mask's share of it and, on a panorama, by its solid angle, so a polar sliver counts for what
-  it covers), then two linear layers emitting w (C values) and b.
-- Segmentation branch: a fully convolutional encoder turning the query into features f (C, h, w).
+  (image x mask), its features pooled over the masked region (``episodic.masked_average``:
+  mask share and solid angle), then the classifier's weights w (C values) and bias b from them:
+  ``generator="hashed"`` (the paper's code) spreads the pooled features to w and b by a fixed,
+  never learned, weight-hashing layer (each output reads one input with a fixed sign);
+  ``"learned"`` (the first build here, kept so its checkpoints load) by two learned linear layers.
+- Segmentation branch: a fully convolutional encoder turning the query into features f (C, h, w)
+  (with ``"hashed"``, then a learned 1x1 convolution, the FCN's last layer).
 - Prediction: the logit w.f + b per feature cell, resized to the input (bilinear; with
   ``conv="equi"`` it wraps in longitude) -- sigmoid of it is the foreground probability.
 
 Both encoders are U-Net encoder blocks from the convolution factory, so ``conv="equi"`` reaches
 every k>1 convolution; the 2x2 max-pooling between them reads one cell each and needs no sphere.
+``start_from`` copies a pretrained encoder into both branches (the paper starts from ImageNet VGG).
 """
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-import equiconv
-from panosis_models.models.convs import InputSizes, conv3x3_factory, input_sizes, operators
-from panosis_models.models.unet import DoubleConv
+from panosis_models.models.episodic import Encoder, EpisodicNet, masked_average
 
-__all__ = ["OSLSM", "Encoder"]
+__all__ = ["OSLSM", "Encoder", "GENERATORS", "weight_hashing"]
 
-
-class Encoder(nn.Sequential):
-    """``len(channels)`` double-conv blocks with 2x2 max-pooling between them: output stride
-    ``2 ** (len(channels) - 1)``, ``channels[-1]`` features."""
-
-    def __init__(self, conv: str, in_channels: int, channels, batch_norm: bool = True):
-        make, layers, previous = conv3x3_factory(conv), [], in_channels
-        for i, c in enumerate(channels):
-            if i:
-                layers.append(nn.MaxPool2d(2))
-            layers.append(DoubleConv(make, previous, c, batch_norm))
-            previous = c
-        super().__init__(*layers)
+GENERATORS = ("hashed", "learned")
 
 
-def cell_weights(mask: torch.Tensor, stride: int) -> torch.Tensor:
-    """(N, 1, h, w) weight of each feature cell: the share of its ``stride`` x ``stride`` pixels
-    in ``mask`` (N, H, W) and, for a full panorama (W == 2 H), the cell's solid angle."""
-    share = F.avg_pool2d(mask[:, None].float(), stride)
-    height, width = share.shape[-2:]
-    if mask.shape[-1] == 2 * mask.shape[-2]:
-        share = share * equiconv.solid_angle(height, width, dtype=share.dtype, device=share.device)
-    return share
+def weight_hashing(inputs: int, outputs: int, seed: int = 0) -> torch.Tensor:
+    """(outputs, inputs) fixed hashing matrix: row j is +-1 at one input, every input used
+    about equally often (a seeded permutation of the inputs, repeated), the sign seeded too."""
+    gen = torch.Generator().manual_seed(seed)
+    reads = torch.cat([torch.randperm(inputs, generator=gen) for _ in range(-(-outputs // inputs))])[:outputs]
+    signs = torch.randint(0, 2, (outputs,), generator=gen).float() * 2 - 1
+    matrix = torch.zeros(outputs, inputs)
+    matrix[torch.arange(outputs), reads] = signs
+    return matrix
 
 
-class OSLSM(nn.Module):
+class OSLSM(EpisodicNet):
     """``forward(query (N, 3, H, W), support (N, 3, H, W), support_mask (N, H, W) in {0, 1})``
     -> foreground logits (N, H, W). H and W must be multiples of the output stride (and, equi, large
     enough at that stride): ``input_sizes``."""
 
-    def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True):
-        super().__init__()
-        if len(channels) < 2 or min(channels) < 1:
-            raise ValueError(f"channels needs at least two positive widths, got {channels!r}")
-        self.conv_kind, self.channels = conv, tuple(channels)
-        self.resize = operators(conv).resize
+    def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True,
+                 generator: str = "learned"):
+        super().__init__(channels, conv)
+        if generator not in GENERATORS:
+            raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}")
+        self.generator = generator
         features = channels[-1]
         self.condition = Encoder(conv, 3, channels, batch_norm)
         self.segment = Encoder(conv, 3, channels, batch_norm)
-        self.classifier = nn.Sequential(nn.Linear(features, features), nn.ReLU(inplace=True),
-                                        nn.Linear(features, features + 1))
+        if generator == "learned":
+            self.classifier = nn.Sequential(nn.Linear(features, features), nn.ReLU(inplace=True),
+                                            nn.Linear(features, features + 1))
+        else:
+            self.head = nn.Conv2d(features, features, 1)
+            self.register_buffer("hashing", weight_hashing(features, features + 1))
 
-    @property
-    def stride(self) -> int:
-        return 2 ** (len(self.channels) - 1)
+    def start_from(self, encoder_state: dict) -> None:
+        """Both branches' encoders from ``encoder_state`` (an ``Encoder`` of the same widths, e.g.
+        the prototype network's, pretrained on the fold's base classes)."""
+        self.condition.load_state_dict(encoder_state)
+        self.segment.load_state_dict(encoder_state)
 
-    @property
-    def input_sizes(self) -> InputSizes:
-        return input_sizes(self.conv_kind, self.stride, "its encoders' output stride")
+    def parameter_groups(self, lr: float, condition_lr: float) -> list:
+        """Adam's groups: the conditioning branch at ``condition_lr``, the rest at ``lr``."""
+        condition = set(map(id, self.condition.parameters()))
+        return [{"params": list(self.condition.parameters()), "lr": condition_lr},
+                {"params": [p for p in self.parameters() if id(p) not in condition], "lr": lr}]
 
     def classifier_of(self, support: torch.Tensor, support_mask: torch.Tensor) -> tuple:
         """(w (N, C), b (N,)): the logistic classifier the support pair defines. An empty mask
         pools to zero features (there is nothing to describe)."""
         features = self.condition(support * support_mask[:, None].to(support.dtype))
-        weight = cell_weights(support_mask, self.stride)
-        pooled = (features * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-12)
-        params = self.classifier(pooled)
+        pooled = masked_average(features, support_mask, self.stride)
+        params = self.classifier(pooled) if self.generator == "learned" else pooled @ self.hashing.t()
         return params[:, :-1], params[:, -1]
 
+    def features(self, query: torch.Tensor) -> torch.Tensor:
+        features = self.segment(query)
+        return features if self.generator == "learned" else self.head(features)
+
     def forward(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
-        if query.dim() != 4 or not self.input_sizes.accepts(*query.shape[-2:]):
-            raise ValueError(f"query must be (N, 3, H, W) with {self.input_sizes}, got shape {tuple(query.shape)}")
-        if support.shape != query.shape or support_mask.shape != (query.shape[0], *query.shape[2:]):
-            raise ValueError(f"support must be {tuple(query.shape)} and support_mask "
-                             f"{(query.shape[0], *query.shape[2:])} like the query, got "
-                             f"{tuple(support.shape)} and {tuple(support_mask.shape)}")
+        self.check(query, support, support_mask)
         w, b = self.classifier_of(support, support_mask)
-        logits = torch.einsum("nc,nchw->nhw", w, self.segment(query)) + b[:, None, None]
+        logits = torch.einsum("nc,nchw->nhw", w, self.features(query)) + b[:, None, None]
         return self.resize(logits[:, None], query.shape[-2:])[:, 0]

@@ -1,21 +1,31 @@
-"""What defines an OSLSM run (``OneShotConfig``, saved in its checkpoints) and what follows from
-it: its training panoramas and the model (the held-out test panoramas are
+"""What defines a one-shot run (``OneShotConfig``, saved in its checkpoints) and what follows from
+it: its training and validation panoramas and the model (the held-out test panoramas are
 ``data.datasets.held_out_panoramas``)."""
 from dataclasses import dataclass
 
-from panosis_models.engine.config import TrainingConfig, check_at_least, check_network_run
 from panosis_models.data import SyntheticPanoramas
+from panosis_models.data.datasets import derive_seed
 from panosis_models.data.episodes import FOLDS
+from panosis_models.engine.config import TrainingConfig, check_at_least, check_network_run
 from panosis_models.errors import InputError
-from panosis_models.models.oslsm import OSLSM
+from panosis_models.models.episodic import EpisodicNet
+from panosis_models.models.oslsm import GENERATORS, OSLSM
+from panosis_models.models.prototype import PrototypeNet
+
+METHODS = ("prototype", "oslsm")
+NOVEL = ("ignore", "background")  # what a training query's novel-class pixels are
+# what a checkpoint written before these fields existed was trained with
+LEGACY = {"method": "oslsm", "generator": "learned", "novel": "background", "validation": 0}
 
 
 @dataclass
 class OneShotConfig(TrainingConfig):
     """Everything that defines a run; saved in its checkpoints."""
-    DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed")
+    DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed", "method",
+                "generator", "novel", "pretrained", "validation")
 
-    out: str = "runs/oslsm"
+    out: str = "runs/oneshot"
+    method: str = "prototype"         # prototype (PANet-style) or oslsm
     fold: int = 0                     # its classes are novel: never foreground in training
     conv: str = "std"
     size: tuple = (64, 128)           # (H, W) of the panoramas
@@ -26,14 +36,33 @@ class OneShotConfig(TrainingConfig):
     episodes: int = 400               # training episodes per epoch
     epochs: int = 10
     batch_size: int = 8
+    novel: str = "ignore"             # novel-class pixels of training queries: ignored, or background (ablation)
+    generator: str = "hashed"         # oslsm: w and b from fixed weight hashing, or learned layers (first build)
+    pretrained: str = None            # oslsm: a prototype run's checkpoint (same fold) its encoders start from
+    condition_lr: float = 0.1         # oslsm from ``pretrained``: the conditioning branch's share of lr
+    validation: int = 40              # base-class validation panoramas (other worlds) choosing the threshold; 0: none
+    val_episodes: int = 200
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        return super().from_dict({**LEGACY, **d})
 
     def validate(self) -> None:
         if self.fold not in range(len(FOLDS)):
             raise InputError(f"fold must be one of 0..{len(FOLDS) - 1}, got {self.fold!r}")
-        check_at_least({"episodes": self.episodes})
+        for name, value, allowed in (("method", self.method, METHODS), ("novel", self.novel, NOVEL),
+                                     ("generator", self.generator, GENERATORS)):
+            if value not in allowed:
+                raise InputError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.pretrained is not None and self.method != "oslsm":
+            raise InputError(f"pretrained is for --method oslsm, got it with --method {self.method}")
+        if not 0 < self.condition_lr <= 1:
+            raise InputError(f"condition_lr must be in (0, 1], got {self.condition_lr}")
+        check_at_least({"episodes": self.episodes, "val_episodes": self.val_episodes})
+        check_at_least({"validation": self.validation}, minimum=0)
         check_network_run(self)
 
-    def network(self) -> OSLSM:
+    def network(self) -> EpisodicNet:
         """Its network, untrained (what checks of its size build, on the meta device)."""
         return build_model(self)
 
@@ -42,5 +71,13 @@ def training_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
     return SyntheticPanoramas(cfg.num, *cfg.size, seed=cfg.data_seed, cache_dir=cfg.cache_dir, labels="fine")
 
 
-def build_model(cfg: OneShotConfig) -> OSLSM:
-    return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm)
+def validation_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
+    """Panoramas of worlds apart from the training ones and the held-out test ones."""
+    return SyntheticPanoramas(cfg.validation, *cfg.size, seed=derive_seed(cfg.data_seed, "validation"),
+                              cache_dir=cfg.cache_dir, labels="fine")
+
+
+def build_model(cfg: OneShotConfig) -> EpisodicNet:
+    if cfg.method == "prototype":
+        return PrototypeNet(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm)
+    return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, generator=cfg.generator)

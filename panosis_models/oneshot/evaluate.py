@@ -1,6 +1,7 @@
-"""Evaluation of an OSLSM run on its fold's novel classes: test episodes drawn with a fixed seed
+"""Evaluation of a one-shot run on its fold's novel classes: test episodes drawn with a fixed seed
 from panoramas of held-out worlds, scored 1-shot and k-shot (OR-ed masks and averaged logits),
-per pixel and area-weighted, as metrics.json."""
+per pixel and area-weighted, beside the trivial baselines (``oneshot.baselines``) on the same
+episodes, as metrics.json."""
 import json
 
 import torch
@@ -11,11 +12,12 @@ from panosis_models.engine import checkpoint, distributed
 from panosis_models.atomic import writable_folder
 from panosis_models.errors import InputError
 from panosis_models.oneshot.config import OneShotConfig, build_model
-from panosis_models.oneshot.loop import evaluate as score_episodes
+from panosis_models.oneshot.baselines import trivial
+from panosis_models.oneshot.loop import evaluate_many
 
 
 def load_model(path, device="cpu") -> tuple:
-    """(model in eval mode, its training config) from an OSLSM checkpoint."""
+    """(model in eval mode, its training config) from a one-shot checkpoint."""
     state = checkpoint.load(path, "oslsm", map_location=device)
     cfg = OneShotConfig.from_dict(state["config"])
     model = build_model(cfg)
@@ -38,25 +40,51 @@ def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int 
 
 
 def evaluate(model, episodes: Episodes, out=None, shots=(1, 5), batch_size: int = 8, device="cpu",
-             progress: bool = True) -> dict:
+             progress: bool = True, baselines: bool = True) -> dict:
     """Scores of ``model`` on ``episodes`` ({variant: {"pixel", "area"}}, see
-    ``oneshot.metrics.EpisodeScores.report``) with the episode count; written to
-    ``out/metrics.json`` if ``out`` is given (checked first)."""
+    ``oneshot.metrics.EpisodeScores.report``) with the episode count and, with ``baselines``,
+    each trivial baseline's scores on the same episodes ({name: {variant: ...}}) and the best
+    of them per variant; written to ``out/metrics.json`` if ``out`` is given (checked first)."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
-    totals = score_episodes(model, episodes, episodes.classes, ctx, shots, batch_size, progress=progress)
+
+    others = trivial() if baselines else {}
+    totals = evaluate_many({"": model, **others}, episodes, episodes.classes, ctx, shots, batch_size, progress=progress)
+    reports = {key: {name: total.report() for name, total in variants.items()} for key, variants in totals.items()}
     result = {"episodes": len(episodes), "classes": list(episodes.classes), "panoramas": len(episodes.dataset),
-              "scores": {name: total.report() for name, total in totals.items()}}
+              "threshold": float(getattr(model, "threshold", 0.0)), "scores": reports.pop("")}
+    if baselines:
+        result["baselines"] = reports
+        result["best_baseline"] = best_baseline(reports)
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
     return result
 
 
+def best_baseline(baselines: dict) -> dict:
+    """{variant: {"name", "miou"}}: the trivial baseline with the best per-pixel mean IoU."""
+    best = {}
+    for name, variants in baselines.items():
+        for variant, s in variants.items():
+            miou = s["pixel"]["miou"]
+            if miou is not None and miou > best.get(variant, {"miou": -1.0})["miou"]:
+                best[variant] = {"name": name, "miou": miou}
+    return best
+
+
 def summary_lines(result: dict) -> list:
-    """One line per variant: mean novel-class IoU and FB-IoU, per pixel and area-weighted."""
+    """One line per variant (then per trivial baseline and variant): mean novel-class IoU and
+    FB-IoU, per pixel and area-weighted."""
+    lines = variant_lines(result["scores"])
+    for name, variants in result.get("baselines", {}).items():
+        lines += [f"[{name}] {line}" for line in variant_lines(variants)]
+    return lines
+
+
+def variant_lines(scores: dict) -> list:
     def number(value):
         return "n/a" if value is None else f"{value:.4f}"
     return [f"{name}: mean IoU {number(s['pixel']['miou'])} FB-IoU {number(s['pixel']['fb_iou'])}  area-weighted "
             f"mean IoU {number(s['area']['miou'])} FB-IoU {number(s['area']['fb_iou'])}"
-            for name, s in result["scores"].items()]
+            for name, s in scores.items()]

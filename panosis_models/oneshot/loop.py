@@ -22,10 +22,12 @@ def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.
 
 @torch.no_grad()
 def shot_logits(model, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, amp: bool = False):
-    """One one-shot logit map per support: (k, N, H, W) from supports (N, k, 3, H, W), masks
-    (N, k, H, W) and queries (N, 3, H, W)."""
+    """One one-shot logit map per support, less the model's decision threshold (if it has one):
+    (k, N, H, W) from supports (N, k, 3, H, W), masks (N, k, H, W) and queries (N, 3, H, W)."""
+    threshold = float(getattr(model, "threshold", 0.0))
     with autocast(query.device, amp):
-        return torch.stack([model(query, supports[:, s], masks[:, s]).float() for s in range(supports.shape[1])])
+        return torch.stack([model(query, supports[:, s], masks[:, s]).float() - threshold
+                            for s in range(supports.shape[1])])
 
 
 def variants(shots) -> list:
@@ -39,19 +41,29 @@ def evaluate(model, episodes, classes, ctx: distributed.Context, shots=(1,), bat
              amp: bool = False, progress: bool = False) -> dict:
     """{name: EpisodeScores} for each of ``variants(shots)``: every episode's query predicted
     from its first k supports (the episodes need max(shots)), scored on ``classes``."""
-    was_training = model.training
-    model.eval()
+    return evaluate_many({"": model}, episodes, classes, ctx, shots, batch_size, amp, progress)[""]
+
+
+def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, shots=(1,), batch_size: int = 8,
+                  amp: bool = False, progress: bool = False) -> dict:
+    """``evaluate`` of each of ``models`` ({name: model}) in one pass over the episodes:
+    {name: {variant: EpisodeScores}}."""
+    modes = {name: model.training for name, model in models.items()}
+    for model in models.values():
+        model.eval()
     chosen = variants(shots)
-    totals = {name: EpisodeScores(classes) for name, _, _ in chosen}
+    totals = {key: {name: EpisodeScores(classes) for name, _, _ in chosen} for key in models}
     part = Subset(episodes, distributed.shard(range(len(episodes)), ctx))
     for supports, masks, query, target, cls in tqdm(DataLoader(part, batch_size=batch_size), desc="episodes",
                                                      leave=False, disable=not (progress and ctx.main)):
-        logits = shot_logits(model, supports.to(ctx.device), masks.to(ctx.device), query.to(ctx.device), amp)
-        for name, k, how in chosen:
-            prediction = aggregate(logits[:k], how).cpu()
-            for c in cls.unique().tolist():
-                totals[name].add(c, prediction[cls == c], target[cls == c])
-    model.train(was_training)
-    for total in totals.values():
-        total.sum_over_processes(ctx)
+        for key, model in models.items():
+            logits = shot_logits(model, supports.to(ctx.device), masks.to(ctx.device), query.to(ctx.device), amp)
+            for name, k, how in chosen:
+                prediction = aggregate(logits[:k], how).cpu()
+                for c in cls.unique().tolist():
+                    totals[key][name].add(c, prediction[cls == c], target[cls == c])
+    for key, model in models.items():
+        model.train(modes[key])
+        for total in totals[key].values():
+            total.sum_over_processes(ctx)
     return totals

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 import equiconv
-from panosis_models.models.oslsm import OSLSM, cell_weights
+from panosis_models.models.episodic import cell_weights
+from panosis_models.models.oslsm import OSLSM
 from panosis_models.oneshot.metrics import BINARY, EpisodeScores, aggregate
 from panosis_models.sphere_metrics import pixel_areas
 

@@ -1,0 +1,77 @@
+"""What every one-shot (episodic) network shares: its encoder (``Encoder``); the decision threshold it was given on
+base-class validation episodes, kept as a buffer so a checkpoint carries it, and 0 for a
+checkpoint written before thresholds existed; and the masked average pooling of support
+features (each feature cell weighted by the mask's share of it and, on a full panorama, by its
+solid angle, so a polar sliver counts for what it covers)."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import equiconv
+from panosis_models.models.convs import InputSizes, conv3x3_factory, input_sizes, operators
+from panosis_models.models.unet import DoubleConv
+
+
+class Encoder(nn.Sequential):
+    """``len(channels)`` double-conv blocks with 2x2 max-pooling between them: output stride
+    ``2 ** (len(channels) - 1)``, ``channels[-1]`` features."""
+
+    def __init__(self, conv: str, in_channels: int, channels, batch_norm: bool = True):
+        make, layers, previous = conv3x3_factory(conv), [], in_channels
+        for i, c in enumerate(channels):
+            if i:
+                layers.append(nn.MaxPool2d(2))
+            layers.append(DoubleConv(make, previous, c, batch_norm))
+            previous = c
+        super().__init__(*layers)
+
+
+def cell_weights(mask: torch.Tensor, stride: int) -> torch.Tensor:
+    """(N, 1, h, w) weight of each feature cell: the share of its ``stride`` x ``stride`` pixels
+    in ``mask`` (N, H, W) and, for a full panorama (W == 2 H), the cell's solid angle."""
+    share = F.avg_pool2d(mask[:, None].float(), stride)
+    height, width = share.shape[-2:]
+    if mask.shape[-1] == 2 * mask.shape[-2]:
+        share = share * equiconv.solid_angle(height, width, dtype=share.dtype, device=share.device)
+    return share
+
+
+def masked_average(features: torch.Tensor, mask: torch.Tensor, stride: int) -> torch.Tensor:
+    """(N, C) mean of ``features`` (N, C, h, w) over ``mask`` (N, H, W) by ``cell_weights``;
+    zero where the mask is empty (there is nothing to describe)."""
+    weight = cell_weights(mask, stride).to(features.dtype)
+    return (features * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-12)
+
+
+class EpisodicNet(nn.Module):
+    """Base of the one-shot networks, encoders of ``channels`` widths with ``conv`` layers:
+    ``threshold`` (a 0-d buffer) is the logit above which a pixel is foreground (evaluation
+    subtracts it, training never sees it); ``check`` refuses an episode of the wrong shapes."""
+
+    def __init__(self, channels, conv: str):
+        super().__init__()
+        if len(channels) < 2 or min(channels) < 1:
+            raise ValueError(f"channels needs at least two positive widths, got {channels!r}")
+        self.conv_kind, self.channels = conv, tuple(channels)
+        self.resize = operators(conv).resize
+        self.register_buffer("threshold", torch.zeros(()))
+
+    @property
+    def stride(self) -> int:
+        return 2 ** (len(self.channels) - 1)
+
+    @property
+    def input_sizes(self) -> InputSizes:
+        return input_sizes(self.conv_kind, self.stride, "its encoders' output stride")
+
+    def check(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> None:
+        if query.dim() != 4 or not self.input_sizes.accepts(*query.shape[-2:]):
+            raise ValueError(f"query must be (N, 3, H, W) with {self.input_sizes}, got shape {tuple(query.shape)}")
+        if support.shape != query.shape or support_mask.shape != (query.shape[0], *query.shape[2:]):
+            raise ValueError(f"support must be {tuple(query.shape)} and support_mask "
+                             f"{(query.shape[0], *query.shape[2:])} like the query, got "
+                             f"{tuple(support.shape)} and {tuple(support_mask.shape)}")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        state_dict.setdefault(prefix + "threshold", torch.zeros(()))  # a checkpoint from before thresholds
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -1,0 +1,65 @@
+"""The prototype network's logits are the scaled cosine similarities to its masked-average
+prototypes, and OSLSM's hashed generator is a fixed projection of the pooled support features."""
+import torch
+import torch.nn.functional as F
+
+from panosis_models.models.episodic import masked_average
+from panosis_models.models.oslsm import OSLSM, weight_hashing
+from panosis_models.models.prototype import PrototypeNet
+
+
+def episode(gen, n=2, height=16, width=32):
+    return (torch.rand(n, 3, height, width, generator=gen), torch.rand(n, 3, height, width, generator=gen),
+            (torch.rand(n, height, width, generator=gen) > 0.6).float())
+
+
+def test_prototype_logits_are_scaled_cosine_differences():
+    torch.manual_seed(0)
+    model = PrototypeNet(channels=(4, 8), scale=10.0).eval()
+    query, support, mask = episode(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        logits = model(query, support, mask)
+        features, support_features = model.encoder(query), model.encoder(support)
+        fg, bg = masked_average(support_features, mask, 2), masked_average(support_features, 1 - mask, 2)
+        cells = 10.0 * (F.cosine_similarity(features, fg[:, :, None, None], dim=1) -
+                        F.cosine_similarity(features, bg[:, :, None, None], dim=1))
+        cell = features[:, :, 3, 5]
+        expected = 10.0 * (F.cosine_similarity(cell, fg) - F.cosine_similarity(cell, bg))
+    assert torch.allclose(cells[:, 3, 5], expected, atol=1e-6)
+    assert torch.allclose(model.resize(cells[:, None], query.shape[-2:])[:, 0], logits, atol=1e-6)
+    assert logits.abs().max() <= 20.0 + 1e-4
+    # the support mask swapped with its complement: the logits change sign
+    with torch.no_grad():
+        assert torch.allclose(model(query, support, 1 - mask), -logits, atol=1e-5)
+
+
+def test_weight_hashing_reads_each_input_with_a_fixed_sign():
+    matrix = weight_hashing(8, 9, seed=0)
+    assert (matrix.abs().sum(1) == 1).all() and matrix.abs().sum(0).tolist().count(2) == 1
+    assert torch.equal(matrix, weight_hashing(8, 9, seed=0)) and not torch.equal(matrix, weight_hashing(8, 9, seed=1))
+
+
+def test_hashed_oslsm_weights_are_a_fixed_projection_of_the_pooled_support():
+    torch.manual_seed(0)
+    model = OSLSM(channels=(4, 8), generator="hashed").eval()
+    assert "hashing" in dict(model.named_buffers()) and all(p.shape != (9, 8) for p in model.parameters())
+    query, support, mask = episode(torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        w, b = model.classifier_of(support, mask)
+        pooled = masked_average(model.condition(support * mask[:, None]), mask, 2)
+        assert torch.allclose(torch.cat([w, b[:, None]], 1), pooled @ model.hashing.t())
+        logits = torch.einsum("nc,nchw->nhw", w, model.head(model.segment(query))) + b[:, None, None]
+        assert torch.allclose(model(query, support, mask), model.resize(logits[:, None], (16, 32))[:, 0], atol=1e-5)
+
+
+def test_oslsm_starts_from_a_pretrained_encoder_and_fine_tunes_its_conditioning_branch_slowly():
+    torch.manual_seed(0)
+    prototype, model = PrototypeNet(channels=(4, 8)), OSLSM(channels=(4, 8), generator="hashed")
+    model.start_from(prototype.encoder.state_dict())
+    for branch in (model.condition, model.segment):
+        assert all(torch.equal(a, b) for a, b in zip(branch.state_dict().values(),
+                                                     prototype.encoder.state_dict().values()))
+    slow, fast = model.parameter_groups(1e-3, 1e-4)
+    assert slow["lr"] == 1e-4 and fast["lr"] == 1e-3
+    assert {id(p) for p in slow["params"]} == {id(p) for p in model.condition.parameters()}
+    assert len(slow["params"]) + len(fast["params"]) == len(list(model.parameters()))
