@@ -1,7 +1,8 @@
 """One-shot panoramic segmentation two ways: ``panosis-oneshot-compare --quick``.
 
-On one fold's novel classes and the same fixed support pairs of held-out panoramas: OSLSM
-(meta-trained on the fold's base classes), a U-Net trained on the pair alone, and the PanOSIS
+On one fold's novel classes and the same fixed support pairs of held-out panoramas: the
+prototype network and OSLSM (meta-trained on the fold's base classes), the trivial baselines, a
+U-Net trained on the pair alone, and the PanOSIS
 route (OSMIS on the pair, a generated set, a U-Net on it; expensive, so on the first
 ``--panosis-pairs`` pairs only), each with std and equi convolutions. ``--quick`` is the
 two-core setting (the quick pipeline's OSMIS); the default is for a GPU. Writes table.md and

@@ -2,7 +2,9 @@
 binary mask of a novel class (a support pair) -> that class segmented in other held-out
 panoramas that show it (its queries).
 
-(a) OSLSM, meta-trained once per fold on episodes of the base classes, conditioned on the pair;
+(a) the episode methods, meta-trained once per fold on episodes of the base classes and
+    conditioned on the pair: the prototype network, and OSLSM starting from its encoder;
+    beside them the trivial baselines (``oneshot.baselines``) on the same pairs;
 (b) a U-Net trained on the pair alone (the PanOSIS pipeline's "one pair" baseline, binary);
 (c) the PanOSIS route: OSMIS on the pair, a generated set, a U-Net on it -- expensive, so run
     on a small fixed subset of the pairs only: the first pair of each of the first
@@ -31,9 +33,10 @@ from panosis_models.segmentation.loop import predict
 from panosis_models.experiments.panosis import PipelineConfig, generate_set, osmis_config, unet_config, write_pair_folder
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.oneshot.config import OneShotConfig
-from panosis_models.oneshot.evaluate import load_model as load_oslsm
+from panosis_models.oneshot.baselines import trivial
+from panosis_models.oneshot.evaluate import load_model as load_episodic
 from panosis_models.oneshot.loop import shot_logits
-from panosis_models.oneshot.train import train as train_oslsm
+from panosis_models.oneshot.train import train as train_episodic
 from panosis_models.oneshot.metrics import EpisodeScores, aggregate
 from panosis_models.osmis.pair import TrainingPair
 from panosis_models.osmis.train import train as train_osmis
@@ -41,7 +44,7 @@ from panosis_models.segmentation.evaluate import load_model as load_unet
 from panosis_models.segmentation.train import train as train_unet
 
 SETTINGS = {
-    # two CPU cores: the quick pipeline's size, small OSLSM encoders, few test pairs
+    # two CPU cores: the quick pipeline's size, small episode-method encoders, few test pairs
     "quick": dict(channels=(16, 32, 64), train_panoramas=200, episodes=400, epochs=10, test_panoramas=60,
                   per_class=3, queries=5, panosis_pairs=2),
     # a GPU: the full pipeline's size
@@ -49,7 +52,9 @@ SETTINGS = {
                  per_class=10, queries=10, panosis_pairs=4),
 }
 BACKGROUND, FOREGROUND = 1, 2  # the pair's labels for the pipeline (0: void, never trained on)
-METHODS = ("OSLSM 1-shot", "U-Net on the pair", "PanOSIS (OSMIS set -> U-Net)")
+EPISODE_METHODS = {"prototype": "prototype 1-shot", "oslsm": "OSLSM 1-shot"}
+UNET_PAIR, PANOSIS = "U-Net on the pair", "PanOSIS (OSMIS set -> U-Net)"
+METHODS = (*EPISODE_METHODS.values(), UNET_PAIR, PANOSIS)
 
 
 @dataclass
@@ -78,17 +83,20 @@ def pair_labels(fine: torch.Tensor, cls: int) -> torch.Tensor:
     return torch.where(fine == VOID, 0, torch.where(fine == cls, FOREGROUND, BACKGROUND))
 
 
-def train_oslsm_runs(cfg: CompareConfig, settings: dict, size, out: Path) -> dict:
-    """{conv: (checkpoint, seconds of training)} of the fold's OSLSM, std and equi (the seconds
-    its epochs took, also when a finished run is resumed)."""
+def train_episode_runs(cfg: CompareConfig, settings: dict, size, out: Path) -> dict:
+    """{(method, conv): (checkpoint, seconds of training)} of the fold's episode methods, std and
+    equi: the prototype network, then OSLSM starting from its encoder (the seconds its epochs
+    took, also when a finished run is resumed)."""
     runs = {}
     for conv in CONV_KINDS:
-        run = OneShotConfig(out=str(out / f"oslsm-{conv}"), fold=cfg.fold, conv=conv, size=size,
-                            num=settings["train_panoramas"], channels=settings["channels"],
-                            episodes=settings["episodes"], epochs=settings["epochs"], seed=cfg.seed,
-                            device=cfg.device, resume=cfg.resume, progress=cfg.progress)
-        history = train_oslsm(run)["history"]
-        runs[conv] = (Path(run.out) / LAST, round(sum(epoch["seconds"] for epoch in history), 1))
+        for method in EPISODE_METHODS:
+            pretrained = str(runs[("prototype", conv)][0]) if method == "oslsm" else None
+            run = OneShotConfig(out=str(out / f"{method}-{conv}"), method=method, pretrained=pretrained, fold=cfg.fold,
+                                conv=conv, size=size, num=settings["train_panoramas"], channels=settings["channels"],
+                                episodes=settings["episodes"], epochs=settings["epochs"], seed=cfg.seed,
+                                device=cfg.device, resume=cfg.resume, progress=cfg.progress)
+            history = train_episodic(run)["history"]
+            runs[(method, conv)] = (Path(run.out) / LAST, round(sum(epoch["seconds"] for epoch in history), 1))
     return runs
 
 
@@ -110,7 +118,7 @@ class Scoreboard:
                  **self.scores[key].report()} for key in self.scores]
 
 
-def oslsm_foreground(model, image: torch.Tensor, mask: torch.Tensor, queries: torch.Tensor, device) -> torch.Tensor:
+def episodic_foreground(model, image: torch.Tensor, mask: torch.Tensor, queries: torch.Tensor, device) -> torch.Tensor:
     """The queries' 1-shot foreground masks from one support pair."""
     n = len(queries)
     logits = shot_logits(model, image[None, None].expand(n, 1, -1, -1, -1).to(device),
@@ -143,7 +151,7 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
     pipeline_settings = cfg.pipeline(out).settings()
     size = pipeline_settings["size"]
     started = time.perf_counter()
-    oslsm = train_oslsm_runs(cfg, settings, size, out)
+    episodic = train_episode_runs(cfg, settings, size, out)
     tests = held_out_panoramas(settings["test_panoramas"], size, cfg.seed, labels="fine")
     classes = novel_classes(cfg.fold)
     pairs = support_pairs(holders(tests, classes), classes, settings["per_class"], settings["queries"], cfg.seed)
@@ -151,7 +159,7 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
     # the pipeline's pair baseline trains for as many steps as a U-Net on the generated set (train_unets)
     pair_epochs = pipeline_settings["epochs"] * math.ceil(round(0.9 * pipeline_settings["generated"]) /
                                                           pipeline_settings["batch_size"])
-    models = {conv: load_oslsm(path, cfg.device)[0] for conv, (path, _) in oslsm.items()}
+    models = {key: load_episodic(path, cfg.device)[0] for key, (path, _) in episodic.items()}
     firsts = [p for p, pair in enumerate(pairs) if p == 0 or pairs[p - 1][0] != pair[0]]
     subset = set(firsts[:settings["panosis_pairs"]])
     for p, (cls, support, query_ids) in enumerate(pairs):
@@ -164,9 +172,13 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
         def score(method, conv, foreground, seconds, among=subsets):
             for subset in among:
                 board.add((method, conv, subset), cls, foreground, targets, seconds)
-        for conv, model in models.items():
+        for (method, conv), model in models.items():
             tick = time.perf_counter()
-            score(METHODS[0], conv, oslsm_foreground(model, image, (fine == cls).float(), queries, cfg.device),
+            score(EPISODE_METHODS[method], conv,
+                  episodic_foreground(model, image, (fine == cls).float(), queries, cfg.device), time.perf_counter() - tick)
+        for name, predictor in trivial().items():
+            tick = time.perf_counter()
+            score(f"trivial: {name}", "-", episodic_foreground(predictor, image, (fine == cls).float(), queries, "cpu"),
                   time.perf_counter() - tick)
         folder = out / f"pair-{p:03d}"
         pair_folder = write_pair_folder(TrainingPair.from_unit_image(image, pair_labels(fine, cls)), folder / "pair")
@@ -174,7 +186,7 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
         for conv in CONV_KINDS:
             checkpoint, seconds = fit_unet(pcfg, pipeline_settings, folder / f"unet-pair-{conv}", pair_folder, conv,
                                            pair_epochs)
-            score(METHODS[1], conv, unet_foreground(checkpoint, queries, cfg.device), seconds)
+            score(UNET_PAIR, conv, unet_foreground(checkpoint, queries, cfg.device), seconds)
         if "subset" in subsets:
             tick = time.perf_counter()
             train_osmis(osmis_config(pcfg, pipeline_settings))
@@ -183,7 +195,7 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
             for conv in CONV_KINDS:
                 checkpoint, seconds = fit_unet(pcfg, pipeline_settings, folder / f"unet-osmis-{conv}", generated,
                                                conv, pipeline_settings["epochs"])
-                score(METHODS[2], conv, unet_foreground(checkpoint, queries, cfg.device), synthesis + seconds,
+                score(PANOSIS, conv, unet_foreground(checkpoint, queries, cfg.device), synthesis + seconds,
                       among=("subset",))
     summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v
                                                       for k, v in settings.items()},
@@ -191,7 +203,8 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
                "size": list(size), "novel_classes": list(classes), "test_panoramas": len(tests),
                "support_pairs": [{"class": c, "support": s, "queries": q, "panosis": p in subset}
                                  for p, (c, s, q) in enumerate(pairs)],
-               "oslsm_training_seconds": {conv: seconds for conv, (_, seconds) in oslsm.items()},
+               "episode_training_seconds": {f"{method} {conv}": seconds
+                                            for (method, conv), (_, seconds) in episodic.items()},
                "minutes": round((time.perf_counter() - started) / 60, 1), "rows": board.rows()}
     text = table(summary)
     (out / "results.json").write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
