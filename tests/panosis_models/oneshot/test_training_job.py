@@ -65,3 +65,34 @@ def test_the_command_module_runs_the_command(monkeypatch, capsys):
     with pytest.raises(SystemExit) as stop:
         runpy.run_module("panosis_models.cli.oneshot_train", run_name="__main__")
     assert stop.value.code == 0 and capsys.readouterr().out.startswith("usage: panosis-oneshot-train")
+
+
+@pytest.mark.slow  # two training runs
+def test_a_prototype_run_then_an_oslsm_run_from_it_through_the_commands(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    small = ["--epochs", "1", "--validation", "6", "--val-episodes", "4"]
+    train_main(tiny_args(tmp_path / "prototype", cache, "--method", "prototype", *small))
+    train_main(tiny_args(tmp_path / "oslsm", cache, "--method", "oslsm", "--pretrained",
+                         str(tmp_path / "prototype" / LAST), *small))
+    prototype = torch.load(tmp_path / "prototype" / LAST, weights_only=True)
+    oslsm = torch.load(tmp_path / "oslsm" / LAST, weights_only=True)
+    assert prototype["config"]["method"] == "prototype" and oslsm["config"]["method"] == "oslsm"
+    assert oslsm["config"]["generator"] == "hashed" and oslsm["config"]["novel"] == "ignore"
+    assert "val_miou" in oslsm["history"][0] and oslsm["model"]["threshold"].dim() == 0
+    out = tmp_path / "eval"
+    capsys.readouterr()
+    evaluate_main(["--checkpoint", str(tmp_path / "oslsm" / LAST), "--episodes", "3", "--panoramas", "6",
+                   "--shots", "1,2", "--cache-dir", str(cache), "--out", str(out), "--no-progress"])
+    printed = capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["threshold"] == oslsm["model"]["threshold"].item()
+    assert set(metrics["baselines"]) == {"nothing", "all foreground", "support mask pasted", "colour prototype",
+                                         "colour prototype in support rows"}
+    assert set(metrics["best_baseline"]) == {"1-shot", "2-shot-or", "2-shot-mean"}
+    assert "[colour prototype in support rows] 1-shot: mean IoU" in printed
+    with pytest.raises(SystemExit) as stop:  # OSLSM cannot start from another OSLSM
+        train_main(tiny_args(tmp_path / "again", cache, "--method", "oslsm", "--pretrained",
+                             str(tmp_path / "oslsm" / LAST), *small))
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "must be a prototype run of fold 1" in err and "\n" not in err
