@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <list>
 #include <mutex>
@@ -202,7 +203,43 @@ void add_inverse_tables(const GeometryParams& p, SamplingPlan& plan) {
   std::tie(plan.src_col_start, plan.src_col_ext) = csr(2 * p.width, cols);
 }
 
+// Upper bounds of the plan's extended image, from the parameters alone (build_plan's clamps: rows
+// within [-2, H], so ext_h <= H + 4; on a full circle of longitude a tap lies within half a turn
+// (W / 2 columns) of its centre, so ext_w <= (out_w - 1) s_w + W + 4; otherwise columns are
+// clamped to [-(out_w - 1) s_w - 2, W], so ext_w <= 2 (out_w - 1) s_w + W + 4). In double: no
+// overflow whatever the parameters, and exact for integers up to 2^53.
+std::pair<double, double> extended_bounds(const GeometryParams& p) {
+  const double span = double(p.out_w() - 1) * double(p.stride_w);
+  return {double(p.height) + 4, (p.full_longitude() ? span : 2 * span) + double(p.width) + 4};
+}
+
+// The tables are int32 (PlanView). Every table value and every index within one channel's image
+// or extended image is below ext_h * ext_w (H * W included), and every table index below
+// 4 * out_h * taps (the weights; the entries encode 2 * k + 1); stride_w divides in the gathers.
+// Refused before anything is built when one of them could exceed 2^31 - 1.
+void check_int32_tables(const GeometryParams& p) {
+  constexpr double kMax = 2147483647.0;  // INT32_MAX
+  const auto [ext_h, ext_w] = extended_bounds(p);
+  const double weights = 4.0 * double(p.out_h()) * double(p.taps());
+  const auto shown = [](double v) { return int64_t(std::min(v, 9e18)); };  // a printable integer
+  TORCH_CHECK_VALUE(ext_h * ext_w <= kMax && weights <= kMax && double(p.stride_w) <= kMax, "equiconv: input ",
+                    p.height, "x", p.width, " (kernel ", p.kernel_h, "x", p.kernel_w, ", stride ", p.stride_h, "x",
+                    p.stride_w, ") is too large for the sampling plan's 32-bit tables: its extended image may span ",
+                    shown(ext_h), "x", shown(ext_w), " = ", shown(ext_h * ext_w), " positions per channel and its "
+                    "tap weights number ", shown(weights), "; each of these, and stride_w, must be at most 2^31 - 1 = "
+                    "2147483647 (a full-sphere 3x3 layer with padding 1 takes inputs up to 23168x46336)");
+}
+
+// The int64 table t as int32; check_int32_tables has made sure its values fit.
+at::Tensor to_int32(const at::Tensor& t) {
+  TORCH_INTERNAL_ASSERT(t.numel() == 0 || (t.min().item<int64_t>() >= INT32_MIN &&
+                                           t.max().item<int64_t>() <= INT32_MAX),
+                        "equiconv: a sampling-plan table exceeds int32");
+  return t.to(at::kInt);
+}
+
 SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
+  check_int32_tables(p);
   RowTable t = row_table(p);
   const int64_t n = static_cast<int64_t>(t.rows.size());
   std::vector<int64_t> y0(n), x0(n);
@@ -254,6 +291,12 @@ SamplingPlan build_plan(const GeometryParams& p, c10::ScalarType dtype) {
         source_col(p, x_first + e + p.width / 2);
   }
   add_inverse_tables(p, plan);
+  const auto [ext_h, ext_w] = extended_bounds(p);
+  TORCH_INTERNAL_ASSERT(plan.ext_h <= ext_h && plan.ext_w <= ext_w, "equiconv: extended image ", plan.ext_h, "x",
+                        plan.ext_w, " exceeds its bound ", ext_h, "x", ext_w);
+  for (const auto& named : plan.tables()) {
+    if (named.second->scalar_type() == at::kLong) *named.second = to_int32(*named.second);
+  }
   return plan;
 }
 

@@ -48,11 +48,11 @@ RowTable row_table(const GeometryParams& p);
 // boundary (wrapped columns, rows across the poles, zeros), so sampling needs no branches.
 struct SamplingPlan {
   int64_t ext_h = 0, ext_w = 0;
-  at::Tensor tap_offset;     // int64 [out_h * taps]: top-left neighbour of the tap in the ext buffer
+  at::Tensor tap_offset;     // int32 [out_h * taps]: top-left neighbour of the tap in the ext buffer
   at::Tensor tap_weight;     // compute dtype [out_h * taps * 4]: bilinear weights
-  at::Tensor ext_row_src;    // int64 [ext_h]: source row, or -1 for a zero row
-  at::Tensor ext_row_shift;  // int64 [ext_h]: 1 where the row comes across a pole (half-turn)
-  at::Tensor ext_col_src;    // int64 [2 * ext_w]: source column (unshifted, half-turn), or -1
+  at::Tensor ext_row_src;    // int32 [ext_h]: source row, or -1 for a zero row
+  at::Tensor ext_row_shift;  // int32 [ext_h]: 1 where the row comes across a pole (half-turn)
+  at::Tensor ext_col_src;    // int32 [2 * ext_w]: source column (unshifted, half-turn), or -1
   // Inverse tables for gathers (see PlanView): which extended positions and taps read what.
   at::Tensor tap_rc, src_row_start, src_row_ext, src_col_start, src_col_ext, entry_start, entry;
 
@@ -75,18 +75,18 @@ struct SamplingPlan {
                            p.stride_w,
                            ext_h,
                            ext_w,
-                           tap_offset.data_ptr<int64_t>(),
+                           tap_offset.data_ptr<int32_t>(),
                            tap_weight.data_ptr<scalar_t>(),
-                           ext_row_src.data_ptr<int64_t>(),
-                           ext_row_shift.data_ptr<int64_t>(),
-                           ext_col_src.data_ptr<int64_t>(),
-                           tap_rc.data_ptr<int64_t>(),
-                           src_row_start.data_ptr<int64_t>(),
-                           src_row_ext.data_ptr<int64_t>(),
-                           src_col_start.data_ptr<int64_t>(),
-                           src_col_ext.data_ptr<int64_t>(),
-                           entry_start.data_ptr<int64_t>(),
-                           entry.data_ptr<int64_t>()};
+                           ext_row_src.data_ptr<int32_t>(),
+                           ext_row_shift.data_ptr<int32_t>(),
+                           ext_col_src.data_ptr<int32_t>(),
+                           tap_rc.data_ptr<int32_t>(),
+                           src_row_start.data_ptr<int32_t>(),
+                           src_row_ext.data_ptr<int32_t>(),
+                           src_col_start.data_ptr<int32_t>(),
+                           src_col_ext.data_ptr<int32_t>(),
+                           entry_start.data_ptr<int32_t>(),
+                           entry.data_ptr<int32_t>()};
   }
 };
 

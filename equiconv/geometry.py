@@ -37,7 +37,7 @@ PLAN_TABLES = ("tap_offset", "tap_weight", "ext_row_src", "ext_row_shift", "ext_
 def sampling_plan(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
                   lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN) -> dict:
     """The compiled core's cached sampling plan for one layer, for inspection: ``ext_h``,
-    ``ext_w`` and its tables (CPU, float64 weights). Its size is what the layer's geometry costs,
+    ``ext_w`` and its tables (CPU; int32 index tables, float64 weights). Its size is what the layer's geometry costs,
     whatever the batch or the channels."""
     _core.require()
     g = _checks.geometry(height, width, kernel_size, stride, padding, dilation,

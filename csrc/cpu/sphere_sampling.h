@@ -48,7 +48,7 @@ ColumnRuns column_runs(const PlanView<scalar_t>& v) {
   ColumnRuns out;
   for (int64_t s = 0; s < 2; ++s) {
     out.first[s] = static_cast<int64_t>(out.runs.size());
-    const int64_t* col = v.ext_col_src + s * v.ext_w;
+    const int32_t* col = v.ext_col_src + s * v.ext_w;
     for (int64_t c = 0; c < v.ext_w; ++c) {
       const int64_t src = std::max<int64_t>(col[c], -1);
       ColumnRun* last = out.runs.size() > size_t(out.first[s]) ? &out.runs.back() : nullptr;

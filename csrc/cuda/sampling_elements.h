@@ -46,27 +46,40 @@ template <> struct Convert<__nv_bfloat16, float> {
 template <typename to_t, typename from_t>
 EQUICONV_HD to_t convert(from_t v) { return Convert<to_t, from_t>::apply(v); }
 
+// Everything below indexes the plan's tables and one channel in 32 bits: build_plan refuses a
+// geometry where a table value, a table index or an index within one channel's image or extended
+// image could exceed 2^31 - 1 (and a stride_w that could), so the table look-ups and the divisions
+// of the gathers stay 32-bit. Offsets across channels and images are the callers' (their index_t).
+struct Dims32 {
+  int32_t width, out_w, taps, stride_w, ext_w;
+  template <typename acc_t>
+  EQUICONV_HD explicit Dims32(const PlanView<acc_t>& v)
+      : width(int32_t(v.width)), out_w(int32_t(v.out_w)), taps(int32_t(v.taps)), stride_w(int32_t(v.stride_w)),
+        ext_w(int32_t(v.ext_w)) {}
+};
+
 // The extended image at (er, ec), read straight from the channel through the boundary tables
 // (wrap, pole crossing, zeros) instead of from a materialised extended copy.
 template <typename acc_t, typename scalar_t>
-EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>& v, int64_t er,
-                                 int64_t ec) {
-  const int64_t row = v.ext_row_src[er];
+EQUICONV_HD acc_t extended_value(const scalar_t* channel, const PlanView<acc_t>& v, const Dims32& d, int32_t er,
+                                 int32_t ec) {
+  const int32_t row = v.ext_row_src[er];
   if (row < 0) return acc_t(0);
-  const int64_t col = v.ext_col_src[v.ext_row_shift[er] * v.ext_w + ec];
-  return col < 0 ? acc_t(0) : cuda::convert<acc_t>(channel[row * v.width + col]);
+  const int32_t col = v.ext_col_src[v.ext_row_shift[er] * d.ext_w + ec];
+  return col < 0 ? acc_t(0) : cuda::convert<acc_t>(channel[row * d.width + col]);
 }
 
 // The bilinear sample of tap k (= output row * taps + tap) at output column q.
 template <typename acc_t, typename scalar_t>
-EQUICONV_HD acc_t tap_sample(const scalar_t* channel, const PlanView<acc_t>& v, int64_t k, int64_t q) {
-  const int64_t er = v.tap_rc[2 * k], ec = v.tap_rc[2 * k + 1] + q * v.stride_w;
+EQUICONV_HD acc_t tap_sample(const scalar_t* channel, const PlanView<acc_t>& v, int32_t k, int32_t q) {
+  const Dims32 d(v);
+  const int32_t er = v.tap_rc[2 * k], ec = v.tap_rc[2 * k + 1] + q * d.stride_w;
   const acc_t* w = v.tap_weight + 4 * k;
   // A corner of weight zero is not read into the sum: 0 * NaN would spread a NaN the tap
   // does not sample. The branch is the same across a warp (neighbouring q share the tap).
   acc_t value(0);
   for (int c = 0; c < 4; ++c) {
-    if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, er + (c >> 1), ec + (c & 1));
+    if (w[c] != acc_t(0)) value += w[c] * extended_value(channel, v, d, er + (c >> 1), ec + (c & 1));
   }
   return value;
 }
@@ -75,22 +88,22 @@ EQUICONV_HD acc_t tap_sample(const scalar_t* channel, const PlanView<acc_t>& v, 
 // read takes in input pixel (y, x), with that corner's non-zero weight, in a fixed order: the
 // adjoints gather with it, each input pixel by one thread, without atomics (deterministic).
 template <typename acc_t, typename Visit>
-EQUICONV_HD void for_each_read(const PlanView<acc_t>& v, int64_t y, int64_t x, Visit visit) {
-  const int64_t s = v.stride_w;
-  for (int64_t a = v.src_row_start[y]; a < v.src_row_start[y + 1]; ++a) {
-    const int64_t er = v.src_row_ext[a];
-    const int64_t key = v.ext_row_shift[er] * v.width + x;
-    for (int64_t b = v.src_col_start[key]; b < v.src_col_start[key + 1]; ++b) {
-      const int64_t ec = v.src_col_ext[b];
-      for (int64_t e = v.entry_start[er]; e < v.entry_start[er + 1]; ++e) {
-        const int64_t k = v.entry[e] >> 1, bottom = v.entry[e] & 1;
-        const int64_t r = k / v.taps, t = k - r * v.taps;
+EQUICONV_HD void for_each_read(const PlanView<acc_t>& v, int32_t y, int32_t x, Visit visit) {
+  const Dims32 d(v);
+  for (int32_t a = v.src_row_start[y]; a < v.src_row_start[y + 1]; ++a) {
+    const int32_t er = v.src_row_ext[a];
+    const int32_t key = v.ext_row_shift[er] * d.width + x;
+    for (int32_t b = v.src_col_start[key]; b < v.src_col_start[key + 1]; ++b) {
+      const int32_t ec = v.src_col_ext[b];
+      for (int32_t e = v.entry_start[er]; e < v.entry_start[er + 1]; ++e) {
+        const int32_t k = v.entry[e] >> 1, bottom = v.entry[e] & 1;
+        const int32_t r = k / d.taps, t = k - r * d.taps;
         const acc_t* w = v.tap_weight + 4 * k + 2 * bottom;
-        for (int64_t right = 0; right < 2; ++right) {
-          const int64_t d = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
-          if (d < 0) continue;
-          const int64_t q = d / s;
-          if (q * s == d && q < v.out_w && w[right] != acc_t(0)) visit(r, t, q, w[right]);
+        for (int32_t right = 0; right < 2; ++right) {
+          const int32_t dist = ec - v.tap_rc[2 * k + 1] - right;  // = q * stride_w if read
+          if (dist < 0) continue;
+          const int32_t q = dist / d.stride_w;
+          if (q * d.stride_w == dist && q < d.out_w && w[right] != acc_t(0)) visit(r, t, q, w[right]);
         }
       }
     }

@@ -38,7 +38,7 @@ class Tables:
 
 
 def _host_tables(g: _checks.Geometry):
-    """Forward and inverse tables on the CPU (int64 / float64), from the compiled plan."""
+    """Forward and inverse tables on the CPU (integer / float64), from the compiled plan."""
     plan = sampling_plan(g.height, g.width, g.kernel_size, g.stride, g.padding, g.dilation,
                          lat_range=g.lat_range, lon_span=g.lon_span)
     ext_w, width = plan["ext_w"], g.width

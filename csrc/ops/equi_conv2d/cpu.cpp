@@ -52,7 +52,7 @@ Blocks make_blocks(const Layer& l, int64_t element_size, int64_t images) {
 std::vector<std::vector<int64_t>> disjoint_phases(const Layer& l, const SamplingPlan& plan,
                                                   const Blocks& blocks) {
   const int64_t taps = l.p.taps();
-  const int64_t* off = plan.tap_offset.data_ptr<int64_t>();
+  const int32_t* off = plan.tap_offset.data_ptr<int32_t>();
   std::vector<std::vector<int64_t>> phases;
   std::vector<std::vector<std::pair<int64_t, int64_t>>> spans;
   for (int64_t b = 0; b < blocks.count; ++b) {
@@ -123,7 +123,7 @@ struct Pass {
 
   // The span [first, first + count) of an extended channel that output rows [r0, r1) touch.
   std::pair<int64_t, int64_t> footprint(int64_t r0, int64_t r1) const {
-    const int64_t* off = view.tap_offset;
+    const int32_t* off = view.tap_offset;
     const auto [lo, hi] = std::minmax_element(off + r0 * view.taps, off + r1 * view.taps);
     return {*lo, *hi - *lo + view.ext_w + (view.out_w - 1) * view.stride_w + 2};
   }

@@ -33,7 +33,7 @@ EQUICONV_HD void im2col_element(index_t i, const scalar_t* input, scalar_t* colu
   scalar_t* out = columns + (c * taps * images + n) * pixels + p;
   const index_t tap_stride = images * pixels;
   for (index_t t = 0; t < taps; ++t) {
-    out[t * tap_stride] = cuda::convert<scalar_t>(tap_sample(channel, v, r * taps + t, q));
+    out[t * tap_stride] = cuda::convert<scalar_t>(tap_sample(channel, v, int32_t(r * taps + t), int32_t(q)));
   }
 }
 
@@ -48,12 +48,13 @@ EQUICONV_HD void col2im_element(index_t i, const scalar_t* columns, scalar_t* gr
   const index_t x = i % width, rest = i / width;
   const index_t y = rest % height, nc = rest / height;
   const index_t n = nc / channels, c = nc - n * channels;
-  const index_t pixels = static_cast<index_t>(band.rows() * v.out_w), tap_stride = images * pixels;
+  const index_t wo = static_cast<index_t>(v.out_w), pixels = static_cast<index_t>(band.rows()) * wo;
+  const index_t tap_stride = images * pixels, r0 = static_cast<index_t>(band.begin), r1 = static_cast<index_t>(band.end);
   const scalar_t* base = columns + (c * static_cast<index_t>(v.taps) * images + n) * pixels;
   acc_t acc(0);
-  for_each_read(v, y, x, [&](int64_t r, int64_t t, int64_t q, acc_t w) {
-    if (r < band.begin || r >= band.end) return;
-    acc += w * cuda::convert<acc_t>(base[t * tap_stride + (r - band.begin) * v.out_w + q]);
+  for_each_read(v, int32_t(y), int32_t(x), [&](int32_t r, int32_t t, int32_t q, acc_t w) {
+    if (r < r0 || r >= r1) return;
+    acc += w * cuda::convert<acc_t>(base[t * tap_stride + (r - r0) * wo + q]);
   });
   grad_input[i] = cuda::convert<scalar_t>(acc);
 }

@@ -26,10 +26,10 @@ struct PoolForward {
     const index_t plane = i / pixels, p = i - plane * pixels, r = p / wo, q = p - r * wo;
     const scalar_t* channel = input + plane * static_cast<index_t>(v.height * v.width);
     const index_t taps = static_cast<index_t>(v.taps);
-    acc_t best = tap_sample(channel, v, r * taps, q);
+    acc_t best = tap_sample(channel, v, int32_t(r * taps), int32_t(q));
     index_t winner = 0;
     for (index_t t = 1; t < taps; ++t) {
-      const acc_t value = tap_sample(channel, v, r * taps + t, q);
+      const acc_t value = tap_sample(channel, v, int32_t(r * taps + t), int32_t(q));
       if (winners) {
         if (value > best || (is_nan(value) && !is_nan(best))) {
           best = value;
@@ -65,8 +65,9 @@ struct PoolBackward {
     const scalar_t* g = grad_output + plane * pixels;
     const int64_t* won = winners ? winners + plane * pixels : nullptr;
     acc_t acc(0);
-    for_each_read(v, y, x, [&](int64_t r, int64_t t, int64_t q, acc_t w) {
-      const int64_t o = r * v.out_w + q;
+    const index_t wo = static_cast<index_t>(v.out_w);
+    for_each_read(v, int32_t(y), int32_t(x), [&](int32_t r, int32_t t, int32_t q, acc_t w) {
+      const index_t o = r * wo + q;
       if (!won || won[o] == t) acc += w * cuda::convert<acc_t>(g[o]);
     });
     if (!won) acc /= acc_t(v.taps);
