@@ -10,7 +10,7 @@ for float64 tensors).
 import triton
 import triton.language as tl
 
-from equiconv.triton.sampling import inverse_columns, sample_tile
+from equiconv.triton.sampling import gather_reads, sample_tile
 from equiconv.triton.tiles import channel_tile, row_tile
 
 
@@ -63,23 +63,14 @@ def conv_input_grad_kernel(go_ptr, w_ptr, gi_ptr, start_ptr, inv_row_ptr, inv_ba
     go_img = go_ptr + n.to(tl.int64) * sgn + (g * o_g).to(tl.int64) * sgc
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
     for t in range(taps):
-        first = tl.load(start_ptr + y * taps + t)
-        last = tl.load(start_ptr + y * taps + t + 1)
         w_tap = w_ptr + (g * taps + t).to(tl.int64) * c_g * o_g
         for o0 in range(0, o_g, BLOCK_K):
             o = o0 + ko
             o_ok = o < o_g
             o_off = o.to(tl.int64) * sgc
-            a = tl.zeros((BLOCK_M, BLOCK_K), dtype=ACC)
-            for e in range(first, last):
-                r = tl.load(inv_row_ptr + e)
-                base = tl.load(inv_base_ptr + e)
-                w = tl.load(inv_w_ptr + e).to(ACC)
-                for wrap in range(wraps):
-                    q, ok = inverse_columns(x, base, wrap, width, stride_w, out_w, x_ok, FULL_LON)
-                    pix = r.to(tl.int64) * sgh + q.to(tl.int64) * sgw
-                    v = tl.load(go_img + pix[:, None] + o_off[None, :], mask=ok[:, None] & o_ok[None, :], other=0.0)
-                    a += w * v.to(ACC)
+            a = gather_reads(tl.zeros((BLOCK_M, BLOCK_K), dtype=ACC), go_img, go_img, start_ptr, inv_row_ptr,
+                             inv_base_ptr, inv_w_ptr, y, t, taps, x, x_ok, o_off, o_off, o_ok, sgh, sgw, sgh, sgw,
+                             1.0, width, stride_w, out_w, wraps, FULL_LON, False, ACC)
             b = tl.load(w_tap + o[:, None] * c_g + c[None, :], mask=o_ok[:, None] & c_ok[None, :], other=0.0)
             acc = tl.dot(a.to(DOT), b.to(DOT), acc, input_precision=PRECISION, out_dtype=ACC)
     out = gi_ptr + n.to(tl.int64) * sin + y.to(tl.int64) * sih + (g * c_g + c).to(tl.int64)[None, :] * sic \

@@ -7,7 +7,7 @@ largest tap in row-major order (strictly larger replaces)."""
 import triton
 import triton.language as tl
 
-from equiconv.triton.sampling import inverse_columns, sample_tile
+from equiconv.triton.sampling import gather_reads, sample_tile
 from equiconv.triton.tiles import channel_tile, row_tile
 
 
@@ -59,25 +59,11 @@ def pool_backward_kernel(go_ptr, idx_ptr, gi_ptr, scale_ptr, start_ptr, inv_row_
     idx_img = idx_ptr + n.to(tl.int64) * sjn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
     scale = tl.load(scale_ptr)
+    c_go, c_idx = c.to(tl.int64) * sgc, c.to(tl.int64) * sjc
     for t in range(taps):
-        first = tl.load(start_ptr + y * taps + t)
-        last = tl.load(start_ptr + y * taps + t + 1)
-        for e in range(first, last):
-            r = tl.load(inv_row_ptr + e)
-            base = tl.load(inv_base_ptr + e)
-            w = tl.load(inv_w_ptr + e).to(ACC)
-            for wrap in range(wraps):
-                q, ok = inverse_columns(x, base, wrap, width, stride_w, out_w, x_ok, FULL_LON)
-                ok2 = ok[:, None] & c_ok[None, :]
-                v = tl.load(go_img + r.to(tl.int64) * sgh + q.to(tl.int64)[:, None] * sgw
-                            + c.to(tl.int64)[None, :] * sgc, mask=ok2, other=0.0).to(ACC)
-                if MAX:
-                    won = tl.load(idx_img + r.to(tl.int64) * sjh + q.to(tl.int64)[:, None] * sjw
-                                  + c.to(tl.int64)[None, :] * sjc, mask=ok2, other=-1)
-                    v = tl.where(won == t, v, 0.0)
-                else:
-                    v = v * scale
-                acc += w * v
+        acc = gather_reads(acc, go_img, idx_img, start_ptr, inv_row_ptr, inv_base_ptr, inv_w_ptr, y, t, taps, x, x_ok,
+                           c_go, c_idx, c_ok, sgh, sgw, sjh, sjw, scale, width, stride_w, out_w, wraps,
+                           FULL_LON, MAX, ACC)
     out = gi_ptr + n.to(tl.int64) * sin + y.to(tl.int64) * sih + c.to(tl.int64)[None, :] * sic \
         + x.to(tl.int64)[:, None] * siw
     tl.store(out, acc.to(gi_ptr.dtype.element_ty), mask=x_ok[:, None] & c_ok[None, :])
