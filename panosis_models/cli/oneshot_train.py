@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
                    help="widths of the encoders' levels")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=d.batch_norm,
                    help="BatchNorm after each 3x3 convolution")
+    p.add_argument("--latitude", action=argparse.BooleanOptionalAction, default=d.latitude,
+                   help="the encoders also read each row's latitude (a fourth input channel)")
     p.add_argument("--episodes", type=command.count(1), default=d.episodes, help="training episodes per epoch")
     p.add_argument("--method", default=d.method, choices=METHODS, help="the one-shot network")
     p.add_argument("--novel", default=d.novel, choices=NOVEL,

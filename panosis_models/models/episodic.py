@@ -43,16 +43,27 @@ def masked_average(features: torch.Tensor, mask: torch.Tensor, stride: int) -> t
     return (features * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-12)
 
 
+def latitude_plane(image: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W): the latitude of each row's centre as a share of 90 degrees (positive above
+    the equator), the rows of an equirectangular image."""
+    height, width = image.shape[-2:]
+    rows = 1 - (2 * torch.arange(height, device=image.device, dtype=image.dtype) + 1) / height
+    return rows[None, None, :, None].expand(image.shape[0], 1, height, width)
+
+
 class EpisodicNet(nn.Module):
     """Base of the one-shot networks, encoders of ``channels`` widths with ``conv`` layers:
     ``threshold`` (a 0-d buffer) is the logit above which a pixel is foreground (evaluation
-    subtracts it, training never sees it); ``check`` refuses an episode of the wrong shapes."""
+    subtracts it, training never sees it); ``check`` refuses an episode of the wrong shapes;
+    with ``latitude`` the encoders read each row's latitude as a fourth input channel
+    (``inputs``), so a feature, and a prototype, can say where on the sphere it lies."""
 
-    def __init__(self, channels, conv: str):
+    def __init__(self, channels, conv: str, latitude: bool = False):
         super().__init__()
         if len(channels) < 2 or min(channels) < 1:
             raise ValueError(f"channels needs at least two positive widths, got {channels!r}")
-        self.conv_kind, self.channels = conv, tuple(channels)
+        self.conv_kind, self.channels, self.latitude = conv, tuple(channels), latitude
+        self.in_channels = 4 if latitude else 3
         self.resize = operators(conv).resize
         self.register_buffer("threshold", torch.zeros(()))
 
@@ -63,6 +74,9 @@ class EpisodicNet(nn.Module):
     @property
     def input_sizes(self) -> InputSizes:
         return input_sizes(self.conv_kind, self.stride, "its encoders' output stride")
+
+    def inputs(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.cat([image, latitude_plane(image)], 1) if self.latitude else image
 
     def check(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> None:
         if query.dim() != 4 or not self.input_sizes.accepts(*query.shape[-2:]):

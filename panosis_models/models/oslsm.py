@@ -43,14 +43,14 @@ class OSLSM(EpisodicNet):
     enough at that stride): ``input_sizes``."""
 
     def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True,
-                 generator: str = "learned"):
-        super().__init__(channels, conv)
+                 generator: str = "learned", latitude: bool = False):
+        super().__init__(channels, conv, latitude)
         if generator not in GENERATORS:
             raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}")
         self.generator = generator
         features = channels[-1]
-        self.condition = Encoder(conv, 3, channels, batch_norm)
-        self.segment = Encoder(conv, 3, channels, batch_norm)
+        self.condition = Encoder(conv, self.in_channels, channels, batch_norm)
+        self.segment = Encoder(conv, self.in_channels, channels, batch_norm)
         if generator == "learned":
             self.classifier = nn.Sequential(nn.Linear(features, features), nn.ReLU(inplace=True),
                                             nn.Linear(features, features + 1))
@@ -73,13 +73,13 @@ class OSLSM(EpisodicNet):
     def classifier_of(self, support: torch.Tensor, support_mask: torch.Tensor) -> tuple:
         """(w (N, C), b (N,)): the logistic classifier the support pair defines. An empty mask
         pools to zero features (there is nothing to describe)."""
-        features = self.condition(support * support_mask[:, None].to(support.dtype))
+        features = self.condition(self.inputs(support * support_mask[:, None].to(support.dtype)))
         pooled = masked_average(features, support_mask, self.stride)
         params = self.classifier(pooled) if self.generator == "learned" else pooled @ self.hashing.t()
         return params[:, :-1], params[:, -1]
 
     def features(self, query: torch.Tensor) -> torch.Tensor:
-        features = self.segment(query)
+        features = self.segment(self.inputs(query))
         return features if self.generator == "learned" else self.head(features)
 
     def forward(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:

@@ -19,21 +19,22 @@ class PrototypeNet(EpisodicNet):
     """``forward(query (N, 3, H, W), support (N, 3, H, W), support_mask (N, H, W) in {0, 1})``
     -> foreground logits (N, H, W), in [-2 scale, 2 scale]."""
 
-    def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True, scale: float = 20.0):
-        super().__init__(channels, conv)
+    def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True, scale: float = 20.0,
+                 latitude: bool = False):
+        super().__init__(channels, conv, latitude)
         self.scale = float(scale)
-        self.encoder = Encoder(conv, 3, channels, batch_norm)
+        self.encoder = Encoder(conv, self.in_channels, channels, batch_norm)
 
     def prototypes(self, support: torch.Tensor, support_mask: torch.Tensor) -> tuple:
         """(foreground, background) prototypes (N, C) of the support pair; an empty side is zero."""
-        features = self.encoder(support)
+        features = self.encoder(self.inputs(support))
         return (masked_average(features, support_mask, self.stride),
                 masked_average(features, 1 - support_mask, self.stride))
 
     def forward(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
         self.check(query, support, support_mask)
         foreground, background = self.prototypes(support, support_mask)
-        features = self.encoder(query)
+        features = self.encoder(self.inputs(query))
         similarity = [F.cosine_similarity(features, p[:, :, None, None], dim=1, eps=1e-6)
                       for p in (foreground, background)]
         logits = self.scale * (similarity[0] - similarity[1])

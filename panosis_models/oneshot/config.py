@@ -15,14 +15,14 @@ from panosis_models.models.prototype import PrototypeNet
 METHODS = ("prototype", "oslsm")
 NOVEL = ("ignore", "background")  # what a training query's novel-class pixels are
 # what a checkpoint written before these fields existed was trained with
-LEGACY = {"method": "oslsm", "generator": "learned", "novel": "background", "validation": 0}
+LEGACY = {"method": "oslsm", "generator": "learned", "novel": "background", "validation": 0, "latitude": False}
 
 
 @dataclass
 class OneShotConfig(TrainingConfig):
     """Everything that defines a run; saved in its checkpoints."""
     DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed", "method",
-                "generator", "novel", "pretrained", "validation")
+                "generator", "novel", "pretrained", "validation", "latitude")
 
     out: str = "runs/oneshot"
     method: str = "prototype"         # prototype (PANet-style) or oslsm
@@ -33,6 +33,7 @@ class OneShotConfig(TrainingConfig):
     data_seed: int = 0
     channels: tuple = (16, 32, 64)    # the encoders' level widths
     batch_norm: bool = True
+    latitude: bool = True             # the encoders also read each row's latitude
     episodes: int = 400               # training episodes per epoch
     epochs: int = 10
     batch_size: int = 8
@@ -79,5 +80,6 @@ def validation_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
 
 def build_model(cfg: OneShotConfig) -> EpisodicNet:
     if cfg.method == "prototype":
-        return PrototypeNet(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm)
-    return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, generator=cfg.generator)
+        return PrototypeNet(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, latitude=cfg.latitude)
+    return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, generator=cfg.generator,
+                 latitude=cfg.latitude)

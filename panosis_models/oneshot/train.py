@@ -32,7 +32,7 @@ def pretrained_encoder(cfg: OneShotConfig) -> dict:
     on the same fold with the same network."""
     state = checkpoint.load(cfg.pretrained, KIND)
     saved = OneShotConfig.from_dict(state["config"])
-    differ = [f"{name}={getattr(saved, name)!r}" for name in ("fold", "conv", "channels", "batch_norm", "size")
+    differ = [f"{name}={getattr(saved, name)!r}" for name in ("fold", "conv", "channels", "batch_norm", "size", "latitude")
               if getattr(saved, name) != getattr(cfg, name)]
     if saved.method != "prototype" or differ:
         raise InputError(f"--pretrained {cfg.pretrained} must be a prototype run of fold {cfg.fold} with this "

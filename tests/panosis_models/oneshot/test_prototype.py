@@ -63,3 +63,22 @@ def test_oslsm_starts_from_a_pretrained_encoder_and_fine_tunes_its_conditioning_
     assert slow["lr"] == 1e-4 and fast["lr"] == 1e-3
     assert {id(p) for p in slow["params"]} == {id(p) for p in model.condition.parameters()}
     assert len(slow["params"]) + len(fast["params"]) == len(list(model.parameters()))
+
+
+def test_with_latitude_the_encoders_read_each_rows_latitude():
+    from panosis_models.models.episodic import latitude_plane
+    plane = latitude_plane(torch.zeros(2, 3, 4, 6))
+    assert plane.shape == (2, 1, 4, 6) and plane[0, 0, :, 0].tolist() == [0.75, 0.25, -0.25, -0.75]
+    assert (plane == plane[..., :1]).all()  # constant along a row
+    torch.manual_seed(0)
+    for model in (PrototypeNet(channels=(4, 8), latitude=True), OSLSM(channels=(4, 8), generator="hashed", latitude=True)):
+        query, support, mask = episode(torch.Generator().manual_seed(2))
+        image = torch.rand(2, 3, 16, 32)
+        assert torch.equal(model.inputs(image), torch.cat([image, latitude_plane(image)], 1))
+        assert model(query, support, mask).shape == (2, 16, 32)
+        first = next(p for p in model.parameters() if p.dim() == 4)
+        assert first.shape[1] == 4
+        with torch.no_grad():
+            before = model.eval()(query, support, mask)
+            first[:, 3] = 0  # the latitude unread: other logits
+            assert not torch.allclose(before, model(query, support, mask))
