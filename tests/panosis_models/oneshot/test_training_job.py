@@ -1,4 +1,4 @@
-"""The OSLSM job: episodic training resumes bit-identically, refuses another run's checkpoint,
+"""The one-shot job: episodic training resumes bit-identically, refuses another run's checkpoint,
 and its commands run (``python -m panosis_models.cli.oneshot_train`` too) with one-line errors."""
 import json
 import runpy
@@ -15,7 +15,7 @@ from panosis_models.engine.config import LAST
 def tiny_args(out, cache, *extra):
     return ["--fold", "1", "--out", str(out), "--size", "16x32", "--num", "6", "--channels", "4,8",
             "--episodes", "2", "--batch-size", "2", "--device", "cpu", "--cache-dir", str(cache),
-            "--no-progress", *extra]
+            "--no-progress", "--validation", "6", "--val-episodes", "4", *extra]
 
 
 @pytest.mark.slow  # training runs
@@ -70,7 +70,7 @@ def test_the_command_module_runs_the_command(monkeypatch, capsys):
 @pytest.mark.slow  # two training runs
 def test_a_prototype_run_then_an_oslsm_run_from_it_through_the_commands(tmp_path, capsys):
     cache = tmp_path / "cache"
-    small = ["--epochs", "1", "--validation", "6", "--val-episodes", "4"]
+    small = ["--epochs", "1"]
     train_main(tiny_args(tmp_path / "prototype", cache, "--method", "prototype", *small))
     train_main(tiny_args(tmp_path / "oslsm", cache, "--method", "oslsm", "--pretrained",
                          str(tmp_path / "prototype" / LAST), *small))
