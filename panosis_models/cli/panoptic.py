@@ -25,6 +25,7 @@ from panosis_models.models.pspnet import PRESETS
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line, write_diagnosis
 from panosis_models.panoptic.levels import LEVELS
+from panosis_models.panoptic.postprocess import GROUPING, GROUPINGS
 from panosis_models.panoptic.train import train
 from panosis_models.data.source import SPLIT_NAMES
 
@@ -53,6 +54,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="share of the pixels, the costliest, the semantic loss averages over (1: plain cross-entropy)")
     p.add_argument("--small-instance-weight", type=command.number(above=0), default=d.small_instance_weight,
                    help="weight in the semantic loss of the pixels of small instances (1: none)")
+    p.add_argument("--thing-weight", type=command.number(above=0), default=d.thing_weight,
+                   help="weight in the semantic loss of the pixels of thing classes (1: none)")
     p.add_argument("--center-weight", type=command.number(at_least=0), default=d.center_weight,
                    help="weight of the heatmap's MSE")
     p.add_argument("--offset-weight", type=command.number(at_least=0), default=d.offset_weight,
@@ -71,6 +74,9 @@ def _evaluate_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
     p.add_argument("--batch-size", type=command.count(1), default=4, help="items per forward pass")
     p.add_argument("--out", type=command.folder_path, default=None, help="results folder (default: RUN/eval)")
+    p.add_argument("--grouping", choices=tuple(GROUPINGS), default=GROUPING,
+                   help="thing pixels into instances: Panoptic-DeepLab's nearest centre, or connected regions that "
+                        "centres split (evaluate only; diagnose shows both)")
 
 
 def _experiment_flags(p: argparse.ArgumentParser) -> None:
@@ -118,7 +124,7 @@ def job(args) -> None:
         data = evaluation_data(cfg, args.split, **overrides)
         if args.action == "evaluate":
             print(summary_line(evaluate(model, data, out, args.batch_size, args.device, progress=args.progress,
-                                        level=cfg.panoptic_level, split=args.split)))
+                                        level=cfg.panoptic_level, split=args.split, grouping=args.grouping)))
         else:
             print(write_diagnosis(model, data, out, cfg.panoptic_level, args.device, args.batch_size, args.progress,
                                   args.split))

@@ -17,7 +17,8 @@ class PanopticConfig(TrainingConfig, DataSource, NetworkChoice):
     """Everything that defines a run; saved in its checkpoints. Panoramas with fine labels
     (``view`` and ``labels`` are fixed), learnt at ``level`` ("fine" or "category"); the loss
     is Panoptic-DeepLab's: cross-entropy over the ``hard_pixels`` share of pixels that cost
-    most, the pixels of small instances weighing ``small_instance_weight`` times, +
+    most, the pixels of thing classes weighing ``thing_weight`` times and those of small
+    instances ``small_instance_weight`` times more, +
     ``center_weight`` x MSE of the heatmap + ``offset_weight`` x L1 of the offsets on thing
     pixels (0.2, 3, 200 and 0.01 in the paper)."""
     DEFINING = DATA_DEFINING + NETWORK_DEFINING + ("seed", "level", "head_channels")
@@ -28,6 +29,7 @@ class PanopticConfig(TrainingConfig, DataSource, NetworkChoice):
     head_channels: int = 32
     hard_pixels: float = 0.2
     small_instance_weight: float = 3.0
+    thing_weight: float = 1.0
     center_weight: float = 200.0
     offset_weight: float = 0.01
     augment: bool = True
@@ -41,8 +43,9 @@ class PanopticConfig(TrainingConfig, DataSource, NetworkChoice):
             raise InputError(f"head_channels must be positive and the loss weights non-negative, got head_channels="
                              f"{self.head_channels}, center_weight={self.center_weight}, "
                              f"offset_weight={self.offset_weight}")
-        if not self.small_instance_weight > 0:
-            raise InputError(f"small_instance_weight must be positive, got {self.small_instance_weight}")
+        for name in ("small_instance_weight", "thing_weight"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 < self.hard_pixels <= 1:
             raise InputError(f"hard_pixels must lie in (0, 1], got {self.hard_pixels}")
         self.check_network(self.batch_size)

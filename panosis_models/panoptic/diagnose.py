@@ -11,18 +11,20 @@ from panosis_models.data.panoptic_targets import panoptic_targets
 from panosis_models.engine.loop import autocast
 from panosis_models.panoptic.components import connected_components
 from panosis_models.panoptic.levels import FINE, PanopticLevel
-from panosis_models.panoptic.postprocess import panoptic_map
+from panosis_models.panoptic.postprocess import GROUPINGS
 from panosis_models.panoptic.quality import PanopticQuality
 
-# (row, semantics, centres, offsets): "true" or "predicted"; centres None: connected components
+# (row, semantics, centres, offsets, grouping): "true" or "predicted"; grouping one of
+# postprocess.GROUPINGS, or "components" (connected components, no centre heads)
 ROWS = (
-    ("all predicted", "predicted", "predicted", "predicted"),
-    ("true semantics, predicted centres and offsets", "true", "predicted", "predicted"),
-    ("predicted semantics, true centres and offsets", "predicted", "true", "true"),
-    ("true semantics and centres, predicted offsets", "true", "true", "predicted"),
-    ("predicted semantics, connected components", "predicted", None, None),
-    ("true semantics, connected components", "true", None, None),
-    ("all true", "true", "true", "true"),
+    ("all predicted", "predicted", "predicted", "predicted", "centres"),
+    ("all predicted, centres split components", "predicted", "predicted", "predicted", "split-components"),
+    ("true semantics, predicted centres and offsets", "true", "predicted", "predicted", "centres"),
+    ("predicted semantics, true centres and offsets", "predicted", "true", "true", "centres"),
+    ("true semantics and centres, predicted offsets", "true", "true", "predicted", "centres"),
+    ("predicted semantics, connected components", "predicted", None, None, "components"),
+    ("true semantics, connected components", "true", None, None, "components"),
+    ("all true", "true", "true", "true", "centres"),
 )
 
 
@@ -43,13 +45,13 @@ def diagnose(model, dataset: Dataset, level: PanopticLevel = FINE, device="cpu",
             heatmap, offsets = panoptic_targets(instances[item])
             sources = {"true": {"semantics": labels[item], "centres": heatmap, "offsets": offsets},
                        "predicted": {name: value[item] for name, value in predicted.items()}}
-            for name, semantics, centres, offset in ROWS:
+            for name, semantics, centres, offset, grouping in ROWS:
                 semantic = sources[semantics]["semantics"]
-                if centres is None:
+                if grouping == "components":
                     found = connected_components(semantic, level.things)
                 else:
-                    found = panoptic_map(semantic, sources[centres]["centres"][0], sources[offset]["offsets"],
-                                         things=level.things)
+                    found = GROUPINGS[grouping](semantic, sources[centres]["centres"][0], sources[offset]["offsets"],
+                                                things=level.things)
                 totals[name].add(found[None], instances[item][None])
     return {name: total.report() for name, total in totals.items()}
 

@@ -4,7 +4,7 @@ thing pixels."""
 import torch
 import torch.nn.functional as F
 
-from panosis_models.data.cityscapes import INSTANCE_STRIDE, VOID
+from panosis_models.data.cityscapes import INSTANCE_STRIDE, THINGS, VOID
 
 # Panoptic-DeepLab's small instances: under 4096 px on a 1024 x 2048 Cityscapes image, i.e. the
 # same share of a panorama at any resolution (16 px at 64 x 128, 256 px at 256 x 512)
@@ -20,6 +20,21 @@ def small_instance_weights(instances: torch.Tensor, weight: float) -> torch.Tens
     _, inverse, counts = torch.unique(per_item, return_inverse=True, return_counts=True)
     small = (instances >= INSTANCE_STRIDE) & (counts[inverse] < SMALL_INSTANCE_SHARE * height * width)
     return torch.where(small, float(weight), 1.0)
+
+
+def semantic_weights(labels: torch.Tensor, instances: torch.Tensor, things: tuple, thing_weight: float = 1.0,
+                     small_instance_weight: float = 1.0):
+    """(B, H, W) pixel weights of the semantic loss, or None when all are 1: ``thing_weight`` on
+    every pixel of a thing class (crowds included), times ``small_instance_weight`` on the pixels
+    of small instances. Things cover about 1 % of a street panorama, so an unweighted loss is
+    nearly minimised by never predicting them."""
+    weights = None
+    if small_instance_weight != 1:
+        weights = small_instance_weights(instances, small_instance_weight)
+    if thing_weight != 1:
+        thing = torch.isin(labels, torch.tensor(things, device=labels.device))
+        weights = torch.where(thing, float(thing_weight), 1.0) * (1.0 if weights is None else weights)
+    return weights
 
 
 def bootstrapped_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, hard_pixels: float,
@@ -39,12 +54,12 @@ def bootstrapped_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, hard_
 
 def panoptic_loss(net, images, fine, instances, heatmap, offsets, hard_pixels: float = 0.2,
                   small_instance_weight: float = 3.0, center_weight: float = 200.0,
-                  offset_weight: float = 0.01) -> torch.Tensor:
-    """Bootstrapped cross-entropy (void costs nothing, small instances ``small_instance_weight``
-    x) + ``center_weight`` x MSE of the heatmap + ``offset_weight`` x L1 of the offsets (both
-    channels) averaged over thing-instance pixels."""
+                  offset_weight: float = 0.01, thing_weight: float = 1.0, things: tuple = THINGS) -> torch.Tensor:
+    """Bootstrapped cross-entropy (void costs nothing; pixels weighted by ``semantic_weights``)
+    + ``center_weight`` x MSE of the heatmap + ``offset_weight`` x L1 of the offsets (both
+    channels) averaged over thing-instance pixels. ``things``: the learnt level's thing labels."""
     out = net(images)
-    weights = small_instance_weights(instances, small_instance_weight) if small_instance_weight != 1 else None
+    weights = semantic_weights(fine, instances, things, thing_weight, small_instance_weight)
     semantic = bootstrapped_cross_entropy(out["semantic"], fine, hard_pixels, weights)
     centre = F.mse_loss(out["center"].float(), heatmap)
     things = (instances >= INSTANCE_STRIDE)[:, None].float()

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 import equiconv
 from panosis_models.data.cityscapes import INSTANCE_STRIDE, THINGS, VOID
 from panosis_models.data.panoptic_targets import SIGMA_WIDTH, wrap_columns
+from panosis_models.panoptic.components import connected_components
 
 THRESHOLD = 0.1
 WINDOW = 7       # px at SIGMA_WIDTH
@@ -42,15 +43,29 @@ def find_centres(heatmap: torch.Tensor, threshold: float = THRESHOLD, window: in
     return peaks[order[:top_k]]
 
 
+def _check_shapes(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor) -> None:
+    height, width = semantic.shape
+    if heatmap.shape != semantic.shape or offsets.shape != (2, height, width):
+        raise ValueError(f"heatmap must be (H, W) and offsets (2, H, W) for semantic (H, W) = {(height, width)}, "
+                         f"got {tuple(heatmap.shape)} and {tuple(offsets.shape)}")
+
+
+def pointed_distance(thing: torch.Tensor, offsets: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """(P, K) squared distances from where each of the P pixels of the (H, W) mask ``thing``
+    points (its offsets (2, H, W)) to each centre (K, 2) float, columns the short way round."""
+    rows, columns = thing.nonzero().unbind(1)
+    pointed_row = rows + offsets[0][thing].float()
+    pointed_column = columns + offsets[1][thing].float()
+    return ((pointed_row[:, None] - centres[None, :, 0]) ** 2
+            + wrap_columns(pointed_column[:, None] - centres[None, :, 1], thing.shape[1]) ** 2)
+
+
 def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor, things: tuple = THINGS,
                  threshold: float = THRESHOLD, window: int = None, top_k: int = TOP_K) -> torch.Tensor:
     """An (H, W) int64 instance map from a semantic label map (H, W) (labels, ``things`` those
     with instances; void 255 stays void), a centre heatmap (H, W) and offsets (2, H, W) (rows,
     columns, in pixels)."""
-    height, width = semantic.shape
-    if heatmap.shape != semantic.shape or offsets.shape != (2, height, width):
-        raise ValueError(f"heatmap must be (H, W) and offsets (2, H, W) for semantic (H, W) = {(height, width)}, "
-                         f"got {tuple(heatmap.shape)} and {tuple(offsets.shape)}")
+    _check_shapes(semantic, heatmap, offsets)
     semantic = semantic.long()
     out = semantic.clone()
     thing = torch.isin(semantic, torch.tensor(things, device=semantic.device))
@@ -58,12 +73,7 @@ def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.T
     if not len(centres):
         out[thing] = VOID
         return out
-    rows, columns = thing.nonzero().unbind(1)
-    pointed_row = rows + offsets[0][thing].float()
-    pointed_column = columns + offsets[1][thing].float()
-    distance = ((pointed_row[:, None] - centres[None, :, 0]) ** 2
-                + wrap_columns(pointed_column[:, None] - centres[None, :, 1], width) ** 2)
-    owner = distance.argmin(1)
+    owner = pointed_distance(thing, offsets, centres).argmin(1)
     classes = max(things) + 1
     votes = torch.bincount(owner * classes + semantic[thing], minlength=len(centres) * classes)
     majority = votes.view(len(centres), classes).argmax(1)
@@ -75,10 +85,47 @@ def panoptic_map(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.T
     return out
 
 
+def split_components(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor, things: tuple = THINGS,
+                     threshold: float = THRESHOLD, window: int = None, top_k: int = TOP_K) -> torch.Tensor:
+    """Like ``panoptic_map``, but each connected region of a thing class (``connected_components``,
+    across the seam) is one instance unless two or more centres belong to it -- a centre belongs
+    to the region most of the pixels pointing to it lie in; then its pixels join the nearest of
+    its own centres. A region without a centre stays an instance: the heads only split what
+    connected components would merge, so a missed or stray centre costs nothing."""
+    _check_shapes(semantic, heatmap, offsets)
+    regions = connected_components(semantic, things)
+    thing = regions >= INSTANCE_STRIDE
+    centres = find_centres(heatmap, threshold, window, top_k).to(semantic.device).float()
+    if len(centres) < 2 or not thing.any():
+        return regions
+    region_ids, region = torch.unique(regions[thing], return_inverse=True)
+    distance = pointed_distance(thing, offsets, centres)
+    votes = torch.bincount(distance.argmin(1) * len(region_ids) + region, minlength=len(centres) * len(region_ids))
+    votes = votes.view(len(centres), len(region_ids))
+    centre_region = torch.where(votes.amax(1) > 0, votes.argmax(1), -1)
+    distance[region[:, None] != centre_region[None, :]] = float("inf")
+    split = (centre_region[None, :] == region[:, None]).sum(1) >= 2
+    owner = torch.where(split, distance.argmin(1), -1)
+    key = region * (len(centres) + 1) + owner + 1
+    keys, instance = torch.unique(key, return_inverse=True)  # sorted: by region, so by class
+    label = region_ids[keys // (len(centres) + 1)] // INSTANCE_STRIDE
+    k = torch.arange(len(keys), device=label.device) - torch.searchsorted(label, label)
+    out = regions.clone()
+    out[thing] = (label * INSTANCE_STRIDE + k)[instance]
+    return out
+
+
+GROUPINGS = {"centres": panoptic_map, "split-components": split_components}
+GROUPING = "centres"
+
+
 @torch.no_grad()
-def postprocess(outputs: dict, **options) -> torch.Tensor:
+def postprocess(outputs: dict, grouping: str = GROUPING, **options) -> torch.Tensor:
     """(B, H, W) instance maps from a batch of the network's outputs ({"semantic", "center",
-    "offset"}); ``options`` as for ``panoptic_map``."""
+    "offset"}), thing pixels grouped by ``GROUPINGS[grouping]`` (Panoptic-DeepLab's "centres" or
+    "split-components"); ``options`` as that function takes them."""
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {tuple(GROUPINGS)}, got {grouping!r}")
     semantic = outputs["semantic"].argmax(1)
-    return torch.stack([panoptic_map(s, c[0], o, **options)
+    return torch.stack([GROUPINGS[grouping](s, c[0], o, **options)
                         for s, c, o in zip(semantic, outputs["center"].float(), outputs["offset"].float())])

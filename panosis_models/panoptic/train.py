@@ -42,5 +42,6 @@ def job(cfg: PanopticConfig, train_set: Dataset = None, val_set: Dataset = None)
         return evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level)[0].report()["pixel"]["all"]["pq"]
 
     loss = partial(panoptic_loss, hard_pixels=cfg.hard_pixels, small_instance_weight=cfg.small_instance_weight,
-                   center_weight=cfg.center_weight, offset_weight=cfg.offset_weight)
+                   center_weight=cfg.center_weight, offset_weight=cfg.offset_weight, thing_weight=cfg.thing_weight,
+                   things=level.things)
     return Job(KIND, build_model, loss, lambda epoch: train_set, validate, PQ)

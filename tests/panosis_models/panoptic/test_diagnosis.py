@@ -93,6 +93,7 @@ def test_the_diagnosis_names_missing_centres_as_the_weak_link():
     assert pq["all predicted"] == 0.0 and pq["true semantics, predicted centres and offsets"] == 0.0
     assert pq["predicted semantics, true centres and offsets"] == 1.0
     assert pq["predicted semantics, connected components"] == 1.0 and pq["all true"] == 1.0
+    assert pq["all predicted, centres split components"] == 1.0  # no centre: each region stays whole
     perfect = diagnose(Perfect(items, CATEGORY.num_classes, centres=True), items, CATEGORY)
     assert all(r["pixel"]["things"]["pq"] == 1.0 for r in perfect.values())
     text = table(reports, CATEGORY)

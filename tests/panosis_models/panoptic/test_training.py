@@ -16,6 +16,7 @@ from panosis_models.engine import checkpoint
 from panosis_models.errors import InputError
 from panosis_models.models.panoptic import PanopticNet
 from panosis_models.panoptic.config import PanopticConfig
+from panosis_models.panoptic.diagnose import ROWS
 from panosis_models.panoptic.loss import SMALL_INSTANCE_SHARE, bootstrapped_cross_entropy, small_instance_weights
 from panosis_models.panoptic.train import train
 
@@ -112,7 +113,7 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
     printed = capsys.readouterr().out
     assert "| predicted semantics, connected components |" in printed and "| all true | 1.000 |" in printed
     rows = json.loads((tmp_path / "diagnose" / "diagnosis.json").read_text())["rows"]
-    assert len(rows) == 7 and rows["all true"]["pixel"]["all"]["pq"] == 1.0
+    assert len(rows) == len(ROWS) and rows["all true"]["pixel"]["all"]["pq"] == 1.0
     with pytest.raises(SystemExit) as exit_:
         panoptic_main(["evaluate", "--checkpoint", str(tmp_path / "missing.pt")])
     assert exit_.value.code == 2
