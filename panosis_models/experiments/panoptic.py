@@ -33,10 +33,10 @@ PRESETS = {
     # two CPU cores, two minutes a network: a narrow U-Net with BatchNorm at 64x128, learning the
     # categories (at 64x128 a fine-level network labels next to no pixel as a thing)
     "demo": dict(size=(64, 128), level="category", channels=(16, 32, 64, 128), batch_norm=True, head_channels=16,
-                 num_train=96, num_test=24, epochs=25, batch_size=8),
+                 num_train=96, num_test=24, epochs=25, batch_size=8, thing_weight=5.0),
     # a GPU: the PanOSIS U-Net at 256x512, the 19 Cityscapes classes
     "full": dict(size=(256, 512), level="fine", channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
-                 num_train=2000, num_test=200, epochs=40, batch_size=8),
+                 num_train=2000, num_test=200, epochs=40, batch_size=8, thing_weight=5.0),
 }
 CONVS = ("std", "equi")
 TESTS = ("level", "seam")
@@ -68,8 +68,9 @@ def test_sets(settings: dict, seed: int, cache_dir, progress: bool = False) -> d
     return {"level": level, "seam": Transformed(level, roll_to_seam)}
 
 
-def row(conv: str, test: str, seed: int, result: dict) -> dict:
-    """One model on one test set: every (weighting, metric) figure and the seam figure."""
+def row(conv: str, test: str, seed: int, result: dict, level) -> dict:
+    """One model on one test set: every (weighting, metric) figure, each thing class's semantic
+    IoU and PQ, and the seam figure."""
     panoptic = result["panoptic"]
     figures = {f"{w}_{q}_{g}": (panoptic[w][g][q] if panoptic[w] else None)
                for w in WEIGHTINGS for g in GROUPS for q in QUALITIES}
@@ -77,9 +78,13 @@ def row(conv: str, test: str, seed: int, result: dict) -> dict:
                for w in WEIGHTINGS}
     baseline = {f"{w}_pq_things_components": (result["components"]["visible"][w]["things"]["pq"]
                                               if result["components"]["visible"][w] else None) for w in WEIGHTINGS}
+    things = {f"{w}_{kind}_{level.names[label]}": value for w in WEIGHTINGS for label in level.things
+              for kind, value in (("iou", result["semantic"][w]["iou"][label]),
+                                  ("pq", (panoptic[w]["classes"].get(level.names[label]) or {}).get("pq")
+                                   if panoptic[w] else None))}
     seam = panoptic["seam"]
     return {"conv": conv, "test": test, "seed": seed,
-            "metrics": {**figures, **visible, **baseline, "seam": seam["share"]},
+            "metrics": {**figures, **visible, **baseline, **things, "seam": seam["share"]},
             "seam_counts": [seam["one"], seam["instances"]],
             "semantic_miou": result["semantic"]["pixel"]["miou"], "items": result["items"]}
 
@@ -106,6 +111,18 @@ def table(summary_rows: list) -> str:
             one, total = r["seam_counts"]
             seam = f"{mean_std(r['metrics']['seam'], 3)} ({one}/{total})" if w == "pixel" else ""
             lines.append(f"| {r['conv']} | {r['test']} | {w} | {len(r['seeds'])} | {cells} | {seam} |")
+    return "\n".join(lines)
+
+
+def thing_table(summary_rows: list) -> str:
+    """Each thing class's semantic IoU and PQ (all its instances), per pixel."""
+    names = [key[len("pixel_iou_"):] for key in summary_rows[0]["metrics"] if key.startswith("pixel_iou_")]
+    lines = ["| conv | test | seeds | " + " | ".join(f"{n} IoU | {n} PQ" for n in names) + " |",
+             "|" + "---|" * (3 + 2 * len(names))]
+    for r in summary_rows:
+        cells = " | ".join(f"{mean_std(r['metrics'][f'pixel_iou_{n}'], 3)} | {mean_std(r['metrics'][f'pixel_pq_{n}'], 3)}"
+                           for n in names)
+        lines.append(f"| {r['conv']} | {r['test']} | {len(r['seeds'])} | {cells} |")
     return "\n".join(lines)
 
 
@@ -143,7 +160,7 @@ def _run(cfg: PanopticExperimentConfig, settings: dict, out: Path) -> dict:
             run_cfg = PanopticConfig(out=str(Path(cfg.out) / f"seed-{seed}" / conv), conv=conv, size=settings["size"],
                                      channels=settings["channels"], batch_norm=settings["batch_norm"],
                                      level=settings["level"], head_channels=settings["head_channels"],
-                                     num=settings["num_train"],
+                                     thing_weight=settings["thing_weight"], num=settings["num_train"],
                                      data_seed=seed, seed=seed, epochs=settings["epochs"],
                                      batch_size=settings["batch_size"], split=(0.9, 0.1, 0.0), device=cfg.device,
                                      cache_dir=cfg.cache_dir, resume=cfg.resume, progress=cfg.progress)
@@ -154,9 +171,9 @@ def _run(cfg: PanopticExperimentConfig, settings: dict, out: Path) -> dict:
             for test, data in tests.items():
                 result = evaluate(model, data, Path(run_cfg.out) / f"test-{test}", device=cfg.device,
                                   progress=cfg.progress, level=run_cfg.panoptic_level)
-                rows.append(row(conv, test, seed, result))
+                rows.append(row(conv, test, seed, result, run_cfg.panoptic_level))
     summary_rows = summarise(rows)
-    text = table(summary_rows) + "\n\n" + comparisons(summary_rows)
+    text = table(summary_rows) + "\n\n" + thing_table(summary_rows) + "\n\n" + comparisons(summary_rows)
     summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v
                                                      for k, v in settings.items()},
                "minutes": round((time.perf_counter() - started) / 60, 2), "rows": rows, "summary": summary_rows}
