@@ -25,7 +25,7 @@ from panosis_models.models.pspnet import PRESETS
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.evaluate import evaluate, evaluation_data, load_model, summary_line, write_diagnosis
 from panosis_models.panoptic.levels import LEVELS
-from panosis_models.panoptic.postprocess import GROUPING, GROUPINGS
+from panosis_models.panoptic.postprocess import GROUPINGS, PostProcessing
 from panosis_models.panoptic.train import train
 from panosis_models.data.source import SPLIT_NAMES
 
@@ -74,9 +74,14 @@ def _evaluate_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
     p.add_argument("--batch-size", type=command.count(1), default=4, help="items per forward pass")
     p.add_argument("--out", type=command.folder_path, default=None, help="results folder (default: RUN/eval)")
-    p.add_argument("--grouping", choices=tuple(GROUPINGS), default=GROUPING,
+    d = PostProcessing()
+    p.add_argument("--grouping", choices=tuple(GROUPINGS), default=d.grouping,
                    help="thing pixels into instances: Panoptic-DeepLab's nearest centre, or connected regions that "
                         "centres split (evaluate only; diagnose shows both)")
+    p.add_argument("--threshold", type=command.number(at_least=0, below=1), default=d.threshold,
+                   help="centres: heatmap peaks above this (evaluate only)")
+    p.add_argument("--window", type=command.count(1), default=None,
+                   help="centres: odd non-maximum suppression window in px (default: scaled with the width)")
 
 
 def _experiment_flags(p: argparse.ArgumentParser) -> None:
@@ -124,7 +129,8 @@ def job(args) -> None:
         data = evaluation_data(cfg, args.split, **overrides)
         if args.action == "evaluate":
             print(summary_line(evaluate(model, data, out, args.batch_size, args.device, progress=args.progress,
-                                        level=cfg.panoptic_level, split=args.split, grouping=args.grouping)))
+                                        level=cfg.panoptic_level, split=args.split,
+                                        post=PostProcessing(args.grouping, args.threshold, args.window))))
         else:
             print(write_diagnosis(model, data, out, cfg.panoptic_level, args.device, args.batch_size, args.progress,
                                   args.split))

@@ -9,10 +9,11 @@ seam, the share that comes out as one matched instance); with several seeds, mea
 deviation, a difference under two standard deviations being noise. ``demo`` is sized for two
 CPU cores (64x128, the categories: things person and vehicle), ``full`` for a GPU (256x512, the
 19 fine classes). Writes results.json, table.md and each run's
-evaluation (metrics.json, panoptic.png)."""
+evaluation (metrics.json, panoptic.png). Each network's post-processing is chosen on its own
+validation split (``panoptic.tune``), never on the test panoramas, and recorded in its rows."""
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from panosis_models.engine.config import BEST, preset_settings
@@ -25,9 +26,10 @@ from panosis_models.experiments.results import mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.levels import level_named
 from panosis_models.panoptic.quality import MIN_AREA
-from panosis_models.data.source import make_dataset
+from panosis_models.data.source import make_dataset, split
 from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
+from panosis_models.panoptic.tune import choose
 
 PRESETS = {
     # two CPU cores, two minutes a network: a narrow U-Net with BatchNorm at 64x128, learning the
@@ -168,10 +170,13 @@ def _run(cfg: PanopticExperimentConfig, settings: dict, out: Path) -> dict:
             print(f"training {run_cfg.out} ({conv} conv, {run_cfg.num} items, {run_cfg.epochs} epochs)")
             train(run_cfg)
             model, _ = load_model(Path(run_cfg.out) / BEST, cfg.device)
+            level = run_cfg.panoptic_level
+            post, _ = choose(model, Transformed(split(run_cfg, instances=True)[1], level.item), level,
+                             device=cfg.device)
             for test, data in tests.items():
                 result = evaluate(model, data, Path(run_cfg.out) / f"test-{test}", device=cfg.device,
-                                  progress=cfg.progress, level=run_cfg.panoptic_level)
-                rows.append(row(conv, test, seed, result, run_cfg.panoptic_level))
+                                  progress=cfg.progress, level=level, post=post)
+                rows.append({**row(conv, test, seed, result, level), "postprocessing": asdict(post)})
     summary_rows = summarise(rows)
     text = table(summary_rows) + "\n\n" + thing_table(summary_rows) + "\n\n" + comparisons(summary_rows)
     summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v

@@ -2,6 +2,7 @@
 per pixel and area-weighted, the seam figure, and the semantic head's mIoU, as metrics.json, with
 a PNG of panoptic predictions over the images."""
 import json
+from dataclasses import asdict
 
 import torch
 from torch.utils.data import Dataset
@@ -17,7 +18,7 @@ from panosis_models.panoptic.diagnose import diagnose, table
 from panosis_models.panoptic.levels import FINE, PanopticLevel
 from panosis_models.panoptic.loop import evaluate as quality_over
 from panosis_models.panoptic.loop import predict
-from panosis_models.panoptic.postprocess import GROUPING
+from panosis_models.panoptic.postprocess import PostProcessing
 from panosis_models.plots import save_panoptic
 from panosis_models.panoptic.train import KIND
 
@@ -44,28 +45,28 @@ def evaluation_data(cfg: PanopticConfig, split: str = "test", **overrides) -> Da
 
 def evaluate(model, dataset: Dataset, out=None, batch_size: int = 4, device="cpu", amp: bool = False,
              pictures: int = 4, progress: bool = True, level: PanopticLevel = FINE, split: str = None,
-             grouping: str = GROUPING) -> dict:
+             post: PostProcessing = PostProcessing()) -> dict:
     """{"panoptic": {"pixel", "area", "seam", "visible"}, "components": the same for the
     connected-components baseline on the model's own semantic output, "semantic": IoU report,
-    "items", "split", "grouping"} of ``model`` on ``dataset`` (items ``(image, labels, instances)``
-    at ``level``, the one the model learnt; ``split``: which part of the data it is, recorded;
-    ``grouping``: how thing pixels become instances, ``postprocess.GROUPINGS``); with ``out``
-    (checked before the evaluation starts), also metrics.json and panoptic.png."""
+    "items", "split", "postprocessing"} of ``model`` on ``dataset`` (items ``(image, labels,
+    instances)`` at ``level``, the one the model learnt; ``split``: which part of the data it is,
+    recorded; ``post``: how the heads' outputs become instances); with ``out`` (checked before the
+    evaluation starts), also metrics.json and panoptic.png."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
     quality, confusion, baseline = quality_over(model, dataset, ctx, batch_size, amp, progress=progress, level=level,
-                                                components=True, grouping=grouping)
+                                                components=True, post=post)
     result = {"panoptic": quality.report(), "components": baseline.report(), "semantic": confusion.report(),
-              "items": len(dataset), "split": split, "grouping": grouping}
+              "items": len(dataset), "split": split,
+              "postprocessing": asdict(post)}
     if out is not None:
         (out / "metrics.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
         if pictures and len(dataset):
             rows = []
             for index in range(min(pictures, len(dataset))):
                 image, _, true = dataset[index][:3]
-                rows.append((f"#{index}", image, predict(model, image[None].to(device), level=level, grouping=grouping)[0][0].cpu(),
-                             true))
+                rows.append((f"#{index}", image, predict(model, image[None].to(device), level=level, post=post)[0][0].cpu(), true))
             save_panoptic(rows, out / "panoptic.png", level.colours)
     return result
 

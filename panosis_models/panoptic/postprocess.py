@@ -10,11 +10,14 @@
 
 The window is Panoptic-DeepLab's 7 px at the ``full`` setting's 512-px width, scaled with the
 width like the heatmap's sigma (an odd size, at least 3)."""
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
 import equiconv
 from panosis_models.data.cityscapes import INSTANCE_STRIDE, THINGS, VOID
+from panosis_models.errors import InputError
 from panosis_models.data.panoptic_targets import SIGMA_WIDTH, wrap_columns
 from panosis_models.panoptic.components import connected_components
 
@@ -116,16 +119,29 @@ def split_components(semantic: torch.Tensor, heatmap: torch.Tensor, offsets: tor
 
 
 GROUPINGS = {"centres": panoptic_map, "split-components": split_components}
-GROUPING = "centres"
 
 
-@torch.no_grad()
-def postprocess(outputs: dict, grouping: str = GROUPING, **options) -> torch.Tensor:
-    """(B, H, W) instance maps from a batch of the network's outputs ({"semantic", "center",
-    "offset"}), thing pixels grouped by ``GROUPINGS[grouping]`` (Panoptic-DeepLab's "centres" or
-    "split-components"); ``options`` as that function takes them."""
-    if grouping not in GROUPINGS:
-        raise ValueError(f"grouping must be one of {tuple(GROUPINGS)}, got {grouping!r}")
-    semantic = outputs["semantic"].argmax(1)
-    return torch.stack([GROUPINGS[grouping](s, c[0], o, **options)
-                        for s, c, o in zip(semantic, outputs["center"].float(), outputs["offset"].float())])
+@dataclass(frozen=True)
+class PostProcessing:
+    """How the heads' outputs become a panoptic map: the grouping of ``GROUPINGS`` and its
+    centre threshold and suppression window (None: ``window_for`` the width)."""
+    grouping: str = "centres"
+    threshold: float = THRESHOLD
+    window: int = None
+
+    def __post_init__(self):
+        if self.grouping not in GROUPINGS:
+            raise InputError(f"grouping must be one of {tuple(GROUPINGS)}, got {self.grouping!r}")
+        if not 0 <= self.threshold < 1:
+            raise InputError(f"threshold must lie in [0, 1), got {self.threshold!r}")
+        if self.window is not None and (self.window < 1 or self.window % 2 == 0):
+            raise InputError(f"window must be a positive odd size, got {self.window!r}")
+
+    @torch.no_grad()
+    def __call__(self, outputs: dict, things: tuple = THINGS) -> torch.Tensor:
+        """(B, H, W) instance maps from a batch of the network's outputs ({"semantic", "center",
+        "offset"}), ``things`` the labels with instances."""
+        group = GROUPINGS[self.grouping]
+        semantic = outputs["semantic"].argmax(1)
+        return torch.stack([group(s, c[0], o, things, self.threshold, self.window)
+                            for s, c, o in zip(semantic, outputs["center"].float(), outputs["offset"].float())])

@@ -22,5 +22,5 @@ def test_a_tiny_experiment_reports_the_baseline_and_each_thing_class(tmp_path, m
     assert 0 <= metrics["pixel_iou_vehicle"] <= 1
     assert "| vehicle IoU | vehicle PQ |" in summary["table"].replace("person IoU | person PQ | ", "")
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert saved["settings"]["thing_weight"] == 5.0
+    assert saved["settings"]["thing_weight"] == 5.0 and "grouping" in saved["rows"][0]["postprocessing"]
     assert (tmp_path / "out" / "table.md").read_text().count("| std | level |") == 3  # PQ x 2 weightings, things

@@ -10,7 +10,7 @@ from panosis_models.data.cityscapes import CAR, INSTANCE_STRIDE, PERSON_FINE, TH
 from panosis_models.data.panoptic_targets import panoptic_targets
 from panosis_models.panoptic.components import connected_components
 from panosis_models.panoptic.loss import semantic_weights, small_instance_weights
-from panosis_models.panoptic.postprocess import GROUPINGS, postprocess, split_components
+from panosis_models.panoptic.postprocess import GROUPINGS, PostProcessing, split_components
 from tests.panosis_models.data.test_panoptic_targets import H, W, same_partition, street
 
 
@@ -47,9 +47,13 @@ def test_grouping_is_checked_and_shapes_are_checked():
     outputs = {"semantic": torch.zeros(1, 19, H, W), "center": torch.zeros(1, 1, H, W),
                "offset": torch.zeros(1, 2, H, W)}
     for grouping in GROUPINGS:
-        assert postprocess(outputs, grouping).shape == (1, H, W)
+        assert PostProcessing(grouping, 0.3, 5)(outputs).shape == (1, H, W)
     with pytest.raises(ValueError, match="grouping must be one of"):
-        postprocess(outputs, "nearest")
+        PostProcessing("nearest")
+    with pytest.raises(ValueError, match="threshold"):
+        PostProcessing(threshold=1.5)
+    with pytest.raises(ValueError, match="window"):
+        PostProcessing(window=4)
     with pytest.raises(ValueError, match="offsets"):
         split_components(torch.zeros(H, W), torch.zeros(H, W), torch.zeros(2, H, W + 1))
 
@@ -65,3 +69,31 @@ def test_thing_pixels_weigh_thing_weight_times_and_small_instances_on_top():
     assert (weights[thing] == 4.0).all() and (weights[~thing] == 1.0).all() and weights[0, 3, 3] == 4.0
     both = semantic_weights(labels, instances, THINGS, thing_weight=4.0, small_instance_weight=3.0)
     assert torch.equal(both, weights * small_instance_weights(instances, 3.0))
+
+
+class Outputs(torch.nn.Module):
+    """A 'network' whose outputs are given."""
+
+    def __init__(self, semantic: torch.Tensor, heatmap: torch.Tensor, offsets: torch.Tensor):
+        super().__init__()
+        self.outputs = {"semantic": semantic, "center": heatmap, "offset": offsets}
+
+    def forward(self, images):
+        return {name: value[:len(images)] for name, value in self.outputs.items()}
+
+
+def test_the_post_processing_chosen_on_validation_items_is_the_one_that_scores_best_there():
+    from panosis_models.panoptic.tune import candidates, choose
+    from panosis_models.panoptic.levels import FINE
+    m = torch.full((H, W), 0, dtype=torch.long)
+    m[4:12, 2:10] = CAR * INSTANCE_STRIDE       # two 64-px cars side by side
+    m[4:12, 10:18] = CAR * INSTANCE_STRIDE + 1
+    heatmap, _ = panoptic_targets(m)
+    heatmap[0, 5, 3] = 0.25                     # a stray weaker peak inside each car: at a 0.1 threshold
+    heatmap[0, 10, 16] = 0.25                   # each car splits in two (offsets 0: nearest peak wins)
+    semantic = torch.nn.functional.one_hot(fine_from_instances(m), 19).permute(2, 0, 1).float()
+    model = Outputs(semantic[None], heatmap[None], torch.zeros(1, 2, H, W))
+    items = [(torch.zeros(3, H, W), fine_from_instances(m), m)]
+    best, scores = choose(model, items, FINE)
+    assert scores[candidates()[0]] == 0.5 and scores[best] == 1.0 and best == max(scores, key=scores.get)
+    assert choose(model, [], FINE)[0] == candidates()[0]
