@@ -35,7 +35,7 @@ class OneShotConfig(TrainingConfig):
     batch_norm: bool = True
     latitude: bool = True             # the encoders also read each row's latitude
     episodes: int = 400               # training episodes per epoch
-    epochs: int = 10
+    epochs: int = 20                  # base-class validation mIoU still rose from 10 to 20 (fold 0, 3 seeds)
     batch_size: int = 8
     novel: str = "ignore"             # novel-class pixels of training queries: ignored, or background (ablation)
     generator: str = "hashed"         # oslsm: w and b from fixed weight hashing, or learned layers (first build)
