@@ -26,8 +26,8 @@ def semantic_weights(labels: torch.Tensor, instances: torch.Tensor, things: tupl
                      small_instance_weight: float = 1.0):
     """(B, H, W) pixel weights of the semantic loss, or None when all are 1: ``thing_weight`` on
     every pixel of a thing class (crowds included), times ``small_instance_weight`` on the pixels
-    of small instances. Things cover about 1 % of a street panorama, so an unweighted loss is
-    nearly minimised by never predicting them."""
+    of small instances. Things are about 2.4 % of the synthetic streets' pixels, so an unweighted
+    loss is nearly minimised by never predicting them."""
     weights = None
     if small_instance_weight != 1:
         weights = small_instance_weights(instances, small_instance_weight)
