@@ -9,8 +9,9 @@ seam, the share that comes out as one matched instance); with several seeds, mea
 deviation, a difference under two standard deviations being noise. ``demo`` is sized for two
 CPU cores (64x128, the categories: things person and vehicle), ``full`` for a GPU (256x512, the
 19 fine classes). Writes results.json, table.md and each run's
-evaluation (metrics.json, panoptic.png). Each network's post-processing is chosen on its own
-validation split (``panoptic.tune``), never on the test panoramas, and recorded in its rows."""
+evaluation (metrics.json, panoptic.png). Each network's post-processing is chosen on validation
+panoramas of worlds of their own (``panoptic.tune``), never on the test panoramas, and recorded
+in its rows."""
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from panosis_models.engine.config import BEST, preset_settings
 from panosis_models.data import Transformed, prerender
-from panosis_models.data.datasets import held_out_panoramas
+from panosis_models.data.datasets import SyntheticPanoramas, derive_seed, held_out_panoramas
 from panosis_models.data.seam import roll_to_seam
 from panosis_models.engine.outputs import run_folder
 from panosis_models.experiments.projection import ExperimentConfig
@@ -26,7 +27,7 @@ from panosis_models.experiments.results import mean_std, spread, verdict
 from panosis_models.panoptic.config import PanopticConfig
 from panosis_models.panoptic.levels import level_named
 from panosis_models.panoptic.quality import MIN_AREA
-from panosis_models.data.source import make_dataset, split
+from panosis_models.data.source import make_dataset
 from panosis_models.panoptic.evaluate import evaluate, load_model
 from panosis_models.panoptic.train import train
 from panosis_models.panoptic.tune import choose
@@ -35,10 +36,10 @@ PRESETS = {
     # two CPU cores, two minutes a network: a narrow U-Net with BatchNorm at 64x128, learning the
     # categories (at 64x128 a fine-level network labels next to no pixel as a thing)
     "demo": dict(size=(64, 128), level="category", channels=(16, 32, 64, 128), batch_norm=True, head_channels=16,
-                 num_train=96, num_test=24, epochs=25, batch_size=8, thing_weight=5.0),
+                 num_train=96, num_validation=24, num_test=24, epochs=25, batch_size=8, thing_weight=5.0),
     # a GPU: the PanOSIS U-Net at 256x512, the 19 Cityscapes classes
     "full": dict(size=(256, 512), level="fine", channels=(32, 64, 128, 256, 512), batch_norm=True, head_channels=32,
-                 num_train=2000, num_test=200, epochs=40, batch_size=8, thing_weight=5.0),
+                 num_train=2000, num_validation=100, num_test=200, epochs=40, batch_size=8, thing_weight=5.0),
 }
 CONVS = ("std", "equi")
 TESTS = ("level", "seam")
@@ -68,6 +69,15 @@ def test_sets(settings: dict, seed: int, cache_dir, progress: bool = False) -> d
     prerender(rendered, progress=progress)
     level = Transformed(rendered, level_named(settings["level"]).item)
     return {"level": level, "seam": Transformed(level, roll_to_seam)}
+
+
+def validation_set(settings: dict, seed: int, cache_dir, progress: bool = False) -> Transformed:
+    """The panoramas that choose a seed's post-processing: worlds of their own (neither the
+    training nor the test worlds), at the preset's level."""
+    panoramas = SyntheticPanoramas(settings["num_validation"], *settings["size"], seed=derive_seed(seed, "validation"),
+                                   cache_dir=cache_dir, labels="fine", instances=True)
+    prerender(panoramas, progress=progress)
+    return Transformed(panoramas, level_named(settings["level"]).item)
 
 
 def row(conv: str, test: str, seed: int, result: dict, level) -> dict:
@@ -158,6 +168,7 @@ def _run(cfg: PanopticExperimentConfig, settings: dict, out: Path) -> dict:
     rows = []
     for seed in cfg.seeds:
         tests = test_sets(settings, seed, cfg.cache_dir, cfg.progress)
+        validation = validation_set(settings, seed, cfg.cache_dir, cfg.progress)
         for conv in CONVS:
             run_cfg = PanopticConfig(out=str(Path(cfg.out) / f"seed-{seed}" / conv), conv=conv, size=settings["size"],
                                      channels=settings["channels"], batch_norm=settings["batch_norm"],
@@ -171,8 +182,7 @@ def _run(cfg: PanopticExperimentConfig, settings: dict, out: Path) -> dict:
             train(run_cfg)
             model, _ = load_model(Path(run_cfg.out) / BEST, cfg.device)
             level = run_cfg.panoptic_level
-            post, _ = choose(model, Transformed(split(run_cfg, instances=True)[1], level.item), level,
-                             device=cfg.device)
+            post, _ = choose(model, validation, level, device=cfg.device)
             for test, data in tests.items():
                 result = evaluate(model, data, Path(run_cfg.out) / f"test-{test}", device=cfg.device,
                                   progress=cfg.progress, level=level, post=post)

@@ -10,8 +10,8 @@ from panosis_models.experiments import panoptic as experiment
 @pytest.mark.slow
 def test_a_tiny_experiment_reports_the_baseline_and_each_thing_class(tmp_path, monkeypatch):
     monkeypatch.setitem(experiment.PRESETS, "demo", dict(
-        size=(32, 64), level="category", channels=(4, 8), batch_norm=True, head_channels=4, num_train=8, num_test=3,
-        epochs=1, batch_size=4, thing_weight=5.0))
+        size=(32, 64), level="category", channels=(4, 8), batch_norm=True, head_channels=4, num_train=8, num_validation=2,
+        num_test=3, epochs=1, batch_size=4, thing_weight=5.0))
     summary = experiment.run(experiment.PanopticExperimentConfig(out=str(tmp_path / "out"), seeds=(0,),
                                                                  cache_dir=str(tmp_path / "cache")))
     assert {(r["conv"], r["test"]) for r in summary["rows"]} == {(c, t) for c in experiment.CONVS
