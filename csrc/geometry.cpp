@@ -1,5 +1,6 @@
-// The geometry contract of the README's "Geometry" section, in one place: parameter checks, the gnomonic row table,
-// and the sampling plan derived from it (with a small cache keyed by layer and device).
+// The geometry contract of docs/geometry.md ("Tangent-plane taps", "Bilinear taps and the boundary
+// rules"), in one place: parameter checks, the gnomonic row table, and the sampling plan derived from
+// it (with a small cache keyed by layer and device).
 #include "geometry.h"
 
 #include <ATen/ATen.h>

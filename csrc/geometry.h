@@ -1,5 +1,5 @@
 // Geometry of the equirectangular convolution: the parameters of a layer, the row table
-// of the README's "Geometry" section, and the sampling plan the kernels read (cached per layer).
+// of docs/geometry.md ("Tangent-plane taps"), and the sampling plan the kernels read (cached per layer).
 #pragma once
 
 #include <ATen/core/Tensor.h>

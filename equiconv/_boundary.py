@@ -1,5 +1,6 @@
-"""The sphere's boundary rules as a gather (the README's "Geometry" section): what an equirectangular image
-holds at integer positions outside it. Shared by the pure-PyTorch operators and the reference."""
+"""The sphere's boundary rules as a gather (docs/geometry.md, "Bilinear taps and the boundary rules"):
+what an equirectangular image holds at integer positions outside it. Shared by the pure-PyTorch
+operators and the reference."""
 import torch
 
 from equiconv import _checks

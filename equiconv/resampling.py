@@ -1,7 +1,7 @@
 """Resampling a whole panorama on the sphere: ``rotate`` (what a turned camera records),
 ``to_perspective`` (a pinhole view cut from it), ``to_cubemap`` and ``from_cubemap``.
 
-One convention for all, the README's Geometry section's: row y of an H x W panorama lies at
+One convention for all, that of docs/geometry.md ("Coordinates and pixel centres"): row y of an H x W panorama lies at
 latitude 90 - (y + 1/2) 180 / H, column x at longitude -180 + (x + 1/2) 360 / W, and the
 direction (latitude, longitude) is the unit vector (cos lat sin lon, cos lat cos lon, sin lat)
 in axes x east, y north, z up. A camera looks along its y axis with x to its right and z up;

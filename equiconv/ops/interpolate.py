@@ -1,6 +1,6 @@
 """interpolate: resampling between two grids of the same sphere patch, pixel centres as in
-the README's "Geometry" section (F.interpolate's align_corners=False). Bilinear reads wrap in longitude and
-cross the poles, so a full panorama gets no seam. Pure PyTorch (a one-pixel pad by the
+docs/geometry.md ("Coordinates and pixel centres"; F.interpolate's align_corners=False). Bilinear reads
+wrap in longitude and cross the poles, so a full panorama gets no seam. Pure PyTorch (a one-pixel pad by the
 boundary rules, then index_selects), so it has no compiled core and no separate reference."""
 import math
 

@@ -1,5 +1,5 @@
-"""Pure-PyTorch references of the compiled operators (the README's "Geometry" section and its operator
-family), independent of the compiled core: the oracles the tests compare against, selectable with
+"""Pure-PyTorch references of the compiled operators (docs/geometry.md, "The operators' contracts"),
+independent of the compiled core: the oracles the tests compare against, selectable with
 ``backend='reference'``, and what runs (slowly, with per-pixel index tensors) where the core is
 not built. Differentiable by autograd."""
 from equiconv.reference.conv import equi_conv2d

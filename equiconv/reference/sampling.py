@@ -1,4 +1,4 @@
-"""The sampling every reference operator shares: the row table of the README's "Geometry" section computed
+"""The sampling every reference operator shares: the row table of docs/geometry.md ("Tangent-plane taps") computed
 with torch ops, and the bilinear samples of every tap under the boundary rules."""
 import math
 

@@ -1,0 +1,25 @@
+"""Sources that cite the geometry contract cite a page and sections that exist."""
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "geometry.md"
+
+
+def test_cited_sections_of_the_geometry_page_exist():
+    headings = set(re.findall(r"^#+ (.+)$", PAGE.read_text(), flags=re.M))
+    cited = {}
+    for path in [*ROOT.glob("equiconv/**/*.py"), *ROOT.glob("csrc/**/*.*"), *ROOT.glob("benchmarks/*.py")]:
+        text = path.read_text(errors="replace")
+        for match in re.finditer(r"docs/geometry\.md,? \(?((?:\"[^\"]+\"[,;]? ?)+)", text.replace("\n// ", " ")):
+            cited.setdefault(path.relative_to(ROOT).as_posix(), set()).update(re.findall(r"\"([^\"]+)\"", match[1]))
+    assert {"csrc/geometry.cpp", "equiconv/_boundary.py", "equiconv/reference/sampling.py"} <= set(cited)
+    missing = {path: sections - headings for path, sections in cited.items() if sections - headings}
+    assert not missing, missing
+
+
+def test_no_source_cites_the_design_notes():
+    """DESIGN.md is not part of the repository; the contract lives in docs/geometry.md."""
+    citing = [path.relative_to(ROOT).as_posix() for pattern in ("equiconv/**/*.py", "csrc/**/*.*", "benchmarks/*.py")
+              for path in ROOT.glob(pattern) if "DESIGN.md" in path.read_text(errors="replace")]
+    assert not citing
