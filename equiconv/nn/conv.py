@@ -73,14 +73,56 @@ class _EquiConvNd(SphereModule):
 
 
 class EquiConv2d(_EquiConvNd):
-    """Like :class:`torch.nn.Conv2d` (same arguments, parameter names, shapes and
-    initialisation, so state dicts move both ways), but each kernel is laid on the sphere.
+    """A 2-D convolution over equirectangular images whose kernels are laid on the sphere.
 
-    ``lat_range=(top_deg, bottom_deg)`` and ``lon_span`` describe the panorama (default: the
-    whole sphere). ``padding`` only sets the output grid, exactly as in ``nn.Conv2d``: samples
-    outside the image wrap in longitude and cross the poles on a full panorama, and are zero
-    otherwise (``padding_mode`` must be ``'zeros'``). ``backend='reference'`` selects the
-    pure-PyTorch implementation.
+    Like :class:`torch.nn.Conv2d` (same arguments, parameter names, shapes and initialisation, so
+    state dicts move both ways), but tap (i, j) of each kernel reads the input where it lands on the
+    plane tangent to the sphere at the kernel's centre (bilinear; docs/geometry.md). At the equator
+    this is ``nn.Conv2d``; towards the poles the kernel widens in longitude as the sphere does.
+
+    ``padding`` only sets the output grid, exactly as in ``nn.Conv2d``: samples outside the image
+    wrap in longitude and cross the poles on a full panorama, and are zero otherwise.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or a pair (kH, kW).
+        stride: an int or a pair.
+        padding: an int, a pair, ``'valid'`` or ``'same'``; it moves the output grid only.
+        dilation: an int or a pair; spreads the taps on the tangent plane.
+        groups: as in ``nn.Conv2d``.
+        bias: whether to learn an additive bias.
+        padding_mode: must be ``'zeros'`` (taken so that ``nn.Conv2d``'s arguments carry over; the
+            sphere's boundary rules decide what lies outside the image).
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        backend: ``'compiled'`` (the C++/CUDA core, Triton on CUDA where it imports), ``'triton'``
+            or ``'reference'`` (pure PyTorch).
+        device: of the parameters.
+        dtype: of the parameters.
+
+    Raises:
+        ValueError: channels not divisible by ``groups``, a ``padding_mode`` other than
+            ``'zeros'``, a bad ``lat_range``/``lon_span`` or ``padding='same'`` with a stride.
+        TypeError: a size that is not an integer.
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> conv = EquiConv2d(3, 8, kernel_size=3, padding=1)
+        >>> conv(torch.randn(2, 3, 16, 32)).shape  # (N, C, H, W) on the whole sphere
+        torch.Size([2, 8, 16, 32])
+        >>> EquiConv2d(3, 8, 3, stride=2, padding=1, lat_range=(60.0, -40.0), lon_span=180.0)
+        EquiConv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), lat_range=(60.0, -40.0), lon_span=180.0)
+
+        Near the equator, on small pixels, it is ``nn.Conv2d`` with the same weights:
+
+        >>> band = EquiConv2d(3, 8, 3, padding=1, lat_range=(0.5, -0.5), lon_span=1.0)
+        >>> flat = torch.nn.Conv2d(3, 8, 3, padding=1)
+        >>> flat.load_state_dict(band.state_dict())
+        <All keys matched successfully>
+        >>> x = torch.randn(1, 3, 9, 9)
+        >>> torch.allclose(band(x), flat(x), atol=1e-4)
+        True
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -99,18 +141,65 @@ class EquiConv2d(_EquiConvNd):
     @classmethod
     def from_conv2d(cls, conv: nn.Conv2d, *, lat_range=_checks.FULL_LAT_RANGE,
                     lon_span=_checks.FULL_LON_SPAN, backend="compiled") -> "EquiConv2d":
-        """An EquiConv2d sharing ``conv``'s parameters (the same Parameter objects)."""
+        """An EquiConv2d sharing ``conv``'s parameters (the same Parameter objects).
+
+        Args:
+            conv: the ``nn.Conv2d`` whose weight and bias the new module holds.
+            lat_range: as in the constructor.
+            lon_span: as in the constructor.
+            backend: as in the constructor.
+
+        Returns:
+            The new module, in ``conv``'s training mode.
+
+        Example:
+            >>> conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            >>> EquiConv2d.from_conv2d(conv).weight is conv.weight
+            True
+        """
         return cls(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                    conv.dilation, conv.groups, bias=conv.bias is not None, lat_range=lat_range,
                    lon_span=lon_span, backend=backend, device="meta", dtype=conv.weight.dtype)._share(conv)
 
 
 class EquiConvTranspose2d(_EquiConvNd):
-    """Like :class:`torch.nn.ConvTranspose2d` (same arguments, weight layout (in, out/groups, kH, kW),
-    initialisation and output size, so state dicts move both ways): the adjoint of
-    :class:`EquiConv2d` in its input, for decoders on the sphere. ``lat_range``/``lon_span``
-    describe the output's panorama. ``forward(input, output_size=None)`` picks ``output_padding``
-    from a requested size, as ``nn.ConvTranspose2d`` does.
+    """A 2-D transposed convolution on the sphere: the adjoint of :class:`EquiConv2d`.
+
+    Like :class:`torch.nn.ConvTranspose2d` (same arguments, weight layout (in, out/groups, kH, kW),
+    initialisation and output size, so state dicts move both ways). It is the adjoint of
+    :class:`EquiConv2d` in its input, so a decoder's learned up-sampling reads the sphere as the
+    encoder's convolutions do and has no seam either. ``forward(input, output_size=None)`` picks
+    ``output_padding`` from a requested size, as ``nn.ConvTranspose2d`` does.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or a pair (kH, kW).
+        stride: an int or a pair: the output is about ``stride`` times larger.
+        padding: an int or a pair (no strings, as in ``nn.ConvTranspose2d``).
+        output_padding: extra rows/columns of the output, each smaller than the stride or the
+            dilation.
+        groups: as in ``nn.ConvTranspose2d``.
+        bias: whether to learn an additive bias.
+        dilation: an int or a pair.
+        padding_mode: must be ``'zeros'``.
+        lat_range: (top, bottom) latitudes of the *output's* edges in degrees (default (90, -90)).
+        lon_span: longitude the output's width covers in degrees (default 360).
+        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+        device: of the parameters.
+        dtype: of the parameters.
+
+    Raises:
+        ValueError: channels not divisible by ``groups``, a string ``padding``, a ``padding_mode``
+            other than ``'zeros'``, or an ``output_size`` the input cannot reach.
+
+    Example:
+        >>> up = EquiConvTranspose2d(8, 4, kernel_size=2, stride=2)
+        >>> up(torch.randn(1, 8, 8, 16)).shape
+        torch.Size([1, 4, 16, 32])
+        >>> up3 = EquiConvTranspose2d(8, 4, kernel_size=3, stride=2, padding=1)
+        >>> up3(torch.randn(1, 8, 8, 16), output_size=(16, 32)).shape
+        torch.Size([1, 4, 16, 32])
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
@@ -156,7 +245,22 @@ class EquiConvTranspose2d(_EquiConvNd):
     @classmethod
     def from_conv_transpose2d(cls, conv: nn.ConvTranspose2d, *, lat_range=_checks.FULL_LAT_RANGE,
                               lon_span=_checks.FULL_LON_SPAN, backend="compiled") -> "EquiConvTranspose2d":
-        """An EquiConvTranspose2d sharing ``conv``'s parameters (the same Parameter objects)."""
+        """An EquiConvTranspose2d sharing ``conv``'s parameters (the same Parameter objects).
+
+        Args:
+            conv: the ``nn.ConvTranspose2d`` whose weight and bias the new module holds.
+            lat_range: as in the constructor.
+            lon_span: as in the constructor.
+            backend: as in the constructor.
+
+        Returns:
+            The new module, in ``conv``'s training mode.
+
+        Example:
+            >>> conv = torch.nn.ConvTranspose2d(8, 4, 2, stride=2)
+            >>> EquiConvTranspose2d.from_conv_transpose2d(conv).weight is conv.weight
+            True
+        """
         return cls(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
                    conv.output_padding, conv.groups, conv.bias is not None, conv.dilation, lat_range=lat_range,
                    lon_span=lon_span, backend=backend, device="meta", dtype=conv.weight.dtype)._share(conv)

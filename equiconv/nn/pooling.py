@@ -30,10 +30,37 @@ class _EquiPool2d(SphereModule):
 
 
 class EquiMaxPool2d(_EquiPool2d):
-    """Like :class:`torch.nn.MaxPool2d`, over windows of tangent-plane taps (see
-    :func:`equiconv.functional.equi_max_pool2d`). ``return_indices`` gives, as nn.MaxPool2d, each
-    output's input position (the pixel nearest its winning tap), so ``nn.MaxUnpool2d`` can use
-    them; ``ceil_mode`` must be False."""
+    """Max pooling on the sphere: the largest of a window's tangent-plane taps.
+
+    Like :class:`torch.nn.MaxPool2d`, over the taps an :class:`EquiConv2d` with the same kernel,
+    stride, padding and dilation reads (see :func:`equiconv.functional.equi_max_pool2d`). A 2x2
+    stride-2 window at the equator reads the same four pixels as ``nn.MaxPool2d(2)``; towards the
+    poles it widens in longitude with the sphere. Outside a partial panorama a tap reads 0, not
+    -inf.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: an int or a pair (default: ``kernel_size``).
+        padding: an int or a pair; it moves the output grid only.
+        dilation: an int or a pair.
+        return_indices: also return, as ``nn.MaxPool2d``, each output's flat input position
+            (y * W + x of the pixel nearest its winning tap), so ``nn.MaxUnpool2d`` can use them.
+        ceil_mode: must be False (the output grid is ``nn.Conv2d``'s).
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+
+    Raises:
+        ValueError: ``ceil_mode=True``, or a bad size or range.
+
+    Example:
+        >>> pool = EquiMaxPool2d(2)
+        >>> pool(torch.randn(1, 4, 16, 32)).shape
+        torch.Size([1, 4, 8, 16])
+        >>> out, indices = EquiMaxPool2d(2, return_indices=True)(torch.randn(1, 4, 16, 32))
+        >>> torch.nn.MaxUnpool2d(2)(out, indices).shape
+        torch.Size([1, 4, 16, 32])
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False, *,
                  lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, backend="compiled"):
@@ -49,11 +76,35 @@ class EquiMaxPool2d(_EquiPool2d):
 
 
 class EquiAvgPool2d(_EquiPool2d):
-    """Like :class:`torch.nn.AvgPool2d`, over windows of tangent-plane taps: the mean of the window's
-    taps (see :func:`equiconv.functional.equi_avg_pool2d`). ``ceil_mode`` must be False and
-    ``count_include_pad`` True (every tap counts, also one outside a partial panorama, which reads
-    zero); ``divisor_override`` divides the taps' sum by another number, as in torch. ``dilation``
-    spreads the window as in max pooling."""
+    """Average pooling on the sphere: the mean of a window's tangent-plane taps.
+
+    Like :class:`torch.nn.AvgPool2d` (see :func:`equiconv.functional.equi_avg_pool2d`). Every tap
+    counts, also one outside a partial panorama, which reads zero.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: an int or a pair (default: ``kernel_size``).
+        padding: an int or a pair; it moves the output grid only.
+        ceil_mode: must be False (the output grid is ``nn.Conv2d``'s).
+        count_include_pad: must be True (every tap of a window counts).
+        divisor_override: divide the taps' sum by this number instead of their count, as in torch.
+        dilation: an int or a pair; spreads the window as in max pooling.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+
+    Raises:
+        ValueError: ``ceil_mode=True``, ``count_include_pad=False``, or a bad size or range.
+
+    Example:
+        >>> EquiAvgPool2d(2)(torch.randn(1, 4, 16, 32)).shape
+        torch.Size([1, 4, 8, 16])
+
+        On the whole sphere nothing is outside, so a constant image stays constant:
+
+        >>> EquiAvgPool2d(3, stride=1, padding=1)(torch.ones(1, 1, 16, 32)).unique()
+        tensor([1.])
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None, *, dilation=1, lat_range=_checks.FULL_LAT_RANGE,

@@ -6,8 +6,30 @@ from equiconv.ops.interpolate import _options, interpolate
 
 
 class EquiUpsample(SphereModule):
-    """Like :class:`torch.nn.Upsample` (see :func:`equiconv.functional.interpolate`);
-    ``align_corners`` must be None or False: the sphere's grid has no other convention."""
+    """Resamples panoramas to another grid of the same patch of sphere, without a seam.
+
+    Like :class:`torch.nn.Upsample` (see :func:`equiconv.functional.interpolate`): ``'bilinear'``
+    wraps in longitude and crosses the poles; ``'nearest'`` and ``'nearest-exact'`` are torch's.
+
+    Args:
+        size: the output (height, width), or an int for both.
+        scale_factor: a number or a pair, instead of ``size``.
+        mode: ``'nearest'``, ``'nearest-exact'`` or ``'bilinear'``.
+        align_corners: must be None or False: the sphere's grid has no other convention.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Raises:
+        ValueError: an unknown mode, ``align_corners=True``, or both or neither of ``size`` and
+            ``scale_factor``.
+
+    Example:
+        >>> up = EquiUpsample(scale_factor=2, mode="bilinear")
+        >>> up
+        EquiUpsample(scale_factor=2.0, mode='bilinear')
+        >>> up(torch.randn(1, 3, 8, 16)).shape
+        torch.Size([1, 3, 16, 32])
+    """
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, *,
                  lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
