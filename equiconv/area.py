@@ -25,6 +25,30 @@ def solid_angle(height, width, *, lat_range=_checks.FULL_LAT_RANGE, lon_span=_ch
 
     Row y spans latitudes [phi_top - (y+1) dphi, phi_top - y dphi] and dlambda of longitude, so
     its pixels cover dlambda * (sin(upper) - sin(lower)). Over a whole sphere they sum to 4 pi.
+
+    Args:
+        height: rows of the image.
+        width: columns of the image.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        dtype: a floating-point dtype of the result (default float64).
+        device: of the result.
+
+    Returns:
+        (height, 1) solid angles; multiply a per-pixel loss or metric by them (and divide by their
+        sum times ``width``) for an area-weighted mean.
+
+    Raises:
+        TypeError: a non-integer size or a non-floating ``dtype``.
+        ValueError: a size below 1 or a bad range.
+
+    Example:
+        >>> import math
+        >>> w = equiconv.solid_angle(4, 8)
+        >>> w.squeeze(1)
+        tensor([0.2300, 0.5554, 0.5554, 0.2300], dtype=torch.float64)
+        >>> round(float(w.sum() * 8 / math.pi), 6)  # the sphere's 4 pi steradians
+        4.0
     """
     height = _checks.size(height, "height", minimum=1)
     width = _checks.size(width, "width", minimum=1)

@@ -35,7 +35,30 @@ def equi_adaptive_avg_pool2d(input, output_size, *, lat_range=_checks.FULL_LAT_R
                              lon_span=_checks.FULL_LON_SPAN):
     """Adaptive average pooling over the sphere: ``nn.AdaptiveAvgPool2d``'s bins, each pixel
     weighted by its row's solid angle (:func:`equiconv.solid_angle`, proportional to the cosine
-    of its latitude), so a bin's value is the mean over the patch of sphere it covers."""
+    of its latitude), so a bin's value is the mean over the patch of sphere it covers.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        output_size: an int or a pair (height, width); None in the pair keeps the input's size.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Returns:
+        (N, C, height, width) in the input's dtype and memory format.
+
+    Raises:
+        TypeError: ``output_size`` of another form.
+
+    Example:
+        A panorama bright in its top row only: the polar row covers little of the sphere.
+
+        >>> x = torch.zeros(1, 1, 4, 8)
+        >>> x[:, :, 0] = 1.0
+        >>> equi_adaptive_avg_pool2d(x, 1)
+        tensor([[[[0.1464]]]])
+        >>> torch.nn.functional.adaptive_avg_pool2d(x, 1)
+        tensor([[[[0.2500]]]])
+    """
     input, unbatched = _checks.image(input)
     size = _output_size(output_size)
     lat_range, lon_span = _checks.sphere_range(lat_range, lon_span)

@@ -20,9 +20,41 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
     Arguments and output shape are those of :func:`torch.nn.functional.conv2d` (``padding``
     may also be ``'same'`` or ``'valid'``); each tap reads the input where the kernel, laid on
     the plane tangent to the sphere at its centre, lands (bilinear, wrapping in longitude and
-    across the poles for a full panorama). ``lat_range=(top_deg, bottom_deg)`` and
-    ``lon_span`` describe a partial panorama. ``backend='reference'`` selects the pure-PyTorch
-    implementation.
+    across the poles for a full panorama; docs/geometry.md).
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), floating point.
+        weight: (out_channels, C / groups, kH, kW).
+        bias: (out_channels,) or None.
+        stride: an int or a pair.
+        padding: an int, a pair, ``'valid'`` or ``'same'``; it moves the output grid only.
+        dilation: an int or a pair.
+        groups: as in ``F.conv2d``.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        backend: ``'compiled'`` (the C++/CUDA core, Triton kernels on CUDA where Triton imports),
+            ``'triton'`` or ``'reference'`` (pure PyTorch, slow: for tests and comparison).
+
+    Returns:
+        (N, out_channels, Ho, Wo) with ``F.conv2d``'s Ho, Wo (unbatched in, unbatched out), in the
+        input's memory format.
+
+    Raises:
+        ValueError: wrong rank, channel or group mismatch, an input smaller than the dilated kernel,
+            tensors on different devices, or a bad ``lat_range``/``lon_span``.
+        TypeError: an integer input or a non-integer size.
+        RuntimeError: the compiled core is not built (``backend='reference'`` still works).
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> x, w = torch.randn(1, 3, 16, 32), torch.randn(8, 3, 3, 3)
+        >>> equi_conv2d(x, w, padding=1).shape
+        torch.Size([1, 8, 16, 32])
+        >>> equi_conv2d(x[0], w, padding="same").shape  # unbatched
+        torch.Size([8, 16, 32])
+        >>> torch.allclose(equi_conv2d(x, w, padding=1), equi_conv2d(x, w, padding=1, backend="reference"),
+        ...                atol=1e-5)
+        True
     """
     if _checks.backend(backend) == "reference":
         return reference.equi_conv2d(input, weight, bias, stride, padding, dilation, groups,

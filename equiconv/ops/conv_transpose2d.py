@@ -28,6 +28,41 @@ def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_
     ``<equi_conv2d(y, weight), input> == <y, equi_conv_transpose2d(input, weight)>``.
     ``backend='reference'`` selects the pure-PyTorch implementation, ``'triton'`` the Triton
     kernels (as :func:`equiconv.functional.equi_conv2d`'s).
+
+    Args:
+        input: (N, in_channels, H, W) or unbatched (in_channels, H, W).
+        weight: (in_channels, out_channels / groups, kH, kW), ``F.conv_transpose2d``'s layout.
+        bias: (out_channels,) or None.
+        stride: an int or a pair.
+        padding: an int or a pair.
+        output_padding: an int or a pair, each smaller than the stride or the dilation.
+        groups: as in ``F.conv_transpose2d``.
+        dilation: an int or a pair.
+        lat_range: (top, bottom) latitudes of the *output's* edges in degrees (default (90, -90)).
+        lon_span: longitude the output's width covers in degrees (default 360).
+        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+
+    Returns:
+        (N, out_channels, H_out, W_out) with ``F.conv_transpose2d``'s output size.
+
+    Raises:
+        ValueError: wrong rank, channel or group mismatch, or an ``output_padding`` too large.
+        TypeError: an integer input or a non-integer size.
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> x, w = torch.randn(1, 8, 8, 16), torch.randn(8, 4, 3, 3)
+        >>> up = equi_conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)
+        >>> up.shape
+        torch.Size([1, 4, 16, 32])
+
+        It is the adjoint of the convolution with the same weight:
+
+        >>> y = torch.randn(1, 4, 16, 32)
+        >>> from equiconv.functional import equi_conv2d
+        >>> lhs = (equi_conv2d(y, w, stride=2, padding=1) * x).sum()
+        >>> torch.allclose(lhs, (y * up).sum(), rtol=1e-4)
+        True
     """
     if _checks.backend(backend) == "reference":
         return reference.equi_conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,

@@ -85,6 +85,32 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     degrees on a full circle of longitude and across the poles on the whole sphere; on an axis
     that does not wrap it clamps at the edge, so a partial patch gives exactly F.interpolate's
     result. 'nearest' and 'nearest-exact' pick a pixel inside the image, as F.interpolate does.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        size: the output (height, width), or an int for both.
+        scale_factor: a number or a pair, instead of ``size``.
+        mode: ``'nearest'``, ``'nearest-exact'`` or ``'bilinear'``.
+        align_corners: must be None or False (pixel centres sit half a pixel inside the edges).
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Returns:
+        (N, C, height, width) in the input's memory format.
+
+    Raises:
+        ValueError: an unknown mode, ``align_corners=True``, both or neither of ``size`` and
+            ``scale_factor``, or a scale that empties the image.
+        TypeError: a ``scale_factor`` that is not a number or a pair of numbers.
+
+    Example:
+        The first output column reads across the seam (from the last input column):
+
+        >>> x = torch.arange(4.0).reshape(1, 1, 1, 4)
+        >>> interpolate(x, size=(1, 8), mode="bilinear", lat_range=(10.0, -10.0))
+        tensor([[[[0.7500, 0.2500, 0.7500, 1.2500, 1.7500, 2.2500, 2.7500, 2.2500]]]])
+        >>> torch.nn.functional.interpolate(x, size=(1, 8), mode="bilinear")
+        tensor([[[[0.0000, 0.2500, 0.7500, 1.2500, 1.7500, 2.2500, 2.7500, 3.0000]]]])
     """
     input, unbatched = _checks.image(input)
     size, scales = _options(size, scale_factor, mode, align_corners)

@@ -26,6 +26,34 @@ def pad(input, padding, *, lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FU
     Columns wrap on a full circle of longitude; on the whole sphere the rows above the top row
     are the top rows turned by half a revolution (across the pole), likewise at the bottom;
     everything else outside the image is zero (``F.pad``'s zeros on a partial panorama).
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        padding: an int, a pair (pad_h, pad_w) or (left, right, top, bottom).
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Returns:
+        (N, C, H + top + bottom, W + left + right) in the input's memory format.
+
+    Raises:
+        TypeError: ``padding`` of another form.
+        ValueError: a negative padding, or more rows across a pole than the image has.
+
+    Example:
+        On the whole sphere the row above row 0 is row 0 turned by half a revolution:
+
+        >>> x = torch.arange(8.0).reshape(1, 1, 2, 4)
+        >>> pad(x, 1)
+        tensor([[[[1., 2., 3., 0., 1., 2.],
+                  [3., 0., 1., 2., 3., 0.],
+                  [7., 4., 5., 6., 7., 4.],
+                  [5., 6., 7., 4., 5., 6.]]]])
+        >>> pad(x, 1, lon_span=90.0)  # a partial panorama: zeros, as F.pad
+        tensor([[[[0., 0., 0., 0., 0., 0.],
+                  [0., 0., 1., 2., 3., 0.],
+                  [0., 4., 5., 6., 7., 0.],
+                  [0., 0., 0., 0., 0., 0.]]]])
     """
     input, unbatched = _checks.image(input)
     left, right, top, bottom = _sides(padding)

@@ -26,8 +26,40 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     (``ceil_mode=False``). ``return_indices=True`` also returns, per output element, the flat
     index (``y * W + x``) of the input pixel nearest the winning tap, as ``F.max_pool2d`` does, so
     that ``nn.MaxUnpool2d`` puts each maximum back where it was read (the winning tap is a
-    bilinear sample between pixels; unpooling places it on the nearest one). ``backend`` as
-    :func:`equiconv.functional.equi_conv2d`'s ('compiled', 'reference' or 'triton')."""
+    bilinear sample between pixels; unpooling places it on the nearest one).
+
+    The window is the kernel_size taps an :func:`equiconv.functional.equi_conv2d` with the same
+    kernel, stride, padding and dilation reads; outside a partial panorama a tap reads 0 (not
+    -inf). The gradient goes to the winning tap's four bilinear corners (ties: the first tap).
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        kernel_size: an int or a pair.
+        stride: an int or a pair (default: ``kernel_size``).
+        padding: an int or a pair; it moves the output grid only.
+        dilation: an int or a pair.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        return_indices: also return the flat input positions of the maxima.
+        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+
+    Returns:
+        (N, C, Ho, Wo) with ``F.max_pool2d``'s Ho, Wo; with ``return_indices``, also the int64
+        positions of the same shape.
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> x = torch.randn(1, 2, 16, 32)
+        >>> equi_max_pool2d(x, 2).shape
+        torch.Size([1, 2, 8, 16])
+
+        On a small patch at the equator it is ``F.max_pool2d``:
+
+        >>> band = torch.randn(1, 2, 8, 8)
+        >>> pooled = equi_max_pool2d(band, 2, lat_range=(0.5, -0.5), lon_span=1.0)
+        >>> torch.allclose(pooled, torch.nn.functional.max_pool2d(band, 2), atol=1e-3)
+        True
+    """
     if _checks.backend(backend) == "reference":
         return reference.equi_max_pool2d(input, kernel_size, stride, padding, dilation, lat_range=lat_range,
                                          lon_span=lon_span, return_indices=return_indices)
@@ -47,7 +79,29 @@ def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                     lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, backend="compiled"):
     """Average pooling on the sphere: the mean of the window's taps; arguments and output shape as
     :func:`torch.nn.functional.avg_pool2d` (``ceil_mode=False``, ``count_include_pad=True``),
-    with ``dilation`` as in max pooling."""
+    with ``dilation`` as in max pooling. Every tap counts, also one outside a partial panorama
+    (it reads zero).
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        kernel_size: an int or a pair.
+        stride: an int or a pair (default: ``kernel_size``).
+        padding: an int or a pair; it moves the output grid only.
+        dilation: an int or a pair.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+
+    Returns:
+        (N, C, Ho, Wo) with ``F.avg_pool2d``'s Ho, Wo.
+
+    Example:
+        >>> equi_avg_pool2d(torch.randn(2, 16, 32), 2).shape  # unbatched
+        torch.Size([2, 8, 16])
+        >>> ones = torch.ones(1, 1, 16, 32)
+        >>> equi_avg_pool2d(ones, 3, stride=1, padding=1).unique()  # nothing is outside the sphere
+        tensor([1.])
+    """
     if _checks.backend(backend) == "reference":
         return reference.equi_avg_pool2d(input, kernel_size, stride, padding, dilation, lat_range=lat_range,
                                          lon_span=lon_span)
