@@ -79,6 +79,44 @@ def convert(module: nn.Module, *, kinds: Iterable[str] = KINDS, lat_range=_check
     the module: on a full panorama this is the padding such modes approximate, elsewhere it changes
     what the layer reads at the edges. A layer whose settings have no spherical counterpart (e.g.
     ``ceil_mode=True``) stays, with a ``UserWarning`` naming it.
+
+    Args:
+        module: the network (or a single layer) to convert.
+        kinds: which layer kinds: any of ``'conv'`` (``nn.Conv2d`` larger than 1x1),
+            ``'conv_transpose'``, ``'max_pool'``, ``'avg_pool'``, ``'adaptive_avg_pool'``,
+            ``'upsample'``; exact types only (subclasses are left alone).
+        lat_range: (top, bottom) latitudes of the network's input in degrees; every converted
+            layer gets it (default (90, -90)).
+        lon_span: longitude the input's width covers in degrees (default 360).
+        backend: of the compiled layers: ``'compiled'``, ``'triton'`` or ``'reference'``.
+
+    Returns:
+        ``module``, changed in place, or its replacement if it is itself a convertible layer.
+
+    Raises:
+        ValueError: an unknown kind or a bad range.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+        ...                           torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 4, 1))
+        >>> weight = net[0].weight
+        >>> net = convert(net)
+        >>> net
+        Sequential(
+          (0): EquiConv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+          (1): ReLU()
+          (2): EquiMaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))
+          (3): Conv2d(8, 4, kernel_size=(1, 1), stride=(1, 1))
+        )
+        >>> net[0].weight is weight  # the same parameters: an optimiser or state dict carries over
+        True
+        >>> net(torch.randn(1, 3, 16, 32)).shape
+        torch.Size([1, 4, 8, 16])
+        >>> convert(torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.MaxPool2d(2)), kinds=["conv"])
+        Sequential(
+          (0): EquiConv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))
+          (1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+        )
     """
     if isinstance(kinds, str):
         kinds = (kinds,)

@@ -21,7 +21,39 @@ def sampling_grid(height, width, kernel_size, stride=1, padding=0, dilation=1, *
 
     ``rows[r, i, j]`` is the row that tap (i, j) of output row r reads; ``cols[r, i, j]`` is its
     column minus ``q * stride_w`` for output column q, the same for every q (row invariance).
-    Computed by the compiled core and cached by the arguments.
+    Computed by the compiled core and cached by the arguments (docs/geometry.md, "Tangent-plane taps").
+
+    Args:
+        height: rows of the input.
+        width: columns of the input.
+        kernel_size: an int or a pair.
+        stride: an int or a pair.
+        padding: an int or a pair (``'same'``/``'valid'`` too).
+        dilation: an int or a pair.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Returns:
+        (rows, cols), two float64 CPU tensors of shape (Ho, kH, kW).
+
+    Raises:
+        ValueError: a geometry the operators refuse (pixels of 90 degrees or more, an input
+            smaller than the dilated kernel, a bad range).
+
+    Example:
+        Output row 1 of a 4 x 8 whole-sphere image: the kernel's outer columns spread in longitude.
+
+        >>> rows, cols = sampling_grid(4, 8, 3, padding=1)
+        >>> rows.shape
+        torch.Size([4, 3, 3])
+        >>> rows[1].round(decimals=2)
+        tensor([[0.4100, 0.0000, 0.4100],
+                [1.1500, 1.0000, 1.1500],
+                [1.9000, 2.0000, 1.9000]], dtype=torch.float64)
+        >>> cols[1].round(decimals=2)
+        tensor([[-1.3700,  0.0000,  1.3700],
+                [-1.0500,  0.0000,  1.0500],
+                [-0.8300,  0.0000,  0.8300]], dtype=torch.float64)
     """
     rows, cols = _grid(_checks.geometry(height, width, kernel_size, stride, padding, dilation,
                                         lat_range=lat_range, lon_span=lon_span))
@@ -38,7 +70,26 @@ def sampling_plan(height, width, kernel_size, stride=1, padding=0, dilation=1, *
                   lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN) -> dict:
     """The compiled core's cached sampling plan for one layer, for inspection: ``ext_h``,
     ``ext_w`` and its tables (CPU; int32 index tables, float64 weights). Its size is what the layer's geometry costs,
-    whatever the batch or the channels."""
+    whatever the batch or the channels.
+
+    Args:
+        height: rows of the input.
+        width: columns of the input.
+        kernel_size: an int or a pair.
+        stride: an int or a pair.
+        padding: an int or a pair (``'same'``/``'valid'`` too).
+        dilation: an int or a pair.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Returns:
+        A dict of ``ext_h``, ``ext_w`` (ints) and the tables named in ``PLAN_TABLES``.
+
+    Example:
+        >>> plan = sampling_plan(16, 32, 3, padding=1)
+        >>> plan["tap_weight"].dtype
+        torch.float64
+    """
     _core.require()
     g = _checks.geometry(height, width, kernel_size, stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
@@ -57,6 +108,26 @@ def deform_offsets(height, width, kernel_size, stride=1, padding=0, dilation=1, 
 
     Expand the batch dimension to use them. A generic deformable convolution pads with zeros,
     so it agrees with EquiConv only where no tap wraps around in longitude or crosses a pole.
+
+    Args:
+        height: rows of the input.
+        width: columns of the input.
+        kernel_size: an int or a pair.
+        stride: an int or a pair.
+        padding: an int or a pair (``'same'``/``'valid'`` too).
+        dilation: an int or a pair.
+        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
+        lon_span: longitude the width covers in degrees (default 360).
+
+    Returns:
+        float64 offsets (1, 2 * kH * kW, Ho, Wo): (dy, dx) of tap 0, then of tap 1, ...
+
+    Example:
+        >>> offsets = deform_offsets(4, 8, 3, padding=1)
+        >>> offsets.shape
+        torch.Size([1, 18, 4, 8])
+        >>> offsets[0, :6, 1, 0].round(decimals=2)  # taps (0, 0), (0, 1), (0, 2) of output row 1
+        tensor([ 0.4100, -0.3700,  0.0000,  0.0000,  0.4100,  0.3700], dtype=torch.float64)
     """
     g = _checks.geometry(height, width, kernel_size, stride, padding, dilation,
                          lat_range=lat_range, lon_span=lon_span)
