@@ -266,13 +266,23 @@ DECOMPOSITIONS = {  # by qualified name: the compiled core's ops and their Trito
 
 
 def exporting() -> bool:
-    """Whether torch.onnx.export is running (either exporter)."""
+    """Whether torch.onnx.export is running (either exporter).
+
+    Example:
+        >>> exporting()
+        False
+    """
     return torch.onnx.is_in_onnx_export()
 
 
 def traceable(op):
     """``op`` (a compiled ``torch.ops.equiconv`` op), or its decomposition above while an ONNX
-    export runs: what the functional forms call."""
+    export runs: what the functional forms call.
+
+    Example:
+        >>> traceable(torch.ops.equiconv.equi_conv2d) is torch.ops.equiconv.equi_conv2d  # not exporting
+        True
+    """
     if not exporting():
         return op
     return DECOMPOSITIONS[op._qualified_op_name]

@@ -9,7 +9,22 @@ from equiconv.reference.conv import equi_conv2d
 
 def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                           *, lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
-    """Reference of :func:`equiconv.functional.equi_conv_transpose2d` (same arguments and result)."""
+    """Reference of :func:`equiconv.functional.equi_conv_transpose2d` (same arguments and result).
+
+    Args:
+        input, weight, bias, stride, padding, output_padding, groups, dilation, lat_range,
+            lon_span: as :func:`equiconv.functional.equi_conv_transpose2d`.
+
+    Returns:
+        The transposed convolution, differentiable in ``input`` and ``weight``.
+
+    Example:
+        >>> _ = torch.manual_seed(0)
+        >>> x, w = torch.randn(1, 4, 4, 8), torch.randn(4, 2, 2, 2)
+        >>> torch.allclose(equi_conv_transpose2d(x, w, stride=2),
+        ...                equiconv.functional.equi_conv_transpose2d(x, w, stride=2), atol=1e-5)
+        True
+    """
     input, t, unbatched = _checks.conv_transpose_call(input, weight, bias, stride, padding, output_padding,
                                                       groups, dilation, lat_range, lon_span)
     g = t.fine

@@ -16,7 +16,20 @@ def _window_samples(input, g):
 def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                     lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN, return_indices=False):
     """Reference of :func:`equiconv.functional.equi_max_pool2d` (same arguments and result;
-    ``return_indices`` also gives the input pixels nearest the winning taps)."""
+    ``return_indices`` also gives the input pixels nearest the winning taps).
+
+    Args:
+        input, kernel_size, stride, padding, dilation, lat_range, lon_span, return_indices: as
+            :func:`equiconv.functional.equi_max_pool2d`.
+
+    Returns:
+        The pooled tensor, and with ``return_indices`` the int64 input positions.
+
+    Example:
+        >>> x = torch.randn(1, 2, 8, 16)
+        >>> torch.allclose(equi_max_pool2d(x, 2), equiconv.functional.equi_max_pool2d(x, 2), atol=1e-6)
+        True
+    """
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     samples = _window_samples(input, g)
     # As the compiled op: the first NaN wins if there is one (NaN propagates), else the first largest.
@@ -32,7 +45,20 @@ def equi_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
 
 def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
                     lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
-    """Reference of :func:`equiconv.functional.equi_avg_pool2d` (same arguments and result)."""
+    """Reference of :func:`equiconv.functional.equi_avg_pool2d` (same arguments and result).
+
+    Args:
+        input, kernel_size, stride, padding, dilation, lat_range, lon_span: as
+            :func:`equiconv.functional.equi_avg_pool2d`.
+
+    Returns:
+        The pooled tensor.
+
+    Example:
+        >>> x = torch.randn(1, 2, 8, 16)
+        >>> torch.allclose(equi_avg_pool2d(x, 2), equiconv.functional.equi_avg_pool2d(x, 2), atol=1e-6)
+        True
+    """
     input, g, unbatched = _checks.pool_call(input, kernel_size, stride, padding, dilation, lat_range, lon_span)
     out = _window_samples(input, g).mean(-1)
     return out.squeeze(0) if unbatched else out

@@ -9,7 +9,20 @@ from equiconv import _boundary, _checks
 
 def sampling_grid(height, width, kernel_size, stride=1, padding=0, dilation=1, *,
                   lat_range=_checks.FULL_LAT_RANGE, lon_span=_checks.FULL_LON_SPAN):
-    """Same result as :func:`equiconv.sampling_grid`, computed with torch ops."""
+    """Same result as :func:`equiconv.sampling_grid`, computed with torch ops.
+
+    Args:
+        height, width, kernel_size, stride, padding, dilation, lat_range, lon_span: as
+            :func:`equiconv.sampling_grid`.
+
+    Returns:
+        (rows, cols), float64 tensors of shape (Ho, kH, kW).
+
+    Example:
+        >>> rows, cols = sampling_grid(4, 8, 3, padding=1)
+        >>> all(torch.allclose(a, b) for a, b in zip((rows, cols), equiconv.sampling_grid(4, 8, 3, padding=1)))
+        True
+    """
     return _grid(_checks.geometry(height, width, kernel_size, stride, padding, dilation,
                                   lat_range=lat_range, lon_span=lon_span))
 
