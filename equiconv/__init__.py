@@ -6,6 +6,14 @@ swaps them into an existing network; ``solid_angle`` weighs pixels by the sphere
 ``sampling_grid`` / ``deform_offsets`` expose the geometry; ``rotate``, ``to_perspective``,
 ``to_cubemap`` and ``from_cubemap`` resample whole panoramas on the sphere; ``torch.onnx.export``
 works on all of them (see ``equiconv.onnx``).
+
+Example:
+    >>> conv = equiconv.EquiConv2d(3, 8, kernel_size=3, padding=1)   # nn.Conv2d's arguments
+    >>> conv(torch.randn(1, 3, 16, 32)).shape                      # (N, C, H, W), the whole sphere
+    torch.Size([1, 8, 16, 32])
+    >>> net = equiconv.convert(torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.MaxPool2d(2)))
+    >>> [type(m).__name__ for m in net]
+    ['EquiConv2d', 'EquiMaxPool2d']
 """
 from equiconv import functional, nn, onnx, reference, resampling
 from equiconv.area import solid_angle

@@ -131,7 +131,12 @@ def _directions(latitudes: Tensor, longitudes: Tensor) -> Tensor:
 
 
 def panorama_directions(height: int, width: int, device=None) -> Tensor:
-    """(height * width, 3) float64 directions of a panorama's pixel centres, row by row."""
+    """(height * width, 3) float64 directions of a panorama's pixel centres, row by row.
+
+    Example:
+        >>> panorama_directions(2, 4)[1]  # row 0 (latitude 45), column 1 (longitude -45)
+        tensor([-0.5000,  0.5000,  0.7071], dtype=torch.float64)
+    """
     lat = (90.0 - (torch.arange(height, dtype=torch.float64, device=device) + 0.5) * 180.0 / height).deg2rad()
     lon = (-180.0 + (torch.arange(width, dtype=torch.float64, device=device) + 0.5) * 360.0 / width).deg2rad()
     lat, lon = torch.meshgrid(lat, lon, indexing="ij")
@@ -298,6 +303,14 @@ def rotate(input: Tensor, rotation: Optional[Tensor] = None, *, yaw: Angle = 0.0
 def rotate_together(rotation: Tensor, image: Tensor, *maps: Tensor) -> tuple:
     """``image`` (bilinear) and every one of ``maps`` (label or instance maps: nearest) turned by
     one ``rotation``, as ``rotate`` does: an augmentation keeps a pair aligned with it.
+
+    Args:
+        rotation: a (3, 3) rotation, or (N, 3, 3), one per item.
+        image: panoramas (..., H, W), sampled bilinearly.
+        maps: label or instance maps of the same panoramas, sampled nearest.
+
+    Returns:
+        The turned image followed by the turned maps.
 
     Example:
         >>> image, labels = rotate_together(rotation_matrix(pitch=10.0), torch.rand(3, 8, 16),

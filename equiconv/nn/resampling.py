@@ -13,7 +13,13 @@ class SphereRotation(nn.Module):
 
     Args:
         rotation: a (3, 3) rotation, or None for ``yaw``, ``pitch``, ``roll`` in degrees.
+        yaw: turn about the up axis in degrees, positive towards the east.
+        pitch: turn about the camera's right axis in degrees, positive looking up.
+        roll: turn about the forward axis in degrees, positive with the right side going down.
         mode: "bilinear" for images, "nearest" for label and instance maps.
+
+    Raises:
+        ValueError: both ``rotation`` and angles, or an unknown mode.
 
     Example:
         >>> turn = SphereRotation(yaw=90.0)
@@ -69,7 +75,13 @@ class RandomSphereRotation(nn.Module):
         return bound * (2 * torch.rand((), generator=self.generator).item() - 1)
 
     def sample(self) -> Tensor:
-        """A (3, 3) rotation drawn from the ranges."""
+        """A (3, 3) rotation drawn from the ranges.
+
+        Example:
+            >>> turn = RandomSphereRotation(0.0, 0.0).sample()  # no pitch, no roll, no yaw
+            >>> torch.equal(turn, torch.eye(3, dtype=torch.float64))
+            True
+        """
         yaw = 180.0 * (2 * torch.rand((), generator=self.generator).item() - 1) if self.yaw else 0.0
         return resampling.rotation_matrix(yaw, self._uniform(self.max_pitch), self._uniform(self.max_roll))
 
@@ -83,6 +95,14 @@ class RandomSphereRotation(nn.Module):
 
 class ToPerspective(nn.Module):
     """A pinhole view of panoramas (``equiconv.resampling.to_perspective``).
+
+    Args:
+        fov: the view's horizontal field of view in degrees, in (0, 180).
+        size: (height, width) of the view; its pixels are square.
+        yaw: where the view looks, in degrees east of north.
+        pitch: in degrees, positive looking up.
+        roll: in degrees, positive with the right side going down.
+        mode: "bilinear" for images, "nearest" for label and instance maps.
 
     Example:
         >>> ToPerspective(90.0, (8, 8), pitch=45.0)(torch.rand(1, 3, 16, 32)).shape
@@ -106,6 +126,10 @@ class ToPerspective(nn.Module):
 class ToCubemap(nn.Module):
     """The six faces of panoramas (``equiconv.resampling.to_cubemap``).
 
+    Args:
+        face_size: the side of each square face in pixels.
+        mode: "bilinear" for images, "nearest" for label and instance maps.
+
     Example:
         >>> ToCubemap(8)(torch.rand(1, 3, 16, 32)).shape
         torch.Size([1, 6, 3, 8, 8])
@@ -124,6 +148,11 @@ class ToCubemap(nn.Module):
 
 class FromCubemap(nn.Module):
     """Panoramas from their six faces (``equiconv.resampling.from_cubemap``).
+
+    Args:
+        height: rows of the panorama.
+        width: columns of the panorama.
+        mode: "bilinear" for images, "nearest" for label and instance maps.
 
     Example:
         >>> FromCubemap(16, 32)(torch.rand(1, 6, 3, 8, 8)).shape
