@@ -2,6 +2,7 @@
 documentation cannot drift from the code."""
 import doctest
 import importlib
+import inspect
 import io
 import pkgutil
 
@@ -46,3 +47,21 @@ def test_a_wrong_example_fails():
     tries, failures, report = run_doctests(module)
     assert (tries, failures) == (1, 1)
     assert "torch.Size([4, 1])" in report
+
+
+def _public_callables():
+    names = []
+    for package in (equiconv, equiconv.functional, equiconv.nn, equiconv.reference):
+        for name in package.__all__:
+            if not inspect.ismodule(getattr(package, name)):
+                names.append(f"{package.__name__}.{name}")
+    return names
+
+
+@pytest.mark.parametrize("name", _public_callables())
+def test_public_names_document_their_arguments_with_an_example(name):
+    """Google style, as the generated API pages read it: an Args section and a run example."""
+    package, attribute = name.rsplit(".", 1)
+    doc = inspect.getdoc(getattr(importlib.import_module(package), attribute)) or ""
+    assert "\nArgs:\n" in doc, f"{name} has no Args section"
+    assert "\nExample:\n" in doc and "\n    >>> " in doc, f"{name} has no Example with >>> lines"
