@@ -73,14 +73,8 @@ def sampling_plan(height, width, kernel_size, stride=1, padding=0, dilation=1, *
     whatever the batch or the channels.
 
     Args:
-        height: rows of the input.
-        width: columns of the input.
-        kernel_size: an int or a pair.
-        stride: an int or a pair.
-        padding: an int or a pair (``'same'``/``'valid'`` too).
-        dilation: an int or a pair.
-        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
-        lon_span: longitude the width covers in degrees (default 360).
+        height, width, kernel_size, stride, padding, dilation, lat_range, lon_span: as
+            :func:`sampling_grid`.
 
     Returns:
         A dict of ``ext_h``, ``ext_w`` (ints) and the tables named in ``PLAN_TABLES``.
@@ -110,14 +104,8 @@ def deform_offsets(height, width, kernel_size, stride=1, padding=0, dilation=1, 
     so it agrees with EquiConv only where no tap wraps around in longitude or crosses a pole.
 
     Args:
-        height: rows of the input.
-        width: columns of the input.
-        kernel_size: an int or a pair.
-        stride: an int or a pair.
-        padding: an int or a pair (``'same'``/``'valid'`` too).
-        dilation: an int or a pair.
-        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
-        lon_span: longitude the width covers in degrees (default 360).
+        height, width, kernel_size, stride, padding, dilation, lat_range, lon_span: as
+            :func:`sampling_grid`.
 
     Returns:
         float64 offsets (1, 2 * kH * kW, Ho, Wo): (dy, dx) of tap 0, then of tap 1, ...

@@ -145,9 +145,7 @@ class EquiConv2d(_EquiConvNd):
 
         Args:
             conv: the ``nn.Conv2d`` whose weight and bias the new module holds.
-            lat_range: as in the constructor.
-            lon_span: as in the constructor.
-            backend: as in the constructor.
+            lat_range, lon_span, backend: as in the constructor.
 
         Returns:
             The new module, in ``conv``'s training mode.
@@ -249,9 +247,7 @@ class EquiConvTranspose2d(_EquiConvNd):
 
         Args:
             conv: the ``nn.ConvTranspose2d`` whose weight and bias the new module holds.
-            lat_range: as in the constructor.
-            lon_span: as in the constructor.
-            backend: as in the constructor.
+            lat_range, lon_span, backend: as in the constructor.
 
         Returns:
             The new module, in ``conv``'s training mode.

@@ -83,14 +83,8 @@ def equi_avg_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, *,
     (it reads zero).
 
     Args:
-        input: (N, C, H, W) or unbatched (C, H, W).
-        kernel_size: an int or a pair.
-        stride: an int or a pair (default: ``kernel_size``).
-        padding: an int or a pair; it moves the output grid only.
-        dilation: an int or a pair.
-        lat_range: (top, bottom) latitudes of the image's edges in degrees (default (90, -90)).
-        lon_span: longitude the width covers in degrees (default 360).
-        backend: ``'compiled'``, ``'triton'`` or ``'reference'``.
+        input, kernel_size, stride, padding, dilation, lat_range, lon_span, backend: as
+            :func:`equi_max_pool2d`.
 
     Returns:
         (N, C, Ho, Wo) with ``F.avg_pool2d``'s Ho, Wo.
