@@ -131,6 +131,12 @@ def held_out_panoramas(num: int, size, seed: int, cache_dir=None, **options) -> 
     return SyntheticPanoramas(num, *size, seed=TEST_SEED + seed, cache_dir=cache_dir, **options)
 
 
+def validation_panoramas(num: int, size, seed: int, cache_dir=None, **options) -> SyntheticPanoramas:
+    """``num`` synthetic panoramas of worlds apart from the training worlds of ``seed`` and from
+    the held-out test ones, for choosing settings; ``options`` as SyntheticPanoramas takes them."""
+    return SyntheticPanoramas(num, *size, seed=derive_seed(seed, "validation"), cache_dir=cache_dir, **options)
+
+
 def prerender(dataset: SyntheticPanoramas, progress: bool = True) -> None:
     """Render and cache every item not cached yet, with a progress bar."""
     missing = [i for i in range(len(dataset)) if not dataset.cache_path(i).exists()]

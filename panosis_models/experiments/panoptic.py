@@ -19,7 +19,7 @@ from pathlib import Path
 
 from panosis_models.engine.config import BEST, preset_settings
 from panosis_models.data import Transformed, prerender
-from panosis_models.data.datasets import SyntheticPanoramas, derive_seed, held_out_panoramas
+from panosis_models.data.datasets import held_out_panoramas, validation_panoramas
 from panosis_models.data.seam import roll_to_seam
 from panosis_models.engine.outputs import run_folder
 from panosis_models.experiments.projection import ExperimentConfig
@@ -74,8 +74,8 @@ def test_sets(settings: dict, seed: int, cache_dir, progress: bool = False) -> d
 def validation_set(settings: dict, seed: int, cache_dir, progress: bool = False) -> Transformed:
     """The panoramas that choose a seed's post-processing: worlds of their own (neither the
     training nor the test worlds), at the preset's level."""
-    panoramas = SyntheticPanoramas(settings["num_validation"], *settings["size"], seed=derive_seed(seed, "validation"),
-                                   cache_dir=cache_dir, labels="fine", instances=True)
+    panoramas = validation_panoramas(settings["num_validation"], settings["size"], seed, cache_dir, labels="fine",
+                                     instances=True)
     prerender(panoramas, progress=progress)
     return Transformed(panoramas, level_named(settings["level"]).item)
 

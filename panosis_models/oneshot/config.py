@@ -4,7 +4,7 @@ it: its training and validation panoramas and the model (the held-out test panor
 from dataclasses import dataclass
 
 from panosis_models.data import SyntheticPanoramas
-from panosis_models.data.datasets import derive_seed
+from panosis_models.data import datasets
 from panosis_models.data.episodes import FOLDS
 from panosis_models.engine.config import TrainingConfig, check_at_least, check_network_run
 from panosis_models.errors import InputError
@@ -74,8 +74,7 @@ def training_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
 
 def validation_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
     """Panoramas of worlds apart from the training ones and the held-out test ones."""
-    return SyntheticPanoramas(cfg.validation, *cfg.size, seed=derive_seed(cfg.data_seed, "validation"),
-                              cache_dir=cfg.cache_dir, labels="fine")
+    return datasets.validation_panoramas(cfg.validation, cfg.size, cfg.data_seed, cfg.cache_dir, labels="fine")
 
 
 def build_model(cfg: OneShotConfig) -> EpisodicNet:
