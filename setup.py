@@ -63,6 +63,8 @@ TRITON = "triton==3.9.0; platform_system == 'Linux' and platform_machine == 'x86
 # torch.onnx.export's dynamo exporter (onnxscript, onnx) and the runtime the tests check its graphs in;
 # none of them pulls torch
 ONNX = ["onnx==1.23.2", "onnxruntime==1.32.0", "onnxscript==0.7.2"]
+# the documentation site (make docs): Sphinx with Markdown pages, a generated API and executed examples
+DOCS = ["sphinx==9.0.4", "myst-parser==5.2.0", "sphinx-gallery==0.22.1", "furo==2025.12.19"] + MODELS
 
 setup(
     name="equiconv",
@@ -93,7 +95,8 @@ setup(
     extras_require={
         "models": MODELS,
         "onnx": ONNX,
-        "dev": MODELS + ["pytest", "hypothesis", TRITON] + ONNX,
+        "docs": DOCS,
+        "dev": MODELS + ["pytest", "hypothesis", TRITON] + ONNX + DOCS,
     },
     entry_points={"console_scripts": [
         # entry checks for the 'models' extra before the command, whose imports need it, is imported

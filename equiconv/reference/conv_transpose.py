@@ -12,8 +12,8 @@ def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_
     """Reference of :func:`equiconv.functional.equi_conv_transpose2d` (same arguments and result).
 
     Args:
-        input, weight, bias, stride, padding, output_padding, groups, dilation, lat_range,
-            lon_span: as :func:`equiconv.functional.equi_conv_transpose2d`.
+        input, weight, bias, stride, padding, output_padding, groups, dilation, lat_range, lon_span:
+            as :func:`equiconv.functional.equi_conv_transpose2d`.
 
     Returns:
         The transposed convolution, differentiable in ``input`` and ``weight``.
