@@ -3,12 +3,12 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test test-fast wheel-check bench bench-peers gpu-check clean
+.PHONY: install demo test test-fast wheel-check docs bench bench-peers gpu-check clean
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install torch==2.13.0
 	$(PIP) install ninja setuptools wheel
-	$(PIP) install --no-build-isolation -e ".[dev]"
+	$(PIP) install --no-build-isolation -e ".[dev]"  # dev includes the docs extra
 	$(PIP) install --no-deps pytorch360convert==0.2.3 py360convert==1.0.4  # peers the resampling tests compare with; --no-deps keeps torch
 	$(PIP) install scipy  # what py360convert needs
 
@@ -21,7 +21,6 @@ test: install
 	$(PYTHON) -m pytest -q tests
 	$(MAKE) wheel-check
 
-# the edit loop: every test but those marked slow (fuzzers, subprocess runs, builds, DDP, benchmarks)
 # the edit loop: the tests not marked slow; the install runs again only when what it builds changed
 test-fast: .stamp-install
 	$(PYTHON) -m pytest -q -m "not slow" tests
@@ -29,6 +28,15 @@ test-fast: .stamp-install
 .stamp-install: setup.py pyproject.toml $(shell find csrc -type f)
 	$(MAKE) install
 	touch $@
+
+# the documentation site, warnings as errors (tests/docs builds it in make test too); then
+# screenshots of three pages in docs/_build/screenshots/ where Chromium is installed (as root:
+# installed from the distribution's packages when missing)
+docs: install
+	$(PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+	command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || true
+	$(PYTHON) docs/screenshots.py docs/_build/html
 
 # the package as users install it: a built wheel in a fresh virtual environment
 wheel-check:
@@ -48,4 +56,4 @@ gpu-check:
 	PYTHON=$(PYTHON) bash .ci/gpu_check
 
 clean:
-	rm -rf build dist *.egg-info equiconv/_C*.so demo_out .stamp-install
+	rm -rf build dist *.egg-info equiconv/_C*.so demo_out .stamp-install docs/_build docs/_generated docs/api/generated docs/gallery

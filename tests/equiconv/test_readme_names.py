@@ -1,13 +1,15 @@
-"""The README's usage names resolve as written."""
+"""The equiconv names the README and the documentation pages use resolve as written."""
 import equiconv
 
 
-def test_every_equiconv_name_in_the_readme_exists():
-    """The README's usage names (equiconv.convert.KINDS among them) resolve as written."""
+def test_every_equiconv_name_in_the_readme_and_the_docs_exists():
+    """The README's and the docs pages' names (equiconv.convert.KINDS among them) resolve as written."""
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *(root / "docs").glob("*.md")]
+    text = "\n".join(page.read_text() for page in pages)
     names = sorted(set(re.findall(r"(?<![\w/])equiconv(?:\.\w+)+", text)))
     assert "equiconv.convert.KINDS" in names
     missing = []
