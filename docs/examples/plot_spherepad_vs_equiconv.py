@@ -52,7 +52,7 @@ print(f"relative difference beyond 80 deg of latitude:    at least {float(per_ro
 assert per_row[equator].max() < 2e-3 and per_row[polar].min() > 0.3
 
 # %%
-# Near the equator the tangent-plane taps lie within a few hundredths of a pixel of the grid
+# Near the equator the tangent-plane taps lie within a hundredth of a pixel of the grid
 # (:func:`equiconv.sampling_grid` gives their positions), so both read almost the same pixels; near the poles a 3×3 square of pixels covers a narrow sliver
 # of the sphere, while ``EquiConv2d`` reads a patch of the same size on the sphere as at the
 # equator. Which one a network needs depends on how much of its content lies near the poles.
