@@ -56,4 +56,4 @@ gpu-check:
 	PYTHON=$(PYTHON) bash .ci/gpu_check
 
 clean:
-	rm -rf build dist *.egg-info equiconv/_C*.so demo_out .stamp-install docs/_build docs/_generated docs/api/generated docs/gallery
+	rm -rf build dist *.egg-info equiconv/_C*.so demo_out .stamp-install docs/_build docs/_generated docs/api docs/gallery

@@ -96,7 +96,7 @@ def plan_bytes(case, dtype: torch.dtype, device_type: str = "cpu"):
         plan = inspect(case.height, case.width, case.kernel_size, case.stride, case.padding)
     except (AttributeError, RuntimeError):  # a core built before the plan could be inspected
         return None
-    # The CPU kernels compute reduced precision in float32 (README, "Supported").
+    # The CPU kernels compute reduced precision in float32 (docs/integration.md, "Devices and dtypes").
     compute = torch.float32 if device_type == "cpu" and dtype.itemsize < 4 else dtype
     return sum(t.numel() * (compute.itemsize if name == "tap_weight" else t.element_size())
                for name, t in plan.items() if isinstance(t, torch.Tensor))

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PAGES = {"index": "index.html", "api-equiconv2d": "api/generated/equiconv.EquiConv2d.html",
+PAGES = {"index": "index.html", "api-equiconv2d": "api/equiconv.EquiConv2d.html",
          "gallery-footprint": "gallery/plot_sampling_footprint.html"}
 
 

@@ -65,10 +65,10 @@ def test_the_site_builds_without_warnings_and_its_internal_links_resolve(tmp_pat
     result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q", "-b", "html",
                              str(ROOT / "docs"), str(build)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    for page in ("index.html", "api.html", "api/generated/equiconv.EquiConv2d.html", "gallery/index.html",
+    for page in ("index.html", "api.html", "api/equiconv.EquiConv2d.html", "gallery/index.html",
                  "geometry.html", "jobs/oneshot.html", "benchmarks.html"):
         assert (build / page).is_file(), page
     assert broken_links(build) == []
     # the API pages show the docstrings' parameters and their examples
-    api = (build / "api/generated/equiconv.EquiConv2d.html").read_text()
+    api = (build / "api/equiconv.EquiConv2d.html").read_text()
     assert "Parameters" in api and "lat_range" in api and re.search(r"&gt;&gt;&gt;|>>>", api)

@@ -1,6 +1,6 @@
 """The public API under random, often invalid, arguments (tests/equiconv/fuzz/fuzz_api.py), in a child process
 so that an abort fails this test instead of killing pytest. EQUICONV_FUZZ_EXAMPLES sets the
-number of examples (2,000 by default; the README's long run uses 50,000)."""
+number of examples (2,000 by default; docs/contributing.md's long run uses 50,000)."""
 import os
 import subprocess
 import sys
