@@ -1,15 +1,20 @@
-"""python -m benchmarks.report: regenerates the README's benchmark tables, between its marker
-comments, from the latest results file per (device, dtype, suite); each table names its file,
-so every figure in the README can be traced to a run."""
+"""python -m benchmarks.report: regenerates the benchmark tables of docs/benchmarks.md.
+
+They go between the page's marker comments: from the latest results file per (device, dtype,
+suite), then the side benchmarks' latest files (sphere resampling, ONNX Runtime); each table names
+its file, so every figure on the page can be traced to a run."""
 import argparse
-import os
+import json
 import statistics
 from pathlib import Path
 
 from benchmarks import results, targets
 
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "benchmarks.md"
+# Results files of the side benchmarks, by name prefix (results.write_timestamped); the others are the suite's.
+SIDE = ("sphere-resampling-", "onnx-runtime-")
 # How each target reads (targets.TARGETS holds the figures).
 TARGET_LABELS = {"forward_backward": "forward+backward (the U-Net: a training step) at most {} Conv2d's time",
                  "forward": "forward at most {} Conv2d's time", "memory": "peak memory at most {} Conv2d's",
@@ -138,12 +143,10 @@ def _notes(rows) -> list:
     return [f"- {note}" for note in notes]
 
 
-def _where(path, relative_to) -> str:
+def _where(path, root=ROOT) -> str:
+    """The file's path from the checkout's root, where the commands run; absolute outside it."""
     path = Path(path).resolve()
-    try:
-        return os.path.relpath(path, relative_to) if relative_to else str(path)
-    except ValueError:
-        return str(path)
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def _peer_matching(report) -> str:
@@ -152,12 +155,12 @@ def _peer_matching(report) -> str:
     return f" torch-harmonics: {what}." if what else ""
 
 
-def render(selection, source=None, relative_to=None) -> str:
+def render(selection, source=None, root=ROOT) -> str:
     """Markdown for ``[(report, suites)]`` (results.latest): per file, where it came from, then
     a table per suite with its notes."""
     out = [LEGEND]
     for report, suites in selection:
-        where = _where(source or report["path"], relative_to)
+        where = _where(source or report["path"], root)
         out.append(
             f"\n**{report['device_type'].upper()} {report['dtype']}{', quick set' if report['quick'] else ''}** "
             f"— from `{where}`: {report['device']} (nn.Conv2d on {report.get('baseline', '?')}), "
@@ -179,27 +182,89 @@ def render(selection, source=None, relative_to=None) -> str:
     return "\n".join(out)
 
 
-def update_readme(readme: Path, text: str) -> None:
+def _side_key(path: Path) -> str:
+    """A side file's name without its ``-yyyymmdd-hhmmss`` stamp: the benchmark, device and set."""
+    return path.stem.rsplit("-", 2)[0]
+
+
+def latest_side(paths) -> list:
+    """The newest side file per benchmark, device and set (the stamps sort by time), in SIDE's order."""
+    newest = {}
+    for path in sorted(map(Path, paths), key=lambda p: p.stem):
+        newest[_side_key(path)] = path
+    return sorted(newest.values(), key=lambda p: ([p.name.startswith(s) for s in SIDE].index(True), p.name))
+
+
+def _provenance(content: dict, where: str, versions: str) -> str:
+    return (f"from `{where}`: {content.get('device', 'cpu').upper()} ({content['machine']}), "
+            f"{content['threads']} thread{'s' if content['threads'] != 1 else ''}, torch {content['torch']}, "
+            f"{versions}, {content['date'][:10]}; `{content['command'].strip()}`.")
+
+
+def _render_resampling(content: dict, where: str) -> list:
+    height, width = content["size"]
+    lines = [[name, _ms(row["equiconv_ms"]), _ms(row["pytorch360convert_ms"]), _ratio(row["ratio"])]
+             for name, row in content["cases"].items()]
+    return [f"\n**Sphere resampling against pytorch360convert**, a {height}×{width} panorama, no grad — "
+            + _provenance(content, where, f"pytorch360convert {content['pytorch360convert']}")
+            + " Medians of interleaved rounds; ratio = equiconv / pytorch360convert.\n",
+            *_table(("case", "equiconv ms", "pytorch360convert ms", "equiconv / pytorch360convert"), lines)]
+
+
+def _render_onnx(content: dict, where: str) -> list:
+    lines = [[row["name"], _ms(row["compiled_ms"]), _ms(row["onnxruntime_ms"]), _ms(row["nn_onnxruntime_ms"]),
+              _ratio(row["ort_vs_compiled"]), _ratio(row["ort_vs_nn_ort"]), f"{row['max_abs_difference']:.1e}"]
+             for row in content["cases"]]
+    spans = {}
+    for row in content["cases"]:
+        kind = "pooling" if row["case"].get("kind", "").endswith("pool") else "convolutions"
+        spans.setdefault(kind, []).append(row["ort_vs_compiled"])
+    spread = "; ".join(f"{kind} {_ratio(min(v))}" + (f" to {_ratio(max(v))}" if len(v) > 1 else "")
+                       for kind, v in spans.items())
+    return ["\n**Exported layers in ONNX Runtime** — "
+            + _provenance(content, where, f"onnxruntime {content['onnxruntime']}")
+            + f" {content['method'][0].upper() + content['method'][1:]}. The torch.nn column is the layer's "
+            "torch.nn counterpart exported and run the same way; the last column is the largest difference "
+            "between onnxruntime's output and PyTorch's.\n",
+            *_table(("case", "compiled op ms", "onnxruntime ms", "torch.nn in onnxruntime ms",
+                     "onnxruntime / compiled op", "onnxruntime / torch.nn in onnxruntime", "max abs difference"),
+                    lines),
+            "", f"onnxruntime / compiled op: {spread}."]
+
+
+def render_side(paths, root=ROOT) -> str:
+    """Markdown for the side benchmarks' files, one block each, naming its file."""
+    out = []
+    for path in paths:
+        content = json.loads(Path(path).read_text())
+        render_one = _render_resampling if Path(path).name.startswith(SIDE[0]) else _render_onnx
+        out += render_one(content, _where(path, root))
+    return "\n".join(out)
+
+
+def update_page(page: Path, text: str) -> None:
     """Replaces what lies between the markers; everything outside them is left as it is."""
-    content = readme.read_text()
+    content = page.read_text()
     if content.count(BEGIN) != 1 or content.count(END) != 1 or content.index(BEGIN) > content.index(END):
-        raise SystemExit(f"{readme}: needs exactly one {BEGIN} followed by one {END}")
+        raise SystemExit(f"{page}: needs exactly one {BEGIN} followed by one {END}")
     head, rest = content.split(BEGIN)
     _, tail = rest.split(END)
-    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    page.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
 
 
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, help="results files (default: all in --results)")
     parser.add_argument("--results", type=Path, default=results.RESULTS, help="directory of results files")
-    parser.add_argument("--readme", type=Path, default=README, help="the README to update")
-    parser.add_argument("--print", action="store_true", help="print the tables, leave the README alone")
+    parser.add_argument("--page", type=Path, default=PAGE, help="the page to update (default docs/benchmarks.md)")
+    parser.add_argument("--print", action="store_true", help="print the tables, leave the page alone")
     args = parser.parse_args(argv)
     files = args.files or results.results_files(args.results)
     missing = [str(f) for f in files if not Path(f).is_file()]
     if missing:
         parser.error(f"argument files: no such file: {', '.join(missing)}")
+    side = [Path(f) for f in files if Path(f).name.startswith(SIDE)]
+    files = [f for f in files if not Path(f).name.startswith(SIDE)]
     if not files:
         parser.error(f"argument --results: no results files in {args.results}")
     for path in files:
@@ -207,12 +272,13 @@ def main(argv=None) -> str:
         if failures:
             parser.error(f"argument files: {path} has no EquiConv figure for {failures[0]} "
                          f"(and {len(failures) - 1} more); it is no result: delete it or rerun")
-    text = render(results.latest(files), relative_to=args.readme.resolve().parent)
+    text = render(results.latest(files))
+    text += "\n" + render_side(latest_side(side)) if side else ""
     if args.print:
         print(text)
     else:
-        update_readme(args.readme, text)
-        print(f"updated {args.readme} from {len(files)} results file(s)")
+        update_page(args.page, text)
+        print(f"updated {args.page} from {len(files) + len(side)} results file(s)")
     return text
 
 

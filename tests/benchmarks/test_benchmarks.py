@@ -137,27 +137,27 @@ def test_csv_holds_the_json_figures(quick_run):
 @pytest.mark.slow  # uses the quick benchmark run
 def test_report_puts_the_figures_between_the_markers(quick_run, tmp_path):
     out, content = quick_run
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# title\n\nhand-written text\n\n{report.BEGIN}\nold table\n{report.END}\n\nmore text\n")
-    report.main([str(next(out.glob("*.json"))), "--readme", str(readme)])
-    text = readme.read_text()
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"# title\n\nhand-written text\n\n{report.BEGIN}\nold table\n{report.END}\n\nmore text\n")
+    report.main([str(next(out.glob("*.json"))), "--page", str(page)])
+    text = page.read_text()
     assert text.startswith("# title\n\nhand-written text\n\n" + report.BEGIN)
     assert text.endswith(report.END + "\n\nmore text\n") and "old table" not in text
     assert next(out.glob("*.json")).name in text  # the source of the figures is named
     for row in content["results"]:
         mode = "train_step" if row["suite"] == "unet" else "forward_backward"
         assert f"| {row['name']} |" in text and f"{row[mode]['ratio']:.2f}×" in text
-    report.main([str(next(out.glob("*.json"))), "--readme", str(readme)])
-    assert readme.read_text() == text  # regenerating is idempotent
+    report.main([str(next(out.glob("*.json"))), "--page", str(page)])
+    assert page.read_text() == text  # regenerating is idempotent
 
 
 @pytest.mark.slow  # uses the quick benchmark run
 def test_report_needs_the_markers(quick_run, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("no markers here\n")
+    page = tmp_path / "benchmarks.md"
+    page.write_text("no markers here\n")
     with pytest.raises(SystemExit, match="benchmarks:begin"):
-        report.main([str(next(quick_run[0].glob("*.json"))), "--readme", str(readme)])
-    assert readme.read_text() == "no markers here\n"
+        report.main([str(next(quick_run[0].glob("*.json"))), "--page", str(page)])
+    assert page.read_text() == "no markers here\n"
 
 
 @pytest.mark.slow  # uses the quick benchmark run
@@ -188,14 +188,7 @@ def test_latest_file_per_device_dtype_and_suite(tmp_path):
 
 
 def test_first_schema_files_still_load(tmp_path):
-    row = {"case": {"batch": 4, "in_channels": 64, "out_channels": 64, "height": 128, "width": 256,
-                    "kernel_size": 3, "stride": 1},
-           "forward": {"conv2d_ms": 1.0, "equiconv_ms": 2.0, "ratio": 2.0},
-           "forward_backward": {"conv2d_ms": 3.0, "equiconv_ms": 4.5, "ratio": 1.5}}
-    path = tmp_path / "cpu-float32-128x256-20260101.json"
-    path.write_text(json.dumps({"device": "x", "device_type": "cpu", "dtype": "float32", "torch": "2",
-                                "cuda": None, "threads": 2, "commit": "abc", "date": "2026-01-01T00:00:00+00:00",
-                                "method": "interleaved medians", "results": [row]}))
+    path = _first_schema_file(tmp_path)
     loaded = results.load(path)
     assert loaded["suites"] == ["layers"] and loaded["quick"] is False
     assert loaded["results"][0]["name"] == "b4 64->64 k3 s1 128x256"
@@ -203,6 +196,53 @@ def test_first_schema_files_still_load(tmp_path):
     assert "| b4 64->64 k3 s1 128x256 | 1.00 | 2.00× | 3.00 | 1.50× |" in text
     assert "- forward+backward (the U-Net: a training step) at most 1.50× Conv2d's time: 1.50×; 1 of 1 within it." in text
     assert "- forward at most 1.30× Conv2d's time: 2.00×; 0 of 1 within it; missed by b4 64->64 k3 s1 128x256 (2.00×)." in text
+
+
+def _first_schema_file(folder, name="cpu-float32-128x256-20260101.json"):
+    row = {"case": {"batch": 4, "in_channels": 64, "out_channels": 64, "height": 128, "width": 256,
+                    "kernel_size": 3, "stride": 1},
+           "forward": {"conv2d_ms": 1.0, "equiconv_ms": 2.0, "ratio": 2.0},
+           "forward_backward": {"conv2d_ms": 3.0, "equiconv_ms": 4.5, "ratio": 1.5}}
+    path = folder / name
+    path.write_text(json.dumps({"device": "x", "device_type": "cpu", "dtype": "float32", "torch": "2",
+                                "cuda": None, "threads": 2, "commit": "abc", "date": "2026-01-01T00:00:00+00:00",
+                                "method": "interleaved medians", "results": [row]}))
+    return path
+
+
+def test_report_adds_the_side_benchmarks_latest_files(tmp_path):
+    """The sphere-resampling and ONNX Runtime files are no suite files: the report renders the
+    newest of each after the suite's tables instead of failing on them."""
+    suite = _first_schema_file(tmp_path)
+    common = {"date": "2026-12-03 14:50 UTC", "machine": "x86_64", "threads": 2, "torch": "2"}
+    for stamp, ratio in (("20261201-000000", 0.9), ("20261203-145013", 0.39)):
+        (tmp_path / f"sphere-resampling-cpu-{stamp}.json").write_text(json.dumps({
+            **common, "command": "python -m benchmarks.sphere_resampling ", "device": "cpu",
+            "pytorch360convert": "0.2.3", "size": [512, 1024],
+            "cases": {"rotate": {"equiconv_ms": 9.29, "pytorch360convert_ms": 23.86, "ratio": ratio}}}))
+    onnx = tmp_path / "onnx-runtime-cpu-quick-20261203-145034.json"
+    onnx.write_text(json.dumps({
+        **common, "command": "python -m benchmarks.onnx_runtime ", "onnxruntime": "1", "method": "medians",
+        "cases": [{"name": "b1 conv", "case": {}, "compiled_ms": 1.0, "onnxruntime_ms": 2.0, "nn_onnxruntime_ms": 0.5,
+                   "ort_vs_compiled": 2.0, "ort_vs_nn_ort": 4.0, "max_abs_difference": 1e-6},
+                  {"name": "b1 pool", "case": {"kind": "max_pool"}, "compiled_ms": 1.0, "onnxruntime_ms": 0.6,
+                   "nn_onnxruntime_ms": 0.3, "ort_vs_compiled": 0.6, "ort_vs_nn_ort": 2.0,
+                   "max_abs_difference": 1e-7}]}))
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"{report.BEGIN}\n{report.END}\n")
+    report.main(["--results", str(tmp_path), "--page", str(page)])
+    text = page.read_text()
+    assert text.index(suite.name) < text.index("sphere-resampling-cpu-20261203-145013.json") < text.index(onnx.name)
+    assert "20261201" not in text and "| rotate | 9.29 | 23.9 | 0.39× |" in text
+    assert "| b1 conv | 1.00 | 2.00 | 0.5 | 2.00× | 4.00× | 1.0e-06 |" in text
+    assert "onnxruntime / compiled op: convolutions 2.00×; pooling 0.60×." in text
+
+
+def test_report_renders_the_committed_results(capsys):
+    text = report.main(["--print"])
+    assert text in capsys.readouterr().out
+    for name in ("sphere-resampling-cpu-", "onnx-runtime-cpu-", "cpu-float32-"):
+        assert f"`benchmarks/results/{name}" in text  # named from the checkout's root
 
 
 def test_report_says_how_far_from_the_target():
@@ -383,11 +423,11 @@ def test_subject_failures_and_the_report_refuses_such_a_file(tmp_path):
     path = _report(tmp_path, "dashes", "2026-01-01T00:00:00", ["layers"])
     content = json.loads(path.read_text())
     path.write_text(json.dumps({**content, "results": [row]}))
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{report.BEGIN}\n{report.END}\n")
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"{report.BEGIN}\n{report.END}\n")
     with pytest.raises(SystemExit):
-        report.main([str(path), "--readme", str(readme)])
-    assert readme.read_text() == f"{report.BEGIN}\n{report.END}\n"
+        report.main([str(path), "--page", str(page)])
+    assert page.read_text() == f"{report.BEGIN}\n{report.END}\n"
 
 
 def test_an_output_folder_that_cannot_be_written_fails_before_measuring(tmp_path, capsys):
