@@ -42,7 +42,7 @@ def write_timestamped(report: dict, out_dir: Path, name: str) -> Path:
 
 def subject_failures(report: dict) -> list:
     """Why the subject (EquiConv) has no figure in some row, one line per row: a results file
-    with any is no result at all (the README would show dashes where EquiConv should be)."""
+    with any is no result at all (the benchmarks page would show dashes where EquiConv should be)."""
     failures = []
     for row in report["results"]:
         modes = [mode for mode in MODES if mode in row]
