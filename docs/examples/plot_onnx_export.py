@@ -8,6 +8,8 @@ Gather of the bilinear corners of every tap from a table computed at export, the
 graph runs in onnxruntime without a custom operator. The tables are computed for the height and
 width of the example input: only the batch dimension may be dynamic.
 """
+import logging
+import shutil
 import tempfile
 import time
 import warnings
@@ -37,6 +39,11 @@ print(net)
 # ------
 # PyTorch's default exporter, with the batch marked dynamic.
 
+# sphinx_gallery_start_ignore
+# the exporter's optimiser logs at INFO level under the documentation build
+for name in ("onnxscript", "onnx_ir"):
+    logging.getLogger(name).setLevel(logging.WARNING)
+# sphinx_gallery_end_ignore
 folder = Path(tempfile.mkdtemp())
 path = folder / "net.onnx"
 example = torch.randn(2, 3, HEIGHT, WIDTH)
@@ -70,6 +77,7 @@ with torch.no_grad():
 difference = (got - expected).abs()
 print(f"output {tuple(got.shape)}, largest |onnxruntime - PyTorch| = {float(difference.max()):.1e}")
 torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+shutil.rmtree(folder)
 
 # %%
 # The first output channel of the first image from both, and their difference, which is nowhere

@@ -58,20 +58,21 @@ assert per_row[equator].max() < 2e-3 and per_row[polar].min() > 0.3
 # equator. Which one a network needs depends on how much of its content lies near the poles.
 
 rows, cols = equiconv.sampling_grid(HEIGHT, WIDTH, 3, padding=1)
-on_grid_rows = torch.arange(HEIGHT, dtype=torch.float64)[:, None, None] + torch.tensor([-1.0, 0.0, 1.0])[:, None]
-on_grid_cols = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
+steps = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)  # nn.Conv2d's taps, relative to the centre
+on_grid_rows = torch.arange(HEIGHT, dtype=torch.float64)[:, None, None] + steps[:, None]
+on_grid_cols = steps
 off_grid = torch.hypot(rows - on_grid_rows, cols - on_grid_cols).amax(dim=(1, 2))
 print(f"taps within 5 deg of the equator: at most {float(off_grid[equator].max()):.3f} px from nn.Conv2d's")
 assert off_grid[equator].max() < 0.05
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained",
-                                  gridspec_kw={"width_ratios": [2, 1]})
-left.semilogy(latitude, per_row, "o-", ms=3)
-left.set_xlabel("latitude of the output row (°)")
-left.set_ylabel("mean |difference| / mean |output|")
-left.set_title("SpherePad2d + Conv2d vs EquiConv2d, per row", fontsize=10)
-left.set_xticks(range(-90, 91, 30))
-left.invert_xaxis()
+fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+ax.semilogy(latitude, per_row, "o-", ms=3)
+ax.set_xlabel("latitude of the output row (°)")
+ax.set_ylabel("mean |difference| / mean |output|")
+ax.set_title("SpherePad2d + Conv2d vs EquiConv2d, per row", fontsize=10)
+ax.set_xticks(range(-90, 91, 30))
+ax.invert_xaxis()
+plt.show()
 
 # %%
 # The cost
@@ -101,8 +102,9 @@ for name, seconds in timings.items():
     print(f"{name:22s} {seconds * 1e3:7.2f} ms")
 print(f"EquiConv2d takes {timings['EquiConv2d'] / timings['SpherePad2d + Conv2d']:.1f} times as long")
 
-right.bar([name.replace(" + ", "\n+ ") for name in timings], [t * 1e3 for t in timings.values()],
+fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+ax.bar([name.replace(" + ", "\n+ ") for name in timings], [t * 1e3 for t in timings.values()],
           color=["tab:orange", "tab:blue"])
-right.set_ylabel("forward time (ms)")
-right.set_title("1×16×128×256, 16 out, CPU", fontsize=10)
+ax.set_ylabel("forward time (ms)")
+ax.set_title("1×16×128×256, 16 out, CPU", fontsize=10)
 plt.show()
