@@ -100,8 +100,8 @@ extent = (-180, 180, -90, 90)
 axes[0].imshow(labels, cmap="Pastel1", extent=extent, interpolation="nearest", vmin=0, vmax=8)
 for index, name in enumerate(CLASSES):
     rows, cols = (labels == index).nonzero(as_tuple=True)
-    axes[0].text(float(cols.float().mean()) * 360 / WIDTH - 180, 90 - float(rows.float().mean()) * 180 / HEIGHT,
-                 name, ha="center", va="center", fontsize=8)
+    lon, lat = float(cols.float().mean()) * 360 / WIDTH - 180, 90 - float(rows.float().mean()) * 180 / HEIGHT
+    axes[0].text(lon, lat, name, ha="center", va="center", fontsize=8)
 axes[0].set_title("labels", fontsize=10)
 
 errors = torch.zeros(HEIGHT, WIDTH)
@@ -116,8 +116,10 @@ for ax in axes[:2]:
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
 
-axes[2].plot(latitude, torch.full((HEIGHT,), 100 / HEIGHT), "o-", ms=3, color="0.5", label="share of the pixels")
-axes[2].plot(latitude, 100 * area[:, 0] / area.sum(), "o-", ms=3, color="tab:blue", label="share of the sphere")
+axes[2].plot(latitude, torch.full((HEIGHT,), 100 / HEIGHT), "o-", ms=3, color="0.5",
+             label="share of the pixels")
+axes[2].plot(latitude, 100 * area[:, 0] / area.sum(), "o-", ms=3, color="tab:blue",
+             label="share of the sphere")
 axes[2].set_xlabel("latitude of the row (°)")
 axes[2].set_ylabel("% of the image")
 axes[2].set_xticks([-90, -45, 0, 45, 90])

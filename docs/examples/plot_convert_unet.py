@@ -88,7 +88,8 @@ assert standard_error.max() > 1e-3 and spherical_error.max() < 1e-5
 # %%
 # The standard network differs next to the seam and around the middle column, where the turned
 # image had its edges, as far in as its receptive field reaches: one of the two inputs puts zero
-# padding where the other has pixels. Elsewhere both agree. The converted network agrees everywhere, to float32 rounding.
+# padding where the other has pixels. Elsewhere both agree. The converted network agrees
+# everywhere, to float32 rounding.
 
 fig, ax = plt.subplots(figsize=(7, 3), layout="constrained")
 columns = torch.arange(WIDTH)

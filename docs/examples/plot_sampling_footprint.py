@@ -55,9 +55,10 @@ for name, (r, q, _) in KERNELS.items():
 
 # %%
 # What is checked here: near the equator the taps lie within an eighth of a pixel of
-# ``nn.Conv2d``'s (with these large pixels; the gap shrinks with the pixel size); near the pole the top row is several times wider (the circles of latitude are
-# short there, so a fixed distance on the sphere covers many columns); across the seam some taps
-# lie left of column 0 and read the right edge of the image.
+# ``nn.Conv2d``'s (with these large pixels; the gap shrinks with the pixel size); near the pole
+# the top row is several times wider (the circles of latitude are short there, so a fixed
+# distance on the sphere covers many columns); across the seam some taps lie left of column 0
+# and read the right edge of the image.
 
 y, x = taps(*KERNELS["equator"][:2])
 y0, x0 = conv2d_taps(*KERNELS["equator"][:2])

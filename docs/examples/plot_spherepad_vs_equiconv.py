@@ -53,9 +53,10 @@ assert per_row[equator].max() < 2e-3 and per_row[polar].min() > 0.3
 
 # %%
 # Near the equator the tangent-plane taps lie within a hundredth of a pixel of the grid
-# (:func:`equiconv.sampling_grid` gives their positions), so both read almost the same pixels; near the poles a 3×3 square of pixels covers a narrow sliver
-# of the sphere, while ``EquiConv2d`` reads a patch of the same size on the sphere as at the
-# equator. Which one a network needs depends on how much of its content lies near the poles.
+# (:func:`equiconv.sampling_grid` gives their positions), so both read almost the same pixels;
+# near the poles a 3×3 square of pixels covers a narrow sliver of the sphere, while
+# ``EquiConv2d`` reads a patch of the same size on the sphere as at the equator. Which one a
+# network needs depends on how much of its content lies near the poles.
 
 rows, cols = equiconv.sampling_grid(HEIGHT, WIDTH, 3, padding=1)
 steps = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)  # nn.Conv2d's taps, relative to the centre
@@ -77,30 +78,28 @@ plt.show()
 # %%
 # The cost
 # --------
-# The padded standard convolution runs torch's own convolution; ``EquiConv2d`` gathers bilinear
-# samples for each tap. Forward time on a 1×16×128×256 input, 16 output channels, best of 5 runs
-# (on the machine that built this page).
+# The padded standard convolution runs torch's own convolution (oneDNN on CPU) on a padded copy
+# of the input; ``EquiConv2d`` runs equiconv's compiled operator. Forward time on a 1×16×128×256
+# input, 16 output channels: the median of 7 rounds in which the two alternate, after a warm-up
+# call (on the machine that built this page; :doc:`/benchmarks` has the full suite).
 
 big = torch.randn(1, 16, 128, 256)
 equi_big = equiconv.EquiConv2d(16, 16, 3, padding=1)
 padded_big = nn.Sequential(equiconv.SpherePad2d(1), nn.Conv2d(16, 16, 3))
-
-
-def best_time(layer, runs=5):
-    times = []
-    with torch.no_grad():
+layers = {"SpherePad2d + Conv2d": padded_big, "EquiConv2d": equi_big}
+times = {name: [] for name in layers}
+with torch.no_grad():
+    for layer in layers.values():
         layer(big)  # warm-up: the sampling plan is built and cached on the first call
-        for _ in range(runs):
+    for _ in range(7):
+        for name, layer in layers.items():
             start = time.perf_counter()
             layer(big)
-            times.append(time.perf_counter() - start)
-    return min(times)
-
-
-timings = {"SpherePad2d + Conv2d": best_time(padded_big), "EquiConv2d": best_time(equi_big)}
+            times[name].append(time.perf_counter() - start)
+timings = {name: float(torch.tensor(values).median()) for name, values in times.items()}
 for name, seconds in timings.items():
     print(f"{name:22s} {seconds * 1e3:7.2f} ms")
-print(f"EquiConv2d takes {timings['EquiConv2d'] / timings['SpherePad2d + Conv2d']:.1f} times as long")
+print(f"EquiConv2d / (SpherePad2d + Conv2d): {timings['EquiConv2d'] / timings['SpherePad2d + Conv2d']:.2f}")
 
 fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
 ax.bar([name.replace(" + ", "\n+ ") for name in timings], [t * 1e3 for t in timings.values()],
