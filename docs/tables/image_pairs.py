@@ -64,5 +64,6 @@ def render(figures: Path) -> str:
                  + list(METRICS.values()),
                  [[model, train, conv, test, len(rows), parameters(rows[0].get("parameters")), speed(rows)]
                   + metrics_cells(rows) for (model, train, conv, test), rows in grouped.items()])
-    return (block("models-settings", settings_line(data)) + block("models", main) + block("models-comparisons", comparisons(grouped))
+    return (block("models-settings", settings_line(data)) + block("models", main)
+            + block("models-comparisons", comparisons(grouped))
             + block("models-differences", differences(grouped)))

@@ -29,16 +29,21 @@ def compared(a: list, b: list) -> str:
     """``b`` against ``a``: the difference of mean accuracy, how many of the larger standard
     deviation it is, and whether that is noise."""
     difference = statistics.mean(b) - statistics.mean(a)
-    sds = abs(difference) / max(statistics.stdev(a), statistics.stdev(b))
+    if min(len(a), len(b)) < 2:
+        return f"{difference:+.3f} (one seed: spread unknown)"
+    spread = max(statistics.stdev(a), statistics.stdev(b))
+    sds = abs(difference) / spread if spread else (float("inf") if difference else 0.0)
     return f"{difference:+.3f} ({sds:.1f} sd, {'noise' if sds <= NOISE_STDS else 'not noise'})"
 
 
 def settings_line(data: dict) -> str:
+    """The run's settings and time as its file records them, one sentence."""
     s = data["settings"]
     height, width = s["size"]
     return (f"Settings recorded in the file: {height}×{width} panoramas, convolution widths "
             f"{'-'.join(map(str, s['channels']))}; {s['num_train']} training glyphs, {s['num_test']} test glyphs per "
-            f"band; {s['epochs']} epochs, batch {s['batch_size']}; seeds {', '.join(map(str, data['config']['seeds']))}; "
+            f"band; {s['epochs']} epochs, batch {s['batch_size']}; "
+            f"seeds {', '.join(map(str, data['config']['seeds']))}; "
             f"{data['minutes']} minutes in all.\n")
 
 

@@ -8,7 +8,6 @@ post-processing (chosen on its validation panoramas) and, per row, the instance 
 the connected-components baseline. The diagnosis (``panosis_models.panoptic.diagnose``) gives
 one report per combination of true and predicted inputs to the post-processing.
 """
-import statistics
 from pathlib import Path
 
 from tables._format import load, mean_std, number, table
@@ -109,9 +108,11 @@ def diagnosis(data: dict) -> str:
 
 
 def settings_line(data: dict) -> str:
+    """The experiment's machine, settings and time as its file records them (the page gives the
+    command)."""
     s = data["settings"]
     height, width = s["size"]
-    return (f"Recorded in the file: `{data['command']}` on a {data['machine']}. Settings: {height}×{width} "
+    return (f"Recorded in the file: run on a {data['machine']}; {height}×{width} "
             f"panoramas at the {s['level']} level; U-Net widths {'-'.join(map(str, s['channels']))}"
             f"{' with BatchNorm' if s['batch_norm'] else ''}, heads {s['head_channels']} wide; {s['num_train']} "
             f"training items per network, {s['epochs']} epochs, batch {s['batch_size']}; thing pixels weighing "
@@ -120,6 +121,7 @@ def settings_line(data: dict) -> str:
 
 
 def diagnosis_line(data: dict) -> str:
+    """The diagnosis's command, machine and data as its file records them."""
     return (f"Recorded in the file: `{data['command']}` on a {data['machine']}; {data['items']} panoramas "
             f"(split `{data['split']}`).\n")
 
@@ -128,7 +130,8 @@ def render(figures: Path) -> str:
     experiment = load(figures, SOURCES[0])
     grouped = groups(experiment["rows"])
     diagnosed = load(figures, SOURCES[1])
-    return (block("panoptic-settings", settings_line(experiment)) + block("panoptic", quality(grouped)) + block("panoptic-things", things(grouped))
+    return (block("panoptic-settings", settings_line(experiment)) + block("panoptic", quality(grouped))
+            + block("panoptic-things", things(grouped))
             + block("panoptic-comparisons", comparisons(grouped))
             + block("panoptic-postprocessing", postprocessing(grouped))
             + block("panoptic-diagnosis-settings", diagnosis_line(diagnosed))

@@ -50,6 +50,8 @@ def verdict(a: list, b: list, digits: int = 4) -> str:
     """``b`` against ``a`` (values over the seeds): the difference of the means, and whether it is
     noise (at most two of the larger standard deviation)."""
     difference = statistics.mean(b) - statistics.mean(a)
+    if min(len(a), len(b)) < 2:
+        return f"{difference:+.{digits}f} (one seed: spread unknown)"
     noise = abs(difference) <= NOISE_STDS * max(statistics.stdev(a), statistics.stdev(b))
     return f"{difference:+.{digits}f} ({'noise' if noise else 'better' if difference > 0 else 'worse'})"
 
@@ -115,5 +117,6 @@ def render(figures: Path) -> str:
     main = table(keys + ["seeds"] + list(METRICS.values()),
                  [[train, conv, test, len(rows)] + metrics_cells(rows)
                   for (_, train, conv, test), rows in grouped.items()])
-    return (block("projection-settings", settings_line(data)) + block("projection", main) + block("projection-comparisons", comparisons(grouped))
+    return (block("projection-settings", settings_line(data)) + block("projection", main)
+            + block("projection-comparisons", comparisons(grouped))
             + block("projection-seeds", per_seed(grouped, keys)) + block("projection-classes", classes(grouped, keys)))
