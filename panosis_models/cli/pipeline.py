@@ -1,14 +1,22 @@
 """PanOSIS end to end: ``panosis-pipeline``.
 
 One image-mask pair (default: a rendered synthetic street panorama) -> OSMIS -> a generated
-data set -> U-Nets trained on it with standard and with equirectangular convolutions ->
-evaluation on held-out synthetic panoramas (or ``--test DIR``, a CVRG-Pano folder), beside the
-same U-Nets trained on the one pair. ``--quick`` finishes on two CPU cores in minutes; the
-default setting is for a GPU. Writes table.md, results.json and iou.png under ``--out``.
+data set -> U-Nets trained on it and the pair with standard and with equirectangular
+convolutions -> evaluation on held-out synthetic panoramas (or ``--test DIR``, a CVRG-Pano
+folder), level and tilted, beside the same U-Nets trained on the pair alone for as many images
+and the predictors that learn nothing from the pair. ``--quick`` finishes on two CPU cores in
+minutes; the default setting is for a GPU. Writes table.md, results.json and iou.png under
+``--out``.
+
+With ``--pair-seeds`` and ``--seeds`` it runs once per synthetic pair and seed (each in
+``OUT/pair<P>-seed<S>``, all tested on the held-out set ``--test-seed``) and summarises the
+routes over the runs (``experiments.routes``): results.json and table.md under ``--out``.
 """
 import argparse
 
 from panosis_models import command
+from panosis_models.errors import InputError
+from panosis_models.experiments import routes
 from panosis_models.experiments.panosis import PipelineConfig, run
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.osmis.label_check import describe
@@ -29,23 +37,57 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--test", default=None, help="a CVRG-Pano folder to test on (default: held-out synthetic)")
     p.add_argument("--colour-masks", action="store_true", help="the --test folder's masks are palette colours")
     p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")
-    p.add_argument("--seed", type=command.seed, default=d.seed,
-                   help="seeds the training runs and the held-out test worlds (the synthetic pair is world "
-                        f"{OsmisConfig.pair_seed})")
+    p.add_argument("--seed", type=command.seed, default=None,
+                   help=f"seeds the training runs and, unless --test-seed, the held-out test worlds (default {d.seed})")
+    p.add_argument("--pair-seed", type=command.seed, default=None,
+                   help=f"the synthetic pair's world (default {OsmisConfig.pair_seed})")
+    p.add_argument("--test-seed", type=command.seed, default=None,
+                   help="which held-out test worlds (or tilts of --test's panoramas); default: --seed "
+                        f"(with --pair-seeds/--seeds: {routes.RoutesConfig.test_seed})")
+    p.add_argument("--pair-seeds", type=command.seeds, default=None,
+                   help="a sweep: one run per synthetic pair and seed, e.g. 0,1,2,3,4 (given --seeds alone: "
+                        f"{','.join(map(str, routes.RoutesConfig.pair_seeds))})")
+    p.add_argument("--seeds", type=command.seeds, default=None,
+                   help="a sweep: the training seeds of each pair, e.g. 0,1 (given --pair-seeds alone: "
+                        f"{','.join(map(str, routes.RoutesConfig.seeds))})")
     command.add_device(p)
     command.add_resume(p, "continue interrupted stages")
     command.add_progress(p)
     return p
 
 
+SINGLE_RUN_ONLY = {"image": "--image", "mask": "--mask", "test": "--test", "colour_masks": "--colour-masks",
+                   "seed": "--seed", "pair_seed": "--pair-seed"}  # field: flag a sweep refuses
+SWEEP = ("pair_seeds", "seeds")
+
+
 def job(args) -> None:
-    summary = run(PipelineConfig(**command.config_fields(args)))
+    fields = command.config_fields(args, exclude=("debug", *SWEEP))
+    if args.pair_seeds is not None or args.seeds is not None:
+        return sweep(args, fields)
+    fields = {k: v for k, v in fields.items() if v is not None or k not in ("seed", "pair_seed")}
+    summary = run(PipelineConfig(**fields))
     print(f"\nTest: {summary['test']}")
     print(summary["table"])
     if summary["generated"]["top_labels"]:
         print("The training mask's largest labels:\n" + describe(summary["generated"]["top_labels"]))
     seconds = summary["seconds"]
     print(f"written: {args.out} ({round(sum(seconds.values()) / 60, 1)} min: {seconds})")
+
+
+def sweep(args, fields: dict) -> None:
+    given = [flag for name, flag in SINGLE_RUN_ONLY.items() if fields.pop(name) not in (None, False)]
+    if given:
+        raise InputError(f"{', '.join(given)} apply to one run, not to --pair-seeds/--seeds")
+    if fields.pop("osmis_conv") != PipelineConfig.osmis_conv:
+        raise InputError("--osmis-conv applies to one run, not to --pair-seeds/--seeds")
+    d = routes.RoutesConfig
+    fields["test_seed"] = d.test_seed if fields["test_seed"] is None else fields["test_seed"]
+    summary = routes.run(routes.RoutesConfig(pair_seeds=args.pair_seeds or d.pair_seeds, seeds=args.seeds or d.seeds,
+                                             **fields))
+    summary["minutes"] = routes.minutes(summary)
+    print(f"\nTest: {summary['test']}")
+    command.print_results(summary, args.out)
 
 
 def main(argv=None) -> None:

@@ -5,10 +5,12 @@ panoramas that show it (its queries).
 (a) the episode methods, meta-trained once per fold on episodes of the base classes and
     conditioned on the pair: the prototype network, and OSLSM starting from its encoder;
     beside them the trivial baselines (``oneshot.baselines``) on the same pairs;
-(b) a U-Net trained on the pair alone (the PanOSIS pipeline's "one pair" baseline, binary);
-(c) the PanOSIS route: OSMIS on the pair, a generated set, a U-Net on it -- expensive, so run
-    on a small fixed subset of the pairs only: the first pair of each of the first
-    ``panosis_pairs`` classes; (a) and (b) are also scored on that subset alone.
+(b) a U-Net trained on the pair alone (the PanOSIS pipeline's "one pair" route, binary);
+(c) the PanOSIS route: OSMIS on the pair, a generated set, a U-Net on it with the pair --
+    expensive, so run on a small fixed subset of the pairs only: the first pair of each of the
+    first ``panosis_pairs`` classes; (a) and (b) are also scored on that subset alone.
+(b) and (c) train as the pipeline's routes do (``panosis.train_route``): as many images, the
+same augmentation, the last checkpoint.
 Each with standard and with equirectangular convolutions in the segmenter (OSMIS keeps the
 pipeline's own). The pipeline's binary masks are written as labels 1 (background) and 2 (the
 class), 0 for void, because the category level never scores or trains on label 0.
@@ -17,20 +19,20 @@ mean, FB-IoU, per pixel and area-weighted, and the seconds each support pair cos
 results.json and table.md.
 """
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from panosis_models.engine.config import BEST, LAST, RunConfig, check_at_least
+from panosis_models.engine.config import LAST, RunConfig, check_at_least
 from panosis_models.data.cityscapes import FINE_NAMES, VOID
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.episodes import binary_target, holders, novel_classes, support_pairs
 from panosis_models.engine.outputs import run_folder
 from panosis_models.segmentation.loop import predict
-from panosis_models.experiments.panosis import PipelineConfig, generate_set, osmis_config, unet_config, write_pair_folder
+from panosis_models.experiments.panosis import (PipelineConfig, generate_set, osmis_config, pair_alone, route_sets,
+                                                train_route, write_pair_folder)
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.oneshot.config import OneShotConfig
 from panosis_models.oneshot.baselines import trivial
@@ -41,7 +43,6 @@ from panosis_models.oneshot.metrics import EpisodeScores, aggregate
 from panosis_models.osmis.pair import TrainingPair
 from panosis_models.osmis.train import train as train_osmis
 from panosis_models.segmentation.evaluate import load_model as load_unet
-from panosis_models.segmentation.train import train as train_unet
 
 SETTINGS = {
     # two CPU cores: the quick pipeline's size, small episode-method encoders, few test pairs
@@ -53,7 +54,7 @@ SETTINGS = {
 }
 BACKGROUND, FOREGROUND = 1, 2  # the pair's labels for the pipeline (0: void, never trained on)
 EPISODE_METHODS = {"prototype": "prototype 1-shot", "oslsm": "OSLSM 1-shot"}
-UNET_PAIR, PANOSIS = "U-Net on the pair", "PanOSIS (OSMIS set -> U-Net)"
+UNET_PAIR, PANOSIS = "U-Net on the pair", "PanOSIS (OSMIS set + pair -> U-Net)"
 METHODS = (*EPISODE_METHODS.values(), UNET_PAIR, PANOSIS)
 
 
@@ -126,11 +127,11 @@ def episodic_foreground(model, image: torch.Tensor, mask: torch.Tensor, queries:
     return aggregate(logits, "or").cpu()
 
 
-def fit_unet(pcfg: PipelineConfig, settings: dict, out: Path, data: Path, conv: str, epochs: int) -> tuple:
-    """(best checkpoint, seconds) of the pipeline's U-Net trained on ``data``."""
+def fit_unet(pcfg: PipelineConfig, settings: dict, out: Path, data: Path, items, conv: str) -> tuple:
+    """(last checkpoint, seconds) of the pipeline's U-Net trained on ``items`` (``panosis.train_route``)."""
     tick = time.perf_counter()
-    train_unet(unet_config(pcfg, settings, out, data, conv, epochs))
-    return out / BEST, time.perf_counter() - tick
+    checkpoint = train_route(pcfg, settings, out, data, items, conv)
+    return checkpoint, time.perf_counter() - tick
 
 
 def unet_foreground(checkpoint: Path, queries: torch.Tensor, device) -> torch.Tensor:
@@ -156,9 +157,6 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
     classes = novel_classes(cfg.fold)
     pairs = support_pairs(holders(tests, classes), classes, settings["per_class"], settings["queries"], cfg.seed)
     board = Scoreboard(classes)
-    # the pipeline's pair baseline trains for as many steps as a U-Net on the generated set (train_unets)
-    pair_epochs = pipeline_settings["epochs"] * math.ceil(round(0.9 * pipeline_settings["generated"]) /
-                                                          pipeline_settings["batch_size"])
     models = {key: load_episodic(path, cfg.device)[0] for key, (path, _) in episodic.items()}
     firsts = [p for p, pair in enumerate(pairs) if p == 0 or pairs[p - 1][0] != pair[0]]
     subset = set(firsts[:settings["panosis_pairs"]])
@@ -184,17 +182,18 @@ def _run(cfg: CompareConfig, settings: dict, out: Path) -> dict:
         pair_folder = write_pair_folder(TrainingPair.from_unit_image(image, pair_labels(fine, cls)), folder / "pair")
         pcfg = cfg.pipeline(folder, pair_folder)
         for conv in CONV_KINDS:
-            checkpoint, seconds = fit_unet(pcfg, pipeline_settings, folder / f"unet-pair-{conv}", pair_folder, conv,
-                                           pair_epochs)
+            checkpoint, seconds = fit_unet(pcfg, pipeline_settings, folder / f"unet-pair-{conv}", pair_folder,
+                                           pair_alone(pair_folder, pipeline_settings), conv)
             score(UNET_PAIR, conv, unet_foreground(checkpoint, queries, cfg.device), seconds)
         if "subset" in subsets:
             tick = time.perf_counter()
             train_osmis(osmis_config(pcfg, pipeline_settings))
             generated, _ = generate_set(pcfg, pipeline_settings)
             synthesis = time.perf_counter() - tick
+            _, _, union = route_sets(generated, pair_folder, pipeline_settings)["osmis"]
             for conv in CONV_KINDS:
                 checkpoint, seconds = fit_unet(pcfg, pipeline_settings, folder / f"unet-osmis-{conv}", generated,
-                                               conv, pipeline_settings["epochs"])
+                                               union, conv)
                 score(PANOSIS, conv, unet_foreground(checkpoint, queries, cfg.device), synthesis + seconds,
                       among=("subset",))
     summary = {"config": cfg.as_dict(), "settings": {k: list(v) if isinstance(v, tuple) else v

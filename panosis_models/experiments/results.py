@@ -7,6 +7,7 @@ import statistics
 from pathlib import Path
 
 from panosis_models.data import CLASS_NAMES
+from panosis_models.metrics import CATEGORY, Level
 from panosis_models.plots import save_iou_chart
 from panosis_models.segmentation.evaluate import evaluate, load_model
 from panosis_models.sphere_metrics import BANDS, band_name
@@ -41,15 +42,23 @@ def evaluation_row(train: str, conv: str, checkpoint: Path, test_set, out: Path,
     files under ``out``; with its parameter count and training speed when the run's
     summary.json is beside the checkpoint."""
     model, cfg = load_model(checkpoint, conv=test_conv, device=device)
-    result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=cfg.label_level)
-    category = result["levels"]["category"]
     run = Path(checkpoint).parent / "summary.json"
     trained = json.loads(run.read_text()) if run.is_file() else {}
     speeds = [e["train_images_per_s"] for e in trained.get("history", []) if "train_images_per_s" in e]
-    return {"model": cfg.model, "train": train, "conv": conv, "test": test, "seed": seed, "checkpoint": str(checkpoint),
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "train_images_per_s": statistics.fmean(speeds) if speeds else None,
-            "items": result["items"], "metrics": {name: read(category) for name, (_, read) in METRICS.items()},
+    row = predictor_row(cfg.model, train, conv, model, test_set, out, device, title, progress=progress, test=test,
+                        seed=seed, level=cfg.label_level)
+    return {**row, "checkpoint": str(checkpoint), "train_images_per_s": statistics.fmean(speeds) if speeds else None}
+
+
+def predictor_row(name: str, train: str, conv: str, model, test_set, out: Path, device, title: str,
+                  progress: bool = True, test: str = "level", seed: int = 0, level: Level = CATEGORY) -> dict:
+    """``evaluation_row``'s row of any model that maps images to logits at ``level`` (a network, or
+    a predictor that learns nothing), named ``name``."""
+    result = evaluate(model, test_set, out, device=device, title=title, progress=progress, level=level)
+    category = result["levels"]["category"]
+    return {"model": name, "train": train, "conv": conv, "test": test, "seed": seed, "checkpoint": None,
+            "parameters": sum(p.numel() for p in model.parameters()), "train_images_per_s": None,
+            "items": result["items"], "metrics": {metric: read(category) for metric, (_, read) in METRICS.items()},
             "iou": {str(k): v for k, v in category["pixel"]["iou"].items()}}
 
 

@@ -422,18 +422,23 @@ def test_quick_pipeline_runs_end_to_end(tmp_path):
                      "--out", tmp_path / "p", "--device", "cpu", "--no-progress", "--seed", "1")
     assert result.returncode == 0, result.stderr
     rows = json.loads((tmp_path / "p" / "results.json").read_text())["rows"]
-    assert [(r["train"], r["conv"]) for r in rows] == [("OSMIS set", "std"), ("OSMIS set", "equi"),
-                                                       ("the one pair", "std"), ("the one pair", "equi")]
+    learned = [("unet", "OSMIS set + pair", "std"), ("unet", "OSMIS set + pair", "equi"), ("unet", "the one pair", "std"),
+               ("unet", "the one pair", "equi")]
+    baselines = [("pair mask copied", "the one pair", "-"), ("colour in pair rows", "the one pair", "-")]
+    assert [(r["model"], r["train"], r["conv"], r["test"]) for r in rows] == [
+        (*row, test) for test in ("level", "tilted") for row in learned + baselines]
     assert all(0 <= r["metrics"]["miou"] <= 1 and r["items"] == 24 for r in rows)
+    assert all(r["checkpoint"].endswith("last.pt") for r in rows if r["model"] == "unet")
     results = json.loads((tmp_path / "p" / "results.json").read_text())
     assert set(results["seconds"]) == {"osmis", "generate", "unet", "test"}
     assert results["pair"] == "synthetic (world 0)"  # --seed seeds training and test worlds, not the pair
+    assert results["images_seen"] == 7 and results["osmis_budget"]["fraction"] == 3 / 150_000
     assert results["generated"]["label_shares"].keys() == results["generated"]["training_label_shares"].keys()
     checked = results["generated"]["top_labels"]["labels"]
     assert [x["name"] for x in checked] == ["flat", "sky", "construction"]
     assert all(f"{x['name']}: " in result.stdout for x in checked)
     rows_text, comparisons = (tmp_path / "p" / "table.md").read_text().split("\n\n")
-    assert rows_text.count("\n") == 5 and comparisons.count("equi - std") == 2  # 4 rows; 2 comparisons
+    assert rows_text.count("\n") == 13 and comparisons.count("equi - std") == 4  # 12 rows; 4 comparisons
     assert len(PanoramaFolder(tmp_path / "p" / "generated")) == 6
 
 
