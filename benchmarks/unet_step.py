@@ -9,7 +9,7 @@ from benchmarks.results import BASELINE, SUBJECT
 from panosis_models.data import NUM_CLASSES
 from panosis_models.models.unet import UNet
 
-LEARNING_RATE, CLIP_NORM = 1e-3, 1.0  # the PanOSIS recipe (README, "PanOSIS")
+LEARNING_RATE, CLIP_NORM = 1e-3, 1.0  # the PanOSIS recipe (docs/jobs/segmentation.md, "Training")
 
 
 def train_step(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor, dtype: torch.dtype):

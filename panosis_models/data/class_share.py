@@ -1,5 +1,5 @@
 """How much of the synthetic world each fine class takes: its share of the pixels and of the
-instances over rendered panoramas (the numbers behind the README's class-share table)."""
+instances over rendered panoramas (what `panosis-render-preview --shares` writes; docs/jobs/segmentation.md, "The synthetic world's classes")."""
 import torch
 from tqdm import tqdm
 
