@@ -1,5 +1,6 @@
 """How much of the synthetic world each fine class takes: its share of the pixels and of the
-instances over rendered panoramas (what `panosis-render-preview --shares` writes; docs/jobs/segmentation.md, "The synthetic world's classes")."""
+instances over rendered panoramas (what `panosis-render-preview --shares` writes; see
+docs/jobs/segmentation.md, "The synthetic world's classes")."""
 import torch
 from tqdm import tqdm
 
