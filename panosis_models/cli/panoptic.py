@@ -73,7 +73,8 @@ def _evaluate_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-seed", type=command.seed, default=None, help="synthetic data: worlds (another seed = held out)")
     p.add_argument("--size", type=command.size, default=None, help="HxW the data are resized to")
     p.add_argument("--batch-size", type=command.count(1), default=4, help="items per forward pass")
-    p.add_argument("--out", type=command.folder_path, default=None, help="results folder (default: RUN/eval)")
+    p.add_argument("--out", type=command.folder_path, default=None,
+                   help="results folder (default: RUN/eval, or RUN/diagnose for diagnose)")
     d = PostProcessing()
     p.add_argument("--grouping", choices=tuple(GROUPINGS), default=d.grouping,
                    help="thing pixels into instances: Panoptic-DeepLab's nearest centre, or connected regions that "

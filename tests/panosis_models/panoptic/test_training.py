@@ -124,3 +124,13 @@ def test_the_command_trains_evaluates_and_reports_user_errors_in_one_line(tmp_pa
     assert "multiples of 16" in capsys.readouterr().err
     with pytest.raises(InputError, match="level must be one of"):
         PanopticConfig(level="coarse").validate()
+
+
+def test_the_help_of_evaluate_and_diagnose_names_the_folder_each_writes_by_default():
+    """diagnose writes RUN/diagnose when --out is left out; its help said RUN/eval."""
+    from panosis_models.cli.panoptic import parser
+
+    actions = parser()._subparsers._group_actions[0].choices
+    for action in ("evaluate", "diagnose"):
+        out = next(a for a in actions[action]._actions if a.dest == "out")
+        assert f"RUN/{'eval' if action == 'evaluate' else 'diagnose'}" in out.help
