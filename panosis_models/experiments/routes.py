@@ -3,7 +3,8 @@ run once per (synthetic training pair, seed), every run tested on the same held-
 level and tilted. Per route (a U-Net on the OSMIS set with the pair, on the pair alone, and the
 predictors that learn nothing from it) and test set: mean IoU as mean +- standard deviation over
 the runs; per run the paired difference of two routes, summarised the same way and read with
-the two-standard-deviation rule (``results.verdict``). Each run keeps its own folder
+the two-standard-deviation rule: a mean difference within two standard deviations of the
+per-run differences is noise. Each run keeps its own folder
 (``pair<P>-seed<S>``); a resumed sweep reads the finished ones and runs the rest.
 Writes results.json and table.md under ``out``."""
 import json
@@ -15,7 +16,7 @@ from panosis_models.engine.config import RunConfig
 from panosis_models.engine.outputs import run_folder
 from panosis_models.experiments import panosis
 from panosis_models.experiments.pair_baselines import COLOUR_IN_ROWS, COPIED
-from panosis_models.experiments.results import TEST_SETS, mean_std, spread, verdict
+from panosis_models.experiments.results import NOISE_STDS, TEST_SETS, mean_std, spread
 
 METRICS = ("miou", "area_miou")
 # (a, b) route pairs whose per-run difference b - a is reported; a route is (model, training data)
@@ -87,9 +88,20 @@ def summarise(cfg: RoutesConfig, runs: list) -> dict:
             "rows": rows, "summary": summary_rows, "differences": differences(rows, summary_rows)}
 
 
+def paired_verdict(difference: dict) -> str:
+    """The per-run differences' spread ({"mean", "std"}) read with the two-standard-deviation rule."""
+    if difference["mean"] is None:
+        return "n/a"
+    if difference["std"] is None:
+        return f"{difference['mean']:+.4f} (one run: spread unknown)"
+    if abs(difference["mean"]) <= NOISE_STDS * difference["std"]:
+        return f"{difference['mean']:+.4f} (noise)"
+    return f"{difference['mean']:+.4f} ({'better' if difference['mean'] > 0 else 'worse'})"
+
+
 def differences(rows: list, summary_rows: list) -> list:
     """Per conv of the U-Nets, test set and metric, each ``DIFFERENCES`` pair (b - a): the per-run
-    differences' spread and the verdict of the two routes' spreads (``results.verdict``)."""
+    differences' spread, its ``paired_verdict`` and in how many runs b was higher."""
     by_run = {(*route_of(r), r["conv"], r["test"], r["pair_seed"], r["seed"]): r for r in rows}
     spreads = {(r["model"], r["train"], r["conv"], r["test"]): r for r in summary_rows}
     convs = sorted({r["conv"] for r in rows if r["model"] == "unet"})
@@ -105,9 +117,7 @@ def differences(rows: list, summary_rows: list) -> list:
                     values = [by_run[(*b, conv_b, test, *run)]["metrics"][metric] -
                               by_run[(*a, conv_a, test, *run)]["metrics"][metric] for run in runs]
                     found.append({"a": list(a), "b": list(b), "conv": conv, "test": test, "metric": metric,
-                                  "difference": spread(values),
-                                  "verdict": verdict(spreads[(*a, conv_a, test)]["metrics"][metric],
-                                                     spreads[(*b, conv_b, test)]["metrics"][metric]),
+                                  "difference": spread(values), "verdict": paired_verdict(spread(values)),
                                   "b_higher": sum(v > 0 for v in values)})
     return found
 

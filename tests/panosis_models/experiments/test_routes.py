@@ -91,8 +91,12 @@ def test_paired_differences_over_pairs_and_seeds():
     assert (first["a"], first["b"], first["test"], first["metric"]) == (["unet", panosis.PAIR], ["unet", panosis.UNION],
                                                                           "level", "miou")
     assert first["difference"]["values"] == pytest.approx([0.10, 0.08, 0.10]) and first["b_higher"] == 3
-    # per run the union leads by 0.08-0.10, but the two routes' spreads over pairs are wider
-    assert first["verdict"].endswith("(noise)")
+    # per run the union leads by 0.08-0.10: more than twice the differences' spread, though the
+    # two routes' own spreads over pairs are wider
+    assert first["verdict"] == "+0.0933 (better)"
+    colour = next(d for d in summary["differences"] if d["b"] == ["unet", panosis.PAIR])
+    assert colour["difference"]["values"] == pytest.approx([-0.05, -0.01, -0.05]) and colour["verdict"] == "-0.0367 (noise)"
+    assert routes.paired_verdict({"mean": 0.1, "std": None}).endswith("(one run: spread unknown)")
     assert len(summary["differences"]) == len(routes.DIFFERENCES) * 2 * len(routes.METRICS)  # tests x metrics, one conv
     text = routes.table(summary)
     assert "| U-Net on the one pair | equi | 3 | 0.247 ± 0.050 | 0.147 ± 0.050 |" in text
