@@ -75,12 +75,17 @@ def job(args) -> None:
     print(f"written: {args.out} ({round(sum(seconds.values()) / 60, 1)} min: {seconds})")
 
 
+def unset(value) -> bool:
+    """A flag left at its default: None, or False for a switch (a seed of 0 is given)."""
+    return value is None or value is False
+
+
 def sweep(args, fields: dict) -> None:
-    given = [flag for name, flag in SINGLE_RUN_ONLY.items() if fields.pop(name) not in (None, False)]
+    given = [flag for name, flag in SINGLE_RUN_ONLY.items() if not unset(fields.pop(name))]
+    given += ["--osmis-conv"] if fields.pop("osmis_conv") != PipelineConfig.osmis_conv else []
     if given:
-        raise InputError(f"{', '.join(given)} apply to one run, not to --pair-seeds/--seeds")
-    if fields.pop("osmis_conv") != PipelineConfig.osmis_conv:
-        raise InputError("--osmis-conv applies to one run, not to --pair-seeds/--seeds")
+        raise InputError(f"one run's flags, not for a sweep of synthetic pairs (--pair-seeds/--seeds): "
+                         f"{', '.join(given)}")
     d = routes.RoutesConfig
     fields["test_seed"] = d.test_seed if fields["test_seed"] is None else fields["test_seed"]
     summary = routes.run(routes.RoutesConfig(pair_seeds=args.pair_seeds or d.pair_seeds, seeds=args.seeds or d.seeds,

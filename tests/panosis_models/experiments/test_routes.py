@@ -105,8 +105,9 @@ def test_paired_differences_over_pairs_and_seeds():
 
 def test_a_sweep_refuses_what_applies_to_one_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
-        pipeline_main(["--quick", "--pair-seeds", "0,1", "--seed", "3", "--out", str(tmp_path / "r")])
-    assert exit.value.code == 2 and "--seed apply to one run" in capsys.readouterr().err
+        pipeline_main(["--quick", "--pair-seeds", "0,1", "--seed", "0", "--osmis-conv", "std", "--out",
+                       str(tmp_path / "r")])
+    assert exit.value.code == 2 and "(--pair-seeds/--seeds): --seed, --osmis-conv\n" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 
