@@ -141,12 +141,13 @@ def comparison(data: dict) -> str:
     classes that had support pairs, per-pixel IoU, mean IoU (per pixel and area-weighted), FB-IoU,
     seconds per support pair."""
     ids = [str(c) for c in data["novel_classes"] if any(p["class"] == c for p in data["support_pairs"])]
-    header = ["method", "conv", "pairs scored", "support pairs", "episodes", *(f"IoU {FINE_NAMES[int(i)]}" for i in ids),
-              "mean IoU", "area mean IoU", "FB-IoU", "s / pair"]
+    header = ["method", "conv", "pairs scored", "support pairs", "episodes",
+              *(f"IoU {FINE_NAMES[int(i)]}" for i in ids), "mean IoU", "area mean IoU", "FB-IoU", "s / pair"]
     rows = []
     for row in data["rows"]:
         iou = {str(k): v for k, v in row["pixel"]["iou"].items()}
-        rows.append([row["method"].replace("->", "→"), row["conv"], row["pairs"], row["support_pairs"], row["episodes"],
+        rows.append([row["method"].replace("->", "→"), row["conv"], row["pairs"], row["support_pairs"],
+                     row["episodes"],
                      *(number(iou.get(i)) for i in ids), number(row["pixel"]["miou"]), number(row["area"]["miou"]),
                      number(row["pixel"]["fb_iou"]), f"{row['seconds_per_pair']:.2f}"])
     return table(header, rows)
