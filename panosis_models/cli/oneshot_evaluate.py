@@ -1,9 +1,10 @@
-"""Evaluate an OSLSM run on its fold's novel classes: ``panosis-oneshot-evaluate --checkpoint RUN/last.pt``.
+"""Evaluate a one-shot run (prototype or OSLSM) on its fold's novel classes:
+``panosis-oneshot-evaluate --checkpoint RUN/last.pt``.
 
 Test episodes from panoramas of held-out worlds (a fixed ``--seed``), each with ``max(--shots)``
 supports: per novel class the foreground IoU over all its episodes, their mean and FB-IoU, per
-pixel and area-weighted, for 1-shot and each k-shot (k masks OR-ed, and k logits averaged).
-Writes metrics.json.
+pixel and area-weighted, for 1-shot and each k-shot (k masks OR-ed, and k logits averaged),
+beside the trivial baselines scored on the same episodes. Writes metrics.json.
 """
 import argparse
 from pathlib import Path
