@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from panosis_models.data import CLASS_NAMES
 from panosis_models.engine.config import RunConfig
 from panosis_models.engine.outputs import run_folder
 from panosis_models.experiments import panosis
@@ -71,8 +72,9 @@ def route_of(row: dict) -> tuple:
 
 
 def summarise(cfg: RoutesConfig, runs: list) -> dict:
-    """The per-run rows (each with its pair), their spreads per (route, conv, test) and the paired
-    differences of ``DIFFERENCES``, from ``runs`` [(pair seed, seed, a pipeline run's summary)]."""
+    """The per-run rows (each with its pair), their spreads per (route, conv, test: metrics and
+    per-class IoU) and the paired differences of ``DIFFERENCES``, from ``runs`` [(pair seed, seed,
+    a pipeline run's summary)]."""
     first = runs[0][2]
     rows = [{**{k: v for k, v in row.items() if k != "checkpoint"}, "pair_seed": pair_seed}
             for pair_seed, _, result in runs for row in result["rows"]]
@@ -80,9 +82,11 @@ def summarise(cfg: RoutesConfig, runs: list) -> dict:
     for row in rows:
         groups.setdefault((*route_of(row), row["conv"], row["test"]), []).append(row)
     summary_rows = [{"model": model, "train": train, "conv": conv, "test": test, "runs": len(group),
-                     "metrics": {m: spread([r["metrics"][m] for r in group]) for m in METRICS}}
+                     "metrics": {m: spread([r["metrics"][m] for r in group]) for m in METRICS},
+                     "iou": {label: spread([r["iou"][label] for r in group]) for label in group[0]["iou"]}}
                     for (model, train, conv, test), group in groups.items()]
-    return {"config": cfg.as_dict(), "settings": first["settings"], "osmis_budget": first["osmis_budget"],
+    return {"config": cfg.as_dict(), "class_names": list(CLASS_NAMES), "settings": first["settings"],
+            "osmis_budget": first["osmis_budget"],
             "images_seen": first["images_seen"], "test": first["test"],
             "runs": [{"pair_seed": p, "seed": s, "pair": r["pair"], "seconds": r["seconds"]} for p, s, r in runs],
             "rows": rows, "summary": summary_rows, "differences": differences(rows, summary_rows)}
