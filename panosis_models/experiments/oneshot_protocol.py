@@ -1,0 +1,97 @@
+"""The one-shot protocol's summary over folds and seeds, from the runs' own metrics files.
+
+``panosis-oneshot-evaluate`` scores one run on 1,000 test episodes of its fold, with the trivial
+baselines on the same episodes (the test worlds and episodes do not depend on the run's seed).
+This gathers ``ROOT/<prefix>-f<fold>-s<seed>/eval/metrics.json`` of every method, fold and seed
+into one figures file: per fold, method and shot variant, the mean IoU per pixel and
+area-weighted (mean ± std over seeds), the paired difference to the best trivial predictor of the
+same shots (per seed, then mean ± std), whether it is above twice its standard deviation, and
+whether it meets the issue's target (+0.05 with a seed std under 0.03).
+
+``python -m panosis_models.experiments.oneshot_protocol ROOT OUT.json [--folds 1,2,3] [--seeds 0,1,2]``
+"""
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+PREFIXES = {"prototype": "proto", "oslsm": "oslsm"}
+VARIANTS = ("1-shot", "5-shot-or", "5-shot-mean")
+TARGET, TARGET_STD = 0.05, 0.03
+
+
+def spread(values) -> dict:
+    """Mean, sample standard deviation (0 for one value) and the values."""
+    values = [float(v) for v in values]
+    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "per_seed": values}
+
+
+def method_summary(metrics: list) -> dict:
+    """Per shot variant, over one method's runs (one metrics dict per seed) of one fold."""
+    out = {}
+    for variant in VARIANTS:
+        diffs = [m["scores"][variant]["pixel"]["miou"] - m["best_baseline"][variant]["miou"] for m in metrics]
+        diff = spread(diffs)
+        out[variant] = {
+            "pixel_miou": spread(m["scores"][variant]["pixel"]["miou"] for m in metrics),
+            "area_miou": spread(m["scores"][variant]["area"]["miou"] for m in metrics),
+            "class_iou": {c: spread(m["scores"][variant]["pixel"]["iou"][c] for m in metrics)
+                          for c in metrics[0]["scores"][variant]["pixel"]["iou"]},
+            "minus_best_trivial": diff,
+            "above_2std": len(diffs) > 1 and diff["mean"] > 2 * diff["std"],
+            "meets_target": diff["mean"] >= TARGET and diff["std"] < TARGET_STD,
+        }
+    return out
+
+
+def summarise(root: Path, folds, seeds) -> dict:
+    """The summary of every method whose runs exist for all ``seeds`` of a fold."""
+    result = {}
+    for fold in folds:
+        runs = {}
+        for method, prefix in PREFIXES.items():
+            paths = [root / f"{prefix}-f{fold}-s{seed}" / "eval" / "metrics.json" for seed in seeds]
+            if all(path.is_file() for path in paths):
+                runs[method] = [json.loads(path.read_text()) for path in paths]
+        if not runs:
+            continue
+        first = next(iter(runs.values()))[0]
+        for metrics in (m for ms in runs.values() for m in ms):
+            if metrics["baselines"] != first["baselines"]:
+                raise ValueError(f"fold {fold}: the runs were scored on different episodes (their baselines differ)")
+        result[str(fold)] = {
+            "classes": first["classes"], "episodes": first["episodes"], "panoramas": first["panoramas"],
+            "baselines": first["baselines"], "best_baseline": first["best_baseline"],
+            "methods": {method: method_summary(metrics) for method, metrics in runs.items()},
+            "thresholds": {method: [m["threshold"] for m in metrics] for method, metrics in runs.items()},
+        }
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m panosis_models.experiments.oneshot_protocol",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path, help="folder of the runs, named <proto|oslsm>-f<fold>-s<seed>")
+    parser.add_argument("out", type=Path, help="the JSON file to write (refused if it exists)")
+    parser.add_argument("--folds", default="0,1,2,3")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--command", action="append", default=[], help="a command that made the runs (repeatable)")
+    parser.add_argument("--machine", default="2-core CPU")
+    parser.add_argument("--date", required=True)
+    args = parser.parse_args(argv)
+    if args.out.exists():
+        parser.error(f"out: {args.out} exists; not overwritten")
+    folds = [int(f) for f in args.folds.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    folds_summary = summarise(args.root, folds, seeds)
+    if not folds_summary:
+        parser.error(f"root: no fold has runs for all seeds {seeds} in {args.root}")
+    target = {"minus_best_trivial": TARGET, "seed_std_below": TARGET_STD}
+    args.out.write_text(json.dumps({"commands": args.command, "machine": args.machine, "date": args.date,
+                                    "seeds": seeds, "target": target, "folds": folds_summary}, indent=1) + "\n")
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()

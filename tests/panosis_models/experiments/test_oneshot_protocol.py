@@ -1,0 +1,63 @@
+"""The one-shot protocol's summary: paired differences to the best trivial predictor, the
+two-standard-deviation reading and the target, from metrics files as evaluate writes them."""
+import json
+
+import pytest
+
+from panosis_models.experiments.oneshot_protocol import VARIANTS, main, summarise
+
+
+def metrics(miou: float, best: float = 0.2, baselines=None) -> dict:
+    score = {"pixel": {"miou": miou, "iou": {"1": miou}}, "area": {"miou": miou + 0.01, "iou": {"1": miou}}}
+    return {"classes": [1], "episodes": 10, "panoramas": 4, "threshold": 0.0,
+            "scores": {v: score for v in VARIANTS},
+            "baselines": baselines or {"nothing": {v: {"pixel": {"miou": 0.0}} for v in VARIANTS}},
+            "best_baseline": {v: {"name": "colour", "miou": best} for v in VARIANTS}}
+
+
+def write(root, prefix, fold, seed, data):
+    path = root / f"{prefix}-f{fold}-s{seed}" / "eval" / "metrics.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(data))
+
+
+def test_differences_are_paired_per_seed_and_read_with_the_rules(tmp_path):
+    for seed, miou in enumerate((0.26, 0.27, 0.28)):
+        write(tmp_path, "proto", 1, seed, metrics(miou))
+    for seed, miou in enumerate((0.10, 0.30, 0.22)):
+        write(tmp_path, "oslsm", 1, seed, metrics(miou))
+    fold = summarise(tmp_path, [1], [0, 1, 2])["1"]
+    proto, oslsm = fold["methods"]["prototype"]["1-shot"], fold["methods"]["oslsm"]["1-shot"]
+    assert proto["minus_best_trivial"]["mean"] == pytest.approx(0.07)
+    assert proto["minus_best_trivial"]["std"] == pytest.approx(0.01)
+    assert proto["above_2std"] and proto["meets_target"]
+    assert proto["area_miou"]["mean"] == pytest.approx(0.28)
+    assert oslsm["minus_best_trivial"]["mean"] == pytest.approx(0.62 / 3 - 0.2)
+    assert not oslsm["above_2std"] and not oslsm["meets_target"]
+
+
+def test_a_method_without_every_seed_is_left_out_and_an_empty_root_refused(tmp_path, capsys):
+    write(tmp_path, "proto", 2, 0, metrics(0.3))
+    assert summarise(tmp_path, [2], [0, 1]) == {}
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path), str(tmp_path / "out.json"), "--folds", "2", "--seeds", "0,1", "--date", "d"])
+    assert exit_.value.code == 2 and "root" in capsys.readouterr().err
+
+
+def test_runs_scored_on_different_episodes_are_refused(tmp_path):
+    write(tmp_path, "proto", 3, 0, metrics(0.3))
+    write(tmp_path, "proto", 3, 1, metrics(0.3, baselines={"nothing": {v: {"pixel": {"miou": 0.1}} for v in VARIANTS}}))
+    with pytest.raises(ValueError, match="different episodes"):
+        summarise(tmp_path, [3], [0, 1])
+
+
+def test_the_file_is_written_once_and_never_overwritten(tmp_path, capsys):
+    for seed in (0, 1):
+        write(tmp_path, "proto", 1, seed, metrics(0.3))
+    out = tmp_path / "summary.json"
+    main([str(tmp_path), str(out), "--folds", "1", "--seeds", "0,1", "--date", "2026-12-03", "--command", "c"])
+    data = json.loads(out.read_text())
+    assert data["commands"] == ["c"] and list(data["folds"]) == ["1"]
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), str(out), "--folds", "1", "--seeds", "0,1", "--date", "d"])
+    assert "exists" in capsys.readouterr().err
