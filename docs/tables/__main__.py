@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(DOCS))
+sys.path[:0] = [str(DOCS.parent), str(DOCS)]  # the checkout (panosis_models) and docs/ (tables)
 
 import tables  # noqa: E402
 

@@ -10,6 +10,7 @@ one report per combination of true and predicted inputs to the post-processing.
 """
 from pathlib import Path
 
+from panosis_models.experiments import panoptic as panoptic_experiment
 from tables._format import load, mean_std, number, table
 from tables.segmentation import block, verdict
 
@@ -64,19 +65,10 @@ def things(grouped: dict) -> str:
     return table(header, body)
 
 
-def comparisons(grouped: dict) -> str:
-    """equi against std per test set; the network against connected components per row."""
-    lines = []
-    tests = list(dict.fromkeys(test for _, test in grouped))
-    for test in tests:
-        std, equi = grouped.get(("std", test)), grouped.get(("equi", test))
-        if std and equi:
-            found = ", ".join(f"{title} {verdict(values(std, m), values(equi, m))}"
-                              for m, title in (("pixel_pq_all", "PQ"), ("area_pq_all", "area PQ"),
-                                               ("pixel_pq_things", "PQ things"),
-                                               ("pixel_pq_things_visible", f"PQ things ≥ {MIN_AREA} px"),
-                                               ("seam", "seam")))
-            lines.append(f"- {test} test panoramas, equi − std: {found}")
+def comparisons(grouped: dict, summary: list) -> str:
+    """equi against std per test set (as the experiment's own table.md words it); the network
+    against connected components per row."""
+    lines = [panoptic_experiment.comparisons(summary)]
     for (conv, test), rows in grouped.items():
         found = verdict(values(rows, "pixel_pq_things_components"), values(rows, "pixel_pq_things_visible"))
         lines.append(f"- {conv}, {test} test panoramas, instance heads − connected components, "
@@ -132,7 +124,7 @@ def render(figures: Path) -> str:
     diagnosed = load(figures, SOURCES[1])
     return (block("panoptic-settings", settings_line(experiment)) + block("panoptic", quality(grouped))
             + block("panoptic-things", things(grouped))
-            + block("panoptic-comparisons", comparisons(grouped))
+            + block("panoptic-comparisons", comparisons(grouped, experiment["summary"]))
             + block("panoptic-postprocessing", postprocessing(grouped))
             + block("panoptic-diagnosis-settings", diagnosis_line(diagnosed))
             + block("panoptic-diagnosis", diagnosis(diagnosed)))
