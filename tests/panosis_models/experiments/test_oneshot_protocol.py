@@ -61,3 +61,14 @@ def test_the_file_is_written_once_and_never_overwritten(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path), str(out), "--folds", "1", "--seeds", "0,1", "--date", "d"])
     assert "exists" in capsys.readouterr().err
+
+
+def test_a_k_shot_variant_is_compared_with_the_best_trivial_k_shot_predictor_of_any_aggregation(tmp_path):
+    data = metrics(0.25)
+    data["best_baseline"]["5-shot-or"] = {"name": "pasted, OR", "miou": 0.3}
+    data["best_baseline"]["5-shot-mean"] = {"name": "colour", "miou": 0.1}
+    write(tmp_path, "proto", 0, 0, data)
+    fold = summarise(tmp_path, [0], [0])["0"]
+    assert fold["methods"]["prototype"]["5-shot-mean"]["minus_best_trivial"]["mean"] == pytest.approx(-0.05)
+    assert fold["methods"]["prototype"]["1-shot"]["minus_best_trivial"]["mean"] == pytest.approx(0.05)
+    assert fold["best_trivial"]["5-shot-mean"]["name"] == "pasted, OR"
