@@ -95,7 +95,8 @@ def test_paired_differences_over_pairs_and_seeds():
     # two routes' own spreads over pairs are wider
     assert first["verdict"] == "+0.0933 (better)"
     colour = next(d for d in summary["differences"] if d["b"] == ["unet", panosis.PAIR])
-    assert colour["difference"]["values"] == pytest.approx([-0.05, -0.01, -0.05]) and colour["verdict"] == "-0.0367 (noise)"
+    assert colour["difference"]["values"] == pytest.approx([-0.05, -0.01, -0.05])
+    assert colour["verdict"] == "-0.0367 (noise)"
     assert routes.paired_verdict({"mean": 0.1, "std": None}).endswith("(one run: spread unknown)")
     assert len(summary["differences"]) == len(routes.DIFFERENCES) * 2 * len(routes.METRICS)  # tests x metrics, one conv
     text = routes.table(summary)
