@@ -1,6 +1,6 @@
 """One-shot segmentation page: the episode methods (prototype, OSLSM) against the trivial
-baselines on fold 0 over three seeds, the ablations, the trivial baselines and the prototype
-network on every fold, the learned-generator OSLSM on every fold, and the comparison with the
+baselines on fold 0 over three seeds, the ablations, the trivial baselines on every fold, the
+learned-generator OSLSM on every fold, and the comparison with the
 U-Net on the pair and the PanOSIS route.
 
 The figures files hold the scores that ``panosis-oneshot-evaluate`` writes to metrics.json
@@ -14,7 +14,7 @@ from pathlib import Path
 from ._format import load, mean_std, number, table
 
 SOURCES = ["oneshot-fold0-3seeds.json", "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
-           "oneshot-folds123-seed0.json", "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
+           "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
            "oneshot-quick-fold0.json"]
 
 # the 19 fine classes by train id (panosis_models.data.cityscapes), here so no torch is needed
@@ -94,25 +94,6 @@ def trivial_folds(data: dict) -> str:
     return table(header, rows)
 
 
-def signed(value: float) -> str:
-    return f"{value:+.3f}"
-
-
-def folds_seed0(data: dict) -> str:
-    """The prototype network per fold (one seed) against the best trivial predictor with as many
-    supports (over every aggregation)."""
-    header = ["fold", "prototype 1-shot", "best trivial 1-shot", "difference", "5-shot OR", "5-shot mean logits",
-              "best trivial 5-shot", "difference (mean logits)", "training s"]
-    rows = []
-    for fold, entry in data["folds"].items():
-        s = {v: entry["scores"][v]["pixel"]["miou"] for v in VARIANTS}
-        one, five = entry["best_trivial"]["1"], entry["best_trivial"]["5"]
-        rows.append([fold, number(s["1-shot"]), number(one), signed(s["1-shot"] - one), number(s["5-shot-or"]),
-                     number(s["5-shot-mean"]), number(five), signed(s["5-shot-mean"] - five),
-                     round(entry["training_seconds"])])
-    return table(header, rows)
-
-
 def oslsm_fold0(data: dict) -> str:
     """Novel-class scores of the learned-generator OSLSM, std and equi."""
     ids = [str(c) for c in next(iter(data["novel"].values()))["classes"]]
@@ -159,7 +140,6 @@ def render(figures: Path) -> str:
     return (section("fold0-seeds", fold0_seeds(seeds))
             + section("fold0-ablations", ablations(seeds, load(figures, "oneshot-fold0-ablations.json")))
             + section("trivial-folds", trivial_folds(load(figures, "oneshot-trivial-baselines.json")))
-            + section("folds-seed0", folds_seed0(load(figures, "oneshot-folds123-seed0.json")))
             + section("oslsm-fold0", oslsm_fold0(oslsm))
             + section("oslsm-folds", oslsm_folds(oslsm, load(figures, "oslsm-folds123-std.json")))
             + section("comparison", comparison(load(figures, "oneshot-quick-fold0.json"))))
