@@ -9,7 +9,8 @@ import statistics
 from pathlib import Path
 
 from tables._format import load, mean_std, table
-from tables.segmentation import NOISE_STDS, block
+from panosis_models.experiments.results import NOISE_STDS
+from tables.segmentation import block
 
 SOURCES = ["latitude.json"]
 TRAINED_UP_TO = 15  # latitude.TRAIN_LATITUDES: a constant of the experiment, not in its file

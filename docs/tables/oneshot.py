@@ -11,16 +11,14 @@ The figures files hold the scores that ``panosis-oneshot-evaluate`` writes to me
 """
 from pathlib import Path
 
+from panosis_models.data.cityscapes import FINE_NAMES
+
 from ._format import load, mean_std, number, table
 
 SOURCES = ["oneshot-fold0-3seeds.json", "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
            "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
            "oneshot-quick-fold0.json"]
 
-# the 19 fine classes by train id (panosis_models.data.cityscapes), here so no torch is needed
-FINE_NAMES = ("road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
-              "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle",
-              "bicycle")
 VARIANTS = {"1-shot": "1", "5-shot-or": "5, OR", "5-shot-mean": "5, mean logits"}
 METHODS = {"prototype": "prototype", "oslsm": "oslsm"}
 ABLATIONS = {"10 epochs": "the defaults, 10 epochs", "no latitude, 10 epochs": "`--no-latitude`, 10 epochs",

@@ -11,11 +11,11 @@ one report per combination of true and predicted inputs to the post-processing.
 from pathlib import Path
 
 from panosis_models.experiments import panoptic as panoptic_experiment
+from panosis_models.panoptic.quality import MIN_AREA
 from tables._format import load, mean_std, number, table
 from tables.segmentation import block, verdict
 
 SOURCES = ["panoptic-3seeds.json", "panoptic-diagnosis-seed0-std.json"]
-MIN_AREA = 16  # panoptic.quality.MIN_AREA: the "visible" figures score smaller true instances as crowd
 # the thing classes of both levels (panoptic.levels): the reports name classes, not which are things
 THINGS = ("person", "vehicle", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle")
 GROUPS = ("all", "things", "stuff")

@@ -12,6 +12,7 @@ the same rows.
 import statistics
 from pathlib import Path
 
+from panosis_models.experiments import results
 from tables._format import load, mean_std, number, table
 
 SOURCES = ["projection-3seeds.json"]
@@ -23,7 +24,6 @@ METRICS = {"miou": "mIoU", "area_miou": "area mIoU", "pixel_accuracy": "pixel ac
 # the category level's labels 1-7 (panosis_models.data.palette.CLASS_NAMES, unlabelled left out)
 CATEGORIES = {"1": "flat", "2": "construction", "3": "object", "4": "nature", "5": "sky", "6": "person",
               "7": "vehicle"}
-NOISE_STDS = 2.0
 
 
 def block(name: str, text: str) -> str:
@@ -46,14 +46,12 @@ def groups(rows: list) -> dict:
     return out
 
 
-def verdict(a: list, b: list, digits: int = 4) -> str:
-    """``b`` against ``a`` (values over the seeds): the difference of the means, and whether it is
-    noise (at most two of the larger standard deviation)."""
-    difference = statistics.mean(b) - statistics.mean(a)
-    if min(len(a), len(b)) < 2:
-        return f"{difference:+.{digits}f} (one seed: spread unknown)"
-    noise = abs(difference) <= NOISE_STDS * max(statistics.stdev(a), statistics.stdev(b))
-    return f"{difference:+.{digits}f} ({'noise' if noise else 'better' if difference > 0 else 'worse'})"
+def verdict(a: list, b: list) -> str:
+    """``b`` against ``a`` (values over the seeds), read by the experiments' own rule
+    (``experiments.results.verdict``: noise within two of the larger standard deviation)."""
+    def spread(values):
+        return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else None}
+    return results.verdict(spread(a), spread(b))
 
 
 def comparisons(grouped: dict) -> str:
