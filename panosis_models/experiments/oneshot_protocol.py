@@ -73,6 +73,7 @@ def summarise(root: Path, folds, seeds) -> dict:
             "best_trivial": {variant: best_trivial(first, variant) for variant in VARIANTS},
             "methods": {method: method_summary(metrics) for method, metrics in runs.items()},
             "thresholds": {method: [m["threshold"] for m in metrics] for method, metrics in runs.items()},
+            "support_rows": {method: [m.get("rows", False) for m in metrics] for method, metrics in runs.items()},
         }
     return result
 

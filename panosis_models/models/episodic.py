@@ -1,6 +1,7 @@
-"""What every one-shot (episodic) network shares: its encoder (``Encoder``); the decision threshold it was given on
-base-class validation episodes, kept as a buffer so a checkpoint carries it, and 0 for a
-checkpoint written before thresholds existed; and the masked average pooling of support
+"""What every one-shot (episodic) network shares: its encoder (``Encoder``); the decision rule it was given on
+base-class validation episodes (a threshold, and whether foreground is kept to the support's
+rows), kept as buffers so a checkpoint carries it, and "threshold 0, every row" for a
+checkpoint written before the rule existed; and the masked average pooling of support
 features (each feature cell weighted by the mask's share of it and, on a full panorama, by its
 solid angle, so a polar sliver counts for what it covers)."""
 import torch
@@ -43,6 +44,18 @@ def masked_average(features: torch.Tensor, mask: torch.Tensor, stride: int) -> t
     return (features * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-12)
 
 
+def support_rows(mask: torch.Tensor) -> torch.Tensor:
+    """(N, H, 1): True in the rows where ``mask`` (N, H, W) has a pixel (none for an empty mask)."""
+    return (mask > 0).any(-1, keepdim=True)
+
+
+def within_support_rows(logits: torch.Tensor, mask: torch.Tensor, no: float = -1.0) -> torch.Tensor:
+    """``logits`` (N, H, W) with every pixel outside the rows where the support ``mask`` shows
+    the class held at ``no`` or below: on a level panorama a class keeps to its latitudes, so
+    the support's rows are a prior that needs no learning."""
+    return torch.where(support_rows(mask), logits, logits.clamp_max(no))
+
+
 def latitude_plane(image: torch.Tensor) -> torch.Tensor:
     """(N, 1, H, W): the latitude of each row's centre as a share of 90 degrees (positive above
     the equator), the rows of an equirectangular image."""
@@ -53,8 +66,9 @@ def latitude_plane(image: torch.Tensor) -> torch.Tensor:
 
 class EpisodicNet(nn.Module):
     """Base of the one-shot networks, encoders of ``channels`` widths with ``conv`` layers:
-    ``threshold`` (a 0-d buffer) is the logit above which a pixel is foreground (evaluation
-    subtracts it, training never sees it); ``check`` refuses an episode of the wrong shapes;
+    ``threshold`` (a 0-d buffer) is the logit above which a pixel is foreground, and ``rows``
+    (a 0-d bool buffer) whether foreground is kept to the support's rows (evaluation applies
+    both, ``oneshot.loop.shot_logits``; training never sees them); ``check`` refuses an episode of the wrong shapes;
     with ``latitude`` the encoders read each row's latitude as a fourth input channel
     (``inputs``), so a feature, and a prototype, can say where on the sphere it lies."""
 
@@ -66,6 +80,7 @@ class EpisodicNet(nn.Module):
         self.in_channels = 4 if latitude else 3
         self.resize = operators(conv).resize
         self.register_buffer("threshold", torch.zeros(()))
+        self.register_buffer("rows", torch.zeros((), dtype=torch.bool))
 
     @property
     def stride(self) -> int:
@@ -88,4 +103,5 @@ class EpisodicNet(nn.Module):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         state_dict.setdefault(prefix + "threshold", torch.zeros(()))  # a checkpoint from before thresholds
+        state_dict.setdefault(prefix + "rows", torch.zeros((), dtype=torch.bool))  # from before the row rule
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -14,6 +14,8 @@ An empty support mask means nothing to find: all four but ``everything`` then sa
 import torch
 from torch import nn
 
+from panosis_models.models.episodic import within_support_rows
+
 NO, YES = -1.0, 1.0  # the logits of a plain no and yes
 
 
@@ -50,8 +52,9 @@ class Colour(nn.Module):
         shown = support_mask > 0
         distances = [((query - mean_colour(support, side)[:, :, None, None]) ** 2).sum(1) for side in (shown, ~shown)]
         logits = distances[1] - distances[0]  # > 0: nearer the foreground colour
-        allowed = shown.any(-1, keepdim=True) if self.rows else shown.flatten(1).any(1)[:, None, None]
-        return torch.where(allowed, logits, logits.clamp_max(NO))
+        if self.rows:
+            return within_support_rows(logits, support_mask, NO)
+        return torch.where(shown.flatten(1).any(1)[:, None, None], logits, logits.clamp_max(NO))
 
 
 def trivial() -> dict:

@@ -53,7 +53,8 @@ def evaluate(model, episodes: Episodes, out=None, shots=(1, 5), batch_size: int 
     totals = evaluate_many({"": model, **others}, episodes, episodes.classes, ctx, shots, batch_size, progress=progress)
     reports = {key: {name: total.report() for name, total in variants.items()} for key, variants in totals.items()}
     result = {"episodes": len(episodes), "classes": list(episodes.classes), "panoramas": len(episodes.dataset),
-              "threshold": float(getattr(model, "threshold", 0.0)), "scores": reports.pop("")}
+              "threshold": float(getattr(model, "threshold", 0.0)), "rows": bool(getattr(model, "rows", False)),
+              "scores": reports.pop("")}
     if baselines:
         result["baselines"] = reports
         result["best_baseline"] = best_baseline(reports)

@@ -9,6 +9,7 @@ from tqdm import tqdm
 from panosis_models.data.episodes import IGNORE
 from panosis_models.engine import distributed
 from panosis_models.engine.loop import autocast
+from panosis_models.models.episodic import within_support_rows
 from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
 
 
@@ -22,12 +23,16 @@ def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.
 
 @torch.no_grad()
 def shot_logits(model, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, amp: bool = False):
-    """One one-shot logit map per support, less the model's decision threshold (if it has one):
-    (k, N, H, W) from supports (N, k, 3, H, W), masks (N, k, H, W) and queries (N, 3, H, W)."""
-    threshold = float(getattr(model, "threshold", 0.0))
+    """One one-shot logit map per support by the model's decision rule (if it has one): less its
+    threshold, and with ``rows`` held below 0 outside the support's rows: (k, N, H, W) from
+    supports (N, k, 3, H, W), masks (N, k, H, W) and queries (N, 3, H, W)."""
+    threshold, rows = float(getattr(model, "threshold", 0.0)), bool(getattr(model, "rows", False))
+
+    def decided(s: int) -> torch.Tensor:
+        logits = model(query, supports[:, s], masks[:, s]).float() - threshold
+        return within_support_rows(logits, masks[:, s]) if rows else logits
     with autocast(query.device, amp):
-        return torch.stack([model(query, supports[:, s], masks[:, s]).float() - threshold
-                            for s in range(supports.shape[1])])
+        return torch.stack([decided(s) for s in range(supports.shape[1])])
 
 
 def variants(shots) -> list:

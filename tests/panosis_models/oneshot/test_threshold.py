@@ -8,6 +8,7 @@ from panosis_models.data import datasets
 from panosis_models.data.cityscapes import VOID
 from panosis_models.data.episodes import IGNORE, Episodes, base_classes, binary_target, novel_classes
 from panosis_models.engine import distributed
+from panosis_models.models.episodic import support_rows, within_support_rows
 from panosis_models.models.prototype import PrototypeNet
 from panosis_models.oneshot import evaluate as evaluation, threshold as thresholds
 from panosis_models.oneshot.config import OneShotConfig, training_panoramas, validation_panoramas
@@ -16,13 +17,23 @@ from panosis_models.oneshot.loop import shot_logits
 
 def test_the_best_threshold_on_hand_made_logits():
     # class 3: foreground at logits 2, 3; background at 1, 0.5 -> any threshold in [1, 2) is perfect
-    found = {3: (torch.tensor([2.0, 3.0, 1.0, 0.5]), torch.tensor([True, True, False, False]))}
-    threshold, miou = thresholds.best_threshold(found)
-    assert miou == 1.0 and 1.0 <= threshold < 2.0
+    every_row = torch.ones(4, dtype=torch.bool)
+    found = {3: (torch.tensor([2.0, 3.0, 1.0, 0.5]), torch.tensor([True, True, False, False]), every_row)}
+    threshold, rows, miou = thresholds.best_rule(found)
+    assert miou == 1.0 and 1.0 <= threshold < 2.0 and not rows  # a tie: every row
     # two classes: logits shifted by -5 -> the threshold follows
-    shifted = {c: (logits - 5, truth) for c, (logits, truth) in {**found, 4: found[3]}.items()}
-    threshold, miou = thresholds.best_threshold(shifted)
+    shifted = {c: (logits - 5, *rest) for c, (logits, *rest) in {**found, 4: found[3]}.items()}
+    threshold, rows, miou = thresholds.best_rule(shifted)
     assert miou == 1.0 and -4.0 <= threshold < -3.0
+
+
+def test_the_support_rows_are_kept_when_they_help_on_validation():
+    # the background pixel at logit 3 lies outside the support's rows: only the row rule removes it
+    found = {3: (torch.tensor([2.0, 2.5, 3.0, 0.5]), torch.tensor([True, True, False, False]),
+                 torch.tensor([True, True, False, True]))}
+    threshold, rows, miou = thresholds.best_rule(found)
+    assert rows and miou == 1.0 and 0.5 <= threshold < 2.0
+    assert thresholds.best_rule(found, rows=(False,))[2] < 1.0
 
 
 def test_validation_worlds_are_neither_training_nor_test_worlds():
@@ -72,12 +83,18 @@ def test_the_threshold_comes_from_validation_episodes_only_and_evaluation_uses_i
     torch.manual_seed(0)
     model = PrototypeNet(cfg.channels)
     miou = thresholds.choose_threshold(model, episodes, distributed.Context(device=torch.device("cpu")))
-    expected, expected_miou = thresholds.best_threshold(thresholds.class_logits(model.eval(), episodes, "cpu"))
+    expected, rows, expected_miou = thresholds.best_rule(thresholds.class_logits(model.eval(), episodes, "cpu"))
     assert model.threshold.item() == pytest.approx(expected) and miou == pytest.approx(expected_miou)
+    assert model.rows.item() == rows
     assert model.threshold.item() != 0.0  # an untrained network's logits are not centred on 0
     supports, masks, query, *_ = episodes[0]
     raw = model(query[None], supports[None, 0], masks[None, 0])
-    assert torch.allclose(shot_logits(model, supports[None], masks[None], query[None])[0], raw - expected)
+    decided = within_support_rows(raw - expected, masks[None, 0]) if rows else raw - expected
+    assert torch.allclose(shot_logits(model, supports[None], masks[None], query[None])[0], decided)
+    model.rows.fill_(True)  # the row rule: nothing outside the support's rows is foreground
+    decided = shot_logits(model, supports[None], masks[None], query[None])[0, 0]
+    outside = ~support_rows(masks[None, 0])[0, :, 0]
+    assert outside.any() and (decided[outside] <= -1).all() and torch.equal(decided[~outside], raw[0, ~outside] - expected)
     restored = PrototypeNet(cfg.channels)
     restored.load_state_dict(model.state_dict())
     assert restored.threshold.item() == model.threshold.item()  # the checkpoint carries it
