@@ -1,7 +1,9 @@
 """Checkpoints written before the engine became one trainer (commit 6d86323, tiny runs of each
 epoch-trained job, in ``checkpoints/``) still load: resumed by today's code for one more epoch
-they end exactly where today's code ends when it trains all three epochs in one go, and the
-evaluation commands read them."""
+they end where today's code ends when it trains all three epochs in one go, and the evaluation
+commands read them. "Where" allows float rounding: the checkpoints' first two epochs ran on
+another CPU, whose vector kernels round differently (``ATEN_CPU_CAPABILITY=default`` shows it);
+a resume that lost state (optimiser moments, schedule, sampler) misses by far more."""
 import dataclasses
 import shutil
 from pathlib import Path
@@ -37,8 +39,12 @@ def test_an_old_checkpoint_resumes_where_todays_run_would_be(tmp_path, kind):
     shutil.copy(old, tmp_path / "resumed" / "last.pt")
     resumed = train(dataclasses.replace(cfg, out=str(tmp_path / "resumed"), resume=True))
     straight = train(dataclasses.replace(cfg, out=str(tmp_path / "straight")))
-    assert [e["loss"] for e in resumed["history"]] == [e["loss"] for e in straight["history"]]
+    losses = [torch.tensor([e["loss"] for e in run["history"]], dtype=torch.float64) for run in (resumed, straight)]
+    torch.testing.assert_close(losses[0], losses[1], rtol=1e-6, atol=0)  # rounding ~1e-7; a lost optimiser state 2e-5
     ends = [torch.load(tmp_path / run / "last.pt", weights_only=True)["model"] for run in ("resumed", "straight")]
-    assert all(torch.equal(ends[0][name], ends[1][name]) for name in ends[1])
+    assert ends[0].keys() == ends[1].keys()
+    apart = torch.cat([(ends[0][name].double() - ends[1][name].double()).flatten() for name in ends[1]]).norm()
+    size = torch.cat([ends[1][name].double().flatten() for name in ends[1]]).norm()
+    assert apart / size < 4e-3  # rounding: up to 1.7e-3 (Adam on near-zero gradients); a lost optimiser state 1e-2
     model = load(old)[0]
     assert sum(p.numel() for p in model.parameters()) == straight["parameters"]
