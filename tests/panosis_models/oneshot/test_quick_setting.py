@@ -1,0 +1,27 @@
+"""The quick one-shot setting (``panosis-oneshot-train`` defaults with ``--epochs 6``: about two
+minutes on two cores) learns something the trivial baselines do not: on 300 fold-0 test
+episodes its 5-shot prediction (mean logits) beats the best trivial 5-shot predictor of either
+aggregation. Measured at this size: +0.10 (seed 0) and +0.035 (seed 1). 1-shot is not asserted:
++0.01 and -0.02 against the colour prototype within the support's rows."""
+import pytest
+
+from panosis_models.oneshot.config import OneShotConfig
+from panosis_models.oneshot.evaluate import evaluate, load_model
+from panosis_models.oneshot.evaluate import test_episodes as novel_episodes
+from panosis_models.oneshot.train import train
+
+QUICK_EPOCHS = 6
+
+
+@pytest.mark.slow  # a training run
+def test_the_quick_setting_beats_the_trivial_baselines_on_fold_0(tmp_path):
+    cache = str(tmp_path / "cache")
+    train(OneShotConfig(out=str(tmp_path / "run"), fold=0, epochs=QUICK_EPOCHS, seed=0, device="cpu",
+                        cache_dir=cache, progress=False))
+    model, cfg = load_model(tmp_path / "run" / "last.pt")
+    episodes = novel_episodes(cfg, panoramas=200, episodes=300, shots=5, cache_dir=cache)
+    result = evaluate(model, episodes, shots=(5,), progress=False)
+    best_trivial = max(variants[variant]["pixel"]["miou"] for variants in result["baselines"].values()
+                       for variant in variants)
+    learned = result["scores"]["5-shot-mean"]["pixel"]["miou"]
+    assert learned > best_trivial, (learned, best_trivial)
