@@ -18,7 +18,7 @@ demo: install
 	$(PYTHON) -m panosis_models.cli.pipeline --quick --out demo_out/pipeline
 
 test: install
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q --durations=15 tests  # the slowest tests named, for keeping the suite short
 	$(MAKE) wheel-check
 
 # the edit loop: the tests not marked slow; the install runs again only when what it builds changed
