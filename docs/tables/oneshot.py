@@ -1,5 +1,6 @@
 """One-shot segmentation page: the episode methods (prototype, OSLSM) against the trivial
-baselines on fold 0 over three seeds, the ablations, the trivial baselines on every fold, the
+baselines on fold 0 over three seeds (fold 0 of the protocol's summary, ``oneshot_folds``), the
+ablations, the trivial baselines on every fold, the
 learned-generator OSLSM on every fold, and the comparison with the
 U-Net on the pair and the PanOSIS route.
 
@@ -15,7 +16,7 @@ from panosis_models.data.cityscapes import FINE_NAMES
 
 from ._format import load, mean_std, number, table
 
-SOURCES = ["oneshot-fold0-3seeds.json", "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
+SOURCES = ["oneshot-4folds-3seeds.json", "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
            "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
            "oneshot-quick-fold0.json"]
 
@@ -34,20 +35,20 @@ def section(name: str, text: str) -> str:
 
 
 def fold0_seeds(data: dict) -> str:
-    """Mean over the seeds per method and variant, beside the trivial baselines' rows (a k-shot
-    row left out where it equals the 1-shot one, as for nothing and all foreground)."""
-    classes = list(next(iter(data["methods"].values()))["1-shot"]["class_iou"])
-    ids = [str(FINE_NAMES.index(c)) for c in classes]
-    header = ["method", "shots", *(f"IoU {c}" for c in classes), "mean IoU", "area mean IoU",
+    """Mean over the seeds per method and variant of one fold's summary
+    (``experiments.oneshot_protocol``), beside the trivial baselines' rows (a k-shot row left out
+    where it equals the 1-shot one, as for nothing and all foreground)."""
+    ids = list(next(iter(data["methods"].values()))["1-shot"]["class_iou"])
+    header = ["method", "shots", *(f"IoU {c}" for c in class_names(ids)), "mean IoU", "area mean IoU",
               "− best trivial (same shots)", "> 2 std"]
     rows = []
     for method, label in METHODS.items():
         for variant, shots in VARIANTS.items():
             s = data["methods"][method][variant]
             diff = s["minus_best_trivial"]["per_seed"]
-            rows.append([label, shots, *(number(s["class_iou"][c]["mean"]) for c in classes),
+            rows.append([label, shots, *(number(s["class_iou"][i]["mean"]) for i in ids),
                          mean_std(s["pixel_miou"]["per_seed"]), mean_std(s["area_miou"]["per_seed"]),
-                         mean_std(diff), "yes" if s["beats_best_trivial_by_2std"] else "no"])
+                         mean_std(diff), "yes" if s["above_2std"] else "no"])
     for name, variants in data["baselines"].items():
         for variant, shots in VARIANTS.items():
             s = variants[variant]
@@ -133,10 +134,11 @@ def comparison(data: dict) -> str:
 
 
 def render(figures: Path) -> str:
-    seeds = load(figures, "oneshot-fold0-3seeds.json")
+    protocol = load(figures, "oneshot-4folds-3seeds.json")
+    fold0 = {**protocol["folds"]["0"], "seeds": protocol["seeds"]}
     oslsm = load(figures, "oslsm-fold0-episodes.json")
-    return (section("fold0-seeds", fold0_seeds(seeds))
-            + section("fold0-ablations", ablations(seeds, load(figures, "oneshot-fold0-ablations.json")))
+    return (section("fold0-seeds", fold0_seeds(fold0))
+            + section("fold0-ablations", ablations(fold0, load(figures, "oneshot-fold0-ablations.json")))
             + section("trivial-folds", trivial_folds(load(figures, "oneshot-trivial-baselines.json")))
             + section("oslsm-fold0", oslsm_fold0(oslsm))
             + section("oslsm-folds", oslsm_folds(oslsm, load(figures, "oslsm-folds123-std.json")))

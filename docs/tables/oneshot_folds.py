@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ._format import load, mean_std, number, table
 
-SOURCES = ["oneshot-folds123-3seeds.json"]
+SOURCES = ["oneshot-4folds-3seeds.json"]
 VARIANTS = {"1-shot": "1", "5-shot-or": "5, OR", "5-shot-mean": "5, mean logits"}
 
 
