@@ -1,8 +1,7 @@
 """One-shot segmentation page: the episode methods (prototype, OSLSM) against the trivial
 baselines on fold 0 over three seeds (fold 0 of the protocol's summary, ``oneshot_folds``), the
-ablations, the trivial baselines on every fold, the
-learned-generator OSLSM on every fold, and the comparison with the
-U-Net on the pair and the PanOSIS route.
+ablations, the trivial baselines on every fold, the learned-generator OSLSM on every fold, and
+the comparison with the U-Net on the pair and the PanOSIS route.
 
 The figures files hold the scores that ``panosis-oneshot-evaluate`` writes to metrics.json
 (``oneshot.evaluate``: per variant ``1-shot``, ``5-shot-or``, ``5-shot-mean``, each ``pixel`` and
