@@ -179,14 +179,24 @@ def main(argv=None) -> int:
         return 2
     from benchmarks.devices import environment
     device = torch.device("cuda")
-    rows = [measure(case, dtype, device) for dtype in args.dtypes.split(",")
-            for case in cases(parse_sizes(args.sizes), args.batch)]
-    memory = None if args.no_memory else memory_case(device)
-    print(report(rows, memory))
     env = environment(device)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"gpu-kernels-{env['date'][:10]}-{env['commit']}.json"
-    path.write_text(json.dumps({"environment": env, "rows": rows, "memory_4k": memory}, indent=1) + "\n")
+    rows, memory = [], None
+
+    def save():  # after every row: a run stopped at its time limit keeps what it measured
+        path.write_text(json.dumps({"environment": env, "rows": rows, "memory_4k": memory}, indent=1) + "\n")
+
+    print(report([]), flush=True)
+    for dtype in args.dtypes.split(","):
+        for case in cases(parse_sizes(args.sizes), args.batch):
+            rows.append(measure(case, dtype, device))
+            print(report(rows[-1:]).split("\n", 1)[1], flush=True)
+            save()
+    if not args.no_memory:
+        memory = memory_case(device)
+        print(report([], memory).split("\n", 1)[1], flush=True)
+        save()
     print(f"results in {path}")
     return 0
 

@@ -10,6 +10,11 @@ settings.register_profile("thorough", deadline=None, max_examples=400,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# On a GPU the Triton kernels run at one fixed tile in the tests: autotuning every shape the
+# tests draw costs a compile and a timed run per configuration (test_triton_conv checks that
+# the autotuned tile gives the same bits).
+os.environ.setdefault("EQUICONV_TRITON_AUTOTUNE", "0")
+
 
 def pytest_collection_modifyitems(items):
     """An OperatorTester subclass names the battery tests that are long for its op in

@@ -1,12 +1,14 @@
 """How the Triton kernels are launched: operand and accumulator dtypes, TF32, and the tile
-configurations (autotuned on a GPU among those the device can hold; one fixed small
-configuration in Triton's interpreter, where timing means nothing).
+configurations (autotuned on a GPU among those the device can hold, or with
+EQUICONV_TRITON_AUTOTUNE=0 the first of them that fits, without the tuning pause at each new
+shape; one fixed small configuration in Triton's interpreter, where timing means nothing).
 
 The K block (the reduction step of tl.dot) never varies between configurations, so whichever
 configuration the autotuner picks, every output element is summed in the same order: results
 do not depend on the timing of a run.
 """
 import functools
+import os
 
 import torch
 import triton
@@ -99,17 +101,37 @@ def gpu_configs():
 
 
 _TUNED = {}
+AUTOTUNE_ENV = "EQUICONV_TRITON_AUTOTUNE"
+
+
+def autotuning() -> bool:
+    """Whether GPU launches autotune their tile (EQUICONV_TRITON_AUTOTUNE unset or 1) or take the
+    first configuration the device holds (0): each new shape otherwise costs a compile and a timed
+    run of every configuration, seconds that correctness tests over many shapes cannot afford."""
+    value = os.environ.get(AUTOTUNE_ENV, "1").strip()
+    if value not in ("0", "1"):
+        raise ValueError(f"{AUTOTUNE_ENV} must be 0 or 1 (or unset), got {value!r}")
+    return value == "1"
+
+
+def fixed_tile(dtype: torch.dtype, device_index: int) -> dict:
+    """The launch arguments of the first configuration that fits the device."""
+    first = prune(dtype, device_index)(gpu_configs(), {})[0]
+    return dict(first.kwargs, num_warps=first.num_warps, num_stages=first.num_stages)
 
 
 def launcher(kernel, key, dtype: torch.dtype, device: torch.device, k_extent: int = None):
-    """(callable kernel[grid](...), tile kwargs the caller passes): the autotuned kernel on a GPU,
-    the fixed interpreter tile otherwise. Autotuners are cached per (kernel, dtype, device);
-    BLOCK_K (see block_k) is a kernel argument, so one autotuner serves every K block."""
+    """(callable kernel[grid](...), tile kwargs the caller passes): the autotuned kernel on a GPU
+    (or the plain kernel and a fixed tile, see autotuning), the interpreter tile otherwise.
+    Autotuners are cached per (kernel, dtype, device); BLOCK_K (see block_k) is a kernel
+    argument, so one autotuner serves every K block."""
     bk = block_k(dtype, k_extent)
     if interpreting() or device.type != "cuda":
         m, n, _ = INTERPRETER_TILE
         return kernel, dict(BLOCK_M=m, BLOCK_N=n, BLOCK_K=bk)
     index = device.index if device.index is not None else torch.cuda.current_device()
+    if not autotuning():
+        return kernel, dict(fixed_tile(dtype, index), BLOCK_K=bk)
     cache_key = (kernel, dtype, index)
     if cache_key not in _TUNED:
         _TUNED[cache_key] = triton.autotune(gpu_configs(), key=key,

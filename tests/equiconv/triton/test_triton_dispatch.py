@@ -101,6 +101,26 @@ def test_configurations_pruned_by_the_device(monkeypatch):
 
 
 @needs_triton
+def test_autotuning_switched_off_launches_the_first_fitting_tile(monkeypatch):
+    from equiconv.triton import config
+    monkeypatch.setattr(config, "interpreting", lambda: False)
+    monkeypatch.setattr(config, "_device_limits", lambda index: (100 * 1024, 65536))
+    monkeypatch.setattr(config, "_TUNED", {})
+    kernel = object()
+    monkeypatch.setenv(config.AUTOTUNE_ENV, "0")
+    got, tiles = config.launcher(kernel, ["c_g"], torch.float32, torch.device("cuda", 0), k_extent=64)
+    assert got is kernel
+    assert tiles == dict(BLOCK_M=64, BLOCK_N=64, num_warps=4, num_stages=3, BLOCK_K=32)
+    monkeypatch.setenv(config.AUTOTUNE_ENV, "yes")
+    with pytest.raises(ValueError, match="EQUICONV_TRITON_AUTOTUNE must be 0 or 1"):
+        config.launcher(kernel, ["c_g"], torch.float32, torch.device("cuda", 0))
+    monkeypatch.delenv(config.AUTOTUNE_ENV)
+    from equiconv.triton.conv_kernels import conv_forward_kernel
+    tuned, tiles = config.launcher(conv_forward_kernel, ["c_g"], torch.float32, torch.device("cuda", 0))
+    assert tuned is not conv_forward_kernel and tiles == dict(BLOCK_K=32)  # the autotuner, by default
+
+
+@needs_triton
 def test_tables_are_cached_and_small():
     from equiconv.triton.tables import tables
     g = _checks.geometry(64, 128, 3, padding=1)
