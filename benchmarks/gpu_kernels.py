@@ -3,7 +3,7 @@ and with the CUDA C++ kernels (EQUICONV_CUDA_KERNELS=triton|cuda) against nn.Con
 benchmark's U-Net layers at 256x512 and 512x1024, in float32 (TF32 aligned: cuDNN's and
 matmul's switches set to the same value) and bfloat16, plus the 4K panorama's memory (b1
 64->64 3x3 at 2048x4096: the CUDA allocator's peak beyond the tensors). Prints which kernel set
-is faster per layer and writes benchmarks/results/gpu-kernels-<date>-<commit>.json.
+is faster per layer and writes benchmarks/results/gpu-kernels-cuda-<UTC date and time>.json.
 
     python -m benchmarks.gpu_kernels [--sizes 256x512,512x1024] [--dtypes float32,bfloat16] [--batch 8]
 
@@ -13,6 +13,8 @@ import argparse
 import contextlib
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -177,15 +179,18 @@ def main(argv=None) -> int:
     if not torch.cuda.is_available():
         print("gpu_kernels: error: no CUDA device (torch.cuda.is_available() is False)")
         return 2
+    from benchmarks import results
     from benchmarks.devices import environment
     device = torch.device("cuda")
     env = environment(device)
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"gpu-kernels-{env['date'][:10]}-{env['commit']}.json"
+    path = RESULTS / f"gpu-kernels-cuda-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+    command = "python -m benchmarks.gpu_kernels " + " ".join(argv if argv is not None else sys.argv[1:])
     rows, memory = [], None
 
     def save():  # after every row: a run stopped at its time limit keeps what it measured
-        path.write_text(json.dumps({"environment": env, "rows": rows, "memory_4k": memory}, indent=1) + "\n")
+        report = {"environment": env, "command": command.strip(), "rows": rows, "memory_4k": memory}
+        results.write_atomic(path, json.dumps(report, indent=1) + "\n")
 
     print(report([]), flush=True)
     for dtype in args.dtypes.split(","):

@@ -14,7 +14,7 @@ BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "benchmarks.md"
 # Results files of the side benchmarks, by name prefix (results.write_timestamped); the others are the suite's.
-SIDE = ("sphere-resampling-", "onnx-runtime-")
+SIDE = ("gpu-kernels-", "sphere-resampling-", "onnx-runtime-")
 # How each target reads (targets.TARGETS holds the figures).
 TARGET_LABELS = {"forward_backward": "forward+backward (the U-Net: a training step) at most {} Conv2d's time",
                  "forward": "forward at most {} Conv2d's time", "memory": "peak memory at most {} Conv2d's",
@@ -232,12 +232,42 @@ def _render_onnx(content: dict, where: str) -> list:
             "", f"onnxruntime / compiled op: {spread}."]
 
 
+def _render_gpu_kernels(content: dict, where: str) -> list:
+    """make gpu-check's kernel-set table: each set's fwd+bwd time over cuDNN's, per dtype's range."""
+    env = content["environment"]
+
+    def ratio(row, name):
+        return row[f"{name}_ms"] / row["cudnn_ms"] if row.get(f"{name}_ms") is not None else None
+    lines = [[row["layer"], row["dtype"], _ms(row["cudnn_ms"]), _ms(row.get("triton_ms")), _ratio(ratio(row, "triton")),
+              _ms(row.get("cuda_ms")), _ratio(ratio(row, "cuda")),
+              "—" if row.get("max_rel_error") is None else f"{row['max_rel_error']:.1e}"] for row in content["rows"]]
+    spans = []
+    for dtype in dict.fromkeys(row["dtype"] for row in content["rows"]):
+        for name, label in (("triton", "Triton"), ("cuda", "CUDA C++")):
+            values = [v for v in (ratio(r, name) for r in content["rows"] if r["dtype"] == dtype) if v is not None]
+            if len(values) == 1:
+                spans.append(f"{dtype} {label} {_ratio(values[0])} (1 layer)")
+            elif values:
+                spans.append(f"{dtype} {label} {_ratio(min(values))} to {_ratio(max(values))} ({len(values)} layers)")
+    memory = content.get("memory_4k") or {}
+    return [f"\n**GPU kernel sets against cuDNN**, equi_conv2d forward+backward — from `{where}`: {env['device']} "
+            f"({env['baseline']}), torch {env['torch']}, CUDA {env['cuda']}, commit {env['commit']}, "
+            f"{env['date'][:10]}; `{content['command']}`. Medians of 10 interleaved rounds after 3 untimed ones; "
+            "float32 with TF32 on both sides; Triton tiles autotuned. The last column is the largest difference "
+            "between the two sets' outputs, relative to the largest output.\n",
+            *_table(("layer", "dtype", "cuDNN ms", "Triton ms", "Triton / cuDNN", "CUDA C++ ms", "CUDA C++ / cuDNN",
+                     "Triton vs C++"), lines),
+            "", f"Over cuDNN: {'; '.join(spans)}."
+            + ("" if memory else " The 4K memory case was not measured in this run.")]
+
+
 def render_side(paths, root=ROOT) -> str:
     """Markdown for the side benchmarks' files, one block each, naming its file."""
+    renderers = dict(zip(SIDE, (_render_gpu_kernels, _render_resampling, _render_onnx)))
     out = []
     for path in paths:
         content = json.loads(Path(path).read_text())
-        render_one = _render_resampling if Path(path).name.startswith(SIDE[0]) else _render_onnx
+        render_one = next(f for prefix, f in renderers.items() if Path(path).name.startswith(prefix))
         out += render_one(content, _where(path, root))
     return "\n".join(out)
 

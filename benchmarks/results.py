@@ -25,7 +25,7 @@ def stem(report: dict) -> str:
     return f"{report['device_type']}-{report['dtype']}-{report['label']}-{when}-{report['commit']}"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text)
 
@@ -35,7 +35,7 @@ def write_timestamped(report: dict, out_dir: Path, name: str) -> Path:
     printed (the side benchmarks' results: ONNX Runtime, sphere resampling)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
-    _write_atomic(path, json.dumps(report, indent=1) + "\n")
+    write_atomic(path, json.dumps(report, indent=1) + "\n")
     print(f"wrote {path}")
     return path
 
@@ -85,12 +85,12 @@ def write(report: dict, out_dir: Path) -> tuple:
     """``(json_path, csv_path)``, each replaced in one step so a reader never sees half a file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{stem(report)}.json"
-    _write_atomic(path, json.dumps(report, indent=1) + "\n")
+    write_atomic(path, json.dumps(report, indent=1) + "\n")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(csv_rows(report))
-    _write_atomic(path.with_suffix(".csv"), buffer.getvalue())
+    write_atomic(path.with_suffix(".csv"), buffer.getvalue())
     return path, path.with_suffix(".csv")
 
 

@@ -186,6 +186,18 @@ def _autocast(device: torch.device) -> bool:
     return device.type in ("cpu", "cuda") and torch.is_autocast_enabled(device.type)
 
 
+def autocast_cast(*tensors):
+    """The compiled ops' autocast rule (csrc/autocast.h), for the Triton path, which the
+    dispatcher's autocast kernels do not reach: under autocast for the tensors' device type, each
+    floating tensor but a float64 one in the autocast dtype; unchanged otherwise."""
+    device = tensors[0].device
+    if not _autocast(device):
+        return tensors
+    dtype = torch.get_autocast_dtype(device.type)
+    return tuple(t.to(dtype) if t is not None and t.is_floating_point() and t.dtype != torch.float64 else t
+                 for t in tensors)
+
+
 def _tensors(input, weight, bias) -> None:
     """Types, ranks, dtypes and devices of a convolution's tensors."""
     for name, t in (("input", input), ("weight", weight)):

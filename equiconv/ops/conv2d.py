@@ -63,6 +63,8 @@ def equi_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, group
                                             lat_range, lon_span)
     _core.require()
     triton = dispatch.use_triton(input, backend)
+    if triton:
+        input, weight, bias = _checks.autocast_cast(input, weight, bias)
     op = onnx_export.traceable(torch.ops.equiconv_triton.conv2d if triton else torch.ops.equiconv.equi_conv2d)
     out = op(input, weight, bias, list(g.stride), list(g.padding), list(g.dilation), groups, list(g.lat_range),
              g.lon_span)

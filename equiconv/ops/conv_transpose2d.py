@@ -72,7 +72,7 @@ def equi_conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_
     _core.require()
     g = t.fine
     if dispatch.use_triton(input, backend):
-        out = _triton(input, weight, bias, g, groups)
+        out = _triton(*_checks.autocast_cast(input, weight, bias), g, groups)
         return out.squeeze(0) if unbatched else out
     out = onnx_export.traceable(torch.ops.equiconv.equi_conv_transpose2d)(
         input, weight, bias, list(g.stride), list(g.padding), list(t.output_padding), list(g.dilation), groups,

@@ -1,6 +1,8 @@
 """The per-(output row, tap) tables the Triton kernels read, derived from the compiled core's
 sampling plan (so both backends sample exactly the same positions with the same weights) and
-cached per (geometry, device, dtype) like the plan itself.
+cached per (geometry, device, dtype) like the plan itself: the 256 most recently used, plus every
+one a CUDA graph captured (its replays read them, so they are never evicted). During a capture
+nothing can be built (a host-to-device copy): a cold layer is then a clear error.
 
 Forward table, one entry per (output row r, tap t): for the tap's upper and lower corner rows,
 the source row and the column of output column 0 (the half-turn of a pole crossing already
@@ -13,7 +15,7 @@ Inverse table (for the gathers of the input gradient and the pooling backward), 
 column x is read by output column q when ``base + q * stride`` equals x (modulo W on a full
 circle). Its order is fixed, so every gather sums in the same order on every run.
 """
-import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
@@ -81,10 +83,35 @@ def _inverse(g: _checks.Geometry, rows, bases, weights, full_lon):
     return start, out_row[keep][order], base[keep][order], w[keep][order]
 
 
-@functools.lru_cache(maxsize=256)
+_CAPACITY = 256
+_cache: "OrderedDict[tuple, Tables]" = OrderedDict()  # most recently used last
+_kept = {}  # tables used while a CUDA graph was captured
+
+
 def tables(g: _checks.Geometry, device: torch.device, dtype: torch.dtype) -> Tables:
     """The layer's tables on ``device``, weights in ``dtype`` (float32 for half inputs: the
     kernels blend in float32)."""
+    key = (g, device, dtype)
+    capturing = device.type == "cuda" and torch.cuda.is_current_stream_capturing()
+    if key in _kept:
+        return _kept[key]
+    if key in _cache:
+        _cache.move_to_end(key)
+        if capturing:
+            _kept[key] = _cache.pop(key)
+            return _kept[key]
+        return _cache[key]
+    if capturing:
+        raise RuntimeError(f"equiconv: this layer (input {g.height}x{g.width}, kernel {g.kernel_size[0]}x"
+                           f"{g.kernel_size[1]}, {dtype}) has no tables on {device} yet, and they cannot be built "
+                           "while a CUDA graph is being captured; run the layer once before the capture (a warm-up)")
+    _cache[key] = _build(g, device, dtype)
+    if len(_cache) > _CAPACITY:
+        _cache.popitem(last=False)
+    return _cache[key]
+
+
+def _build(g: _checks.Geometry, device: torch.device, dtype: torch.dtype) -> Tables:
     rows, bases, weights, (start, inv_row, inv_base, inv_weight) = _host_tables(g)
     full_lon = _boundary.full_longitude(g.lon_span)
     span = (g.out_size[1] - 1) * g.stride[1] + 1

@@ -238,10 +238,32 @@ def test_report_adds_the_side_benchmarks_latest_files(tmp_path):
     assert "onnxruntime / compiled op: convolutions 2.00×; pooling 0.60×." in text
 
 
+def test_report_renders_the_gpu_kernel_sets_file(tmp_path):
+    """make gpu-check's kernel-set file: one row per layer and dtype, both sets over cuDNN, a set
+    that did not run shown as a dash, and the range per dtype and set."""
+    _first_schema_file(tmp_path)
+    rows = [{"layer": "b8 32->32 k3 s1 256x512", "dtype": "bfloat16", "cudnn_ms": 1.0, "triton_ms": 3.0,
+             "cuda_ms": 9.0, "max_rel_error": 5e-3},
+            {"layer": "b8 64->64 k3 s1 128x256", "dtype": "bfloat16", "cudnn_ms": 0.5, "triton_ms": 1.0,
+             "cuda_error": "OutOfMemoryError: x"}]
+    (tmp_path / "gpu-kernels-cuda-20261204-182221.json").write_text(json.dumps({
+        "environment": {"device": "NVIDIA H200", "baseline": "cuDNN 91900", "torch": "2.11", "cuda": "13.0",
+                        "commit": "abc", "date": "2026-12-04T18:22:21+00:00"},
+        "command": "python -m benchmarks.gpu_kernels --sizes 256x512", "rows": rows, "memory_4k": None}))
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"{report.BEGIN}\n{report.END}\n")
+    report.main(["--results", str(tmp_path), "--page", str(page)])
+    text = page.read_text()
+    assert "NVIDIA H200 (cuDNN 91900), torch 2.11, CUDA 13.0, commit abc, 2026-12-04" in text
+    assert "| b8 32->32 k3 s1 256x512 | bfloat16 | 1.00 | 3.00 | 3.00× | 9.00 | 9.00× | 5.0e-03 |" in text
+    assert "| b8 64->64 k3 s1 128x256 | bfloat16 | 0.5 | 1.00 | 2.00× | — | — | — |" in text
+    assert "bfloat16 Triton 2.00× to 3.00× (2 layers); bfloat16 CUDA C++ 9.00× (1 layer)." in text
+
+
 def test_report_renders_the_committed_results(capsys):
     text = report.main(["--print"])
     assert text in capsys.readouterr().out
-    for name in ("sphere-resampling-cpu-", "onnx-runtime-cpu-", "cpu-float32-"):
+    for name in ("gpu-kernels-cuda-", "sphere-resampling-cpu-", "onnx-runtime-cpu-", "cpu-float32-"):
         assert f"`benchmarks/results/{name}" in text  # named from the checkout's root
 
 

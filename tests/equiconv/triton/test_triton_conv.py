@@ -137,6 +137,28 @@ def test_autotuned_and_fixed_tiles_give_the_same_bits(monkeypatch):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("transposed", [False, True])
+def test_autocast_casts_as_the_compiled_ops_do(transposed):
+    """Under autocast the Triton ops run in the autocast dtype, as the compiled ops (and
+    nn.Conv2d) do, with float32 gradients for float32 leaves."""
+    from equiconv.functional import equi_conv_transpose2d
+    (x, weight, bias), args = _layer(CASES["sphere-poles-seam"])
+    op = equi_conv_transpose2d if transposed else equi_conv2d
+    if transposed:
+        weight = weight.transpose(0, 1).contiguous()
+        bias = bias[:weight.shape[1]]
+        args = dict(padding=1)
+    x, weight, bias = (t.detach().requires_grad_() for t in (x, weight, bias))
+    outs = []
+    for backend, tensors in (("triton", (x, weight, bias)), ("compiled", on_cpu(x, weight, bias))):
+        with torch.autocast(tensors[0].device.type, dtype=torch.bfloat16):
+            outs.append(op(*tensors, backend=backend, **args))
+    assert outs[0].dtype == outs[1].dtype == torch.bfloat16
+    close(outs[0].float(), outs[1].float(), 3e-2)
+    outs[0].float().sum().backward()
+    assert x.grad.dtype == weight.grad.dtype == bias.grad.dtype == torch.float32
+
+
 def test_unbatched_and_empty_batch():
     (x, weight, bias), args = _layer(CASES["sphere-poles-seam"])
     close(equi_conv2d(x[0], weight, bias, backend="triton", **args),

@@ -130,6 +130,32 @@ def test_tables_are_cached_and_small():
     assert first.inv_row.numel() <= 4 * 64 * 9  # one entry per corner of weight > 0
 
 
+@needs_triton
+def test_tables_in_a_graph_capture_are_kept_and_never_built(monkeypatch):
+    """During a CUDA graph capture a cold layer is a clear error (not torch's copy error), and a
+    warm one's tables are kept from then on: the graph's replays read them."""
+    from equiconv.triton import tables as module
+    monkeypatch.setattr(module, "_cache", module.OrderedDict())
+    monkeypatch.setattr(module, "_kept", {})
+    monkeypatch.setattr(module, "_CAPACITY", 2)
+    monkeypatch.setattr(module, "_build", lambda g, device, dtype: object())  # no CUDA here: nothing built
+    capturing = [False]
+    monkeypatch.setattr(torch.cuda, "is_current_stream_capturing", lambda: capturing[0])
+    geometries = [_checks.geometry(8 + i, 16, 3, padding=1) for i in range(4)]
+    cuda = torch.device("cuda", 0)
+    warm = module.tables(geometries[0], cuda, torch.float32)
+    capturing[0] = True
+    assert module.tables(geometries[0], cuda, torch.float32) is warm
+    with pytest.raises(RuntimeError, match=r"input 9x16, kernel 3x3.*run the layer once before the capture \(a warm-up\)"):
+        module.tables(geometries[1], cuda, torch.float32)
+    capturing[0] = False
+    for g in geometries[1:]:  # more layers than the cache holds
+        module.tables(g, cuda, torch.float32)
+    assert module.tables(geometries[0], cuda, torch.float32) is warm
+    capturing[0] = True
+    assert module.tables(geometries[1], torch.device("cpu"), torch.float32) is not None  # CPU: no capture
+
+
 def test_equiconv_works_without_triton():
     code = """
 import sys
