@@ -18,7 +18,8 @@ demo: install
 	$(PYTHON) -m panosis_models.cli.pipeline --quick --out demo_out/pipeline
 
 test: install
-	$(PYTHON) -m pytest -q --durations=15 tests  # the slowest tests named, for keeping the suite short
+	# two workers of one thread each (a file's tests on one worker); the slowest tests named
+	OMP_NUM_THREADS=1 $(PYTHON) -m pytest -q -n 2 --dist loadfile --durations=15 tests
 	$(MAKE) wheel-check
 
 # the edit loop: the tests not marked slow; the install runs again only when what it builds changed

@@ -96,7 +96,7 @@ setup(
         "models": MODELS,
         "onnx": ONNX,
         "docs": DOCS,
-        "dev": MODELS + ["pytest", "hypothesis", TRITON] + ONNX + DOCS,
+        "dev": MODELS + ["pytest", "pytest-xdist==3.8.0", "hypothesis", TRITON] + ONNX + DOCS,
     },
     entry_points={"console_scripts": [
         # entry checks for the 'models' extra before the command, whose imports need it, is imported
