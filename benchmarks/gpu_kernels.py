@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -122,7 +121,11 @@ def _step(case: Case, dtype, device, equi: bool):
     return step, conv, x
 
 
-def _time(step, device, warmups=3, repeats=10) -> float:
+WARMUPS, REPEATS = 3, 10
+METHOD = f"medians of {REPEATS} interleaved rounds after {WARMUPS} untimed ones"
+
+
+def _time(step, device, warmups=WARMUPS, repeats=REPEATS) -> float:
     from benchmarks.timing import interleaved_medians
     return interleaved_medians({"s": step}, device, warmups, repeats)["s"]
 
@@ -183,13 +186,13 @@ def main(argv=None) -> int:
     from benchmarks.devices import environment
     device = torch.device("cuda")
     env = environment(device)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"gpu-kernels-cuda-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+    path = results.timestamped_path(RESULTS, "gpu-kernels-cuda")
     command = "python -m benchmarks.gpu_kernels " + " ".join(argv if argv is not None else sys.argv[1:])
     rows, memory = [], None
 
     def save():  # after every row: a run stopped at its time limit keeps what it measured
-        report = {"environment": env, "command": command.strip(), "rows": rows, "memory_4k": memory}
+        report = {"environment": env, "command": command.strip(), "method": METHOD, "rows": rows,
+                  "memory_4k": memory}
         results.write_atomic(path, json.dumps(report, indent=1) + "\n")
 
     print(report([]), flush=True)

@@ -252,7 +252,7 @@ def _render_gpu_kernels(content: dict, where: str) -> list:
     memory = content.get("memory_4k") or {}
     return [f"\n**GPU kernel sets against cuDNN**, equi_conv2d forward+backward — from `{where}`: {env['device']} "
             f"({env['baseline']}), torch {env['torch']}, CUDA {env['cuda']}, commit {env['commit']}, "
-            f"{env['date'][:10]}; `{content['command']}`. Medians of 10 interleaved rounds after 3 untimed ones; "
+            f"{env['date'][:10]}; `{content['command']}`. {content['method'][0].upper() + content['method'][1:]}; "
             "float32 with TF32 on both sides; Triton tiles autotuned. The last column is the largest difference "
             "between the two sets' outputs, relative to the largest output.\n",
             *_table(("layer", "dtype", "cuDNN ms", "Triton ms", "Triton / cuDNN", "CUDA C++ ms", "CUDA C++ / cuDNN",

@@ -33,11 +33,16 @@ def write_atomic(path: Path, text: str) -> None:
 def write_timestamped(report: dict, out_dir: Path, name: str) -> Path:
     """``report`` as ``out_dir/<name>-<UTC date and time>.json``, written whole; the path, also
     printed (the side benchmarks' results: ONNX Runtime, sphere resampling)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+    path = timestamped_path(out_dir, name)
     write_atomic(path, json.dumps(report, indent=1) + "\n")
     print(f"wrote {path}")
     return path
+
+
+def timestamped_path(out_dir: Path, name: str) -> Path:
+    """``out_dir/<name>-<UTC date and time>.json`` (out_dir made if missing): a side result's name."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
 
 
 def subject_failures(report: dict) -> list:

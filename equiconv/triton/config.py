@@ -114,8 +114,10 @@ def autotuning() -> bool:
     return value == "1"
 
 
+@functools.lru_cache(maxsize=None)
 def fixed_tile(dtype: torch.dtype, device_index: int) -> dict:
-    """The launch arguments of the first configuration that fits the device."""
+    """The launch arguments of the first configuration that fits the device (found once per
+    dtype and device: this is on every launch's path; callers copy the dict)."""
     first = prune(dtype, device_index)(gpu_configs(), {})[0]
     return dict(first.kwargs, num_warps=first.num_warps, num_stages=first.num_stages)
 

@@ -92,9 +92,9 @@ def tables(g: _checks.Geometry, device: torch.device, dtype: torch.dtype) -> Tab
     """The layer's tables on ``device``, weights in ``dtype`` (float32 for half inputs: the
     kernels blend in float32)."""
     key = (g, device, dtype)
-    capturing = device.type == "cuda" and torch.cuda.is_current_stream_capturing()
     if key in _kept:
         return _kept[key]
+    capturing = device.type == "cuda" and torch.cuda.is_current_stream_capturing()
     if key in _cache:
         _cache.move_to_end(key)
         if capturing:

@@ -249,7 +249,8 @@ def test_report_renders_the_gpu_kernel_sets_file(tmp_path):
     (tmp_path / "gpu-kernels-cuda-20261204-182221.json").write_text(json.dumps({
         "environment": {"device": "NVIDIA H200", "baseline": "cuDNN 91900", "torch": "2.11", "cuda": "13.0",
                         "commit": "abc", "date": "2026-12-04T18:22:21+00:00"},
-        "command": "python -m benchmarks.gpu_kernels --sizes 256x512", "rows": rows, "memory_4k": None}))
+        "command": "python -m benchmarks.gpu_kernels --sizes 256x512", "method": "medians of 10 rounds",
+        "rows": rows, "memory_4k": None}))
     page = tmp_path / "benchmarks.md"
     page.write_text(f"{report.BEGIN}\n{report.END}\n")
     report.main(["--results", str(tmp_path), "--page", str(page)])

@@ -2,6 +2,7 @@
 error otherwise), EQUICONV_CUDA_KERNELS on CUDA tensors, the fallback to the C++ kernels with one
 warning when a Triton kernel fails to compile, tile configurations pruned by the device's
 resources, and equiconv without Triton installed."""
+import functools
 import subprocess
 import sys
 import types
@@ -106,6 +107,8 @@ def test_autotuning_switched_off_launches_the_first_fitting_tile(monkeypatch):
     monkeypatch.setattr(config, "interpreting", lambda: False)
     monkeypatch.setattr(config, "_device_limits", lambda index: (100 * 1024, 65536))
     monkeypatch.setattr(config, "_TUNED", {})
+    # a cache of its own, found under the patched limits (the real one keeps a real device's)
+    monkeypatch.setattr(config, "fixed_tile", functools.lru_cache(maxsize=None)(config.fixed_tile.__wrapped__))
     kernel = object()
     monkeypatch.setenv(config.AUTOTUNE_ENV, "0")
     got, tiles = config.launcher(kernel, ["c_g"], torch.float32, torch.device("cuda", 0), k_extent=64)
