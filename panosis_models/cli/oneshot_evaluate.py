@@ -29,9 +29,12 @@ def parser() -> argparse.ArgumentParser:
     p = command.make_parser("panosis-oneshot-evaluate", __doc__)
     p.add_argument("--checkpoint", required=True, type=Path, help="a run's last.pt")
     p.add_argument("--episodes", type=command.count(1), default=1000, help="test episodes")
-    p.add_argument("--panoramas", type=command.count(2), default=200, help="held-out panoramas they are drawn from")
+    p.add_argument("--panoramas", type=command.count(2), default=200, help="panoramas they are drawn from")
     p.add_argument("--shots", type=shots, default="1,5", help="k of the k-shot predictions, e.g. 1,5")
     p.add_argument("--base", action="store_true", help="score the fold's base classes instead (what training reached)")
+    p.add_argument("--validation", action="store_true",
+                   help="draw the episodes from the run's validation worlds, not the held-out test ones "
+                        "(for choosing settings)")
     p.add_argument("--seed", type=command.seed, default=0, help="which held-out worlds and episodes")
     p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
     command.add_device(p)
@@ -43,12 +46,13 @@ def parser() -> argparse.ArgumentParser:
 
 def job(args) -> None:
     model, cfg = load_model(args.checkpoint, args.device)
-    out = args.out or args.checkpoint.parent / ("eval-base" if args.base else "eval")
+    out = args.out or args.checkpoint.parent / ("eval" + "-base" * args.base + "-validation" * args.validation)
     with output_folder(out):  # before the panoramas are rendered
         episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
-                                 args.base)
+                                 args.base, args.validation)
         result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress)
-    print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} held-out "
+    worlds = "validation" if args.validation else "held-out"
+    print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} {worlds} "
           f"panoramas, {'base' if args.base else 'novel'} classes {result['classes']}")
     print("\n".join(summary_lines(result)))
     print(f"written: {out}")

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from panosis_models.metrics import CATEGORY, Level
-from panosis_models.oneshot.baselines import mean_colour
+from panosis_models.models.episodic import mean_colour
 
 COPIED, COLOUR_IN_ROWS = "pair mask copied", "colour in pair rows"
 

@@ -44,6 +44,20 @@ def masked_average(features: torch.Tensor, mask: torch.Tensor, stride: int) -> t
     return (features * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1e-12)
 
 
+def mean_colour(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(N, 3) mean RGB of ``image`` (N, 3, H, W) over ``mask`` (N, H, W); zero where it is empty."""
+    weight = mask[:, None].to(image.dtype)
+    return (image * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1)
+
+
+def colour_logits(query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
+    """(N, H, W): each query pixel's squared RGB distance to the support's mean background
+    colour less that to its mean foreground colour (> 0: nearer the foreground colour)."""
+    shown = support_mask > 0
+    distances = [((query - mean_colour(support, side)[:, :, None, None]) ** 2).sum(1) for side in (shown, ~shown)]
+    return distances[1] - distances[0]
+
+
 def support_rows(mask: torch.Tensor) -> torch.Tensor:
     """(N, H, 1): True in the rows where ``mask`` (N, H, W) has a pixel (none for an empty mask)."""
     return (mask > 0).any(-1, keepdim=True)

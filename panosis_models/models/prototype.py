@@ -5,12 +5,20 @@ background prototype; each query feature cell's cosine similarity to the two, ti
 ``scale``, are the two classes' logits, and their difference is the foreground logit (what the
 two-class softmax decides by), resized to the input.
 
+With ``cues`` two non-learned cues join that logit, each by a learned weight (zero at the
+start, so training starts from the plain network): the colour cue (``episodic.colour_logits``:
+nearer the support's mean foreground colour than its mean background colour) and the row cue
+(0 in the image rows where the support shows the class, -1 elsewhere; on a level panorama a
+class keeps to its latitudes). They are what the best predictors that learn nothing use; the
+weights say how far to trust them, learned on base-class episodes.
+
 The encoder is ``episodic.Encoder`` as OSLSM's, so a trained prototype network's ``encoder`` is what OSLSM's
 branches start from (``OSLSM.start_from``)."""
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from panosis_models.models.episodic import Encoder, EpisodicNet, masked_average
+from panosis_models.models.episodic import Encoder, EpisodicNet, colour_logits, masked_average, support_rows
 
 __all__ = ["PrototypeNet"]
 
@@ -20,10 +28,18 @@ class PrototypeNet(EpisodicNet):
     -> foreground logits (N, H, W), in [-2 scale, 2 scale]."""
 
     def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True, scale: float = 20.0,
-                 latitude: bool = False):
+                 latitude: bool = False, cues: bool = False):
         super().__init__(channels, conv, latitude)
         self.scale = float(scale)
         self.encoder = Encoder(conv, self.in_channels, channels, batch_norm)
+        # the colour and row cues' weights, in units of the cosine difference
+        self.cue_weights = nn.Parameter(torch.zeros(2)) if cues else None
+
+    def cues(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
+        """(N, H, W) the weighted colour and row cues of the episode."""
+        rows = support_rows(support_mask).to(query.dtype) - 1
+        colour = colour_logits(query.float(), support.float(), support_mask).to(query.dtype)
+        return self.cue_weights[0] * colour + self.cue_weights[1] * rows
 
     def prototypes(self, support: torch.Tensor, support_mask: torch.Tensor) -> tuple:
         """(foreground, background) prototypes (N, C) of the support pair; an empty side is zero."""
@@ -37,5 +53,10 @@ class PrototypeNet(EpisodicNet):
         features = self.encoder(self.inputs(query))
         similarity = [F.cosine_similarity(features, p[:, :, None, None], dim=1, eps=1e-6)
                       for p in (foreground, background)]
-        logits = self.scale * (similarity[0] - similarity[1])
-        return self.resize(logits[:, None], query.shape[-2:])[:, 0]
+        logits = self.resize((similarity[0] - similarity[1])[:, None], query.shape[-2:])[:, 0]
+        if self.cue_weights is not None:
+            logits = logits + self.cues(query, support, support_mask)
+        return self.scale * logits
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}, cues={self.cue_weights is not None}"

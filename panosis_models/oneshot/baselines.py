@@ -14,7 +14,7 @@ An empty support mask means nothing to find: all four but ``everything`` then sa
 import torch
 from torch import nn
 
-from panosis_models.models.episodic import within_support_rows
+from panosis_models.models.episodic import colour_logits, within_support_rows
 
 NO, YES = -1.0, 1.0  # the logits of a plain no and yes
 
@@ -34,12 +34,6 @@ class Pasted(nn.Module):
         return torch.where(support_mask > 0, YES, NO)
 
 
-def mean_colour(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """(N, 3) mean RGB of ``image`` (N, 3, H, W) over ``mask`` (N, H, W); zero where it is empty."""
-    weight = mask[:, None].to(image.dtype)
-    return (image * weight).sum((2, 3)) / weight.sum((2, 3)).clamp_min(1)
-
-
 class Colour(nn.Module):
     """Nearest of the support's mean foreground and background colours; ``rows``: only in the
     rows where the support mask has a pixel."""
@@ -49,12 +43,10 @@ class Colour(nn.Module):
         self.rows = rows
 
     def forward(self, query, support, support_mask):
-        shown = support_mask > 0
-        distances = [((query - mean_colour(support, side)[:, :, None, None]) ** 2).sum(1) for side in (shown, ~shown)]
-        logits = distances[1] - distances[0]  # > 0: nearer the foreground colour
+        logits = colour_logits(query, support, support_mask)
         if self.rows:
             return within_support_rows(logits, support_mask, NO)
-        return torch.where(shown.flatten(1).any(1)[:, None, None], logits, logits.clamp_max(NO))
+        return torch.where((support_mask > 0).flatten(1).any(1)[:, None, None], logits, logits.clamp_max(NO))
 
 
 def trivial() -> dict:

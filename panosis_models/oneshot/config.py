@@ -15,14 +15,15 @@ from panosis_models.models.prototype import PrototypeNet
 METHODS = ("prototype", "oslsm")
 NOVEL = ("ignore", "background")  # what a training query's novel-class pixels are
 # what a checkpoint written before these fields existed was trained with
-LEGACY = {"method": "oslsm", "generator": "learned", "novel": "background", "validation": 0, "latitude": False}
+LEGACY = {"method": "oslsm", "generator": "learned", "novel": "background", "validation": 0, "latitude": False,
+          "cues": False}
 
 
 @dataclass
 class OneShotConfig(TrainingConfig):
     """Everything that defines a run; saved in its checkpoints."""
     DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed", "method",
-                "generator", "novel", "pretrained", "validation", "latitude")
+                "generator", "novel", "pretrained", "validation", "latitude", "cues")
 
     out: str = "runs/oneshot"
     method: str = "prototype"         # prototype (PANet-style) or oslsm
@@ -34,6 +35,7 @@ class OneShotConfig(TrainingConfig):
     channels: tuple = (16, 32, 64)    # the encoders' level widths
     batch_norm: bool = True
     latitude: bool = True             # the encoders also read each row's latitude
+    cues: bool = False                # prototype: the colour and row cues join its logit, by learned weights
     episodes: int = 400               # training episodes per epoch
     epochs: int = 20                  # base-class validation mIoU still rose from 10 to 20 (fold 0, 3 seeds)
     batch_size: int = 8
@@ -55,6 +57,8 @@ class OneShotConfig(TrainingConfig):
                                      ("generator", self.generator, GENERATORS)):
             if value not in allowed:
                 raise InputError(f"{name} must be one of {allowed}, got {value!r}")
+        if self.cues and self.method != "prototype":
+            raise InputError(f"cues is for --method prototype, got it with --method {self.method}")
         if self.pretrained is not None and self.method != "oslsm":
             raise InputError(f"pretrained is for --method oslsm, got it with --method {self.method}")
         if not 0 < self.condition_lr <= 1:
@@ -79,6 +83,7 @@ def validation_panoramas(cfg: OneShotConfig) -> SyntheticPanoramas:
 
 def build_model(cfg: OneShotConfig) -> EpisodicNet:
     if cfg.method == "prototype":
-        return PrototypeNet(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, latitude=cfg.latitude)
+        return PrototypeNet(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, latitude=cfg.latitude,
+                            cues=cfg.cues)
     return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, generator=cfg.generator,
                  latitude=cfg.latitude)

@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from panosis_models.data.datasets import derive_seed, held_out_panoramas
+from panosis_models.data.datasets import derive_seed, held_out_panoramas, validation_panoramas
 from panosis_models.data.episodes import Episodes, base_classes, novel_classes
 from panosis_models.engine import checkpoint, distributed
 from panosis_models.atomic import writable_folder
@@ -26,14 +26,19 @@ def load_model(path, device="cpu") -> tuple:
 
 
 def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int = 1, seed: int = 0,
-                  cache_dir=None, base: bool = False) -> Episodes:
+                  cache_dir=None, base: bool = False, validation: bool = False) -> Episodes:
     """``episodes`` episodes of the fold's novel classes (with ``base``, of its base classes: what
     training reached) over ``panoramas`` held-out panoramas, each with ``shots`` supports, drawn
-    from ``seed``. Too few panoramas are refused before any is rendered when they cannot suffice."""
+    from ``seed``; with ``validation``, over the run's validation worlds instead (for choosing
+    settings without a test panorama). Too few panoramas are refused before any is rendered
+    when they cannot suffice."""
     if panoramas <= shots:
         raise InputError(f"--panoramas {panoramas} is too few for {shots}-shot episodes (each takes {shots} "
                          f"supports and a query apart from them): raise --panoramas above {shots}")
-    data = held_out_panoramas(panoramas, cfg.size, seed, cache_dir, labels="fine")
+    if validation:
+        data = validation_panoramas(panoramas, cfg.size, cfg.data_seed, cache_dir, labels="fine")
+    else:
+        data = held_out_panoramas(panoramas, cfg.size, seed, cache_dir, labels="fine")
     classes = base_classes(cfg.fold) if base else novel_classes(cfg.fold)
     return Episodes(data, classes, episodes, derive_seed("test episodes", seed), shots=shots,
                     more="raise --panoramas")

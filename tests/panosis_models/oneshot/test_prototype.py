@@ -82,3 +82,26 @@ def test_with_latitude_the_encoders_read_each_rows_latitude():
             before = model.eval()(query, support, mask)
             first[:, 3] = 0  # the latitude unread: other logits
             assert not torch.allclose(before, model(query, support, mask))
+
+
+def test_with_cues_the_colour_and_row_cues_join_the_logit_by_learned_weights():
+    from panosis_models.models.episodic import colour_logits
+    torch.manual_seed(0)
+    plain, cued = PrototypeNet(channels=(4, 8), scale=10.0), PrototypeNet(channels=(4, 8), scale=10.0, cues=True)
+    cued.load_state_dict({**plain.state_dict(), "cue_weights": torch.zeros(2)})
+    assert "cues=True" in repr(cued) and "cues=False" in repr(plain)
+    query, support, mask = episode(torch.Generator().manual_seed(3))
+    mask[:, 10:] = 0  # the support shows the class in rows 0..9 only
+    plain.eval(), cued.eval()
+    with torch.no_grad():
+        base = plain(query, support, mask)
+        assert torch.equal(cued(query, support, mask), base)  # zero weights: the plain network
+        cued.cue_weights.copy_(torch.tensor([0.5, 2.0]))
+        shown = torch.zeros(2, 16, 1)
+        shown[:, :10] = 1
+        expected = base + 10.0 * (0.5 * colour_logits(query, support, mask) + 2.0 * (shown - 1))
+        assert torch.allclose(cued(query, support, mask), expected, atol=1e-5)
+    # the weights learn: a loss on the logits reaches them
+    cued.train()
+    cued(query, support, mask).sum().backward()
+    assert cued.cue_weights.grad is not None and (cued.cue_weights.grad != 0).all()

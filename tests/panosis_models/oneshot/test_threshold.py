@@ -101,3 +101,13 @@ def test_the_threshold_comes_from_validation_episodes_only_and_evaluation_uses_i
     old = {k: v for k, v in model.state_dict().items() if k != "threshold"}
     restored.load_state_dict(old)  # a checkpoint from before thresholds: 0
     assert restored.threshold.item() == 0.0
+
+
+def test_novel_class_validation_episodes_come_from_the_validation_worlds_never_the_test_ones(tmp_path, monkeypatch):
+    def no_test(*args, **kwargs):
+        raise AssertionError("validation episodes read test panoramas")
+    monkeypatch.setattr(evaluation, "held_out_panoramas", no_test)
+    cfg = OneShotConfig(fold=0, size=(16, 32), validation=6, data_seed=3)
+    episodes = evaluation.test_episodes(cfg, 6, 4, shots=1, cache_dir=tmp_path, validation=True)
+    assert episodes.classes and set(episodes.classes) <= set(novel_classes(0))
+    assert episodes.dataset.seed == validation_panoramas(cfg).seed  # the worlds choosing the threshold, and more

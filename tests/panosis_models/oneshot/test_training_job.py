@@ -57,6 +57,11 @@ def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, cap
     with pytest.raises(SystemExit):
         evaluate_main(["--checkpoint", "x.pt", "--shots", "0,1"])
     assert "shots must be distinct positive integers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        train_main(tiny_args(tmp_path / "cued", cache, "--method", "oslsm", "--cues"))
+    assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith(
+        "error: cues is for --method prototype, got it with --method oslsm")
+    assert not (tmp_path / "cued").exists()
 
 
 @pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")  # the test imported it already
