@@ -39,8 +39,9 @@ def parser() -> argparse.ArgumentParser:
                    help="BatchNorm after each 3x3 convolution")
     p.add_argument("--latitude", action=argparse.BooleanOptionalAction, default=d.latitude,
                    help="the encoders also read each row's latitude (a fourth input channel)")
-    p.add_argument("--cues", action=argparse.BooleanOptionalAction, default=d.cues,
-                   help="prototype: the colour and row cues of the support join the logit, by learned weights")
+    p.add_argument("--cues", action=argparse.BooleanOptionalAction, default=None,
+                   help="prototype: the colour and row cues of the support join the logit, by learned weights "
+                        "(default: on for prototype)")
     p.add_argument("--episodes", type=command.count(1), default=d.episodes, help="training episodes per epoch")
     p.add_argument("--method", default=d.method, choices=METHODS, help="the one-shot network")
     p.add_argument("--novel", default=d.novel, choices=NOVEL,

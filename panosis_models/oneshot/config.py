@@ -35,7 +35,8 @@ class OneShotConfig(TrainingConfig):
     channels: tuple = (16, 32, 64)    # the encoders' level widths
     batch_norm: bool = True
     latitude: bool = True             # the encoders also read each row's latitude
-    cues: bool = False                # prototype: the colour and row cues join its logit, by learned weights
+    cues: bool = None                 # prototype: the colour and row cues join its logit by learned weights
+                                      # (None: on for prototype, as fold-0 novel-class validation chose; off for oslsm)
     episodes: int = 400               # training episodes per epoch
     epochs: int = 20                  # base-class validation mIoU still rose from 10 to 20 (fold 0, 3 seeds)
     batch_size: int = 8
@@ -45,6 +46,10 @@ class OneShotConfig(TrainingConfig):
     condition_lr: float = 0.1         # oslsm from ``pretrained``: the conditioning branch's share of lr
     validation: int = 40              # base-class validation panoramas (other worlds) choosing the threshold; 0: none
     val_episodes: int = 200
+
+    def __post_init__(self):
+        if self.cues is None:
+            self.cues = self.method == "prototype"
 
     @classmethod
     def from_dict(cls, d: dict):

@@ -105,3 +105,11 @@ def test_with_cues_the_colour_and_row_cues_join_the_logit_by_learned_weights():
     cued.train()
     cued(query, support, mask).sum().backward()
     assert cued.cue_weights.grad is not None and (cued.cue_weights.grad != 0).all()
+
+
+def test_the_cues_are_on_by_default_for_the_prototype_method_only_and_off_in_older_checkpoints():
+    from panosis_models.oneshot.config import OneShotConfig, build_model
+    assert OneShotConfig().cues and build_model(OneShotConfig()).cue_weights is not None
+    assert not OneShotConfig(method="oslsm").cues
+    assert not OneShotConfig.from_dict({"method": "prototype", "fold": 1}).cues  # saved before the field
+    assert OneShotConfig.from_dict({**OneShotConfig(cues=False).__dict__}).cues is False
