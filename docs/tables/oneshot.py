@@ -21,8 +21,10 @@ SOURCES = ["oneshot-4folds-3seeds.json", "oneshot-fold0-ablations.json", "onesho
 
 VARIANTS = {"1-shot": "1", "5-shot-or": "5, OR", "5-shot-mean": "5, mean logits"}
 METHODS = {"prototype": "prototype", "oslsm": "oslsm"}
-ABLATIONS = {"10 epochs": "the defaults, 10 epochs", "no latitude, 10 epochs": "`--no-latitude`, 10 epochs",
-             "novel background, 10 epochs": "`--novel background`, 10 epochs"}
+ABLATIONS = {"no cues": "`--no-cues`, 20 epochs",
+             "10 epochs": "without cues, 10 epochs (2026-12-03)",
+             "no latitude, 10 epochs": "without cues, `--no-latitude`, 10 epochs (2026-12-03)",
+             "novel background, 10 epochs": "without cues, `--novel background`, 10 epochs (2026-12-03)"}
 
 
 def class_names(ids) -> list:
