@@ -4,7 +4,9 @@
 Test episodes from panoramas of held-out worlds (a fixed ``--seed``), each with ``max(--shots)``
 supports: per novel class the foreground IoU over all its episodes, their mean and FB-IoU, per
 pixel and area-weighted, for 1-shot and each k-shot (k masks OR-ed, and k logits averaged),
-beside the trivial baselines scored on the same episodes. Writes metrics.json.
+beside the trivial baselines scored on the same episodes. Writes metrics.json. ``--validation``
+draws the episodes from the run's validation worlds instead, to compare settings without a test
+panorama.
 """
 import argparse
 from pathlib import Path
