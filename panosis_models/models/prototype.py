@@ -25,7 +25,8 @@ __all__ = ["PrototypeNet"]
 
 class PrototypeNet(EpisodicNet):
     """``forward(query (N, 3, H, W), support (N, 3, H, W), support_mask (N, H, W) in {0, 1})``
-    -> foreground logits (N, H, W), in [-2 scale, 2 scale]."""
+    -> foreground logits (N, H, W), in [-2 scale, 2 scale] without ``cues`` (the cues are not
+    bounded)."""
 
     def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True, scale: float = 20.0,
                  latitude: bool = False, cues: bool = False):
