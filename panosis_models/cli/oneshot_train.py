@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cues", action=argparse.BooleanOptionalAction, default=None,
                    help="prototype: the colour and row cues of the support join the logit, by learned weights "
                         "(default: on for prototype)")
+    p.add_argument("--align", type=command.number(at_least=0), default=None,
+                   help="prototype: weight of PANet's prototype alignment loss (the support predicted back "
+                        "from the query); 0: none (default: 1 for prototype)")
     p.add_argument("--episodes", type=command.count(1), default=d.episodes, help="training episodes per epoch")
     p.add_argument("--method", default=d.method, choices=METHODS, help="the one-shot network")
     p.add_argument("--novel", default=d.novel, choices=NOVEL,

@@ -1,9 +1,9 @@
-"""A prototype one-shot segmenter (PANet, Wang et al., ICCV 2019, without its alignment loss):
-one encoder for support and query; the support's features averaged over its mask and over the
-rest (``episodic.masked_average``: mask share and solid angle) give a foreground and a
-background prototype; each query feature cell's cosine similarity to the two, times a fixed
-``scale``, are the two classes' logits, and their difference is the foreground logit (what the
-two-class softmax decides by), resized to the input.
+"""A prototype one-shot segmenter (PANet, Wang et al., ICCV 2019; its prototype alignment loss is
+``oneshot.loop.episode_loss``'s ``align``): one encoder for support and query; the support's
+features averaged over its mask and over the rest (``episodic.masked_average``: mask share and
+solid angle) give a foreground and a background prototype; each query feature cell's cosine
+similarity to the two, times a fixed ``scale``, are the two classes' logits, and their difference
+is the foreground logit (what the two-class softmax decides by), resized to the input.
 
 With ``cues`` two non-learned cues join that logit, each by a learned weight (zero at the
 start, so training starts from the plain network): the colour cue (``episodic.colour_logits``:

@@ -16,14 +16,14 @@ METHODS = ("prototype", "oslsm")
 NOVEL = ("ignore", "background")  # what a training query's novel-class pixels are
 # what a checkpoint written before these fields existed was trained with
 LEGACY = {"method": "oslsm", "generator": "learned", "novel": "background", "validation": 0, "latitude": False,
-          "cues": False}
+          "cues": False, "align": 0.0}
 
 
 @dataclass
 class OneShotConfig(TrainingConfig):
     """Everything that defines a run; saved in its checkpoints."""
     DEFINING = ("fold", "num", "data_seed", "size", "conv", "channels", "batch_norm", "episodes", "seed", "method",
-                "generator", "novel", "pretrained", "validation", "latitude", "cues")
+                "generator", "novel", "pretrained", "validation", "latitude", "cues", "align")
 
     out: str = "runs/oneshot"
     method: str = "prototype"         # prototype (PANet-style) or oslsm
@@ -37,6 +37,8 @@ class OneShotConfig(TrainingConfig):
     latitude: bool = True             # the encoders also read each row's latitude
     cues: bool = None                 # prototype: the colour and row cues join its logit by learned weights
                                       # (None: on for prototype, as fold-0 novel-class validation chose; off for oslsm)
+    align: float = None               # prototype: weight of PANet's prototype alignment loss (0: none;
+                                      # None: 1 for prototype, as fold-0 novel-class validation chose; 0 for oslsm)
     episodes: int = 400               # training episodes per epoch
     epochs: int = 20                  # base-class validation mIoU still rose from 10 to 20 (fold 0, 3 seeds)
     batch_size: int = 8
@@ -50,6 +52,8 @@ class OneShotConfig(TrainingConfig):
     def __post_init__(self):
         if self.cues is None:
             self.cues = self.method == "prototype"
+        if self.align is None:
+            self.align = 1.0 if self.method == "prototype" else 0.0
 
     @classmethod
     def from_dict(cls, d: dict):
@@ -64,6 +68,10 @@ class OneShotConfig(TrainingConfig):
                 raise InputError(f"{name} must be one of {allowed}, got {value!r}")
         if self.cues and self.method != "prototype":
             raise InputError(f"cues is for --method prototype, got it with --method {self.method}")
+        if self.align and self.method != "prototype":
+            raise InputError(f"align is for --method prototype, got it with --method {self.method}")
+        if self.align < 0:
+            raise InputError(f"align must be 0 or more, got {self.align}")
         if self.pretrained is not None and self.method != "oslsm":
             raise InputError(f"pretrained is for --method oslsm, got it with --method {self.method}")
         if not 0 < self.condition_lr <= 1:

@@ -1,5 +1,6 @@
 """The episodic pieces: ``episode_loss`` (binary cross-entropy on the query, void pixels cost
-nothing; the engine's trainer minimises it) and ``evaluate`` (k-shot masks of the test episodes
+nothing; the engine's trainer minimises it; with ``align``, PANet's prototype alignment term
+besides) and ``evaluate`` (k-shot masks of the test episodes
 scored per class, shared out over processes)."""
 import torch
 import torch.nn.functional as F
@@ -14,11 +15,18 @@ from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregat
 
 
 def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, target: torch.Tensor,
-                 _classes) -> torch.Tensor:
-    """Binary cross-entropy of each query's prediction from its first support (void costs nothing)."""
+                 _classes, align: float = 0.0) -> torch.Tensor:
+    """Binary cross-entropy of each query's prediction from its first support (void costs nothing);
+    with ``align`` > 0, plus ``align`` times that of the support predicted back from the query
+    with the query's own predicted mask (PANet's prototype alignment: what the network finds in
+    the query must describe the support too)."""
     logits = net(query, supports[:, 0], masks[:, 0])
     valid = target != IGNORE
-    return F.binary_cross_entropy_with_logits(logits.float()[valid], target[valid].float())
+    loss = F.binary_cross_entropy_with_logits(logits.float()[valid], target[valid].float())
+    if align > 0:
+        back = net(supports[:, 0], query, (logits.detach() > 0).to(masks.dtype))
+        loss = loss + align * F.binary_cross_entropy_with_logits(back.float(), masks[:, 0].float())
+    return loss
 
 
 @torch.no_grad()

@@ -6,6 +6,8 @@ branch at ``condition_lr`` of the rate), the episode loss, and after each epoch 
 threshold chosen on base-class validation episodes (``oneshot.threshold``; their mean IoU picks
 ``best.pt``). Resumes bit-identically: the episodes and their order follow from the seed and the
 epoch. Under ``torchrun`` it trains with DistributedDataParallel (gloo on CPU, nccl on GPU)."""
+from functools import partial
+
 from panosis_models.data.datasets import derive_seed, prerender
 from panosis_models.data.episodes import Episodes, base_classes, holders, novel_classes
 from panosis_models.engine import checkpoint, distributed
@@ -66,8 +68,9 @@ def job(cfg: OneShotConfig, ctx: distributed.Context) -> Job:
     def parameters(net, lr: float):
         return net.parameter_groups(lr, lr * cfg.condition_lr) if cfg.pretrained is not None else net.parameters()
 
+    loss = partial(episode_loss, align=cfg.align)
     summary = {"base_classes": list(classes), "panoramas_per_class": {c: len(v) for c, v in index.items()}}
     if validation is None:
-        return Job(KIND, model, episode_loss, episodes, summary=summary, parameters=parameters)
-    return Job(KIND, model, episode_loss, episodes, evaluate=lambda net, ctx: choose_threshold(net, validation, ctx),
+        return Job(KIND, model, loss, episodes, summary=summary, parameters=parameters)
+    return Job(KIND, model, loss, episodes, evaluate=lambda net, ctx: choose_threshold(net, validation, ctx),
                score=SCORE, summary=summary, parameters=parameters)

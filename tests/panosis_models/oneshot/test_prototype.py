@@ -113,3 +113,30 @@ def test_the_cues_are_on_by_default_for_the_prototype_method_only_and_off_in_old
     assert not OneShotConfig(method="oslsm").cues
     assert not OneShotConfig.from_dict({"method": "prototype", "fold": 1}).cues  # saved before the field
     assert OneShotConfig.from_dict({**OneShotConfig(cues=False).__dict__}).cues is False
+
+
+def test_the_alignment_loss_is_on_by_default_for_the_prototype_method_only_and_off_in_older_checkpoints():
+    from panosis_models.oneshot.config import OneShotConfig
+    assert OneShotConfig().align == 1.0 and OneShotConfig(method="oslsm").align == 0.0
+    assert OneShotConfig.from_dict({"method": "prototype", "fold": 1}).align == 0.0  # saved before the field
+    assert OneShotConfig.from_dict({**OneShotConfig(align=0.0).__dict__}).align == 0.0
+
+
+def test_the_alignment_term_adds_the_support_predicted_back_from_the_querys_own_mask():
+    from panosis_models.data.episodes import IGNORE
+    from panosis_models.oneshot.loop import episode_loss
+    torch.manual_seed(0)
+    model = PrototypeNet(channels=(4, 8), scale=10.0, cues=True)
+    query, support, mask = episode(torch.Generator().manual_seed(5))
+    target = (torch.rand(2, 16, 32, generator=torch.Generator().manual_seed(6)) > 0.5).long()
+    target[:, :2] = IGNORE  # void: costs nothing
+    supports, masks = support[:, None], mask[:, None]
+    plain = episode_loss(model, supports, masks, query, target, None)
+    assert torch.equal(episode_loss(model, supports, masks, query, target, None, align=0.0), plain)
+    with torch.no_grad():
+        predicted = (model(query, support, mask) > 0).float()
+        back = F.binary_cross_entropy_with_logits(model(support, query, predicted), mask)
+    aligned = episode_loss(model, supports, masks, query, target, None, align=0.5)
+    assert torch.allclose(aligned, plain + 0.5 * back, atol=1e-6)
+    aligned.backward()
+    assert all(p.grad is not None for p in model.parameters())

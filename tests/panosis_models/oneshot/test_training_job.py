@@ -62,6 +62,14 @@ def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, cap
     assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith(
         "error: cues is for --method prototype, got it with --method oslsm")
     assert not (tmp_path / "cued").exists()
+    with pytest.raises(SystemExit) as stop:
+        train_main(tiny_args(tmp_path / "aligned", cache, "--method", "oslsm", "--align", "1"))
+    assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith(
+        "error: align is for --method prototype, got it with --method oslsm")
+    with pytest.raises(SystemExit) as stop:
+        train_main(tiny_args(tmp_path / "aligned", cache, "--align", "-1"))
+    assert stop.value.code == 2 and "--align" in capsys.readouterr().err
+    assert not (tmp_path / "aligned").exists()
 
 
 @pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")  # the test imported it already
