@@ -1,7 +1,7 @@
 """The episodic pieces: ``episode_loss`` (binary cross-entropy on the query, void pixels cost
-nothing; the engine's trainer minimises it; with ``align``, PANet's prototype alignment term
-besides) and ``evaluate`` (k-shot masks of the test episodes
-scored per class, shared out over processes)."""
+nothing; with ``align``, PANet's prototype alignment term besides; the engine's trainer
+minimises it) and ``evaluate`` (k-shot masks of the test episodes scored per class, shared out
+over processes)."""
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset
