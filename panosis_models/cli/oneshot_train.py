@@ -4,14 +4,15 @@
 ``--method prototype`` (the default; PANet-style, with its prototype alignment loss,
 ``--align``) or ``--method oslsm`` (with ``--pretrained`` a prototype run of the same fold: both
 its encoders start from that run's, the conditioning branch fine-tuned at ``--condition-lr`` of
-the rate). Episodes of rendered synthetic panoramas with fine labels: a base class, one support panorama showing it with its binary mask and a
-query panorama showing it; the fold's novel classes are never foreground (their query pixels
-are ignored, or background with ``--novel background``). After each epoch the decision
-threshold is chosen on base-class episodes of ``--validation`` panoramas of other worlds and
-saved with the model. The run folder gets ``last.pt`` every epoch, ``best.pt`` at the best
-validation score (``--resume`` continues from ``last.pt``, refusing other settings of the fold,
-data, model or episodes) and ``summary.json``. Several
-processes: ``torchrun --nproc_per_node 2 -m panosis_models.cli.oneshot_train ... --items N``.
+the rate). Episodes of rendered synthetic panoramas with fine labels: a base class, one support
+panorama showing it with its binary mask and a query panorama showing it; the fold's novel
+classes are never foreground (their query pixels are ignored, or background with ``--novel
+background``). After each epoch the decision threshold is chosen on base-class episodes of
+``--validation`` panoramas of other worlds and saved with the model. The run folder gets
+``last.pt`` every epoch, ``best.pt`` at the best validation score (``--resume`` continues from
+``last.pt``, refusing other settings of the fold, data, model or episodes) and
+``summary.json``. Several processes: ``torchrun --nproc_per_node 2 -m
+panosis_models.cli.oneshot_train ... --items N``.
 """
 import argparse
 
