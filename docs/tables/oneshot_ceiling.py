@@ -1,0 +1,41 @@
+"""One-shot page: how high each fold could go by combining the predictors it already has. Per
+class, the best test IoU of any trivial predictor or any method (seed mean), with as many
+supports in any aggregation, averaged over the fold's classes: a ceiling chosen on the test
+episodes, not a method. Where it stays below the target, no choice among these predictors
+(per class, with hindsight) reaches it."""
+from pathlib import Path
+
+from ._format import load, number, table
+
+SOURCES = ["oneshot-4folds-3seeds.json"]
+SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
+
+
+def class_best(data: dict, variants: tuple) -> dict:
+    """Per class, the best IoU over every trivial predictor and method in ``variants``."""
+    best = {}
+    for variant in variants:
+        scores = [b[variant]["pixel"]["iou"] for b in data["baselines"].values()]
+        scores += [{c: s["mean"] for c, s in m[variant]["class_iou"].items()} for m in data["methods"].values()]
+        for iou in scores:
+            for c, value in iou.items():
+                best[c] = max(best.get(c, 0.0), value)
+    return best
+
+
+def render(figures: Path) -> str:
+    data = load(figures, SOURCES[0])
+    target = data["target"]["minus_best_trivial"]
+    rows = []
+    for fold, summary in data["folds"].items():
+        for shots, variants in SHOTS.items():
+            trivial = max(summary["best_trivial"][v]["miou"] for v in variants)
+            methods = {name: max(m[v]["pixel_miou"]["mean"] for v in variants)
+                       for name, m in summary["methods"].items()}
+            best = class_best(summary, variants)
+            ceiling = sum(best.values()) / len(best)
+            rows.append([fold, shots, number(trivial + target), number(methods.get("prototype")),
+                         number(methods.get("oslsm")), number(ceiling), f"{ceiling - trivial - target:+.3f}"])
+    header = ["fold", "shots", "target (best trivial + {})".format(target), "prototype", "OSLSM",
+              "per class, best of all", "ceiling − target"]
+    return table(header, rows)
