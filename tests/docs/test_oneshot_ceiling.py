@@ -1,0 +1,40 @@
+"""The one-shot ceiling table: per class the best of every predictor, then the mean over classes."""
+import json
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+sys.path.insert(0, str(DOCS))
+
+from tables import oneshot_ceiling  # noqa: E402
+
+
+def scores(iou: dict) -> dict:
+    return {"pixel": {"iou": iou, "miou": sum(iou.values()) / len(iou)}}
+
+
+def method(iou: dict) -> dict:
+    return {"class_iou": {c: {"mean": v} for c, v in iou.items()},
+            "pixel_miou": {"mean": sum(iou.values()) / len(iou)}}
+
+
+def fold() -> dict:
+    variants = ("1-shot", "5-shot-or", "5-shot-mean")
+    colour = {"1-shot": {"a": 0.5, "b": 0.1}, "5-shot-or": {"a": 0.6, "b": 0.1}, "5-shot-mean": {"a": 0.4, "b": 0.0}}
+    net = {"1-shot": {"a": 0.2, "b": 0.4}, "5-shot-or": {"a": 0.1, "b": 0.2}, "5-shot-mean": {"a": 0.3, "b": 0.5}}
+    return {"baselines": {"colour": {v: scores(colour[v]) for v in variants}},
+            "best_trivial": {v: {"name": "colour", "miou": sum(colour[v].values()) / 2} for v in variants},
+            "methods": {"prototype": {v: method(net[v]) for v in variants}}}
+
+
+def test_the_ceiling_takes_each_class_from_its_best_predictor_over_both_five_shot_aggregations():
+    assert oneshot_ceiling.class_best(fold(), ("1-shot",)) == {"a": 0.5, "b": 0.4}
+    assert oneshot_ceiling.class_best(fold(), ("5-shot-or", "5-shot-mean")) == {"a": 0.6, "b": 0.5}
+
+
+def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it(tmp_path):
+    (tmp_path / "oneshot-4folds-3seeds.json").write_text(json.dumps(
+        {"target": {"minus_best_trivial": 0.05}, "folds": {"0": fold()}}))
+    lines = oneshot_ceiling.render(tmp_path).splitlines()
+    assert lines[2].split(" | ") == ["| 0", "1", "0.350", "0.300", "–", "0.450", "+0.100 |"]
+    assert lines[3].split(" | ") == ["| 0", "5", "0.400", "0.400", "–", "0.550", "+0.150 |"]
