@@ -36,6 +36,6 @@ def render(figures: Path) -> str:
             ceiling = sum(best.values()) / len(best)
             rows.append([fold, shots, number(trivial + target), number(methods.get("prototype")),
                          number(methods.get("oslsm")), number(ceiling), f"{ceiling - trivial - target:+.3f}"])
-    header = ["fold", "shots", "target (best trivial + {})".format(target), "prototype", "OSLSM",
+    header = ["fold", "shots", f"target (best trivial + {target})", "prototype", "OSLSM",
               "per class, best of all", "ceiling − target"]
     return table(header, rows)
