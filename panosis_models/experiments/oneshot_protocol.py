@@ -27,6 +27,14 @@ def spread(values) -> dict:
             "per_seed": values}
 
 
+def paired(values, against) -> dict:
+    """``spread`` of the per-seed differences ``values - against`` with ``above_2std``: whether
+    their mean exceeds twice their standard deviation (the project's rule for a difference)."""
+    diffs = [float(v) - float(a) for v, a in zip(values, against, strict=True)]
+    diff = spread(diffs)
+    return {**diff, "above_2std": len(diffs) > 1 and diff["mean"] > 2 * diff["std"]}
+
+
 def best_trivial(metrics: dict, variant: str) -> dict:
     """The best trivial predictor with as many supports as ``variant``, in any aggregation
     (for 5 supports: OR-ed masks or averaged scores, whichever scores higher)."""
@@ -38,15 +46,15 @@ def method_summary(metrics: list) -> dict:
     """Per shot variant, over one method's runs (one metrics dict per seed) of one fold."""
     out = {}
     for variant in VARIANTS:
-        diffs = [m["scores"][variant]["pixel"]["miou"] - best_trivial(m, variant)["miou"] for m in metrics]
-        diff = spread(diffs)
+        pixel = spread(m["scores"][variant]["pixel"]["miou"] for m in metrics)
+        diff = paired(pixel["per_seed"], [best_trivial(m, variant)["miou"] for m in metrics])
         out[variant] = {
-            "pixel_miou": spread(m["scores"][variant]["pixel"]["miou"] for m in metrics),
+            "pixel_miou": pixel,
             "area_miou": spread(m["scores"][variant]["area"]["miou"] for m in metrics),
             "class_iou": {c: spread(m["scores"][variant]["pixel"]["iou"][c] for m in metrics)
                           for c in metrics[0]["scores"][variant]["pixel"]["iou"]},
-            "minus_best_trivial": diff,
-            "above_2std": len(diffs) > 1 and diff["mean"] > 2 * diff["std"],
+            "minus_best_trivial": {key: diff[key] for key in ("mean", "std", "per_seed")},
+            "above_2std": diff["above_2std"],
             "meets_target": diff["mean"] >= TARGET and diff["std"] < TARGET_STD,
         }
     return out

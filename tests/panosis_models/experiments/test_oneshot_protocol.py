@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from panosis_models.experiments.oneshot_protocol import VARIANTS, main, summarise
+from panosis_models.experiments.oneshot_protocol import VARIANTS, main, paired, summarise
 
 
 def metrics(miou: float, best: float = 0.2, baselines=None) -> dict:
@@ -72,3 +72,13 @@ def test_a_k_shot_variant_is_compared_with_the_best_trivial_k_shot_predictor_of_
     assert fold["methods"]["prototype"]["5-shot-mean"]["minus_best_trivial"]["mean"] == pytest.approx(-0.05)
     assert fold["methods"]["prototype"]["1-shot"]["minus_best_trivial"]["mean"] == pytest.approx(0.05)
     assert fold["best_trivial"]["5-shot-mean"]["name"] == "pasted, OR"
+
+
+def test_a_paired_difference_is_read_per_seed_and_refuses_unequal_seed_lists():
+    gain = paired([0.30, 0.35, 0.40], [0.25, 0.27, 0.36])
+    assert gain["per_seed"] == pytest.approx([0.05, 0.08, 0.04])
+    assert gain["mean"] == pytest.approx(17 / 300) and gain["above_2std"]
+    assert not paired([0.3, 0.2], [0.1, 0.25])["above_2std"]
+    assert not paired([0.3], [0.1])["above_2std"]  # one seed says nothing about its spread
+    with pytest.raises(ValueError):
+        paired([0.3, 0.2], [0.1])

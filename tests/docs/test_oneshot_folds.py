@@ -1,0 +1,28 @@
+"""The one-shot folds table reads the target as the issue words it: one support +0.05 over the
+best trivial predictor (seed std under 0.03), five supports above one, paired per seed."""
+import json
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+sys.path.insert(0, str(DOCS))
+
+from tables import oneshot_folds  # noqa: E402
+
+
+def variant(per_seed, minus, meets=False) -> dict:
+    spread = {"per_seed": per_seed}
+    return {"pixel_miou": spread, "area_miou": spread, "minus_best_trivial": {"per_seed": minus},
+            "above_2std": False, "meets_target": meets}
+
+
+def test_five_support_rows_are_judged_by_their_paired_gain_over_one_support(tmp_path):
+    methods = {"prototype": {"1-shot": variant([0.30, 0.32, 0.34], [0.10, 0.12, 0.14], meets=True),
+                             "5-shot-or": variant([0.29, 0.33, 0.34], [0.0, 0.0, 0.0], meets=True),
+                             "5-shot-mean": variant([0.35, 0.38, 0.39], [0.0, 0.0, 0.0])}}
+    best = {v: {"name": "colour", "miou": 0.2} for v in oneshot_folds.VARIANTS}
+    (tmp_path / "oneshot-4folds-3seeds.json").write_text(json.dumps(
+        {"seeds": [0, 1, 2], "machine": "m", "date": "d", "target": {"minus_best_trivial": 0.05, "seed_std_below": 0.03},
+         "folds": {"0": {"methods": methods, "best_trivial": best}}}))
+    rows = [line.split(" | ") for line in oneshot_folds.render(tmp_path).splitlines()[4:]]
+    assert [row[-2:] for row in rows] == [["–", "yes |"], ["0.000 ± 0.010", "no |"], ["0.053 ± 0.006", "yes |"]]
