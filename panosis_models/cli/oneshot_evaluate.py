@@ -6,7 +6,8 @@ supports: per novel class the foreground IoU over all its episodes, their mean a
 pixel and area-weighted, for 1-shot and each k-shot (k masks OR-ed, and k logits averaged),
 beside the trivial baselines scored on the same episodes. Writes metrics.json. ``--validation``
 draws the episodes from the run's validation worlds instead, to compare settings without a test
-panorama.
+panorama. ``--support-check`` decides each episode by the network or by colour in the support's
+rows, whichever redraws the supports' own masks better (``oneshot.support_check``).
 """
 import argparse
 from pathlib import Path
@@ -37,6 +38,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", action="store_true",
                    help="draw the episodes from the run's validation worlds, not the held-out test ones "
                         "(for choosing settings)")
+    p.add_argument("--support-check", action="store_true",
+                   help="per episode, the network or colour in the support's rows, whichever redraws the "
+                        "supports' own masks better")
     p.add_argument("--seed", type=command.seed, default=0, help="which held-out worlds and episodes")
     p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
     command.add_device(p)
@@ -48,11 +52,13 @@ def parser() -> argparse.ArgumentParser:
 
 def job(args) -> None:
     model, cfg = load_model(args.checkpoint, args.device)
-    out = args.out or args.checkpoint.parent / ("eval" + "-base" * args.base + "-validation" * args.validation)
+    suffix = "-base" * args.base + "-validation" * args.validation + "-checked" * args.support_check
+    out = args.out or args.checkpoint.parent / ("eval" + suffix)
     with output_folder(out):  # before the panoramas are rendered
         episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
                                  args.base, args.validation)
-        result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress)
+        result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress,
+                          support_check=args.support_check)
     worlds = "validation" if args.validation else "held-out"
     print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} {worlds} "
           f"panoramas, {'base' if args.base else 'novel'} classes {result['classes']}")

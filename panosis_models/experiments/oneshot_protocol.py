@@ -3,7 +3,8 @@
 ``panosis-oneshot-evaluate`` scores one run on 1,000 test episodes of its fold, with the trivial
 baselines on the same episodes (the test worlds and episodes do not depend on the run's seed).
 This gathers ``ROOT/<prefix>-f<fold>-s<seed>/eval/metrics.json`` of every method, fold and seed
-into one figures file: per fold, method and shot variant, the mean IoU per pixel and
+(and ``eval-checked/`` as the method with the support check, ``--support-check``, where every
+seed has one) into one figures file: per fold, method and shot variant, the mean IoU per pixel and
 area-weighted (mean ± std over seeds), the paired difference to the best trivial predictor with
 as many supports, in any aggregation (per seed, then mean ± std), whether it is above twice its
 standard deviation, and whether it meets the target (+0.05 with a seed std under 0.03).
@@ -15,7 +16,9 @@ import json
 import statistics
 from pathlib import Path
 
-PREFIXES = {"prototype": "proto", "oslsm": "oslsm"}
+# method: (run folder prefix, evaluation folder)
+METHODS = {"prototype": ("proto", "eval"), "prototype + support check": ("proto", "eval-checked"),
+           "oslsm": ("oslsm", "eval"), "oslsm + support check": ("oslsm", "eval-checked")}
 VARIANTS = ("1-shot", "5-shot-or", "5-shot-mean")
 TARGET, TARGET_STD = 0.05, 0.03
 
@@ -65,8 +68,8 @@ def summarise(root: Path, folds, seeds) -> dict:
     result = {}
     for fold in folds:
         runs = {}
-        for method, prefix in PREFIXES.items():
-            paths = [root / f"{prefix}-f{fold}-s{seed}" / "eval" / "metrics.json" for seed in seeds]
+        for method, (prefix, evaluation) in METHODS.items():
+            paths = [root / f"{prefix}-f{fold}-s{seed}" / evaluation / "metrics.json" for seed in seeds]
             if all(path.is_file() for path in paths):
                 runs[method] = [json.loads(path.read_text()) for path in paths]
         if not runs:

@@ -45,21 +45,23 @@ def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int 
 
 
 def evaluate(model, episodes: Episodes, out=None, shots=(1, 5), batch_size: int = 8, device="cpu",
-             progress: bool = True, baselines: bool = True) -> dict:
+             progress: bool = True, baselines: bool = True, support_check: bool = False) -> dict:
     """Scores of ``model`` on ``episodes`` ({variant: {"pixel", "area"}}, see
     ``oneshot.metrics.EpisodeScores.report``) with the episode count and, with ``baselines``,
     each trivial baseline's scores on the same episodes ({name: {variant: ...}}) and the best
-    of them per variant; written to ``out/metrics.json`` if ``out`` is given (checked first)."""
+    of them per variant; written to ``out/metrics.json`` if ``out`` is given (checked first).
+    With ``support_check`` the model decides each episode by ``oneshot.support_check``."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
 
     others = trivial() if baselines else {}
-    totals = evaluate_many({"": model, **others}, episodes, episodes.classes, ctx, shots, batch_size, progress=progress)
+    totals = evaluate_many({"": model, **others}, episodes, episodes.classes, ctx, shots, batch_size, progress=progress,
+                           support_check=("",) if support_check else ())
     reports = {key: {name: total.report() for name, total in variants.items()} for key, variants in totals.items()}
     result = {"episodes": len(episodes), "classes": list(episodes.classes), "panoramas": len(episodes.dataset),
               "threshold": float(getattr(model, "threshold", 0.0)), "rows": bool(getattr(model, "rows", False)),
-              "scores": reports.pop("")}
+              "support_check": support_check, "scores": reports.pop("")}
     if baselines:
         result["baselines"] = reports
         result["best_baseline"] = best_baseline(reports)

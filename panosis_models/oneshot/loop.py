@@ -12,6 +12,7 @@ from panosis_models.engine import distributed
 from panosis_models.engine.loop import autocast
 from panosis_models.models.episodic import within_support_rows
 from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
+from panosis_models.oneshot.support_check import SupportCheck
 
 
 def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, target: torch.Tensor,
@@ -58,9 +59,10 @@ def evaluate(model, episodes, classes, ctx: distributed.Context, shots=(1,), bat
 
 
 def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, shots=(1,), batch_size: int = 8,
-                  amp: bool = False, progress: bool = False) -> dict:
+                  amp: bool = False, progress: bool = False, support_check=()) -> dict:
     """``evaluate`` of each of ``models`` ({name: model}) in one pass over the episodes:
-    {name: {variant: EpisodeScores}}."""
+    {name: {variant: EpisodeScores}}; those named in ``support_check`` decide each episode by
+    ``oneshot.support_check`` (the network or colour in the support's rows)."""
     modes = {name: model.training for name, model in models.items()}
     for model in models.values():
         model.eval()
@@ -69,10 +71,13 @@ def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, sho
     part = Subset(episodes, distributed.shard(range(len(episodes)), ctx))
     for supports, masks, query, target, cls in tqdm(DataLoader(part, batch_size=batch_size), desc="episodes",
                                                      leave=False, disable=not (progress and ctx.main)):
+        supports, masks, query = supports.to(ctx.device), masks.to(ctx.device), query.to(ctx.device)
         for key, model in models.items():
-            logits = shot_logits(model, supports.to(ctx.device), masks.to(ctx.device), query.to(ctx.device), amp)
+            logits = shot_logits(model, supports, masks, query, amp)
+            check = key in support_check and SupportCheck(
+                lambda *batch: shot_logits(*batch, amp=amp), model, supports, masks, query, logits)
             for name, k, how in chosen:
-                prediction = aggregate(logits[:k], how).cpu()
+                prediction = (check.prediction(k, how) if check else aggregate(logits[:k], how)).cpu()
                 for c in cls.unique().tolist():
                     totals[key][name].add(c, prediction[cls == c], target[cls == c])
     for key, model in models.items():

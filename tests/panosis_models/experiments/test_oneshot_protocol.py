@@ -82,3 +82,18 @@ def test_a_paired_difference_is_read_per_seed_and_refuses_unequal_seed_lists():
     assert not paired([0.3], [0.1])["above_2std"]  # one seed says nothing about its spread
     with pytest.raises(ValueError):
         paired([0.3, 0.2], [0.1])
+
+
+def test_a_support_checked_evaluation_is_its_own_method_where_every_seed_has_one(tmp_path):
+    for seed in (0, 1):
+        write(tmp_path, "proto", 0, seed, metrics(0.3))
+        checked = tmp_path / f"proto-f0-s{seed}" / "eval-checked" / "metrics.json"
+        checked.parent.mkdir()
+        checked.write_text(json.dumps(metrics(0.4)))
+    write(tmp_path, "oslsm", 0, 0, metrics(0.1))
+    write(tmp_path, "oslsm", 0, 1, metrics(0.1))
+    (tmp_path / "oslsm-f0-s0" / "eval-checked").mkdir()  # one seed only: left out
+    (tmp_path / "oslsm-f0-s0" / "eval-checked" / "metrics.json").write_text(json.dumps(metrics(0.2)))
+    methods = summarise(tmp_path, [0], [0, 1])["0"]["methods"]
+    assert set(methods) == {"prototype", "prototype + support check", "oslsm"}
+    assert methods["prototype + support check"]["1-shot"]["pixel_miou"]["mean"] == pytest.approx(0.4)

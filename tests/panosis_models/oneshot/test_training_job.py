@@ -39,6 +39,12 @@ def test_two_step_training_resumes_bit_identically(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["episodes"] == 3 and set(metrics["scores"]) == {"1-shot", "2-shot-or", "2-shot-mean"}
     assert set(metrics["classes"]) <= {1, 5, 9, 13, 17}
+    assert metrics["support_check"] is False
+
+    evaluate_main(["--checkpoint", str(tmp_path / "resumed" / LAST), "--episodes", "3", "--panoramas", "6",
+                   "--shots", "1,2", "--cache-dir", str(cache), "--support-check", "--no-progress"])
+    checked = json.loads((tmp_path / "resumed" / "eval-checked" / "metrics.json").read_text())
+    assert checked["support_check"] is True and checked["baselines"] == metrics["baselines"]
 
 
 def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, capsys):

@@ -1,0 +1,82 @@
+"""The support check: per episode the network or colour in the support's rows, whichever redraws
+the supports' own masks better; ties keep the network; k supports are judged together."""
+import torch
+from torch import nn
+
+from panosis_models.oneshot.baselines import Colour, Pasted
+from panosis_models.oneshot.loop import shot_logits
+from panosis_models.oneshot.metrics import aggregate
+from panosis_models.oneshot.support_check import SupportCheck, own_iou
+
+RED, GREY = torch.tensor([0.9, 0.1, 0.1]), torch.tensor([0.5, 0.5, 0.5])
+
+
+class Blind(nn.Module):
+    """A network that finds nothing."""
+
+    def forward(self, query, support, support_mask):
+        return torch.full_like(support_mask, -5.0)
+
+
+def episode(k: int = 1, n: int = 1):
+    """Supports with a red block (their masks) on grey, and a query with red elsewhere in those rows."""
+    supports = GREY[None, None, :, None, None].expand(n, k, 3, 4, 8).clone()
+    supports[..., 1:3, 0:3] = RED[:, None, None]
+    masks = torch.zeros(n, k, 4, 8)
+    masks[..., 1:3, 0:3] = 1
+    query = GREY[None, :, None, None].expand(n, 3, 4, 8).clone()
+    query[..., 1:3, 4:8] = RED[:, None, None]
+    return supports, masks, query
+
+
+def test_own_iou_scores_each_support_and_counts_two_empty_masks_as_agreeing():
+    logits = torch.tensor([[[[1.0, -1.0]]], [[[-1.0, -1.0]]]])  # (k=2, N=1, 1, 2)
+    masks = torch.tensor([[[[1.0, 1.0]], [[0.0, 0.0]]]])       # (N=1, k=2, 1, 2)
+    assert own_iou(logits, masks).tolist() == [[0.5], [1.0]]
+
+
+def test_a_network_that_cannot_redraw_its_support_gives_way_to_colour_in_rows():
+    supports, masks, query = episode()
+    check = SupportCheck(shot_logits, Blind(), supports, masks, query)
+    assert check.colour(1).tolist() == [True]
+    expected = Colour(rows=True)(query, supports[:, 0], masks[:, 0]) > 0
+    assert torch.equal(check.prediction(1, "mean"), expected)
+    assert check.prediction(1, "mean")[0, 1:3, 4:8].all()  # the red in the support's rows is found
+
+
+def test_ties_keep_the_network():
+    supports, masks, query = episode()
+    check = SupportCheck(shot_logits, Pasted(), supports, masks, query)  # redraws its own support exactly
+    assert check.colour(1).tolist() == [False]
+    assert torch.equal(check.prediction(1, "mean"), masks[:, 0] > 0)
+
+
+def test_k_supports_are_judged_together_and_only_the_first_k_count():
+    supports, masks, query = episode(k=3)
+    masks[:, 0] = 0  # the first support shows nothing: colour and a blind network both redraw it
+    supports[:, 0] = GREY[:, None, None]
+    check = SupportCheck(shot_logits, Blind(), supports, masks, query)
+    assert check.colour(1).tolist() == [False]  # a tie on the first support
+    assert check.colour(3).tolist() == [True]   # the other two are colour's
+    colour = shot_logits(Colour(rows=True), supports, masks, query)
+    assert torch.equal(check.prediction(3, "mean"), aggregate(colour, "or"))  # colour's masks are OR-ed
+    assert not torch.equal(aggregate(colour, "mean"), aggregate(colour, "or"))
+
+
+def test_evaluation_applies_the_check_to_the_named_models_only():
+    from panosis_models.data.episodes import Episodes
+    from panosis_models.engine import distributed
+    from panosis_models.oneshot.loop import evaluate_many
+
+    gen = torch.Generator().manual_seed(1)
+    images, labels = torch.rand(6, 3, 8, 16, generator=gen), torch.randint(0, 3, (6, 8, 16), generator=gen)
+    episodes = Episodes(torch.utils.data.TensorDataset(images, labels), (1, 2), 7, seed=3, shots=2)
+    ctx = distributed.Context(device=torch.device("cpu"))
+    models = {"checked": Blind(), "plain": Blind(), "colour": Colour(rows=True)}
+    totals = evaluate_many(models, episodes, episodes.classes, ctx, shots=(1, 2), batch_size=3,
+                           support_check=("checked",))
+    plain = totals["plain"]["1-shot"].report()["pixel"]
+    assert all(v == 0 for v in plain["iou"].values())  # a blind network finds nothing
+    for variant in totals["checked"]:
+        checked = totals["checked"][variant].report()
+        assert checked != totals["plain"][variant].report()  # some episodes went to colour
