@@ -26,3 +26,18 @@ def test_five_support_rows_are_judged_by_their_paired_gain_over_one_support(tmp_
          "folds": {"0": {"methods": methods, "best_trivial": best}}}))
     rows = [line.split(" | ") for line in oneshot_folds.render(tmp_path).splitlines()[4:]]
     assert [row[-2:] for row in rows] == [["–", "yes |"], ["0.000 ± 0.010", "no |"], ["0.053 ± 0.006", "yes |"]]
+
+
+def test_the_support_check_table_sets_each_variant_beside_the_best_trivial_predictor_with_as_many_supports(tmp_path):
+    from tables import oneshot_support_check
+
+    def scores(one, five_or, five_mean):
+        return {"1-shot": {"miou": one}, "5-shot-or": {"miou": five_or}, "5-shot-mean": {"miou": five_mean}}
+    run = {"fold": 1, "seed": 0, "plain": scores(0.10, 0.12, 0.18), "support check": scores(0.15, 0.20, 0.22),
+           "best_trivial": {"1-shot": {"miou": 0.14}, "5-shot-or": {"miou": 0.19}, "5-shot-mean": {"miou": 0.08}}}
+    (tmp_path / "oneshot-support-check-validation.json").write_text(json.dumps(
+        {"machine": "m", "date": "d", "runs": {"fold 1 seed 0": run}}))
+    rows = [line.split(" | ") for line in oneshot_support_check.render(tmp_path).splitlines()[4:]]
+    assert [row[3:] for row in rows] == [["0.100", "0.150", "+0.050", "0.140 |"],
+                                         ["0.120", "0.200", "+0.080", "0.190 |"],
+                                         ["0.180", "0.220", "+0.040", "0.190 |"]]
