@@ -84,9 +84,17 @@ class EpisodicNet(nn.Module):
     (a 0-d bool buffer) whether foreground is kept to the support's rows (evaluation applies
     both, ``oneshot.loop.shot_logits``; training never sees them); ``check`` refuses an episode of the wrong shapes;
     with ``latitude`` the encoders read each row's latitude as a fourth input channel
-    (``inputs``), so a feature, and a prototype, can say where on the sphere it lies."""
+    (``inputs``), so a feature, and a prototype, can say where on the sphere it lies.
 
-    def __init__(self, channels, conv: str, latitude: bool = False):
+    With ``cues`` two non-learned cues can join a network's logit (``cues``), each by a learned
+    weight (zero at the start, so training starts from the plain network): the colour cue
+    (``colour_logits``: nearer the support's mean foreground colour than its mean background
+    colour) and the row cue (0 in the image rows where the support shows the class, -1
+    elsewhere; on a level panorama a class keeps to its latitudes). They are what the best
+    predictors that learn nothing use; the weights say how far to trust them, learned on
+    base-class episodes."""
+
+    def __init__(self, channels, conv: str, latitude: bool = False, cues: bool = False):
         super().__init__()
         if len(channels) < 2 or min(channels) < 1:
             raise ValueError(f"channels needs at least two positive widths, got {channels!r}")
@@ -95,6 +103,13 @@ class EpisodicNet(nn.Module):
         self.resize = operators(conv).resize
         self.register_buffer("threshold", torch.zeros(()))
         self.register_buffer("rows", torch.zeros((), dtype=torch.bool))
+        self.cue_weights = nn.Parameter(torch.zeros(2)) if cues else None
+
+    def cues(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
+        """(N, H, W) the weighted colour and row cues of the episode."""
+        rows = support_rows(support_mask).to(query.dtype) - 1
+        colour = colour_logits(query.float(), support.float(), support_mask).to(query.dtype)
+        return self.cue_weights[0] * colour + self.cue_weights[1] * rows
 
     @property
     def stride(self) -> int:

@@ -10,11 +10,13 @@ the weights of a per-pixel logistic classifier over a query's dense features.
 - Segmentation branch: a fully convolutional encoder turning the query into features f (C, h, w)
   (with ``"hashed"``, then a learned 1x1 convolution, the FCN's last layer).
 - Prediction: the logit w.f + b per feature cell, resized to the input (bilinear; with
-  ``conv="equi"`` it wraps in longitude) -- sigmoid of it is the foreground probability.
+  ``conv="equi"`` it wraps in longitude) -- sigmoid of it is the foreground probability. With
+  ``cues`` the colour and row cues (``episodic.EpisodicNet``) join it, in logit units.
 
 Both encoders are U-Net encoder blocks from the convolution factory, so ``conv="equi"`` reaches
 every k>1 convolution; the 2x2 max-pooling between them reads one cell each and needs no sphere.
-``start_from`` copies a pretrained encoder into both branches (the paper starts from ImageNet VGG).
+``start_from`` copies a pretrained encoder into both branches (the paper starts from ImageNet VGG),
+and the cues' weights from the prototype network that trained it.
 """
 import torch
 from torch import nn
@@ -43,8 +45,8 @@ class OSLSM(EpisodicNet):
     enough at that stride): ``input_sizes``."""
 
     def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True,
-                 generator: str = "learned", latitude: bool = False):
-        super().__init__(channels, conv, latitude)
+                 generator: str = "learned", latitude: bool = False, cues: bool = False):
+        super().__init__(channels, conv, latitude, cues)
         if generator not in GENERATORS:
             raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}")
         self.generator = generator
@@ -58,11 +60,15 @@ class OSLSM(EpisodicNet):
             self.head = nn.Conv2d(features, features, 1)
             self.register_buffer("hashing", weight_hashing(features, features + 1))
 
-    def start_from(self, encoder_state: dict) -> None:
+    def start_from(self, encoder_state: dict, cue_weights: torch.Tensor = None) -> None:
         """Both branches' encoders from ``encoder_state`` (an ``Encoder`` of the same widths, e.g.
-        the prototype network's, pretrained on the fold's base classes)."""
+        the prototype network's, pretrained on the fold's base classes); with ``cues``, their
+        weights from ``cue_weights`` (2,) in logit units where given."""
         self.condition.load_state_dict(encoder_state)
         self.segment.load_state_dict(encoder_state)
+        if self.cue_weights is not None and cue_weights is not None:
+            with torch.no_grad():
+                self.cue_weights.copy_(cue_weights)
 
     def parameter_groups(self, lr: float, condition_lr: float) -> list:
         """Adam's groups: the conditioning branch at ``condition_lr``, the rest at ``lr``."""
@@ -86,4 +92,8 @@ class OSLSM(EpisodicNet):
         self.check(query, support, support_mask)
         w, b = self.classifier_of(support, support_mask)
         logits = torch.einsum("nc,nchw->nhw", w, self.features(query)) + b[:, None, None]
-        return self.resize(logits[:, None], query.shape[-2:])[:, 0]
+        logits = self.resize(logits[:, None], query.shape[-2:])[:, 0]
+        return logits if self.cue_weights is None else logits + self.cues(query, support, support_mask)
+
+    def extra_repr(self) -> str:
+        return f"generator={self.generator!r}, cues={self.cue_weights is not None}"

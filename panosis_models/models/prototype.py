@@ -5,20 +5,15 @@ solid angle) give a foreground and a background prototype; each query feature ce
 similarity to the two, times a fixed ``scale``, are the two classes' logits, and their difference
 is the foreground logit (what the two-class softmax decides by), resized to the input.
 
-With ``cues`` two non-learned cues join that logit, each by a learned weight (zero at the
-start, so training starts from the plain network): the colour cue (``episodic.colour_logits``:
-nearer the support's mean foreground colour than its mean background colour) and the row cue
-(0 in the image rows where the support shows the class, -1 elsewhere; on a level panorama a
-class keeps to its latitudes). They are what the best predictors that learn nothing use; the
-weights say how far to trust them, learned on base-class episodes.
+With ``cues`` the colour and row cues (``episodic.EpisodicNet``) join that logit, in units of
+the cosine difference.
 
 The encoder is ``episodic.Encoder`` as OSLSM's, so a trained prototype network's ``encoder`` is what OSLSM's
 branches start from (``OSLSM.start_from``)."""
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from panosis_models.models.episodic import Encoder, EpisodicNet, colour_logits, masked_average, support_rows
+from panosis_models.models.episodic import Encoder, EpisodicNet, masked_average
 
 __all__ = ["PrototypeNet"]
 
@@ -30,17 +25,9 @@ class PrototypeNet(EpisodicNet):
 
     def __init__(self, channels=(16, 32, 64), conv: str = "std", batch_norm: bool = True, scale: float = 20.0,
                  latitude: bool = False, cues: bool = False):
-        super().__init__(channels, conv, latitude)
+        super().__init__(channels, conv, latitude, cues)
         self.scale = float(scale)
         self.encoder = Encoder(conv, self.in_channels, channels, batch_norm)
-        # the colour and row cues' weights, in units of the cosine difference
-        self.cue_weights = nn.Parameter(torch.zeros(2)) if cues else None
-
-    def cues(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
-        """(N, H, W) the weighted colour and row cues of the episode."""
-        rows = support_rows(support_mask).to(query.dtype) - 1
-        colour = colour_logits(query.float(), support.float(), support_mask).to(query.dtype)
-        return self.cue_weights[0] * colour + self.cue_weights[1] * rows
 
     def prototypes(self, support: torch.Tensor, support_mask: torch.Tensor) -> tuple:
         """(foreground, background) prototypes (N, C) of the support pair; an empty side is zero."""

@@ -35,7 +35,7 @@ class OneShotConfig(TrainingConfig):
     channels: tuple = (16, 32, 64)    # the encoders' level widths
     batch_norm: bool = True
     latitude: bool = True             # the encoders also read each row's latitude
-    cues: bool = None                 # prototype: the colour and row cues join its logit by learned weights
+    cues: bool = None                 # the colour and row cues join the logit by learned weights
                                       # (None: on for prototype, as fold-0 novel-class validation chose; off for oslsm)
     align: float = None               # prototype: weight of PANet's prototype alignment loss (0: none;
                                       # None: 1 for prototype, as fold-0 novel-class validation chose; 0 for oslsm)
@@ -66,8 +66,6 @@ class OneShotConfig(TrainingConfig):
                                      ("generator", self.generator, GENERATORS)):
             if value not in allowed:
                 raise InputError(f"{name} must be one of {allowed}, got {value!r}")
-        if self.cues and self.method != "prototype":
-            raise InputError(f"cues is for --method prototype, got it with --method {self.method}")
         if self.align and self.method != "prototype":
             raise InputError(f"align is for --method prototype, got it with --method {self.method}")
         if self.align < 0:
@@ -99,4 +97,4 @@ def build_model(cfg: OneShotConfig) -> EpisodicNet:
         return PrototypeNet(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, latitude=cfg.latitude,
                             cues=cfg.cues)
     return OSLSM(cfg.channels, conv=cfg.conv, batch_norm=cfg.batch_norm, generator=cfg.generator,
-                 latitude=cfg.latitude)
+                 latitude=cfg.latitude, cues=cfg.cues)

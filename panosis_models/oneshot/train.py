@@ -25,13 +25,13 @@ def train(cfg: OneShotConfig) -> dict:
     """Runs (or resumes) a training; returns the summary also written to ``out/summary.json``."""
     if cfg.pretrained is not None:
         cfg.validate()
-        pretrained_encoder(cfg)  # a wrong file is refused before any work
+        pretrained_start(cfg)  # a wrong file is refused before any work
     return launch(cfg, lambda out, ctx: fit(cfg, job(cfg, ctx), out, ctx))
 
 
-def pretrained_encoder(cfg: OneShotConfig) -> dict:
-    """The encoder weights of the prototype run ``cfg.pretrained``, refused unless it was trained
-    on the same fold with the same network."""
+def pretrained_start(cfg: OneShotConfig) -> tuple:
+    """(encoder weights, cue weights in logit units or None) of the prototype run
+    ``cfg.pretrained``, refused unless it was trained on the same fold with the same network."""
     state = checkpoint.load(cfg.pretrained, KIND)
     saved = OneShotConfig.from_dict(state["config"])
     differ = [f"{name}={getattr(saved, name)!r}" for name in ("fold", "conv", "channels", "batch_norm", "size", "latitude")
@@ -39,7 +39,9 @@ def pretrained_encoder(cfg: OneShotConfig) -> dict:
     if saved.method != "prototype" or differ:
         raise InputError(f"--pretrained {cfg.pretrained} must be a prototype run of fold {cfg.fold} with this "
                          f"network, got method={saved.method!r}" + "".join(", " + d for d in differ))
-    return {k[len("encoder."):]: v for k, v in state["model"].items() if k.startswith("encoder.")}
+    encoder = {k[len("encoder."):]: v for k, v in state["model"].items() if k.startswith("encoder.")}
+    cues = state["model"].get("cue_weights")
+    return encoder, None if cues is None else cues * build_model(saved).scale
 
 
 def job(cfg: OneShotConfig, ctx: distributed.Context) -> Job:
@@ -62,7 +64,7 @@ def job(cfg: OneShotConfig, ctx: distributed.Context) -> Job:
     def model(cfg: OneShotConfig):
         net = build_model(cfg)
         if cfg.pretrained is not None:
-            net.start_from(pretrained_encoder(cfg))
+            net.start_from(*pretrained_start(cfg))
         return net
 
     def parameters(net, lr: float):

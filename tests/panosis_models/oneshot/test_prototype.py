@@ -107,6 +107,43 @@ def test_with_cues_the_colour_and_row_cues_join_the_logit_by_learned_weights():
     assert cued.cue_weights.grad is not None and (cued.cue_weights.grad != 0).all()
 
 
+def test_oslsm_with_cues_adds_them_in_logit_units_starting_from_the_prototype_networks_weights():
+    from panosis_models.models.episodic import colour_logits
+    torch.manual_seed(0)
+    plain = OSLSM(channels=(4, 8), generator="hashed")
+    cued = OSLSM(channels=(4, 8), generator="hashed", cues=True)
+    cued.load_state_dict({**plain.state_dict(), "cue_weights": torch.zeros(2)})
+    assert "cues=True" in repr(cued) and "cues=False" in repr(plain)
+    query, support, mask = episode(torch.Generator().manual_seed(4))
+    mask[:, 10:] = 0
+    plain.eval(), cued.eval()
+    with torch.no_grad():
+        base = plain(query, support, mask)
+        assert torch.equal(cued(query, support, mask), base)
+        prototype = PrototypeNet(channels=(4, 8), cues=True)
+        cued.start_from(prototype.encoder.state_dict(), torch.tensor([3.0, 1.5]))
+        plain.start_from(prototype.encoder.state_dict(), torch.tensor([3.0, 1.5]))  # no cues: nothing to start
+        assert cued.cue_weights.tolist() == [3.0, 1.5] and plain.cue_weights is None
+        shown = torch.zeros(2, 16, 1)
+        shown[:, :10] = 1
+        expected = plain(query, support, mask) + 3.0 * colour_logits(query, support, mask) + 1.5 * (shown - 1)
+        assert torch.allclose(cued(query, support, mask), expected, atol=1e-5)
+
+
+def test_an_oslsm_run_starts_its_cues_from_the_prototype_run_in_logit_units(tmp_path):
+    from panosis_models.oneshot.config import OneShotConfig, build_model
+    from panosis_models.oneshot.train import KIND, pretrained_start
+    cfg = OneShotConfig(fold=1, channels=(4, 8))
+    prototype = build_model(cfg)
+    with torch.no_grad():
+        prototype.cue_weights.copy_(torch.tensor([0.25, -0.5]))
+    torch.save({"kind": KIND, "config": cfg.__dict__, "model": prototype.state_dict()}, tmp_path / "p.pt")
+    encoder, cues = pretrained_start(OneShotConfig(fold=1, channels=(4, 8), method="oslsm", cues=True,
+                                                   pretrained=str(tmp_path / "p.pt")))
+    assert cues.tolist() == [0.25 * prototype.scale, -0.5 * prototype.scale]
+    assert encoder.keys() == prototype.encoder.state_dict().keys()
+
+
 def test_the_cues_are_on_by_default_for_the_prototype_method_only_and_off_in_older_checkpoints():
     from panosis_models.oneshot.config import OneShotConfig, build_model
     assert OneShotConfig().cues and build_model(OneShotConfig()).cue_weights is not None

@@ -64,11 +64,6 @@ def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, cap
         evaluate_main(["--checkpoint", "x.pt", "--shots", "0,1"])
     assert "shots must be distinct positive integers" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
-        train_main(tiny_args(tmp_path / "cued", cache, "--method", "oslsm", "--cues"))
-    assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith(
-        "error: cues is for --method prototype, got it with --method oslsm")
-    assert not (tmp_path / "cued").exists()
-    with pytest.raises(SystemExit) as stop:
         train_main(tiny_args(tmp_path / "aligned", cache, "--method", "oslsm", "--align", "1"))
     assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith(
         "error: align is for --method prototype, got it with --method oslsm")
