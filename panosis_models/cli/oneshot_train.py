@@ -40,9 +40,9 @@ def parser() -> argparse.ArgumentParser:
                    help="BatchNorm after each 3x3 convolution")
     p.add_argument("--latitude", action=argparse.BooleanOptionalAction, default=d.latitude,
                    help="the encoders also read each row's latitude (a fourth input channel)")
-    p.add_argument("--cues", action=argparse.BooleanOptionalAction, default=None,
+    p.add_argument("--cues", action=argparse.BooleanOptionalAction, default=d.cues,
                    help="the colour and row cues of the support join the logit, by learned weights (oslsm "
-                        "with --pretrained: starting from that run's) (default: on for prototype, off for oslsm)")
+                        "with --pretrained: starting from that run's)")
     p.add_argument("--align", type=command.number(at_least=0), default=None,
                    help="prototype: weight of PANet's prototype alignment loss (the support predicted back "
                         "from the query); 0: none (default: 1 for prototype)")

@@ -35,8 +35,8 @@ class OneShotConfig(TrainingConfig):
     channels: tuple = (16, 32, 64)    # the encoders' level widths
     batch_norm: bool = True
     latitude: bool = True             # the encoders also read each row's latitude
-    cues: bool = None                 # the colour and row cues join the logit by learned weights
-                                      # (None: on for prototype, as fold-0 novel-class validation chose; off for oslsm)
+    cues: bool = True                 # the colour and row cues join the logit by learned weights (on, as
+                                      # fold-0 novel-class validation chose for each method)
     align: float = None               # prototype: weight of PANet's prototype alignment loss (0: none;
                                       # None: 1 for prototype, as fold-0 novel-class validation chose; 0 for oslsm)
     episodes: int = 400               # training episodes per epoch
@@ -50,8 +50,6 @@ class OneShotConfig(TrainingConfig):
     val_episodes: int = 200
 
     def __post_init__(self):
-        if self.cues is None:
-            self.cues = self.method == "prototype"
         if self.align is None:
             self.align = 1.0 if self.method == "prototype" else 0.0
 

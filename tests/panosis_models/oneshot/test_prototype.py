@@ -144,10 +144,11 @@ def test_an_oslsm_run_starts_its_cues_from_the_prototype_run_in_logit_units(tmp_
     assert encoder.keys() == prototype.encoder.state_dict().keys()
 
 
-def test_the_cues_are_on_by_default_for_the_prototype_method_only_and_off_in_older_checkpoints():
+def test_the_cues_are_on_by_default_for_both_methods_and_off_in_older_checkpoints():
     from panosis_models.oneshot.config import OneShotConfig, build_model
     assert OneShotConfig().cues and build_model(OneShotConfig()).cue_weights is not None
-    assert not OneShotConfig(method="oslsm").cues
+    assert build_model(OneShotConfig(method="oslsm")).cue_weights is not None
+    assert not build_model(OneShotConfig(method="oslsm", cues=False)).cue_weights
     assert not OneShotConfig.from_dict({"method": "prototype", "fold": 1}).cues  # saved before the field
     assert OneShotConfig.from_dict({**OneShotConfig(cues=False).__dict__}).cues is False
 
