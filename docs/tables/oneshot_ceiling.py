@@ -9,6 +9,8 @@ from ._format import load, number, table
 
 SOURCES = ["oneshot-4folds-3seeds.json"]
 SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
+METHODS = {"prototype": "prototype", "prototype + support check": "prototype + support check",
+           "oslsm": "OSLSM", "oslsm + support check": "OSLSM + support check"}  # summary name: column
 
 
 def class_best(data: dict, variants: tuple) -> dict:
@@ -34,9 +36,8 @@ def render(figures: Path) -> str:
                        for name, m in summary["methods"].items()}
             best = class_best(summary, variants)
             ceiling = sum(best.values()) / len(best)
-            rows.append([fold, shots, number(trivial + target), number(methods.get("prototype")),
-                         number(methods.get("prototype + support check")), number(methods.get("oslsm")),
+            rows.append([fold, shots, number(trivial + target), *(number(methods.get(m)) for m in METHODS),
                          number(ceiling), f"{ceiling - trivial - target:+.3f}"])
-    header = ["fold", "shots", f"target (best trivial + {target})", "prototype", "prototype + support check",
-              "OSLSM", "per class, best of all", "ceiling − target"]
+    header = ["fold", "shots", f"target (best trivial + {target})", *METHODS.values(), "per class, best of all",
+              "ceiling − target"]
     return table(header, rows)

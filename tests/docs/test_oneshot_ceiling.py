@@ -36,5 +36,5 @@ def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it(tmp_pat
     (tmp_path / "oneshot-4folds-3seeds.json").write_text(json.dumps(
         {"target": {"minus_best_trivial": 0.05}, "folds": {"0": fold()}}))
     lines = oneshot_ceiling.render(tmp_path).splitlines()
-    assert lines[2].split(" | ") == ["| 0", "1", "0.350", "0.300", "–", "–", "0.450", "+0.100 |"]
-    assert lines[3].split(" | ") == ["| 0", "5", "0.400", "0.400", "–", "–", "0.550", "+0.150 |"]
+    assert lines[2].split(" | ") == ["| 0", "1", "0.350", "0.300", "–", "–", "–", "0.450", "+0.100 |"]
+    assert lines[3].split(" | ") == ["| 0", "5", "0.400", "0.400", "–", "–", "–", "0.550", "+0.150 |"]
