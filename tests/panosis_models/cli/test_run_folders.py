@@ -272,11 +272,12 @@ def test_ctrl_c_that_a_library_turns_into_its_own_error_still_ends_the_job(capsy
         except KeyboardInterrupt:
             raise ValueError("Invalid bounding box") from None
 
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN where the tests were started in the background
     with pytest.raises(SystemExit) as stop:
         command.run(command.make_parser("panosis-x", "A test."), job, [])
     assert stop.value.code == 130
     assert capsys.readouterr().err == "panosis-x: interrupted\n"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back as it was
+    assert signal.getsignal(signal.SIGINT) is before  # put back as it was
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
