@@ -5,12 +5,12 @@ episodes, not a method. Where it stays below the target, no choice among these p
 (per class, with hindsight) reaches it."""
 from pathlib import Path
 
+from panosis_models.experiments.oneshot_protocol import METHODS
+
 from ._format import load, number, table
 
 SOURCES = ["oneshot-4folds-3seeds.json"]
 SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
-METHODS = {"prototype": "prototype", "prototype + support check": "prototype + support check",
-           "oslsm": "OSLSM", "oslsm + support check": "OSLSM + support check"}  # summary name: column
 
 
 def class_best(data: dict, variants: tuple) -> dict:
@@ -38,6 +38,6 @@ def render(figures: Path) -> str:
             ceiling = sum(best.values()) / len(best)
             rows.append([fold, shots, number(trivial + target), *(number(methods.get(m)) for m in METHODS),
                          number(ceiling), f"{ceiling - trivial - target:+.3f}"])
-    header = ["fold", "shots", f"target (best trivial + {target})", *METHODS.values(), "per class, best of all",
-              "ceiling − target"]
+    header = ["fold", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in METHODS),
+              "per class, best of all", "ceiling − target"]
     return table(header, rows)

@@ -87,7 +87,8 @@ class EpisodicNet(nn.Module):
     (``inputs``), so a feature, and a prototype, can say where on the sphere it lies.
 
     With ``cues`` two non-learned cues can join a network's logit (``cues``), each by a learned
-    weight (zero at the start, so training starts from the plain network): the colour cue
+    weight (zero at the start, so training starts from the plain network, unless the network
+    starts them elsewhere: ``OSLSM.start_from``): the colour cue
     (``colour_logits``: nearer the support's mean foreground colour than its mean background
     colour) and the row cue (0 in the image rows where the support shows the class, -1
     elsewhere; on a level panorama a class keeps to its latitudes). They are what the best
