@@ -83,7 +83,7 @@ def best_baseline(baselines: dict) -> dict:
 
 def summary_lines(result: dict) -> list:
     """One line per variant (then per trivial baseline and variant): mean novel-class IoU and
-    FB-IoU, per pixel and area-weighted."""
+    FB-IoU, per pixel and area-weighted, and the mean AUC where the logits were ranked."""
     lines = variant_lines(result["scores"])
     for name, variants in result.get("baselines", {}).items():
         lines += [f"[{name}] {line}" for line in variant_lines(variants)]
@@ -95,4 +95,5 @@ def variant_lines(scores: dict) -> list:
         return "n/a" if value is None else f"{value:.4f}"
     return [f"{name}: mean IoU {number(s['pixel']['miou'])} FB-IoU {number(s['pixel']['fb_iou'])}  area-weighted "
             f"mean IoU {number(s['area']['miou'])} FB-IoU {number(s['area']['fb_iou'])}"
+            + (f"  mean AUC {number(s['ranking']['mean_auc'])}" if "ranking" in s else "")
             for name, s in scores.items()]

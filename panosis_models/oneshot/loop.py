@@ -61,13 +61,15 @@ def evaluate(model, episodes, classes, ctx: distributed.Context, shots=(1,), bat
 def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, shots=(1,), batch_size: int = 8,
                   amp: bool = False, progress: bool = False, support_check=()) -> dict:
     """``evaluate`` of each of ``models`` ({name: model}) in one pass over the episodes:
-    {name: {variant: EpisodeScores}}; those named in ``support_check`` decide each episode by
-    ``oneshot.support_check`` (the network or colour in the support's rows)."""
+    {name: {variant: EpisodeScores}}, the 1-shot ones ranking its logits too; those named in
+    ``support_check`` decide each episode by ``oneshot.support_check`` (the network or colour in
+    the support's rows; no ranking, the choice is not a logit)."""
     modes = {name: model.training for name, model in models.items()}
     for model in models.values():
         model.eval()
     chosen = variants(shots)
-    totals = {key: {name: EpisodeScores(classes) for name, _, _ in chosen} for key in models}
+    totals = {key: {name: EpisodeScores(classes, ranking=k == 1 and key not in support_check) for name, k, _ in chosen}
+              for key in models}
     part = Subset(episodes, distributed.shard(range(len(episodes)), ctx))
     for supports, masks, query, target, cls in tqdm(DataLoader(part, batch_size=batch_size), desc="episodes",
                                                      leave=False, disable=not (progress and ctx.main)):
@@ -80,6 +82,8 @@ def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, sho
                 prediction = (check.prediction(k, how) if check else aggregate(logits[:k], how)).cpu()
                 for c in cls.unique().tolist():
                     totals[key][name].add(c, prediction[cls == c], target[cls == c])
+                    if totals[key][name].ranks is not None:
+                        totals[key][name].rank(c, logits[0][cls == c].cpu(), target[cls == c])
     for key, model in models.items():
         model.train(modes[key])
         for total in totals[key].values():

@@ -2,7 +2,10 @@
 episodes' pixels together (one confusion per class, not a mean over episodes), their mean over
 the fold's classes, and FB-IoU (per class the mean of foreground and background IoU, then the
 mean over classes); each per pixel and area-weighted (solid angles). k-shot predictions join k
-one-shot logit maps by OR-ing their masks or by averaging the logits."""
+one-shot logit maps by OR-ing their masks or by averaging the logits. Beside them, where asked,
+how well the logits rank each class's foreground pixels above its background ones (the area
+under the ROC curve), which no threshold enters: a low IoU with a high AUC is a decision-rule
+problem, a low AUC a feature problem."""
 import torch
 
 from panosis_models.data.episodes import IGNORE
@@ -11,7 +14,8 @@ from panosis_models.metrics import Level, scores
 from panosis_models.sphere_metrics import SphereConfusion
 
 BINARY = Level("binary", ("background", "foreground", "void"), ignore=2, void=IGNORE, num_outputs=2)
-AGGREGATIONS = ("or", "mean")  # k one-shot masks OR-ed (OSLSM), or the mean of their logits
+AGGREGATIONS = ("or", "mean")
+RANK_BINS, RANK_SPREAD = 8192, 32.0  # logit histograms: BINS bins over tanh(logit / SPREAD)  # k one-shot masks OR-ed (OSLSM), or the mean of their logits
 
 
 def aggregate(logits: torch.Tensor, how: str = "or") -> torch.Tensor:
@@ -23,11 +27,25 @@ def aggregate(logits: torch.Tensor, how: str = "or") -> torch.Tensor:
     return (logits > 0).any(0) if how == "or" else logits.mean(0) > 0
 
 
-class EpisodeScores:
-    """Per-class binary confusions (pixels and steradians, per latitude band) of ``classes``."""
+def roc_auc(histogram: torch.Tensor):
+    """Area under the ROC curve from (2, B) counts of background (row 0) and foreground (row 1)
+    scores in B ordered bins, two scores in one bin counted as a tie (half); None without both."""
+    negative, positive = histogram.double()
+    if negative.sum() == 0 or positive.sum() == 0:
+        return None
+    below = torch.cumsum(negative, 0) - negative
+    return float((positive * (below + negative / 2)).sum() / (positive.sum() * negative.sum()))
 
-    def __init__(self, classes):
+
+class EpisodeScores:
+    """Per-class binary confusions (pixels and steradians, per latitude band) of ``classes``;
+    with ``ranking``, per class also a histogram of the logits of its background and foreground
+    pixels (``rank``): fixed memory for any number of episodes, summed over processes, the AUC
+    exact up to ties within a bin (about 0.008 logit units wide near 0)."""
+
+    def __init__(self, classes, ranking: bool = False):
         self.confusions = {int(c): SphereConfusion(BINARY) for c in classes}
+        self.ranks = {int(c): torch.zeros(2, RANK_BINS, dtype=torch.float64) for c in classes} if ranking else None
 
     def add(self, cls: int, prediction: torch.Tensor, target: torch.Tensor) -> None:
         """One episode's (or a batch of one class's) foreground masks (B, H, W) against targets
@@ -36,14 +54,30 @@ class EpisodeScores:
             raise ValueError(f"class {cls} is not one of the scored classes {tuple(self.confusions)}")
         self.confusions[int(cls)].add(prediction.long(), target)
 
+    def rank(self, cls: int, logits: torch.Tensor, target: torch.Tensor) -> None:
+        """Adds the logits (B, H, W) of one class's queries to its histograms by target (0, 1;
+        IGNORE pixels left out)."""
+        if self.ranks is None:
+            raise ValueError("these scores were made without ranking=True")
+        if int(cls) not in self.ranks:
+            raise ValueError(f"class {cls} is not one of the scored classes {tuple(self.ranks)}")
+        valid = target != IGNORE
+        squashed = (torch.tanh(logits[valid].double() / RANK_SPREAD) + 1) / 2
+        bins = (squashed * RANK_BINS).long().clamp_(0, RANK_BINS - 1)
+        ones = torch.ones(bins.shape, dtype=torch.float64)
+        self.ranks[int(cls)].index_put_((target[valid].long().cpu(), bins.cpu()), ones, accumulate=True)
+
     def sum_over_processes(self, ctx: distributed.Context) -> None:
         for confusion in self.confusions.values():
             confusion.counts = distributed.sum_over_processes(confusion.counts, ctx)
             confusion.areas = distributed.sum_over_processes(confusion.areas, ctx)
+        for cls, histogram in (self.ranks or {}).items():
+            self.ranks[cls] = distributed.sum_over_processes(histogram, ctx)
 
     def report(self) -> dict:
         """{"pixel": ..., "area": ...} each {"iou": {class: foreground IoU}, "miou", "fb_iou"}
-        over the classes that had episodes (None where undefined)."""
+        over the classes that had episodes (None where undefined); with ranking, also "ranking":
+        {"auc": {class: AUC}, "mean_auc"} (per pixel)."""
         result = {}
         for kind, matrix in (("pixel", lambda c: c.pixel_confusion()), ("area", lambda c: c.areas.sum(0))):
             per_class = {c: scores(matrix(conf), BINARY)["iou"] for c, conf in self.confusions.items()
@@ -53,4 +87,8 @@ class EpisodeScores:
             fb = [(iou[0] + iou[1]) / 2 for iou in per_class.values() if None not in (iou[0], iou[1])]
             result[kind] = {"iou": fg, "miou": sum(known) / len(known) if known else None,
                             "fb_iou": sum(fb) / len(fb) if fb else None}
+        if self.ranks is not None:
+            auc = {c: roc_auc(h) for c, h in self.ranks.items() if h.sum() > 0}
+            known = [v for v in auc.values() if v is not None]
+            result["ranking"] = {"auc": auc, "mean_auc": sum(known) / len(known) if known else None}
         return result
