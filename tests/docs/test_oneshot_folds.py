@@ -41,3 +41,14 @@ def test_the_support_check_table_sets_each_variant_beside_the_best_trivial_predi
     assert [row[3:] for row in rows] == [["0.100", "0.150", "+0.050", "0.140 |"],
                                          ["0.120", "0.200", "+0.080", "0.190 |"],
                                          ["0.180", "0.220", "+0.040", "0.190 |"]]
+
+
+def test_the_ranking_table_gives_seed_means_and_leaves_out_a_class_some_seed_never_drew(tmp_path):
+    from tables import oneshot_ranking
+    oslsm = {"auc": [{"0": 0.8, "4": 0.6}, {"0": 0.9}], "mean_auc": [0.7, 0.9], "miou": [0.2, 0.3]}
+    (tmp_path / "oneshot-ranking-validation.json").write_text(json.dumps(
+        {"machine": "m", "date": "d", "seeds": [0, 1], "folds": {"0": {
+            "classes": [0, 4], "class_names": {"0": "road", "4": "fence"}, "episodes": 10,
+            "predictors": {"oslsm": oslsm}}}}))
+    rows = [line.split(" | ") for line in oneshot_ranking.render(tmp_path).splitlines()[4:]]
+    assert rows == [["| 0", "oslsm", "0.250 ± 0.071", "0.800 ± 0.141", "road 0.85 |"]]
