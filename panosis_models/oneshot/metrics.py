@@ -4,8 +4,9 @@ the fold's classes, and FB-IoU (per class the mean of foreground and background 
 mean over classes); each per pixel and area-weighted (solid angles). k-shot predictions join k
 one-shot logit maps by OR-ing their masks or by averaging the logits. Beside them, where asked,
 how well the logits rank each class's foreground pixels above its background ones (the area
-under the ROC curve), which no threshold enters: a low IoU with a high AUC is a decision-rule
-problem, a low AUC a feature problem."""
+under the ROC curve), which no threshold enters: where it is low, no threshold can mend the
+prediction. It weighs every pixel pair alike, so a small class's IoU, which rests on the pixels
+ranked highest, can be low under a high AUC."""
 import torch
 
 from panosis_models.data.episodes import IGNORE
@@ -14,8 +15,8 @@ from panosis_models.metrics import Level, scores
 from panosis_models.sphere_metrics import SphereConfusion
 
 BINARY = Level("binary", ("background", "foreground", "void"), ignore=2, void=IGNORE, num_outputs=2)
-AGGREGATIONS = ("or", "mean")
-RANK_BINS, RANK_SPREAD = 8192, 32.0  # logit histograms: BINS bins over tanh(logit / SPREAD)  # k one-shot masks OR-ed (OSLSM), or the mean of their logits
+AGGREGATIONS = ("or", "mean")  # k one-shot masks OR-ed (OSLSM), or the mean of their logits
+RANK_BINS, RANK_SPREAD = 8192, 32.0  # logit histograms: RANK_BINS bins over tanh(logit / RANK_SPREAD)
 
 
 def aggregate(logits: torch.Tensor, how: str = "or") -> torch.Tensor:
