@@ -91,13 +91,19 @@ def scores(confusion: torch.Tensor, level: Level = CATEGORY) -> dict:
     union = c.sum(0) + c.sum(1) - tp
     scored = list(level.scored)
     iou = {label: (tp[label] / union[label]).item() if union[label] > 0 else None for label in scored}
-    present = [v for v in iou.values() if v is not None]
     labelled = c[scored].sum()
     return {
         "iou": iou,
-        "miou": sum(present) / len(present) if present else None,
+        "miou": mean_of_known(iou.values()),
         "pixel_accuracy": (tp[scored].sum() / labelled).item() if labelled > 0 else None,
     }
+
+
+def mean_of_known(values):
+    """The mean of the values that are not None (a score undefined for a class leaves it out);
+    None where none is."""
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
 
 
 def items_scored(result: dict) -> str:

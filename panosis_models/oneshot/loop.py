@@ -80,10 +80,12 @@ def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, sho
                 lambda *batch: shot_logits(*batch, amp=amp), model, supports, masks, query, logits)
             for name, k, how in chosen:
                 prediction = (check.prediction(k, how) if check else aggregate(logits[:k], how)).cpu()
+                total, first = totals[key][name], logits[0].cpu()
                 for c in cls.unique().tolist():
-                    totals[key][name].add(c, prediction[cls == c], target[cls == c])
-                    if totals[key][name].ranks is not None:
-                        totals[key][name].rank(c, logits[0][cls == c].cpu(), target[cls == c])
+                    this = cls == c
+                    total.add(c, prediction[this], target[this])
+                    if total.ranks is not None:
+                        total.rank(c, first[this], target[this])
     for key, model in models.items():
         model.train(modes[key])
         for total in totals[key].values():

@@ -11,7 +11,7 @@ import torch
 
 from panosis_models.data.episodes import IGNORE
 from panosis_models.engine import distributed
-from panosis_models.metrics import Level, scores
+from panosis_models.metrics import Level, mean_of_known, scores
 from panosis_models.sphere_metrics import SphereConfusion
 
 BINARY = Level("binary", ("background", "foreground", "void"), ignore=2, void=IGNORE, num_outputs=2)
@@ -84,12 +84,9 @@ class EpisodeScores:
             per_class = {c: scores(matrix(conf), BINARY)["iou"] for c, conf in self.confusions.items()
                          if conf.counts.sum() > 0}
             fg = {c: iou[1] for c, iou in per_class.items()}
-            known = [v for v in fg.values() if v is not None]
             fb = [(iou[0] + iou[1]) / 2 for iou in per_class.values() if None not in (iou[0], iou[1])]
-            result[kind] = {"iou": fg, "miou": sum(known) / len(known) if known else None,
-                            "fb_iou": sum(fb) / len(fb) if fb else None}
+            result[kind] = {"iou": fg, "miou": mean_of_known(fg.values()), "fb_iou": mean_of_known(fb)}
         if self.ranks is not None:
             auc = {c: roc_auc(h) for c, h in self.ranks.items() if h.sum() > 0}
-            known = [v for v in auc.values() if v is not None]
-            result["ranking"] = {"auc": auc, "mean_auc": sum(known) / len(known) if known else None}
+            result["ranking"] = {"auc": auc, "mean_auc": mean_of_known(auc.values())}
         return result

@@ -1,5 +1,6 @@
 """The ranking score (AUC of the 1-shot logits per class): the histogram's AUC against the exact
 pairwise count, and what an evaluation reports."""
+import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
@@ -46,23 +47,15 @@ def test_the_histograms_auc_is_the_exact_pairwise_count_for_logits_bins_apart(pi
 
 def test_ranking_is_refused_where_it_was_not_asked_for_and_for_an_unscored_class():
     logits, target = torch.zeros(1, 2, 2), torch.ones(1, 2, 2, dtype=torch.long)
-    try:
+    with pytest.raises(ValueError, match="ranking=True"):
         EpisodeScores([1]).rank(1, logits, target)
-    except ValueError as error:
-        assert "ranking=True" in str(error)
-    else:
-        raise AssertionError("ranking without ranking=True was accepted")
-    try:
+    with pytest.raises(ValueError, match="class 2"):
         EpisodeScores([1], ranking=True).rank(2, logits, target)
-    except ValueError as error:
-        assert "class 2" in str(error)
-    else:
-        raise AssertionError("an unscored class was accepted")
 
 
 class Oracle(torch.nn.Module):
-    """Logit +-1 by whether the query pixel is of ``cls`` (read from the query's image, which
-    the scenes below make carry the class in channel 0), times ``sign``."""
+    """Logit +-1 by whether the query pixel is of class 1 (read from the query's channel 0, where
+    ``LabelledScenes`` writes it), times ``sign``."""
 
     def __init__(self, sign: float):
         super().__init__()
