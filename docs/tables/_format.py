@@ -27,3 +27,10 @@ def mean_std(values, digits: int = 3) -> str:
 def number(value, digits: int = 3) -> str:
     """A figure with ``digits`` decimals; a dash where there is none."""
     return "–" if value is None else f"{value:.{digits}f}"
+
+
+def spread(summary: dict) -> str:
+    """``{"mean", "std"}`` as mean ± std (the mean alone without a spread)."""
+    if summary["std"] is None:
+        return number(summary["mean"])
+    return f"{number(summary['mean'])} ± {number(summary['std'])}"

@@ -9,17 +9,10 @@ level panoramas; what each run cost.
 """
 from pathlib import Path
 
-from ._format import load, number, table
+from ._format import load, number, spread, table
 
 SOURCES = ["panosis-routes.json"]
 TESTS = ("level", "tilted")
-
-
-def spread(summary: dict) -> str:
-    """``{"mean", "std"}`` as mean ± std (the mean alone without a spread)."""
-    if summary["std"] is None:
-        return number(summary["mean"])
-    return f"{number(summary['mean'])} ± {number(summary['std'])}"
 
 
 def route(model: str, train: str) -> str:

@@ -40,7 +40,7 @@ from panosis_models.segmentation.train import train as train_unet
 SETTINGS = {
     # two CPU cores, a few minutes: small networks at 64x128
     "quick": dict(size=(64, 128), iterations=600, channels_g=16, channels_d=16, generated=48,
-                  unet_channels=(8, 16, 32, 64), batch_norm=True, epochs=10, batch_size=8, num_test=24),
+                  unet_channels=(8, 16, 32, 64), batch_norm=True, epochs=80, batch_size=8, num_test=24),
     # a GPU: PanOSIS sizes
     "full": dict(size=(256, 512), iterations=20000, channels_g=32, channels_d=32, generated=1000,
                  unet_channels=(32, 64, 128, 256, 512), batch_norm=False, epochs=40, batch_size=8,
