@@ -39,8 +39,9 @@ def scores(row: dict) -> dict:
     return {"miou": row["metrics"]["miou"], "iou": row["iou"]}
 
 
-def run_one(root: Path, pair_seed: int, epochs: int, seed: int, num: int) -> dict:
-    """One (pair, epochs) run's scores, read from its folder if it finished before."""
+def run_one(root: Path, pair_seed: int, epochs: int, seed: int, validation: dict) -> dict:
+    """One (pair, epochs) run's scores on ``validation`` (``validation_sets``), read from its
+    folder if it finished before."""
     folder = root / f"pair{pair_seed}-e{epochs}"
     done = folder / "scores.json"
     if done.is_file():
@@ -54,7 +55,7 @@ def run_one(root: Path, pair_seed: int, epochs: int, seed: int, num: int) -> dic
                                      panosis.pair_alone(pair_folder, settings), CONV)
     colour = ColourInRows((pair.image + 1) / 2, pair.labels)
     result = {"pair_seed": pair_seed, "epochs": epochs, "seed": seed, "unet": {}, COLOUR_IN_ROWS: {}}
-    for test, panoramas in validation_sets(settings, num, seed).items():
+    for test, panoramas in validation.items():
         result["unet"][test] = scores(evaluation_row(panosis.PAIR, CONV, checkpoint, panoramas,
                                                      folder / f"validation-{test}", "cpu", f"U-Net, {test}",
                                                      progress=False, test=test, seed=seed))
@@ -101,7 +102,8 @@ def main(argv=None) -> None:
         parser.error("--pairs and --epochs take comma-separated whole numbers")
     if min(epochs) < 1 or args.num < 1:
         parser.error("--epochs and --num must be at least 1")
-    runs = [run_one(args.root, p, e, args.seed, args.num) for p in pairs for e in epochs]
+    validation = validation_sets(panosis.SETTINGS["quick"], args.num, args.seed)
+    runs = [run_one(args.root, p, e, args.seed, validation) for p in pairs for e in epochs]
     args.out.write_text(json.dumps({
         "command": "python -m panosis_models.experiments.pair_epochs " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": args.date, "machine": "2-core CPU", "setting": "quick", "conv": CONV, "seed": args.seed,
