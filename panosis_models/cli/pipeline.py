@@ -21,6 +21,7 @@ from panosis_models.experiments.panosis import PipelineConfig, run
 from panosis_models.models.convs import CONV_KINDS
 from panosis_models.osmis.label_check import describe
 from panosis_models.osmis.config import OsmisConfig
+from panosis_models.segmentation.class_weight import CLASS_WEIGHTS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -34,6 +35,11 @@ def parser() -> argparse.ArgumentParser:
                    help="pairs to generate (default: the setting's)")
     p.add_argument("--epochs", type=command.count(1), default=None, help="U-Net epochs (default: the setting's)")
     p.add_argument("--osmis-conv", choices=CONV_KINDS, default=d.osmis_conv, help="3x3 convolutions of OSMIS")
+    p.add_argument("--tilt", type=command.number(at_least=0, at_most=90), default=d.tilt, metavar="DEG",
+                   help="the U-Nets' augmentation: also tilt each panorama by a random pitch and roll up to DEG degrees")
+    p.add_argument("--class-weight", default=d.class_weight, choices=CLASS_WEIGHTS,
+                   help="the U-Nets' cross-entropy: 'balanced' gives every class the training masks show the same "
+                        "total weight (default: every pixel weighs the same)")
     p.add_argument("--test", default=None, help="a CVRG-Pano folder to test on (default: held-out synthetic)")
     p.add_argument("--colour-masks", action="store_true", help="the --test folder's masks are palette colours")
     p.add_argument("--out", default=d.out, help="results folder (and the runs' folders)")

@@ -17,6 +17,7 @@ from panosis_models.models.convs import CONV_KINDS
 from panosis_models.models.pspnet import PRESETS
 from panosis_models.data.source import LAYOUTS, VIEWS
 from panosis_models.models.segmentation import MODELS
+from panosis_models.segmentation.class_weight import CLASS_WEIGHTS
 from panosis_models.segmentation.config import TrainConfig
 from panosis_models.segmentation.train import train
 
@@ -50,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tilt", type=command.number(at_least=0, at_most=90), default=d.tilt, metavar="DEG",
                    help="while augmenting, also tilt each panorama by a random pitch and roll up to DEG degrees "
                         "(resampled on the sphere by equiconv.rotate)")
+    p.add_argument("--class-weight", default=d.class_weight, choices=CLASS_WEIGHTS,
+                   help="weigh the cross-entropy per class: 'balanced' gives every class seen in the training "
+                        "masks the same total weight (default: every pixel weighs the same)")
     command.add_run(p)
     return p
 

@@ -25,6 +25,7 @@ from panosis_models.data import PanoramaFolder, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.tilt import TiltedPanoramas
 from panosis_models.engine.outputs import run_folder
+from panosis_models.errors import InputError
 from panosis_models.experiments.pair_baselines import pair_baselines
 from panosis_models.experiments.results import TEST_SETS, evaluation_row, predictor_row, write_report
 from panosis_models.models.convs import CONV_KINDS
@@ -34,6 +35,7 @@ from panosis_models.osmis.label_check import describe, top_label_check
 from panosis_models.osmis.pair import training_pair
 from panosis_models.osmis.previews import to_uint8
 from panosis_models.osmis.train import train as train_osmis
+from panosis_models.segmentation.class_weight import check_class_weight
 from panosis_models.segmentation.config import TrainConfig
 from panosis_models.segmentation.train import train as train_unet
 
@@ -65,10 +67,15 @@ class PipelineConfig(RunConfig):
     test: str = None                 # a CVRG-Pano folder to test on; None: held-out synthetic panoramas
     test_seed: int = None            # which held-out synthetic panoramas (or tilts of the folder's); None: seed
     colour_masks: bool = False       # the test folder's masks are palette colours
+    tilt: float = 0.0                # the U-Nets' augmentation: a random pitch and roll up to this many degrees
+    class_weight: str = None         # the U-Nets' cross-entropy: None, or "balanced" (segmentation.class_weight)
 
     def settings(self) -> dict:
         overrides = {k: getattr(self, k) for k in ("iterations", "generated", "epochs") if getattr(self, k) is not None}
         check_at_least(overrides)
+        if not 0 <= self.tilt <= 90:
+            raise InputError(f"tilt must lie in [0, 90] degrees, got {self.tilt!r}")
+        check_class_weight(self.class_weight)
         return {**SETTINGS["quick" if self.quick else "full"], **overrides}
 
 
@@ -96,8 +103,8 @@ def unet_config(cfg: PipelineConfig, settings: dict, out: Path, data: Path, conv
                 split=(0.9, 0.1, 0.0)) -> TrainConfig:
     return TrainConfig(out=str(out), data=str(data), size=settings["size"], conv=conv,
                        channels=settings["unet_channels"], batch_norm=settings["batch_norm"], epochs=epochs,
-                       batch_size=settings["batch_size"], split=split, seed=cfg.seed,
-                       device=cfg.device, resume=cfg.resume, progress=cfg.progress)
+                       batch_size=settings["batch_size"], split=split, seed=cfg.seed, tilt=cfg.tilt,
+                       class_weight=cfg.class_weight, device=cfg.device, resume=cfg.resume, progress=cfg.progress)
 
 
 def test_sets(cfg: PipelineConfig, settings: dict) -> tuple:

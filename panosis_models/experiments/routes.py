@@ -39,12 +39,15 @@ class RoutesConfig(RunConfig):
     iterations: int = None                # OSMIS steps; None: the setting's
     generated: int = None
     epochs: int = None
+    tilt: float = 0.0                     # the U-Nets' training, as PipelineConfig takes it
+    class_weight: str = None
 
     def pipeline(self, pair_seed: int, seed: int) -> panosis.PipelineConfig:
         return panosis.PipelineConfig(out=str(Path(self.out) / f"pair{pair_seed}-seed{seed}"), pair_seed=pair_seed,
                                       seed=seed, test_seed=self.test_seed, quick=self.quick,
                                       iterations=self.iterations, generated=self.generated, epochs=self.epochs,
-                                      device=self.device, resume=self.resume, progress=self.progress)
+                                      tilt=self.tilt, class_weight=self.class_weight, device=self.device,
+                                      resume=self.resume, progress=self.progress)
 
 
 def run(cfg: RoutesConfig) -> dict:

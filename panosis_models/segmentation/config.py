@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from panosis_models.data.source import DATA_DEFINING, DataSource
 from panosis_models.engine.config import TrainingConfig, check_network_run
 from panosis_models.errors import InputError
+from panosis_models.segmentation.class_weight import check_class_weight
 from panosis_models.models.segmentation import NETWORK_DEFINING, NetworkChoice, segmentation_network
 
 
@@ -17,12 +18,14 @@ class TrainConfig(TrainingConfig, DataSource, NetworkChoice):
     out: str = "runs/unet"
     augment: bool = True
     tilt: float = 0.0                 # augmentation: a random pitch and roll up to this many degrees
+    class_weight: str = None          # None, or "balanced": the cross-entropy's class weights (segmentation.class_weight)
 
     def validate(self) -> None:
         if not 0 <= self.tilt <= 90:
             raise InputError(f"tilt must lie in [0, 90] degrees, got {self.tilt!r}")
         if self.tilt and (self.view != "panorama" or not self.augment):
             raise InputError("--tilt turns whole panoramas while augmenting: it needs --view panorama and --augment")
+        check_class_weight(self.class_weight)
         self.check_network(self.batch_size)
         self.check_data()
         check_network_run(self)

@@ -18,17 +18,22 @@ def predict(model, images: torch.Tensor, amp: bool = False) -> torch.Tensor:
         return model(images).argmax(1)
 
 
-def segmentation_loss(net, images: torch.Tensor, masks: torch.Tensor, ignore_index: int = IGNORE_INDEX):
-    """Cross-entropy (labels ``ignore_index`` cost nothing). A network that returns ``(logits,
-    aux_logits)`` in training (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
+def segmentation_loss(net, images: torch.Tensor, masks: torch.Tensor, ignore_index: int = IGNORE_INDEX,
+                      weight: torch.Tensor = None):
+    """Cross-entropy (labels ``ignore_index`` cost nothing; ``weight``: one per class, as
+    ``F.cross_entropy`` takes it). A network that returns ``(logits, aux_logits)`` in training
+    (PSPNet) adds its auxiliary loss, weighted by its ``aux_weight``."""
     logits = net(images)
     aux = None
     if isinstance(logits, tuple):
         logits, aux = logits
-    loss = F.cross_entropy(logits.float(), masks, ignore_index=ignore_index)
+    if weight is not None:
+        weight = weight.to(logits.device)
+    loss = F.cross_entropy(logits.float(), masks, weight=weight, ignore_index=ignore_index)
     if aux is not None:
         module = getattr(net, "module", net)  # under DDP
-        loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, ignore_index=ignore_index)
+        loss = loss + module.aux_weight * F.cross_entropy(aux.float(), masks, weight=weight,
+                                                          ignore_index=ignore_index)
     return loss
 
 

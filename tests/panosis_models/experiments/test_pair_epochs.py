@@ -27,7 +27,8 @@ def test_the_summary_pairs_each_run_with_colour_on_its_own_pair():
     assert noisy["mean"] == pytest.approx(-0.02) and not summary["10"]["level"]["above_2std"]
 
 
-@pytest.mark.parametrize("flags, says", [(["--epochs", "0"], "at least 1"), (["--pairs", "a"], "whole numbers")])
+@pytest.mark.parametrize("flags, says", [(["--epochs", "0"], "at least 1"), (["--pairs", "a"], "whole numbers"),
+                                         (["--tilt", "91"], "--tilt"), (["--class-weight", "x"], "--class-weight")])
 def test_bad_arguments_are_refused_before_any_run(tmp_path, capsys, flags, says):
     with pytest.raises(SystemExit) as exit:
         pair_epochs.main([str(tmp_path / "root"), str(tmp_path / "out.json"), "--date", "d", *flags])
@@ -46,6 +47,7 @@ def test_a_tiny_choice_end_to_end_and_read_back(tmp_path, capsys, monkeypatch):
         assert 0 <= run["unet"][test]["miou"] <= 1 and 0 <= run[COLOUR_IN_ROWS][test]["miou"] <= 1
     assert written["summary"]["1"]["level"]["minus_colour_in_rows"]["std"] is None  # one pair: no spread
     assert written["command"].endswith("--date 2026-12-07")
+    assert set(written["pair_shares"]) == {"0"}
     # a second call reads the finished run instead of training again, and never overwrites OUT
     monkeypatch.setattr(panosis, "train_route", lambda *a, **k: pytest.fail("trained again"))
     pair_epochs.main([str(root), str(tmp_path / "again.json"), *args])
@@ -53,3 +55,23 @@ def test_a_tiny_choice_end_to_end_and_read_back(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exit:
         pair_epochs.main([str(root), str(out), *args])
     assert exit.value.code == 2 and "out:" in capsys.readouterr().err
+
+
+def test_a_training_variant_reaches_the_unets_and_names_its_folders(tmp_path):
+    assert pair_epochs.variant_name(0.0, None) == ""
+    assert pair_epochs.variant_name(30.0, "balanced") == "-tilt30-balanced"
+    cfg = panosis.PipelineConfig(quick=True, tilt=30.0, class_weight="balanced")
+    unet = panosis.unet_config(cfg, cfg.settings(), tmp_path / "unet", tmp_path / "pair", "std", 1)
+    assert (unet.tilt, unet.class_weight) == (30.0, "balanced")
+    plain = panosis.PipelineConfig(quick=True)
+    assert (panosis.unet_config(plain, plain.settings(), tmp_path / "u", tmp_path / "p", "std", 1).class_weight
+            is None)
+
+
+def test_pair_shares_count_the_pairs_own_mask():
+    shares = pair_epochs.pair_shares(0)
+    cfg = panosis.PipelineConfig(quick=True, pair_seed=0)
+    labels = panosis.training_pair(panosis.osmis_config(cfg, cfg.settings())).labels
+    labelled = (labels > 0).sum().item()
+    assert "unlabelled" not in shares and sum(shares.values()) == pytest.approx(1, abs=1e-3)
+    assert shares["nature"] == pytest.approx((labels == 4).sum().item() / labelled, abs=1e-4)

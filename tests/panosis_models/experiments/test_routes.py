@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from panosis_models.cli.pipeline import main as pipeline_main
+from panosis_models.errors import InputError
 from panosis_models.experiments import panosis, routes
 from panosis_models.experiments.pair_baselines import COLOUR_IN_ROWS, COPIED, ColourInRows, Copied, pair_baselines
 from panosis_models.experiments.results import METRICS
@@ -110,6 +111,19 @@ def test_a_sweep_refuses_what_applies_to_one_run(tmp_path, capsys):
                        str(tmp_path / "r")])
     assert exit.value.code == 2 and "(--pair-seeds/--seeds): --seed, --osmis-conv\n" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_the_unets_training_choices_reach_every_run_and_are_checked_before_any(tmp_path, capsys):
+    one = routes.RoutesConfig(quick=True, tilt=30.0, class_weight="balanced").pipeline(1, 0)
+    assert (one.tilt, one.class_weight) == (30.0, "balanced")
+    with pytest.raises(InputError, match="class_weight"):
+        routes.run(routes.RoutesConfig(out=str(tmp_path / "r"), quick=True, class_weight="inverse"))
+    with pytest.raises(InputError, match="tilt"):
+        panosis.PipelineConfig(quick=True, tilt=120.0).settings()
+    with pytest.raises(SystemExit) as exit:
+        pipeline_main(["--quick", "--class-weight", "inverse", "--out", str(tmp_path / "p")])
+    assert exit.value.code == 2 and "--class-weight" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "p").exists()
 
 
 @pytest.mark.slow  # training runs
