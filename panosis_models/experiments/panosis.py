@@ -25,7 +25,6 @@ from panosis_models.data import PanoramaFolder, prerender
 from panosis_models.data.datasets import held_out_panoramas
 from panosis_models.data.tilt import TiltedPanoramas
 from panosis_models.engine.outputs import run_folder
-from panosis_models.errors import InputError
 from panosis_models.experiments.pair_baselines import pair_baselines
 from panosis_models.experiments.results import TEST_SETS, evaluation_row, predictor_row, write_report
 from panosis_models.models.convs import CONV_KINDS
@@ -36,7 +35,7 @@ from panosis_models.osmis.pair import training_pair
 from panosis_models.osmis.previews import to_uint8
 from panosis_models.osmis.train import train as train_osmis
 from panosis_models.segmentation.class_weight import check_class_weight
-from panosis_models.segmentation.config import TrainConfig
+from panosis_models.segmentation.config import TrainConfig, check_tilt
 from panosis_models.segmentation.train import train as train_unet
 
 SETTINGS = {
@@ -73,8 +72,7 @@ class PipelineConfig(RunConfig):
     def settings(self) -> dict:
         overrides = {k: getattr(self, k) for k in ("iterations", "generated", "epochs") if getattr(self, k) is not None}
         check_at_least(overrides)
-        if not 0 <= self.tilt <= 90:
-            raise InputError(f"tilt must lie in [0, 90] degrees, got {self.tilt!r}")
+        check_tilt(self.tilt)
         check_class_weight(self.class_weight)
         return {**SETTINGS["quick" if self.quick else "full"], **overrides}
 

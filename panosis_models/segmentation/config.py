@@ -10,6 +10,12 @@ from panosis_models.segmentation.class_weight import check_class_weight
 from panosis_models.models.segmentation import NETWORK_DEFINING, NetworkChoice, segmentation_network
 
 
+def check_tilt(tilt: float) -> None:
+    """The augmentation's largest pitch and roll, in degrees."""
+    if not 0 <= tilt <= 90:
+        raise InputError(f"tilt must lie in [0, 90] degrees, got {tilt!r}")
+
+
 @dataclass
 class TrainConfig(TrainingConfig, DataSource, NetworkChoice):
     """Everything that defines a run; saved in its checkpoints."""
@@ -21,8 +27,7 @@ class TrainConfig(TrainingConfig, DataSource, NetworkChoice):
     class_weight: str = None          # None, or "balanced": the cross-entropy's class weights (segmentation.class_weight)
 
     def validate(self) -> None:
-        if not 0 <= self.tilt <= 90:
-            raise InputError(f"tilt must lie in [0, 90] degrees, got {self.tilt!r}")
+        check_tilt(self.tilt)
         if self.tilt and (self.view != "panorama" or not self.augment):
             raise InputError("--tilt turns whole panoramas while augmenting: it needs --view panorama and --augment")
         check_class_weight(self.class_weight)

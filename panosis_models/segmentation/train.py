@@ -40,5 +40,5 @@ def job(cfg: TrainConfig, train_set: Dataset = None, val_set: Dataset = None) ->
         return scores(evaluate(model, val_set, ctx, cfg.batch_size, cfg.amp, level=level).pixel_confusion(),
                       level)["miou"]
 
-    return Job(KIND, build_model, partial(segmentation_loss, ignore_index=level.void, weight=weight), lambda epoch: train_set,
-               validate, MIOU)
+    loss = partial(segmentation_loss, ignore_index=level.void, weight=weight)
+    return Job(KIND, build_model, loss, lambda epoch: train_set, validate, MIOU)
