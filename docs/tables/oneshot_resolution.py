@@ -27,8 +27,8 @@ def method_rows(method: str, low: dict, high: dict) -> list:
 
 
 def render(figures: Path) -> str:
-    low, high = (load(figures, source)["folds"][FOLD] for source in SOURCES)
-    data = load(figures, SOURCES[1])
+    protocol, data = (load(figures, source) for source in SOURCES)
+    low, high = protocol["folds"][FOLD], data["folds"][FOLD]
     header = ["method", "shots", "64×128: mean IoU", "− best trivial", "128×256: mean IoU", "− best trivial",
               "> 2 std", "− 1 shot", "target met (128×256)"]
     rows = [row for method in high["methods"] if method in low["methods"]
