@@ -5,7 +5,7 @@ the folds table (``oneshot_folds``)."""
 from pathlib import Path
 
 from ._format import load, mean_std, table
-from .oneshot_folds import VARIANTS, over_one_shot
+from .oneshot_folds import VARIANTS, against_target
 
 SOURCES = ["oneshot-4folds-3seeds.json", "oneshot-fold1-128x256-3seeds.json"]
 FOLD = "1"
@@ -16,10 +16,7 @@ def method_rows(method: str, low: dict, high: dict) -> list:
     rows = []
     for variant, shots in VARIANTS.items():
         a, b = low[variant], high[variant]
-        if variant == "1-shot":
-            gain, met = "–", b["meets_target"]
-        else:
-            gain, met = over_one_shot(high, variant)
+        gain, met = against_target(high, variant)
         rows.append([method, shots, mean_std(a["pixel_miou"]["per_seed"]), mean_std(a["minus_best_trivial"]["per_seed"]),
                      mean_std(b["pixel_miou"]["per_seed"]), mean_std(b["minus_best_trivial"]["per_seed"]),
                      "yes" if b["above_2std"] else "no", gain, "yes" if met else "no"])
