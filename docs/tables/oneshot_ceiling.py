@@ -2,14 +2,15 @@
 class, the best test IoU of any trivial predictor or any method (seed mean), with as many
 supports in any aggregation, averaged over the fold's classes: a ceiling chosen on the test
 episodes, not a method. Where it stays below the target, no choice among these predictors
-(per class, with hindsight) reaches it."""
+(per class, with hindsight) reaches it. Folds run at 128×256 as well get a row at each size."""
 from pathlib import Path
 
 from panosis_models.experiments.oneshot_protocol import METHODS
 
 from ._format import load, number, table
 
-SOURCES = ["oneshot-4folds-3seeds.json"]
+SOURCES = {"oneshot-4folds-3seeds.json": "64×128", "oneshot-fold1-128x256-3seeds.json": "128×256",
+           "oneshot-fold2-128x256-3seeds.json": "128×256"}
 SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
 
 
@@ -25,19 +26,26 @@ def class_best(data: dict, variants: tuple) -> dict:
     return best
 
 
-def render(figures: Path) -> str:
-    data = load(figures, SOURCES[0])
-    target = data["target"]["minus_best_trivial"]
+def fold_rows(fold: str, size: str, summary: dict, target: float) -> list:
+    """The fold's rows at one size, one per number of supports."""
     rows = []
-    for fold, summary in data["folds"].items():
-        for shots, variants in SHOTS.items():
-            trivial = max(summary["best_trivial"][v]["miou"] for v in variants)
-            methods = {name: max(m[v]["pixel_miou"]["mean"] for v in variants)
-                       for name, m in summary["methods"].items()}
-            best = class_best(summary, variants)
-            ceiling = sum(best.values()) / len(best)
-            rows.append([fold, shots, number(trivial + target), *(number(methods.get(m)) for m in METHODS),
-                         number(ceiling), f"{ceiling - trivial - target:+.3f}"])
-    header = ["fold", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in METHODS),
+    for shots, variants in SHOTS.items():
+        trivial = max(summary["best_trivial"][v]["miou"] for v in variants)
+        methods = {name: max(m[v]["pixel_miou"]["mean"] for v in variants) for name, m in summary["methods"].items()}
+        best = class_best(summary, variants)
+        ceiling = sum(best.values()) / len(best)
+        rows.append([fold, size, shots, number(trivial + target), *(number(methods.get(m)) for m in METHODS),
+                     number(ceiling), f"{ceiling - trivial - target:+.3f}"])
+    return rows
+
+
+def render(figures: Path) -> str:
+    rows = []
+    for source, size in SOURCES.items():
+        data = load(figures, source)
+        target = data["target"]["minus_best_trivial"]
+        rows += [row for fold, summary in data["folds"].items() for row in fold_rows(fold, size, summary, target)]
+    rows.sort(key=lambda row: row[0])  # stable: each fold's sizes in the order of SOURCES
+    header = ["fold", "size", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in METHODS),
               "per class, best of all", "ceiling − target"]
     return table(header, rows)

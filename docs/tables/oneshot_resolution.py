@@ -1,37 +1,53 @@
-"""One-shot page: fold 1 on its test episodes at 128×256 (the resolution chosen on fold 1's
-validation worlds) beside the protocol's 64×128, three seeds each, every method against the best
+"""One-shot page: folds 1 and 2 on their test episodes at 128×256 (the resolution their validation
+worlds preferred) beside the protocol's 64×128, three seeds each, every method against the best
 trivial predictor scored at the same resolution on the same episodes. The target is read as in
 the folds table (``oneshot_folds``)."""
 from pathlib import Path
 
 from ._format import load, mean_std, table
+from .oneshot import class_names
 from .oneshot_folds import VARIANTS, against_target
 
-SOURCES = ["oneshot-4folds-3seeds.json", "oneshot-fold1-128x256-3seeds.json"]
-FOLD = "1"
+PROTOCOL = "oneshot-4folds-3seeds.json"
+LARGER = {"1": "oneshot-fold1-128x256-3seeds.json", "2": "oneshot-fold2-128x256-3seeds.json"}
+SOURCES = [PROTOCOL, *LARGER.values()]
 
 
-def method_rows(method: str, low: dict, high: dict) -> list:
+def method_rows(fold: str, method: str, low: dict, high: dict) -> list:
     """One row per shot variant of ``method``: its 64×128 and 128×256 summaries side by side."""
     rows = []
     for variant, shots in VARIANTS.items():
         a, b = low[variant], high[variant]
         gain, met = against_target(high, variant)
-        rows.append([method, shots, mean_std(a["pixel_miou"]["per_seed"]), mean_std(a["minus_best_trivial"]["per_seed"]),
-                     mean_std(b["pixel_miou"]["per_seed"]), mean_std(b["minus_best_trivial"]["per_seed"]),
-                     "yes" if b["above_2std"] else "no", gain, "yes" if met else "no"])
+        rows.append([fold, method, shots, mean_std(a["pixel_miou"]["per_seed"]),
+                     mean_std(a["minus_best_trivial"]["per_seed"]), mean_std(b["pixel_miou"]["per_seed"]),
+                     mean_std(b["minus_best_trivial"]["per_seed"]), "yes" if b["above_2std"] else "no", gain,
+                     "yes" if met else "no"])
     return rows
 
 
-def render(figures: Path) -> str:
-    protocol, data = (load(figures, source) for source in SOURCES)
-    low, high = protocol["folds"][FOLD], data["folds"][FOLD]
-    header = ["method", "shots", "64×128: mean IoU", "− best trivial", "128×256: mean IoU", "− best trivial",
-              "> 2 std", "− 1 shot", "target met (128×256)"]
-    rows = [row for method in high["methods"] if method in low["methods"]
-            for row in method_rows(method, low["methods"][method], high["methods"][method])]
+def provenance(fold: str, low: dict, high: dict, data: dict) -> str:
+    """Where the fold's 128×256 runs come from, the classes its episodes hold (a class can be too
+    small to be drawn at 64×128) and its best trivial predictor at both sizes."""
     trivial = ", ".join(f"{shots} {high['best_trivial'][v]['miou']:.3f} ({low['best_trivial'][v]['miou']:.3f} at 64×128)"
                         for v, shots in VARIANTS.items())
+    classes = ", ".join(class_names(high["classes"]))
+    if high["classes"] != low["classes"]:
+        classes += f"; at 64×128: {', '.join(class_names(low['classes']))}"
     seeds = ", ".join(map(str, data["seeds"]))
-    return (f"Fold {FOLD}, seeds {seeds}; 128×256 runs: {data['machine']}, {data['date']}. Best trivial "
-            f"predictor at 128×256 by shots: {trivial}.\n\n" + table(header, rows))
+    return (f"Fold {fold} ({classes}), seeds {seeds}; 128×256 runs: {data['machine']}, {data['date']}. Best "
+            f"trivial predictor at 128×256 by shots: {trivial}.")
+
+
+def render(figures: Path) -> str:
+    protocol = load(figures, PROTOCOL)
+    header = ["fold", "method", "shots", "64×128: mean IoU", "− best trivial", "128×256: mean IoU", "− best trivial",
+              "> 2 std", "− 1 shot", "target met (128×256)"]
+    notes, rows = [], []
+    for fold, source in LARGER.items():
+        data = load(figures, source)
+        low, high = protocol["folds"][fold], data["folds"][fold]
+        notes.append(provenance(fold, low, high, data))
+        rows += [row for method in high["methods"] if method in low["methods"]
+                 for row in method_rows(fold, method, low["methods"][method], high["methods"][method])]
+    return "\n\n".join(notes) + "\n\n" + table(header, rows)

@@ -54,19 +54,31 @@ def test_the_ranking_table_gives_seed_means_and_leaves_out_a_class_some_seed_nev
     assert rows == [["| 0", "oslsm", "0.250 ± 0.071", "0.800 ± 0.141", "road 0.85 |"]]
 
 
-def test_the_resolution_table_sets_fold_1_at_both_sizes_side_by_side_and_judges_the_larger(tmp_path):
+def test_the_resolution_table_sets_each_fold_at_both_sizes_side_by_side_and_judges_the_larger(tmp_path):
     from tables import oneshot_resolution
 
-    def fold(one, five_mean, meets):
+    def folds(fold, one, five_mean, meets, classes=(1, 5)):
         methods = {"prototype": {"1-shot": variant(one, [v - 0.1 for v in one], meets=meets),
                                  "5-shot-or": variant(one, [0.0, 0.0, 0.0]),
                                  "5-shot-mean": variant(five_mean, [0.0, 0.0, 0.0])}}
         best = {v: {"name": "colour", "miou": 0.1} for v in oneshot_folds.VARIANTS}
-        return {"seeds": [0, 1, 2], "machine": "m", "date": "d", "folds": {"1": {"methods": methods, "best_trivial": best}}}
-    for name, data in zip(oneshot_resolution.SOURCES, (fold([0.10, 0.11, 0.12], [0.1, 0.1, 0.1], False),
-                                                      fold([0.16, 0.17, 0.18], [0.20, 0.21, 0.23], True))):
-        (tmp_path / name).write_text(json.dumps(data))
-    rows = [line.split(" | ") for line in oneshot_resolution.render(tmp_path).splitlines()[4:]]
-    assert [row[2:] for row in rows[:1]] == [["0.110 ± 0.010", "0.010 ± 0.010", "0.170 ± 0.010", "0.070 ± 0.010",
+        return {fold: {"classes": list(classes), "methods": methods, "best_trivial": best}}
+
+    def figures(data):
+        return {"seeds": [0, 1, 2], "machine": "m", "date": "d", "folds": data}
+    low = {**folds("1", [0.10, 0.11, 0.12], [0.1, 0.1, 0.1], False), **folds("2", [0.5] * 3, [0.5] * 3, False, (2, 10))}
+    (tmp_path / oneshot_resolution.PROTOCOL).write_text(json.dumps(figures(low)))
+    (tmp_path / oneshot_resolution.LARGER["1"]).write_text(json.dumps(figures(
+        folds("1", [0.16, 0.17, 0.18], [0.20, 0.21, 0.23], True))))
+    (tmp_path / oneshot_resolution.LARGER["2"]).write_text(json.dumps(figures(
+        folds("2", [0.52, 0.53, 0.54], [0.50, 0.50, 0.50], False, (2, 6, 10)))))
+    text = oneshot_resolution.render(tmp_path)
+    assert text.startswith("Fold 1 (sidewalk, pole), seeds 0, 1, 2")
+    assert "\n\nFold 2 (building, traffic light, sky; at 64×128: building, sky), seeds" in text
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert [row[3:] for row in rows[:1]] == [["0.110 ± 0.010", "0.010 ± 0.010", "0.170 ± 0.010", "0.070 ± 0.010",
                                               "no", "–", "yes |"]]
     assert rows[2][-2:] == ["0.043 ± 0.006", "yes |"]
+    assert [row[0] for row in rows] == ["| 1"] * 3 + ["| 2"] * 3
+    assert rows[3][3:5] == ["0.500 ± 0.000", "0.400 ± 0.000"] and rows[3][-1] == "no |"
+    assert rows[5][-2:] == ["-0.030 ± 0.010", "no |"]
