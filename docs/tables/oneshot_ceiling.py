@@ -40,11 +40,14 @@ def fold_rows(fold: str, size: str, summary: dict, target: float) -> list:
 
 
 def render(figures: Path) -> str:
-    rows = []
+    rows, targets = [], set()
     for source, size in SOURCES.items():
         data = load(figures, source)
         target = data["target"]["minus_best_trivial"]
+        targets.add(target)
         rows += [row for fold, summary in data["folds"].items() for row in fold_rows(fold, size, summary, target)]
+    if len(targets) > 1:
+        raise ValueError(f"the one-shot figures files set different targets {sorted(targets)}; one header cannot name them")
     rows.sort(key=lambda row: row[0])  # stable: each fold's sizes in the order of SOURCES
     header = ["fold", "size", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in METHODS),
               "per class, best of all", "ceiling − target"]

@@ -3,6 +3,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 sys.path.insert(0, str(DOCS))
 
@@ -41,3 +43,11 @@ def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it_at_each
     assert lines[3].split(" | ") == ["| 0", "64×128", "5", "0.400", "0.400", "–", "–", "–", "0.550", "+0.150 |"]
     assert [line.split(" | ")[:2] for line in lines[4:]] == [["| 1", "64×128"]] * 2 + [["| 1", "128×256"]] * 2 + [
         ["| 2", "128×256"]] * 2
+
+
+def test_files_with_different_targets_are_refused_rather_than_headed_with_one_of_them(tmp_path):
+    for i, source in enumerate(oneshot_ceiling.SOURCES):
+        (tmp_path / source).write_text(json.dumps({"target": {"minus_best_trivial": 0.05 + 0.01 * (i == 2)},
+                                                   "folds": {"0": fold()}}))
+    with pytest.raises(ValueError, match="different targets"):
+        oneshot_ceiling.render(tmp_path)
