@@ -8,9 +8,9 @@ from pathlib import Path
 from panosis_models.experiments.oneshot_protocol import METHODS
 
 from ._format import load, number, table
+from .oneshot_resolution import LARGER, PROTOCOL
 
-SOURCES = {"oneshot-4folds-3seeds.json": "64×128", "oneshot-fold1-128x256-3seeds.json": "128×256",
-           "oneshot-fold2-128x256-3seeds.json": "128×256"}
+SOURCES = {PROTOCOL: "64×128", **{source: "128×256" for source in LARGER.values()}}
 SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
 
 
