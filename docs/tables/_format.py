@@ -24,6 +24,11 @@ def mean_std(values, digits: int = 3) -> str:
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
+def yes_no(value) -> str:
+    """A judgement cell: "yes" or "no"."""
+    return "yes" if value else "no"
+
+
 def number(value, digits: int = 3) -> str:
     """A figure with ``digits`` decimals; a dash where there is none."""
     return "–" if value is None else f"{value:.{digits}f}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from panosis_models.data.cityscapes import FINE_NAMES
 
-from ._format import load, mean_std, number, table
+from ._format import load, mean_std, number, table, yes_no
 
 SOURCES = ["oneshot-4folds-3seeds.json", "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
            "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
@@ -50,7 +50,7 @@ def fold0_seeds(data: dict) -> str:
             diff = s["minus_best_trivial"]["per_seed"]
             rows.append([label, shots, *(number(s["class_iou"][i]["mean"]) for i in ids),
                          mean_std(s["pixel_miou"]["per_seed"]), mean_std(s["area_miou"]["per_seed"]),
-                         mean_std(diff), "yes" if s["above_2std"] else "no"])
+                         mean_std(diff), yes_no(s["above_2std"])])
     for name, variants in data["baselines"].items():
         for variant, shots in VARIANTS.items():
             s = variants[variant]

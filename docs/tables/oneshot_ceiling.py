@@ -8,7 +8,8 @@ from pathlib import Path
 from panosis_models.experiments.oneshot_protocol import METHODS
 
 from ._format import load, number, table
-from .oneshot_resolution import LARGER, PROTOCOL
+from .oneshot_folds import PROTOCOL
+from .oneshot_resolution import LARGER
 
 SOURCES = {PROTOCOL: "64×128", **{source: "128×256" for source in LARGER.values()}}
 SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
@@ -48,6 +49,7 @@ def render(figures: Path) -> str:
         rows += [row for fold, summary in data["folds"].items() for row in fold_rows(fold, size, summary, target)]
     if len(targets) > 1:
         raise ValueError(f"the one-shot figures files set different targets {sorted(targets)}; one header cannot name them")
+    (target,) = targets
     rows.sort(key=lambda row: row[0])  # stable: each fold's sizes in the order of SOURCES
     header = ["fold", "size", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in METHODS),
               "per class, best of all", "ceiling − target"]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from panosis_models.experiments.oneshot_protocol import paired
 
-from ._format import load, mean_std, number, table
+from ._format import load, mean_std, number, table, yes_no
 
-SOURCES = ["oneshot-4folds-3seeds.json"]
+PROTOCOL = "oneshot-4folds-3seeds.json"
+SOURCES = [PROTOCOL]
 VARIANTS = {"1-shot": "1", "5-shot-or": "5, OR", "5-shot-mean": "5, mean logits"}
 
 
@@ -36,12 +37,12 @@ def fold_rows(fold: str, data: dict) -> list:
             rows.append([fold, method, shots, mean_std(s["pixel_miou"]["per_seed"]),
                          mean_std(s["area_miou"]["per_seed"]), number(data["best_trivial"][variant]["miou"]),
                          data["best_trivial"][variant]["name"], mean_std(s["minus_best_trivial"]["per_seed"]),
-                         "yes" if s["above_2std"] else "no", gain, "yes" if met else "no"])
+                         yes_no(s["above_2std"]), gain, yes_no(met)])
     return rows
 
 
 def render(figures: Path) -> str:
-    data = load(figures, SOURCES[0])
+    data = load(figures, PROTOCOL)
     header = ["fold", "method", "shots", "mean IoU", "area mean IoU", "best trivial", "which",
               "− best trivial", "> 2 std", "− 1 shot", "target met"]
     rows = [row for fold, summary in data["folds"].items() for row in fold_rows(fold, summary)]

@@ -4,11 +4,10 @@ trivial predictor scored at the same resolution on the same episodes. The target
 the folds table (``oneshot_folds``)."""
 from pathlib import Path
 
-from ._format import load, mean_std, table
+from ._format import load, mean_std, table, yes_no
 from .oneshot import class_names
-from .oneshot_folds import VARIANTS, against_target
+from .oneshot_folds import PROTOCOL, VARIANTS, against_target
 
-PROTOCOL = "oneshot-4folds-3seeds.json"
 LARGER = {"1": "oneshot-fold1-128x256-3seeds.json", "2": "oneshot-fold2-128x256-3seeds.json"}
 SOURCES = [PROTOCOL, *LARGER.values()]
 
@@ -21,8 +20,7 @@ def method_rows(fold: str, method: str, low: dict, high: dict) -> list:
         gain, met = against_target(high, variant)
         rows.append([fold, method, shots, mean_std(a["pixel_miou"]["per_seed"]),
                      mean_std(a["minus_best_trivial"]["per_seed"]), mean_std(b["pixel_miou"]["per_seed"]),
-                     mean_std(b["minus_best_trivial"]["per_seed"]), "yes" if b["above_2std"] else "no", gain,
-                     "yes" if met else "no"])
+                     mean_std(b["minus_best_trivial"]["per_seed"]), yes_no(b["above_2std"]), gain, yes_no(met)])
     return rows
 
 

@@ -36,7 +36,7 @@ def test_the_ceiling_takes_each_class_from_its_best_predictor_over_both_five_sho
 
 def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it_at_each_size_of_a_fold(tmp_path):
     for source in oneshot_ceiling.SOURCES:
-        folds = {"0": fold(), "1": fold()} if source == "oneshot-4folds-3seeds.json" else {source.split("fold")[1][0]: fold()}
+        folds = {"0": fold(), "1": fold()} if source == oneshot_ceiling.PROTOCOL else {source.split("fold")[1][0]: fold()}
         (tmp_path / source).write_text(json.dumps({"target": {"minus_best_trivial": 0.05}, "folds": folds}))
     lines = oneshot_ceiling.render(tmp_path).splitlines()
     assert lines[2].split(" | ") == ["| 0", "64×128", "1", "0.350", "0.300", "–", "–", "–", "0.450", "+0.100 |"]
