@@ -83,7 +83,8 @@ def best_baseline(baselines: dict) -> dict:
 
 def summary_lines(result: dict) -> list:
     """One line per variant (then per trivial baseline and variant): mean novel-class IoU and
-    FB-IoU, per pixel and area-weighted, and the mean AUC where the logits were ranked."""
+    FB-IoU, per pixel and area-weighted, the mean AUC where the logits were ranked, and the
+    share of episodes each candidate of the support check was chosen for where it decided."""
     lines = variant_lines(result["scores"])
     for name, variants in result.get("baselines", {}).items():
         lines += [f"[{name}] {line}" for line in variant_lines(variants)]
@@ -96,4 +97,6 @@ def variant_lines(scores: dict) -> list:
     return [f"{name}: mean IoU {number(s['pixel']['miou'])} FB-IoU {number(s['pixel']['fb_iou'])}  area-weighted "
             f"mean IoU {number(s['area']['miou'])} FB-IoU {number(s['area']['fb_iou'])}"
             + (f"  mean AUC {number(s['ranking']['mean_auc'])}" if "ranking" in s else "")
+            + (f"  chosen: " + ", ".join(f"{choice} {100 * c['share']:.0f} %" for choice, c in s["choices"].items()
+                                         if c["share"] is not None) if "choices" in s else "")
             for name, s in scores.items()]

@@ -12,7 +12,7 @@ from panosis_models.engine import distributed
 from panosis_models.engine.loop import autocast
 from panosis_models.models.episodic import within_support_rows
 from panosis_models.oneshot.metrics import AGGREGATIONS, EpisodeScores, aggregate
-from panosis_models.oneshot.support_check import SupportCheck
+from panosis_models.oneshot.support_check import CANDIDATES, SupportCheck
 
 
 def episode_loss(net, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor, target: torch.Tensor,
@@ -63,12 +63,14 @@ def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, sho
     """``evaluate`` of each of ``models`` ({name: model}) in one pass over the episodes:
     {name: {variant: EpisodeScores}}, the 1-shot ones ranking its logits too; those named in
     ``support_check`` decide each episode by ``oneshot.support_check`` (the network or colour in
-    the support's rows; no ranking, the choice is not a logit)."""
+    the support's rows; no ranking, the choice is not a logit; each class's episodes counted by
+    the candidate chosen)."""
     modes = {name: model.training for name, model in models.items()}
     for model in models.values():
         model.eval()
     chosen = variants(shots)
-    totals = {key: {name: EpisodeScores(classes, ranking=k == 1 and key not in support_check) for name, k, _ in chosen}
+    totals = {key: {name: EpisodeScores(classes, ranking=k == 1 and key not in support_check,
+                                        choices=CANDIDATES if key in support_check else ()) for name, k, _ in chosen}
               for key in models}
     part = Subset(episodes, distributed.shard(range(len(episodes)), ctx))
     for supports, masks, query, target, cls in tqdm(DataLoader(part, batch_size=batch_size), desc="episodes",
@@ -84,6 +86,8 @@ def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, sho
                 for c in cls.unique().tolist():
                     this = cls == c
                     total.add(c, prediction[this], target[this])
+                    if check:
+                        total.choose(c, check.colour(k)[this].cpu())
                     if total.ranks is not None:
                         total.rank(c, first[this], target[this])
     for key, model in models.items():

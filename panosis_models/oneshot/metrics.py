@@ -42,11 +42,15 @@ class EpisodeScores:
     """Per-class binary confusions (pixels and steradians, per latitude band) of ``classes``;
     with ``ranking``, per class also a histogram of the logits of its background and foreground
     pixels (``rank``): fixed memory for any number of episodes, summed over processes, the AUC
-    exact up to ties within a bin (about 0.008 logit units wide near 0)."""
+    exact up to ties within a bin (about 0.008 logit units wide near 0); with ``choices``, per
+    class how many episodes a per-episode decision rule gave to each of its candidates (``choose``).
+    """
 
-    def __init__(self, classes, ranking: bool = False):
+    def __init__(self, classes, ranking: bool = False, choices: tuple = ()):
         self.confusions = {int(c): SphereConfusion(BINARY) for c in classes}
         self.ranks = {int(c): torch.zeros(2, RANK_BINS, dtype=torch.float64) for c in classes} if ranking else None
+        self.choices = tuple(choices)
+        self.chosen = {int(c): torch.zeros(len(self.choices), dtype=torch.float64) for c in classes}
 
     def add(self, cls: int, prediction: torch.Tensor, target: torch.Tensor) -> None:
         """One episode's (or a batch of one class's) foreground masks (B, H, W) against targets
@@ -68,17 +72,28 @@ class EpisodeScores:
         ones = torch.ones(bins.shape, dtype=torch.float64)
         self.ranks[int(cls)].index_put_((target[valid].long().cpu(), bins.cpu()), ones, accumulate=True)
 
+    def choose(self, cls: int, chosen: torch.Tensor) -> None:
+        """Counts one class's episodes (B,) by the index of the candidate each was given to."""
+        if not self.choices:
+            raise ValueError("these scores were made without choices")
+        if int(cls) not in self.chosen:
+            raise ValueError(f"class {cls} is not one of the scored classes {tuple(self.chosen)}")
+        self.chosen[int(cls)] += torch.bincount(chosen.long().cpu(), minlength=len(self.choices)).double()
+
     def sum_over_processes(self, ctx: distributed.Context) -> None:
         for confusion in self.confusions.values():
             confusion.counts = distributed.sum_over_processes(confusion.counts, ctx)
             confusion.areas = distributed.sum_over_processes(confusion.areas, ctx)
         for cls, histogram in (self.ranks or {}).items():
             self.ranks[cls] = distributed.sum_over_processes(histogram, ctx)
+        for cls, counts in self.chosen.items():
+            self.chosen[cls] = distributed.sum_over_processes(counts, ctx)
 
     def report(self) -> dict:
         """{"pixel": ..., "area": ...} each {"iou": {class: foreground IoU}, "miou", "fb_iou"}
         over the classes that had episodes (None where undefined); with ranking, also "ranking":
-        {"auc": {class: AUC}, "mean_auc"} (per pixel)."""
+        {"auc": {class: AUC}, "mean_auc"} (per pixel); with choices, also "choices": {candidate:
+        {"episodes": {class: count}, "share"}}, the share over all classes' episodes."""
         result = {}
         for kind, matrix in (("pixel", lambda c: c.pixel_confusion()), ("area", lambda c: c.areas.sum(0))):
             per_class = {c: scores(matrix(conf), BINARY)["iou"] for c, conf in self.confusions.items()
@@ -89,4 +104,10 @@ class EpisodeScores:
         if self.ranks is not None:
             auc = {c: roc_auc(h) for c, h in self.ranks.items() if h.sum() > 0}
             result["ranking"] = {"auc": auc, "mean_auc": mean_of_known(auc.values())}
+        if self.choices:
+            counted = {c: n for c, n in self.chosen.items() if n.sum() > 0}
+            total = sum(float(n.sum()) for n in counted.values())
+            result["choices"] = {name: {"episodes": {c: int(n[i]) for c, n in counted.items()},
+                                        "share": sum(float(n[i]) for n in counted.values()) / total if total else None}
+                                 for i, name in enumerate(self.choices)}
         return result

@@ -11,6 +11,7 @@ from panosis_models.oneshot.baselines import Colour
 from panosis_models.oneshot.metrics import aggregate
 
 COLOUR = Colour(rows=True)
+CANDIDATES = ("network", "colour in support rows")  # in the order ``SupportCheck.colour`` indexes them
 
 
 def own_iou(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:

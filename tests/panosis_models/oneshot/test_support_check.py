@@ -80,3 +80,40 @@ def test_evaluation_applies_the_check_to_the_named_models_only():
     for variant in totals["checked"]:
         checked = totals["checked"][variant].report()
         assert checked != totals["plain"][variant].report()  # some episodes went to colour
+
+
+def test_a_checked_evaluation_counts_each_class_episodes_by_the_candidate_chosen():
+    from panosis_models.data.episodes import Episodes
+    from panosis_models.engine import distributed
+    from panosis_models.oneshot.evaluate import summary_lines
+    from panosis_models.oneshot.loop import evaluate_many
+
+    gen = torch.Generator().manual_seed(1)
+    images, labels = torch.rand(6, 3, 8, 16, generator=gen), torch.randint(0, 3, (6, 8, 16), generator=gen)
+    episodes = Episodes(torch.utils.data.TensorDataset(images, labels), (1, 2), 9, seed=3, shots=2)
+    per_class = torch.bincount(torch.tensor([episodes[i][4] for i in range(len(episodes))]), minlength=3)
+    ctx = distributed.Context(device=torch.device("cpu"))
+    totals = evaluate_many({"blind": Blind(), "pasted": Pasted(), "plain": Blind()}, episodes, episodes.classes, ctx,
+                           shots=(1, 2), batch_size=4, support_check=("blind", "pasted"))
+    for variant in ("1-shot", "2-shot-or", "2-shot-mean"):
+        blind, pasted = (totals[key][variant].report()["choices"] for key in ("blind", "pasted"))
+        for choices in (blind, pasted):
+            counted = {c: choices["network"]["episodes"][c] + choices["colour in support rows"]["episodes"][c]
+                       for c in (1, 2)}
+            assert counted == {1: int(per_class[1]), 2: int(per_class[2])}
+            assert abs(choices["network"]["share"] + choices["colour in support rows"]["share"] - 1) < 1e-9
+        assert pasted["network"]["share"] == 1.0  # it redraws every support exactly: ties keep it
+        assert blind["colour in support rows"]["share"] > 0.5  # it redraws nothing a support shows
+        assert "choices" not in totals["plain"][variant].report()
+    lines = summary_lines({"scores": {k: v.report() for k, v in totals["pasted"].items()}})
+    assert all(line.endswith("chosen: network 100 %, colour in support rows 0 %") for line in lines)
+
+
+def test_choices_are_refused_where_they_were_not_asked_for_and_for_an_unscored_class():
+    import pytest
+
+    from panosis_models.oneshot.metrics import EpisodeScores
+    with pytest.raises(ValueError, match="without choices"):
+        EpisodeScores([1]).choose(1, torch.tensor([0]))
+    with pytest.raises(ValueError, match="class 2"):
+        EpisodeScores([1], choices=("a", "b")).choose(2, torch.tensor([0]))
