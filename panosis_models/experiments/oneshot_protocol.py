@@ -7,7 +7,9 @@ This gathers ``ROOT/<prefix>-f<fold>-s<seed>/eval/metrics.json`` of every method
 seed has one) into one figures file: per fold, method and shot variant, the mean IoU per pixel and
 area-weighted (mean ± std over seeds), the paired difference to the best trivial predictor with
 as many supports, in any aggregation (per seed, then mean ± std), whether it is above twice its
-standard deviation, and whether it meets the target (+0.05 with a seed std under 0.03).
+standard deviation, and whether it meets the target (+0.05 with a seed std under 0.03). Where the
+support check counted its choices, the share of episodes it gave to each candidate, over all
+classes and per class (mean ± std over seeds).
 
 ``python -m panosis_models.experiments.oneshot_protocol ROOT OUT.json [--folds 1,2,3] [--seeds 0,1,2]``
 """
@@ -60,7 +62,29 @@ def method_summary(metrics: list) -> dict:
             "above_2std": diff["above_2std"],
             "meets_target": diff["mean"] >= TARGET and diff["std"] < TARGET_STD,
         }
+        choices = choice_summary(metrics, variant)
+        if choices:
+            out[variant]["choices"] = choices
     return out
+
+
+def choice_summary(metrics: list, variant: str) -> dict:
+    """Per candidate of a per-episode decision rule (the support check), the share of the episodes
+    given to it, over all classes and per class (``spread`` over seeds); empty where a seed's
+    evaluation did not count them."""
+    counted = [m["scores"][variant].get("choices") for m in metrics]
+    if not all(counted):
+        return {}
+
+    def share(choices: dict, name: str, cls=None) -> float:
+        def episodes(candidate):
+            counts = choices[candidate]["episodes"]
+            return counts[cls] if cls is not None else sum(counts.values())
+        return episodes(name) / sum(episodes(candidate) for candidate in choices)
+    return {name: {"share": spread(share(c, name) for c in counted),
+                   "class_share": {cls: spread(share(c, name, cls) for c in counted)
+                                   for cls in counted[0][name]["episodes"]}}
+            for name in counted[0]}
 
 
 def summarise(root: Path, folds, seeds) -> dict:

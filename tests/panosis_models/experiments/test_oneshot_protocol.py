@@ -97,3 +97,20 @@ def test_a_support_checked_evaluation_is_its_own_method_where_every_seed_has_one
     methods = summarise(tmp_path, [0], [0, 1])["0"]["methods"]
     assert set(methods) == {"prototype", "prototype + support check", "oslsm"}
     assert methods["prototype + support check"]["1-shot"]["pixel_miou"]["mean"] == pytest.approx(0.4)
+
+
+def test_the_support_checks_choices_are_summarised_as_shares_over_seeds_where_every_seed_counted_them(tmp_path):
+    counts = ({"1": 3, "2": 1}, {"1": 1, "2": 3}), ({"1": 2, "2": 0}, {"1": 2, "2": 4})  # per seed: network, colour
+    for seed, (network, colour) in enumerate(counts):
+        data = metrics(0.3)
+        data["scores"] = {v: {**s, "choices": {"network": {"episodes": network}, "colour": {"episodes": colour}}}
+                          for v, s in data["scores"].items()}
+        write(tmp_path, "proto", 0, seed, data)
+    write(tmp_path, "oslsm", 0, 0, metrics(0.1))
+    write(tmp_path, "oslsm", 0, 1, metrics(0.1))
+    methods = summarise(tmp_path, [0], [0, 1])["0"]["methods"]
+    colour = methods["prototype"]["1-shot"]["choices"]["colour"]
+    assert colour["share"]["per_seed"] == pytest.approx([4 / 8, 6 / 8])
+    assert colour["class_share"]["1"]["per_seed"] == pytest.approx([0.25, 0.5])
+    assert colour["class_share"]["2"]["mean"] == pytest.approx((0.75 + 1.0) / 2)
+    assert "choices" not in methods["oslsm"]["1-shot"]  # not counted: nothing to summarise
