@@ -14,8 +14,9 @@ from pathlib import Path
 from panosis_models.data.cityscapes import FINE_NAMES
 
 from ._format import load, mean_std, number, table, yes_no
+from .oneshot_folds import PROTOCOL
 
-SOURCES = ["oneshot-4folds-3seeds.json", "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
+SOURCES = [PROTOCOL, "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
            "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
            "oneshot-quick-fold0.json"]
 
@@ -136,7 +137,7 @@ def comparison(data: dict) -> str:
 
 
 def render(figures: Path) -> str:
-    protocol = load(figures, "oneshot-4folds-3seeds.json")
+    protocol = load(figures, PROTOCOL)
     fold0 = {**protocol["folds"]["0"], "seeds": protocol["seeds"]}
     oslsm = load(figures, "oslsm-fold0-episodes.json")
     return (section("fold0-seeds", fold0_seeds(fold0))
