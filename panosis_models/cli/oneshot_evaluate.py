@@ -7,14 +7,18 @@ pixel and area-weighted, for 1-shot and each k-shot (k masks OR-ed, and k logits
 beside the trivial baselines scored on the same episodes. Writes metrics.json. ``--validation``
 draws the episodes from the run's validation worlds instead, to compare settings without a test
 panorama. ``--support-check`` decides each episode by the network or by colour in the support's
-rows, whichever redraws the supports' own masks better (``oneshot.support_check``).
+rows, whichever redraws the supports' own masks better (``oneshot.support_check``); with
+``--colour-gains 1,2,4,8`` (a network trained with cues) the network with its colour cue's
+weight multiplied by each gain is a candidate too (written to ``RUN/eval-checked-gains``).
 """
 import argparse
 from pathlib import Path
 
 from panosis_models import command
 from panosis_models.engine.outputs import output_folder
+from panosis_models.errors import InputError
 from panosis_models.oneshot.evaluate import evaluate, load_model, summary_lines, test_episodes
+from panosis_models.oneshot.support_check import check_gains
 
 
 def shots(text: str) -> tuple:
@@ -26,6 +30,14 @@ def shots(text: str) -> tuple:
     if not values or min(values) < 1 or len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"shots must be distinct positive integers such as 1,5, got {text!r}")
     return values
+
+
+def colour_gains(text: str) -> tuple:
+    """``--colour-gains 1,2,4,8``: numbers from 1 upwards, rising."""
+    try:
+        return check_gains(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"colour gains must start at 1 and rise, such as 1,2,4,8, got {text!r}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--support-check", action="store_true",
                    help="per episode, the network or colour in the support's rows, whichever redraws the "
                         "supports' own masks better")
+    p.add_argument("--colour-gains", type=colour_gains, default=(1.0,),
+                   help="with --support-check, also the network with its colour cue's weight times each gain, "
+                        "e.g. 1,2,4,8 (a network trained with cues)")
     p.add_argument("--seed", type=command.seed, default=0, help="which held-out worlds and episodes")
     p.add_argument("--batch-size", type=command.count(1), default=8, help="episodes per forward pass")
     command.add_device(p)
@@ -51,14 +66,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def job(args) -> None:
+    graded = args.colour_gains != (1.0,)
+    if graded and not args.support_check:
+        raise InputError("--colour-gains chooses among candidates of the support check: add --support-check")
     model, cfg = load_model(args.checkpoint, args.device)
-    suffix = "-base" * args.base + "-validation" * args.validation + "-checked" * args.support_check
+    if graded and getattr(model, "cue_weights", None) is None:
+        raise InputError(f"--colour-gains needs a network trained with cues; {args.checkpoint} has none")
+    suffix = ("-base" * args.base + "-validation" * args.validation + "-checked" * args.support_check
+              + "-gains" * graded)
     out = args.out or args.checkpoint.parent / ("eval" + suffix)
     with output_folder(out):  # before the panoramas are rendered
         episodes = test_episodes(cfg, args.panoramas, args.episodes, max(args.shots), args.seed, args.cache_dir,
                                  args.base, args.validation)
         result = evaluate(model, episodes, out, args.shots, args.batch_size, args.device, args.progress,
-                          support_check=args.support_check)
+                          support_check=args.support_check, colour_gains=args.colour_gains)
     worlds = "validation" if args.validation else "held-out"
     print(f"fold {cfg.fold}, {cfg.conv} conv: {result['episodes']} episodes over {result['panoramas']} {worlds} "
           f"panoramas, {'base' if args.base else 'novel'} classes {result['classes']}")

@@ -112,6 +112,17 @@ class EpisodicNet(nn.Module):
         colour = colour_logits(query.float(), support.float(), support_mask).to(query.dtype)
         return self.cue_weights[0] * colour + self.cue_weights[1] * rows
 
+    cue_unit = 1.0  # what the network's output multiplies its cues by
+
+    @torch.no_grad()
+    def colour_cue(self, query: torch.Tensor, support: torch.Tensor, support_mask: torch.Tensor) -> torch.Tensor:
+        """(N, H, W) float: the weighted colour cue's share of the network's output logits. The cue
+        is added, so the output with the colour cue's weight multiplied by g is the output plus
+        (g - 1) times this, without running the encoders again (``oneshot.support_check``)."""
+        if self.cue_weights is None:
+            raise ValueError("colour_cue needs a network built with cues=True")
+        return self.cue_unit * self.cue_weights[0].float() * colour_logits(query.float(), support.float(), support_mask)
+
     @property
     def stride(self) -> int:
         return 2 ** (len(self.channels) - 1)

@@ -46,5 +46,9 @@ class PrototypeNet(EpisodicNet):
             logits = logits + self.cues(query, support, support_mask)
         return self.scale * logits
 
+    @property
+    def cue_unit(self) -> float:
+        return self.scale
+
     def extra_repr(self) -> str:
         return f"scale={self.scale}, cues={self.cue_weights is not None}"

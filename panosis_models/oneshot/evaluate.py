@@ -14,6 +14,7 @@ from panosis_models.errors import InputError
 from panosis_models.oneshot.config import OneShotConfig, build_model
 from panosis_models.oneshot.baselines import trivial
 from panosis_models.oneshot.loop import evaluate_many
+from panosis_models.oneshot.support_check import check_gains
 
 
 def load_model(path, device="cpu") -> tuple:
@@ -45,23 +46,25 @@ def test_episodes(cfg: OneShotConfig, panoramas: int, episodes: int, shots: int 
 
 
 def evaluate(model, episodes: Episodes, out=None, shots=(1, 5), batch_size: int = 8, device="cpu",
-             progress: bool = True, baselines: bool = True, support_check: bool = False) -> dict:
+             progress: bool = True, baselines: bool = True, support_check: bool = False, colour_gains=(1.0,)) -> dict:
     """Scores of ``model`` on ``episodes`` ({variant: {"pixel", "area"}}, see
     ``oneshot.metrics.EpisodeScores.report``) with the episode count and, with ``baselines``,
     each trivial baseline's scores on the same episodes ({name: {variant: ...}}) and the best
     of them per variant; written to ``out/metrics.json`` if ``out`` is given (checked first).
-    With ``support_check`` the model decides each episode by ``oneshot.support_check``."""
+    With ``support_check`` the model decides each episode by ``oneshot.support_check``, with its
+    colour cue at each of ``colour_gains`` among the candidates."""
     if out is not None:
         out = writable_folder(out)
     ctx = distributed.Context(device=torch.device(device))
 
     others = trivial() if baselines else {}
     totals = evaluate_many({"": model, **others}, episodes, episodes.classes, ctx, shots, batch_size, progress=progress,
-                           support_check=("",) if support_check else ())
+                           support_check=("",) if support_check else (), colour_gains=colour_gains)
     reports = {key: {name: total.report() for name, total in variants.items()} for key, variants in totals.items()}
     result = {"episodes": len(episodes), "classes": list(episodes.classes), "panoramas": len(episodes.dataset),
               "threshold": float(getattr(model, "threshold", 0.0)), "rows": bool(getattr(model, "rows", False)),
-              "support_check": support_check, "scores": reports.pop("")}
+              "support_check": support_check, "colour_gains": list(check_gains(colour_gains)),
+              "scores": reports.pop("")}
     if baselines:
         result["baselines"] = reports
         result["best_baseline"] = best_baseline(reports)

@@ -2,16 +2,33 @@
 is predicted by the network or by the best trivial predictor (the support's colour kept to its
 rows, ``baselines.Colour(rows=True)``), whichever redraws the supports' own masks better from
 the supports alone (mean IoU over the episode's k supports, each predicted from itself; ties go
-to the network). No query pixel and no label beyond the supports' masks is read, so the rule can
-be applied at test time. Without it, a class that colour alone solves (sky) is left to features
-learned on base classes."""
+to the candidate listed first, the network). No query pixel and no label beyond the supports'
+masks is read, so the rule can be applied at test time. Without it, a class that colour alone
+solves (sky) is left to features learned on base classes.
+
+With ``colour_gains`` (a network with cues) the candidates between the two are the network with
+its learned colour cue's weight multiplied by each gain: a graded trust in colour, chosen per
+episode by the same rule."""
 import torch
 
 from panosis_models.oneshot.baselines import Colour
 from panosis_models.oneshot.metrics import aggregate
 
 COLOUR = Colour(rows=True)
-CANDIDATES = ("network", "colour in support rows")  # in the order ``SupportCheck.colour`` indexes them
+COLOUR_NAME = "colour in support rows"
+
+
+def check_gains(colour_gains) -> tuple:
+    """``colour_gains`` as floats, refused unless they start at 1 (the network itself) and rise."""
+    gains = tuple(float(g) for g in colour_gains)
+    if not gains or gains[0] != 1 or any(b <= a for a, b in zip(gains, gains[1:])):
+        raise ValueError(f"colour_gains must start at 1 and rise, e.g. (1, 2, 4, 8), got {colour_gains!r}")
+    return gains
+
+
+def candidates(colour_gains=(1.0,)) -> tuple:
+    """The check's candidates' names, in the order ``SupportCheck.choice`` indexes them."""
+    return tuple("network" if g == 1 else f"network, colour cue ×{g:g}" for g in check_gains(colour_gains)) + (COLOUR_NAME,)
 
 
 def own_iou(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -23,28 +40,38 @@ def own_iou(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 
 
 class SupportCheck:
-    """The two candidates' one-shot logits on an episode batch and their self-check scores;
+    """The candidates' one-shot logits on an episode batch and their self-check scores;
     ``prediction(k, how)`` is the (N, H, W) foreground mask of the first k supports from the
-    candidate each episode chose on those supports: the network's k maps joined by ``how``,
-    colour's always OR-ed (the trivial predictors' k-shot rule; averaging colour logits keeps
-    only the rows every support shows), and ``colour(k)`` (N,) whether colour was chosen.
+    candidate each episode chose on those supports (``choice(k)``, (N,) indices into
+    ``names``): a network's k maps joined by ``how``, colour's always OR-ed (the trivial
+    predictors' k-shot rule; averaging colour logits keeps only the rows every support shows).
+    ``network`` holds the network's maps (G, k, N, H, W), the first at gain 1.
 
-    ``shot_logits(model, supports, masks, query)`` is ``oneshot.loop.shot_logits`` (passed in,
-    so the network's own decision rule stays the one place it is applied)."""
+    ``shot_logits(model, supports, masks, query[, colour_gains=])`` is ``oneshot.loop.shot_logits``
+    (passed in, so the network's own decision rule stays the one place it is applied)."""
 
     def __init__(self, shot_logits, model, supports: torch.Tensor, masks: torch.Tensor, query: torch.Tensor,
-                 network_logits: torch.Tensor = None):
-        k = supports.shape[1]
-        self.network = shot_logits(model, supports, masks, query) if network_logits is None else network_logits
-        self.colour_logits = shot_logits(COLOUR, supports, masks, query)
-        own = [torch.cat([shot_logits(predictor, supports[:, s:s + 1], masks[:, s:s + 1], supports[:, s])
-                          for s in range(k)]) for predictor in (model, COLOUR)]
-        self.scores = torch.stack([own_iou(o, masks) for o in own])  # (2, k, N)
+                 colour_gains=(1.0,)):
+        gains = check_gains(colour_gains)
+        self.names = candidates(gains)
 
-    def colour(self, k: int) -> torch.Tensor:
-        network, colour = self.scores[:, :k].mean(1)
-        return colour > network
+        def network(supports, masks, query):  # (G, k, N, H, W)
+            if gains == (1.0,):
+                return shot_logits(model, supports, masks, query)[None]
+            return shot_logits(model, supports, masks, query, colour_gains=gains)
+        self.network = network(supports, masks, query)
+        self.colour_logits = shot_logits(COLOUR, supports, masks, query)
+        shots = range(supports.shape[1])
+        own_network = torch.cat([network(supports[:, s:s + 1], masks[:, s:s + 1], supports[:, s]) for s in shots], 1)
+        own_colour = torch.cat([shot_logits(COLOUR, supports[:, s:s + 1], masks[:, s:s + 1], supports[:, s])
+                                for s in shots])
+        self.scores = torch.stack([*(own_iou(o, masks) for o in own_network), own_iou(own_colour, masks)])  # (C, k, N)
+
+    def choice(self, k: int) -> torch.Tensor:
+        """(N,) the index of the candidate that redraws the first k supports best (the first on a tie)."""
+        return self.scores[:, :k].mean(1).argmax(0)
 
     def prediction(self, k: int, how: str) -> torch.Tensor:
-        return torch.where(self.colour(k)[:, None, None], aggregate(self.colour_logits[:k], "or"),
-                           aggregate(self.network[:k], how))
+        options = torch.stack([*(aggregate(n[:k], how) for n in self.network), aggregate(self.colour_logits[:k], "or")])
+        choice = self.choice(k)
+        return options[choice, torch.arange(len(choice), device=choice.device)]

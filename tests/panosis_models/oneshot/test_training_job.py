@@ -46,6 +46,15 @@ def test_two_step_training_resumes_bit_identically(tmp_path):
     checked = json.loads((tmp_path / "resumed" / "eval-checked" / "metrics.json").read_text())
     assert checked["support_check"] is True and checked["baselines"] == metrics["baselines"]
 
+    evaluate_main(["--checkpoint", str(tmp_path / "resumed" / LAST), "--episodes", "3", "--panoramas", "6",
+                   "--shots", "1,2", "--cache-dir", str(cache), "--support-check", "--colour-gains", "1,4",
+                   "--no-progress"])
+    graded = json.loads((tmp_path / "resumed" / "eval-checked-gains" / "metrics.json").read_text())
+    assert graded["colour_gains"] == [1.0, 4.0] and graded["baselines"] == metrics["baselines"]
+    counted = graded["scores"]["1-shot"]["choices"]
+    assert list(counted) == ["network", "network, colour cue ×4", "colour in support rows"]
+    assert sum(n for c in counted.values() for n in c["episodes"].values()) == 3
+
 
 def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, capsys):
     cache = tmp_path / "cache"
@@ -63,6 +72,18 @@ def test_resume_refuses_another_fold_and_commands_fail_in_one_line(tmp_path, cap
     with pytest.raises(SystemExit):
         evaluate_main(["--checkpoint", "x.pt", "--shots", "0,1"])
     assert "shots must be distinct positive integers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main(["--checkpoint", "x.pt", "--colour-gains", "2,4"])
+    assert stop.value.code == 2 and "colour gains must start at 1 and rise" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main(["--checkpoint", str(tmp_path / "run" / LAST), "--colour-gains", "1,2"])
+    assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith("add --support-check")
+    train_main(tiny_args(tmp_path / "plain", cache, "--epochs", "1", "--no-cues"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main(["--checkpoint", str(tmp_path / "plain" / LAST), "--support-check", "--colour-gains", "1,2"])
+    assert stop.value.code == 2 and "needs a network trained with cues" in capsys.readouterr().err
+    assert not (tmp_path / "plain" / "eval-checked-gains").exists()
     with pytest.raises(SystemExit) as stop:
         train_main(tiny_args(tmp_path / "aligned", cache, "--method", "oslsm", "--align", "1"))
     assert stop.value.code == 2 and capsys.readouterr().err.strip().endswith(
