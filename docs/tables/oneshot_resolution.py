@@ -12,14 +12,16 @@ LARGER = {"1": "oneshot-fold1-128x256-3seeds.json", "2": "oneshot-fold2-128x256-
 SOURCES = [PROTOCOL, *LARGER.values()]
 
 
-def method_rows(fold: str, method: str, low: dict, high: dict) -> list:
-    """One row per shot variant of ``method``: its 64×128 and 128×256 summaries side by side."""
+def method_rows(fold: str, method: str, low, high: dict) -> list:
+    """One row per shot variant of ``method``: its 64×128 and 128×256 summaries side by side
+    (dashes at 64×128 where ``low`` is None: the method was not run there)."""
     rows = []
     for variant, shots in VARIANTS.items():
-        a, b = low[variant], high[variant]
+        b = high[variant]
         gain, met = against_target(high, variant)
-        rows.append([fold, method, shots, mean_std(a["pixel_miou"]["per_seed"]),
-                     mean_std(a["minus_best_trivial"]["per_seed"]), mean_std(b["pixel_miou"]["per_seed"]),
+        smaller = ([mean_std(low[variant][key]["per_seed"]) for key in ("pixel_miou", "minus_best_trivial")]
+                   if low else ["–", "–"])
+        rows.append([fold, method, shots, *smaller, mean_std(b["pixel_miou"]["per_seed"]),
                      mean_std(b["minus_best_trivial"]["per_seed"]), yes_no(b["above_2std"]), gain, yes_no(met)])
     return rows
 
@@ -46,6 +48,6 @@ def render(figures: Path) -> str:
         data = load(figures, source)
         low, high = protocol["folds"][fold], data["folds"][fold]
         notes.append(provenance(fold, low, high, data))
-        rows += [row for method in high["methods"] if method in low["methods"]
-                 for row in method_rows(fold, method, low["methods"][method], high["methods"][method])]
+        rows += [row for method in high["methods"]
+                 for row in method_rows(fold, method, low["methods"].get(method), high["methods"][method])]
     return "\n\n".join(notes) + "\n\n" + table(header, rows)

@@ -3,8 +3,8 @@
 ``panosis-oneshot-evaluate`` scores one run on 1,000 test episodes of its fold, with the trivial
 baselines on the same episodes (the test worlds and episodes do not depend on the run's seed).
 This gathers ``ROOT/<prefix>-f<fold>-s<seed>/eval/metrics.json`` of every method, fold and seed
-(and ``eval-checked/`` as the method with the support check, ``--support-check``, where every
-seed has one) into one figures file: per fold, method and shot variant, the mean IoU per pixel and
+(and ``eval-checked/`` as the method with the support check, ``--support-check``, and
+``eval-checked-gains/`` with ``--colour-gains`` as well, where every seed has one) into one figures file: per fold, method and shot variant, the mean IoU per pixel and
 area-weighted (mean ± std over seeds), the paired difference to the best trivial predictor with
 as many supports, in any aggregation (per seed, then mean ± std), whether it is above twice its
 standard deviation, and whether it meets the target (+0.05 with a seed std under 0.03). Where the
@@ -20,7 +20,9 @@ from pathlib import Path
 
 # method: (run folder prefix, evaluation folder)
 METHODS = {"prototype": ("proto", "eval"), "prototype + support check": ("proto", "eval-checked"),
-           "oslsm": ("oslsm", "eval"), "oslsm + support check": ("oslsm", "eval-checked")}
+           "prototype + support check, colour gains": ("proto", "eval-checked-gains"),
+           "oslsm": ("oslsm", "eval"), "oslsm + support check": ("oslsm", "eval-checked"),
+           "oslsm + support check, colour gains": ("oslsm", "eval-checked-gains")}
 VARIANTS = ("1-shot", "5-shot-or", "5-shot-mean")
 TARGET, TARGET_STD = 0.05, 0.03
 

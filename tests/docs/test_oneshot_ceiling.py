@@ -39,8 +39,8 @@ def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it_at_each
         folds = {"0": fold(), "1": fold()} if source == oneshot_ceiling.PROTOCOL else {source.split("fold")[1][0]: fold()}
         (tmp_path / source).write_text(json.dumps({"target": {"minus_best_trivial": 0.05}, "folds": folds}))
     lines = oneshot_ceiling.render(tmp_path).splitlines()
-    assert lines[2].split(" | ") == ["| 0", "64×128", "1", "0.350", "0.300", "–", "–", "–", "0.450", "+0.100 |"]
-    assert lines[3].split(" | ") == ["| 0", "64×128", "5", "0.400", "0.400", "–", "–", "–", "0.550", "+0.150 |"]
+    assert lines[2].split(" | ") == ["| 0", "64×128", "1", "0.350", "0.300", "–", "–", "–", "–", "–", "0.450", "+0.100 |"]
+    assert lines[3].split(" | ") == ["| 0", "64×128", "5", "0.400", "0.400", "–", "–", "–", "–", "–", "0.550", "+0.150 |"]
     assert [line.split(" | ")[:2] for line in lines[4:]] == [["| 1", "64×128"]] * 2 + [["| 1", "128×256"]] * 2 + [
         ["| 2", "128×256"]] * 2
 

@@ -82,3 +82,22 @@ def test_the_resolution_table_sets_each_fold_at_both_sizes_side_by_side_and_judg
     assert [row[0] for row in rows] == ["| 1"] * 3 + ["| 2"] * 3
     assert rows[3][3:5] == ["0.500 ± 0.000", "0.400 ± 0.000"] and rows[3][-1] == "no |"
     assert rows[5][-2:] == ["-0.030 ± 0.010", "no |"]
+
+
+def test_a_method_run_only_at_128x256_gets_dashes_in_the_64x128_columns(tmp_path):
+    from tables import oneshot_resolution
+
+    def methods(*names):
+        one = variant([0.2, 0.2, 0.2], [0.06, 0.06, 0.06], meets=True)
+        return {name: {"1-shot": one, "5-shot-or": one, "5-shot-mean": variant([0.3] * 3, [0.1] * 3)} for name in names}
+    best = {v: {"name": "colour", "miou": 0.14} for v in oneshot_folds.VARIANTS}
+
+    def figures(*names):
+        return json.dumps({"seeds": [0, 1, 2], "machine": "m", "date": "d", "folds": {
+            fold: {"classes": [1], "methods": methods(*names), "best_trivial": best} for fold in ("1", "2")}})
+    (tmp_path / oneshot_resolution.PROTOCOL).write_text(figures("prototype"))
+    for source in oneshot_resolution.LARGER.values():
+        (tmp_path / source).write_text(figures("prototype", "prototype + support check, colour gains"))
+    rows = [line.split(" | ") for line in oneshot_resolution.render(tmp_path).splitlines() if line.startswith("| 1 ")]
+    assert [row[1] for row in rows] == ["prototype"] * 3 + ["prototype + support check, colour gains"] * 3
+    assert rows[3][3:6] == ["–", "–", "0.200 ± 0.000"] and rows[0][3] == "0.200 ± 0.000"
