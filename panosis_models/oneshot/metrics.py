@@ -50,7 +50,7 @@ class EpisodeScores:
         self.confusions = {int(c): SphereConfusion(BINARY) for c in classes}
         self.ranks = {int(c): torch.zeros(2, RANK_BINS, dtype=torch.float64) for c in classes} if ranking else None
         self.choices = tuple(choices)
-        self.chosen = {int(c): torch.zeros(len(self.choices), dtype=torch.float64) for c in classes}
+        self.chosen = {int(c): torch.zeros(len(self.choices), dtype=torch.float64) for c in classes} if choices else {}
 
     def add(self, cls: int, prediction: torch.Tensor, target: torch.Tensor) -> None:
         """One episode's (or a batch of one class's) foreground masks (B, H, W) against targets
