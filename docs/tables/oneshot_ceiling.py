@@ -27,30 +27,34 @@ def class_best(data: dict, variants: tuple) -> dict:
     return best
 
 
-def fold_rows(fold: str, size: str, summary: dict, target: float) -> list:
-    """The fold's rows at one size, one per number of supports."""
+def fold_rows(fold: str, size: str, summary: dict, target: float, columns) -> list:
+    """The fold's rows at one size, one per number of supports, a cell per method of ``columns``."""
     rows = []
     for shots, variants in SHOTS.items():
         trivial = max(summary["best_trivial"][v]["miou"] for v in variants)
         methods = {name: max(m[v]["pixel_miou"]["mean"] for v in variants) for name, m in summary["methods"].items()}
         best = class_best(summary, variants)
         ceiling = sum(best.values()) / len(best)
-        rows.append([fold, size, shots, number(trivial + target), *(number(methods.get(m)) for m in METHODS),
+        rows.append([fold, size, shots, number(trivial + target), *(number(methods.get(m)) for m in columns),
                      number(ceiling), f"{ceiling - trivial - target:+.3f}"])
     return rows
 
 
 def render(figures: Path) -> str:
+    files = {source: load(figures, source) for source in SOURCES}
+    present = {m for data in files.values() for summary in data["folds"].values() for m in summary["methods"]}
+    columns = [m for m in METHODS if m in present]
     rows, targets = [], set()
     for source, size in SOURCES.items():
-        data = load(figures, source)
+        data = files[source]
         target = data["target"]["minus_best_trivial"]
         targets.add(target)
-        rows += [row for fold, summary in data["folds"].items() for row in fold_rows(fold, size, summary, target)]
+        rows += [row for fold, summary in data["folds"].items()
+                 for row in fold_rows(fold, size, summary, target, columns)]
     if len(targets) > 1:
         raise ValueError(f"the one-shot figures files set different targets {sorted(targets)}; one header cannot name them")
     (target,) = targets
     rows.sort(key=lambda row: row[0])  # stable: each fold's sizes in the order of SOURCES
-    header = ["fold", "size", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in METHODS),
+    header = ["fold", "size", "shots", f"target (best trivial + {target})", *(m.replace("oslsm", "OSLSM") for m in columns),
               "per class, best of all", "ceiling − target"]
     return table(header, rows)

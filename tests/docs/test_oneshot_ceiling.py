@@ -37,10 +37,14 @@ def test_the_ceiling_takes_each_class_from_its_best_predictor_over_both_five_sho
 def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it_at_each_size_of_a_fold(tmp_path):
     for source in oneshot_ceiling.SOURCES:
         folds = {"0": fold(), "1": fold()} if source == oneshot_ceiling.PROTOCOL else {source.split("fold")[1][0]: fold()}
+        if "fold2" in source:
+            folds["2"]["methods"]["oslsm"] = folds["2"]["methods"]["prototype"]
         (tmp_path / source).write_text(json.dumps({"target": {"minus_best_trivial": 0.05}, "folds": folds}))
     lines = oneshot_ceiling.render(tmp_path).splitlines()
-    assert lines[2].split(" | ") == ["| 0", "64×128", "1", "0.350", "0.300", "–", "–", "–", "–", "–", "0.450", "+0.100 |"]
-    assert lines[3].split(" | ") == ["| 0", "64×128", "5", "0.400", "0.400", "–", "–", "–", "–", "–", "0.550", "+0.150 |"]
+    assert lines[0].split(" | ")[4:6] == ["prototype", "OSLSM"]  # the methods some file holds, and no others
+    assert lines[2].split(" | ") == ["| 0", "64×128", "1", "0.350", "0.300", "–", "0.450", "+0.100 |"]
+    assert lines[3].split(" | ") == ["| 0", "64×128", "5", "0.400", "0.400", "–", "0.550", "+0.150 |"]
+    assert lines[-1].split(" | ")[3:6] == ["0.400", "0.400", "0.400"]
     assert [line.split(" | ")[:2] for line in lines[4:]] == [["| 1", "64×128"]] * 2 + [["| 1", "128×256"]] * 2 + [
         ["| 2", "128×256"]] * 2
 
