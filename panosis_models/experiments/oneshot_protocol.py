@@ -4,12 +4,13 @@
 baselines on the same episodes (the test worlds and episodes do not depend on the run's seed).
 This gathers ``ROOT/<prefix>-f<fold>-s<seed>/eval/metrics.json`` of every method, fold and seed
 (and ``eval-checked/`` as the method with the support check, ``--support-check``, and
-``eval-checked-gains/`` with ``--colour-gains`` as well, where every seed has one) into one figures file: per fold, method and shot variant, the mean IoU per pixel and
-area-weighted (mean ± std over seeds), the paired difference to the best trivial predictor with
-as many supports, in any aggregation (per seed, then mean ± std), whether it is above twice its
-standard deviation, and whether it meets the target (+0.05 with a seed std under 0.03). Where the
-support check counted its choices, the share of episodes it gave to each candidate, over all
-classes and per class (mean ± std over seeds).
+``eval-checked-gains/`` with ``--colour-gains`` as well, where every seed has one) into one
+figures file: per fold, method and shot variant, the mean IoU per pixel and area-weighted (mean
+± std over seeds), the paired difference to the best trivial predictor with as many supports,
+in any aggregation (per seed, then mean ± std), whether it is above twice its standard
+deviation, and whether it meets the target (+0.05 with a seed std under 0.03). Where the support
+check counted its choices, the share of episodes it gave to each candidate, over all classes and
+per class (mean ± std over seeds).
 
 ``python -m panosis_models.experiments.oneshot_protocol ROOT OUT.json [--folds 1,2,3] [--seeds 0,1,2]``
 """

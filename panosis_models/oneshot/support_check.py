@@ -28,7 +28,8 @@ def check_gains(colour_gains) -> tuple:
 
 def candidates(colour_gains=(1.0,)) -> tuple:
     """The check's candidates' names, in the order ``SupportCheck.choice`` indexes them."""
-    return tuple("network" if g == 1 else f"network, colour cue ×{g:g}" for g in check_gains(colour_gains)) + (COLOUR_NAME,)
+    networks = ("network" if g == 1 else f"network, colour cue ×{g:g}" for g in check_gains(colour_gains))
+    return (*networks, COLOUR_NAME)
 
 
 def own_iou(logits: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
