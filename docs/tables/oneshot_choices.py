@@ -5,7 +5,7 @@ as a percentage (mean ± std over seeds). The choice is made once per episode an
 supports, so OR-ed and averaged five-support predictions share it."""
 from pathlib import Path
 
-from panosis_models.oneshot.support_check import COLOUR_NAME, candidates
+from panosis_models.oneshot.support_check import COLOUR_NAME, NETWORK_NAME
 
 from ._format import load, mean_std, table
 from .oneshot import class_names
@@ -13,7 +13,6 @@ from .oneshot_resolution import LARGER
 
 SOURCES = list(LARGER.values())
 SHOTS = {"1-shot": "1", "5-shot-mean": "5"}
-NETWORK = candidates()[0]
 
 
 def percent(per_seed) -> str:
@@ -35,10 +34,10 @@ def render(figures: Path) -> str:
                 choices = variants[variant].get("choices")
                 if not choices:
                     continue
-                raised = [name for name in choices if name not in (NETWORK, COLOUR_NAME)]
+                raised = [name for name in choices if name not in (NETWORK_NAME, COLOUR_NAME)]
                 colour = choices[COLOUR_NAME]
                 per_class = ", ".join(f"{names[int(c)]} {percent(s['per_seed'])}" for c, s in colour["class_share"].items())
-                rows.append([fold, method, shots, percent(choices[NETWORK]["share"]["per_seed"]),
+                rows.append([fold, method, shots, percent(choices[NETWORK_NAME]["share"]["per_seed"]),
                              percent(summed(choices, raised)) if raised else "–", percent(colour["share"]["per_seed"]),
                              per_class])
     if not rows:

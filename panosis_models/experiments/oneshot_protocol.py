@@ -79,13 +79,10 @@ def choice_summary(metrics: list, variant: str) -> dict:
     if not all(counted):
         return {}
 
-    def share(choices: dict, name: str, cls=None) -> float:
-        def episodes(candidate):
-            counts = choices[candidate]["episodes"]
-            return counts[cls] if cls is not None else sum(counts.values())
-        return episodes(name) / sum(episodes(candidate) for candidate in choices)
-    return {name: {"share": spread(share(c, name) for c in counted),
-                   "class_share": {cls: spread(share(c, name, cls) for c in counted)
+    def class_share(choices: dict, name: str, cls: str) -> float:
+        return choices[name]["episodes"][cls] / sum(c["episodes"][cls] for c in choices.values())
+    return {name: {"share": spread(c[name]["share"] for c in counted),
+                   "class_share": {cls: spread(class_share(c, name, cls) for c in counted)
                                    for cls in counted[0][name]["episodes"]}}
             for name in counted[0]}
 

@@ -100,6 +100,6 @@ def variant_lines(scores: dict) -> list:
     return [f"{name}: mean IoU {number(s['pixel']['miou'])} FB-IoU {number(s['pixel']['fb_iou'])}  area-weighted "
             f"mean IoU {number(s['area']['miou'])} FB-IoU {number(s['area']['fb_iou'])}"
             + (f"  mean AUC {number(s['ranking']['mean_auc'])}" if "ranking" in s else "")
-            + (f"  chosen: " + ", ".join(f"{choice} {100 * c['share']:.0f} %" for choice, c in s["choices"].items()
+            + ("  chosen: " + ", ".join(f"{choice} {100 * c['share']:.0f} %" for choice, c in s["choices"].items()
                                          if c["share"] is not None) if "choices" in s else "")
             for name, s in scores.items()]

@@ -36,8 +36,9 @@ def shot_logits(model, supports: torch.Tensor, masks: torch.Tensor, query: torch
     """One one-shot logit map per support by the model's decision rule (if it has one): less its
     threshold, and with ``rows`` held below 0 outside the support's rows: (k, N, H, W) from
     supports (N, k, 3, H, W), masks (N, k, H, W) and queries (N, 3, H, W). With ``colour_gains``
-    (a network with cues), (G, k, N, H, W): the maps with the colour cue's weight multiplied by
-    each of the G gains, from one pass of the network per support (``EpisodicNet.colour_cue``)."""
+    (a network with cues unless every gain is 1), (G, k, N, H, W): the maps with the colour cue's
+    weight multiplied by each of the G gains, from one pass of the network per support
+    (``EpisodicNet.colour_cue``)."""
     threshold, rows = float(getattr(model, "threshold", 0.0)), bool(getattr(model, "rows", False))
 
     def decided(logits: torch.Tensor, s: int) -> torch.Tensor:
@@ -48,8 +49,8 @@ def shot_logits(model, supports: torch.Tensor, masks: torch.Tensor, query: torch
         raw = [model(query, supports[:, s], masks[:, s]).float() for s in shots]
     if colour_gains is None:
         return torch.stack([decided(raw[s], s) for s in shots])
-    cues = [model.colour_cue(query, supports[:, s], masks[:, s]) for s in shots]
-    return torch.stack([torch.stack([decided(raw[s] + (gain - 1) * cues[s], s) for s in shots])
+    cues = [model.colour_cue(query, supports[:, s], masks[:, s]) for s in shots] if max(colour_gains) != 1 else []
+    return torch.stack([torch.stack([decided(raw[s] if gain == 1 else raw[s] + (gain - 1) * cues[s], s) for s in shots])
                         for gain in colour_gains])
 
 
@@ -94,13 +95,14 @@ def evaluate_many(models: dict, episodes, classes, ctx: distributed.Context, sho
             for name, k, how in chosen:
                 prediction = (check.prediction(k, how) if check else aggregate(logits[:k], how)).cpu()
                 total, first = totals[key][name], logits[0].cpu()
+                choice = check.choice(k).cpu() if check else None
                 for c in cls.unique().tolist():
                     this = cls == c
                     total.add(c, prediction[this], target[this])
                     if total.ranks is not None:
                         total.rank(c, first[this], target[this])
                     if check:
-                        total.choose(c, check.choice(k)[this].cpu())
+                        total.choose(c, choice[this])
     for key, model in models.items():
         model.train(modes[key])
         for total in totals[key].values():

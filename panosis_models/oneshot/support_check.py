@@ -15,7 +15,7 @@ from panosis_models.oneshot.baselines import Colour
 from panosis_models.oneshot.metrics import aggregate
 
 COLOUR = Colour(rows=True)
-COLOUR_NAME = "colour in support rows"
+NETWORK_NAME, COLOUR_NAME = "network", "colour in support rows"
 
 
 def check_gains(colour_gains) -> tuple:
@@ -28,7 +28,7 @@ def check_gains(colour_gains) -> tuple:
 
 def candidates(colour_gains=(1.0,)) -> tuple:
     """The check's candidates' names, in the order ``SupportCheck.choice`` indexes them."""
-    networks = ("network" if g == 1 else f"network, colour cue ×{g:g}" for g in check_gains(colour_gains))
+    networks = (NETWORK_NAME if g == 1 else f"{NETWORK_NAME}, colour cue ×{g:g}" for g in check_gains(colour_gains))
     return (*networks, COLOUR_NAME)
 
 
@@ -55,15 +55,11 @@ class SupportCheck:
                  colour_gains=(1.0,)):
         gains = check_gains(colour_gains)
         self.names = candidates(gains)
-
-        def network(supports, masks, query):  # (G, k, N, H, W)
-            if gains == (1.0,):
-                return shot_logits(model, supports, masks, query)[None]
-            return shot_logits(model, supports, masks, query, colour_gains=gains)
-        self.network = network(supports, masks, query)
+        self.network = shot_logits(model, supports, masks, query, colour_gains=gains)  # (G, k, N, H, W)
         self.colour_logits = shot_logits(COLOUR, supports, masks, query)
         shots = range(supports.shape[1])
-        own_network = torch.cat([network(supports[:, s:s + 1], masks[:, s:s + 1], supports[:, s]) for s in shots], 1)
+        own_network = torch.cat([shot_logits(model, supports[:, s:s + 1], masks[:, s:s + 1], supports[:, s],
+                                             colour_gains=gains) for s in shots], 1)
         own_colour = torch.cat([shot_logits(COLOUR, supports[:, s:s + 1], masks[:, s:s + 1], supports[:, s])
                                 for s in shots])
         self.scores = torch.stack([*(own_iou(o, masks) for o in own_network), own_iou(own_colour, masks)])  # (C, k, N)

@@ -103,8 +103,10 @@ def test_the_support_checks_choices_are_summarised_as_shares_over_seeds_where_ev
     counts = ({"1": 3, "2": 1}, {"1": 1, "2": 3}), ({"1": 2, "2": 0}, {"1": 2, "2": 4})  # per seed: network, colour
     for seed, (network, colour) in enumerate(counts):
         data = metrics(0.3)
-        data["scores"] = {v: {**s, "choices": {"network": {"episodes": network}, "colour": {"episodes": colour}}}
-                          for v, s in data["scores"].items()}
+        total = sum(network.values()) + sum(colour.values())
+        counted = {"network": {"episodes": network, "share": sum(network.values()) / total},
+                   "colour": {"episodes": colour, "share": sum(colour.values()) / total}}  # as EpisodeScores reports
+        data["scores"] = {v: {**s, "choices": counted} for v, s in data["scores"].items()}
         write(tmp_path, "proto", 0, seed, data)
     write(tmp_path, "oslsm", 0, 0, metrics(0.1))
     write(tmp_path, "oslsm", 0, 1, metrics(0.1))
