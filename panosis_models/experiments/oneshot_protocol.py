@@ -12,12 +12,17 @@ deviation, and whether it meets the target (+0.05 with a seed std under 0.03). W
 check counted its choices, the share of episodes it gave to each candidate, over all classes and
 per class (mean ± std over seeds).
 
-``python -m panosis_models.experiments.oneshot_protocol ROOT OUT.json [--folds 1,2,3] [--seeds 0,1,2]``
+``python -m panosis_models.experiments.oneshot_protocol ROOT OUT.json [--folds 1,2,3] [--seeds 0,1,2]``;
+with ``--update`` OUT is an existing figures file whose ``--folds`` entries are summarised again
+from ROOT (runs retrained with later code, or evaluated with a new rule) and replaced, the other
+folds kept; the update is recorded beside the file's date.
 """
 import argparse
 import json
 import statistics
 from pathlib import Path
+
+from panosis_models.atomic import atomic_file
 
 # method: (run folder prefix, evaluation folder)
 METHODS = {"prototype": ("proto", "eval"), "prototype + support check": ("proto", "eval-checked"),
@@ -113,29 +118,66 @@ def summarise(root: Path, folds, seeds) -> dict:
     return result
 
 
+def updated(existing: dict, folds_summary: dict, seeds: list, commands: list, update: dict) -> dict:
+    """``existing`` (a figures file's data) with the folds of ``folds_summary`` replaced. Refused
+    where the seeds differ, a fold was scored on other episodes, or a method it holds has no runs
+    now (replacing would drop it)."""
+    if existing["seeds"] != seeds:
+        raise ValueError(f"--seeds {seeds} differ from the file's {existing['seeds']}")
+    for fold, summary in folds_summary.items():
+        old = existing["folds"].get(fold)
+        if old is None:
+            continue
+        if old["baselines"] != summary["baselines"]:
+            raise ValueError(f"fold {fold}: the runs were scored on other episodes than the file's (their baselines differ)")
+        missing = [m for m in old["methods"] if m not in summary["methods"]]
+        if missing:
+            raise ValueError(f"fold {fold}: no runs for {', '.join(missing)}, which the file holds")
+    folds = {**existing["folds"], **folds_summary}
+    return {**existing, "commands": existing["commands"] + [c for c in commands if c not in existing["commands"]],
+            "updates": existing.get("updates", []) + [update],
+            "folds": {fold: folds[fold] for fold in sorted(folds, key=int)}}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m panosis_models.experiments.oneshot_protocol",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="folder of the runs, named <proto|oslsm>-f<fold>-s<seed>")
-    parser.add_argument("out", type=Path, help="the JSON file to write (refused if it exists)")
+    parser.add_argument("out", type=Path, help="the JSON file to write (refused if it exists, unless --update)")
     parser.add_argument("--folds", default="0,1,2,3")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--command", action="append", default=[], help="a command that made the runs (repeatable)")
     parser.add_argument("--machine", default="2-core CPU")
     parser.add_argument("--date", required=True)
+    parser.add_argument("--update", action="store_true",
+                        help="replace the --folds entries of the existing OUT, keeping its other folds")
     args = parser.parse_args(argv)
-    if args.out.exists():
-        parser.error(f"out: {args.out} exists; not overwritten")
+    if args.update and not args.out.is_file():
+        parser.error(f"out: {args.out} is not a file; --update replaces folds of an existing one")
+    if args.out.exists() and not args.update:
+        parser.error(f"out: {args.out} exists; not overwritten (--update replaces some of its folds)")
     folds = [int(f) for f in args.folds.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    folds_summary = summarise(args.root, folds, seeds)
-    if not folds_summary:
-        parser.error(f"root: no fold has runs for all seeds {seeds} in {args.root}")
-    target = {"minus_best_trivial": TARGET, "seed_std_below": TARGET_STD}
-    args.out.write_text(json.dumps({"commands": args.command, "machine": args.machine, "date": args.date,
-                                    "seeds": seeds, "target": target, "folds": folds_summary}, indent=1) + "\n")
+    try:
+        folds_summary = summarise(args.root, folds, seeds)
+    except ValueError as error:
+        parser.error(f"root: {error}")
+    absent = [f for f in folds if str(f) not in folds_summary]
+    if not folds_summary or (args.update and absent):
+        parser.error(f"root: no runs for all seeds {seeds} of fold {', '.join(map(str, absent))} in {args.root}")
+    if args.update:
+        update = {"folds": folds, "machine": args.machine, "date": args.date}
+        try:
+            data = updated(json.loads(args.out.read_text()), folds_summary, seeds, args.command, update)
+        except ValueError as error:
+            parser.error(f"out: {error}")
+    else:
+        target = {"minus_best_trivial": TARGET, "seed_std_below": TARGET_STD}
+        data = {"commands": args.command, "machine": args.machine, "date": args.date,
+                "seeds": seeds, "target": target, "folds": folds_summary}
+    with atomic_file(args.out) as tmp:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
     print(args.out)
-
 
 if __name__ == "__main__":
     main()

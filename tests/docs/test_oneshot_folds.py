@@ -27,6 +27,11 @@ def test_five_support_rows_are_judged_by_their_paired_gain_over_one_support(tmp_
     rows = [line.split(" | ") for line in oneshot_folds.render(tmp_path).splitlines()[4:]]
     assert [row[-2:] for row in rows] == [["–", "yes |"], ["0.000 ± 0.010", "no |"], ["0.053 ± 0.006", "yes |"]]
 
+    data = json.loads((tmp_path / "oneshot-4folds-3seeds.json").read_text())
+    data["updates"] = [{"folds": [0, 3], "machine": "m2", "date": "d2"}]
+    (tmp_path / "oneshot-4folds-3seeds.json").write_text(json.dumps(data))
+    assert oneshot_folds.render(tmp_path).startswith(
+        "Seeds 0, 1, 2; m, d; folds 0, 3 summarised again from the runs of d2 (m2). Target")
 
 def test_the_support_check_table_sets_each_variant_beside_the_best_trivial_predictor_with_as_many_supports(tmp_path):
     from tables import oneshot_support_check

@@ -44,11 +44,14 @@ def test_a_method_without_every_seed_is_left_out_and_an_empty_root_refused(tmp_p
     assert exit_.value.code == 2 and "root" in capsys.readouterr().err
 
 
-def test_runs_scored_on_different_episodes_are_refused(tmp_path):
+def test_runs_scored_on_different_episodes_are_refused(tmp_path, capsys):
     write(tmp_path, "proto", 3, 0, metrics(0.3))
     write(tmp_path, "proto", 3, 1, metrics(0.3, baselines={"nothing": {v: {"pixel": {"miou": 0.1}} for v in VARIANTS}}))
     with pytest.raises(ValueError, match="different episodes"):
         summarise(tmp_path, [3], [0, 1])
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path), str(tmp_path / "out.json"), "--folds", "3", "--seeds", "0,1", "--date", "d"])
+    assert exit_.value.code == 2 and "root: fold 3" in capsys.readouterr().err
 
 
 def test_the_file_is_written_once_and_never_overwritten(tmp_path, capsys):
@@ -116,3 +119,59 @@ def test_the_support_checks_choices_are_summarised_as_shares_over_seeds_where_ev
     assert colour["class_share"]["1"]["per_seed"] == pytest.approx([0.25, 0.5])
     assert colour["class_share"]["2"]["mean"] == pytest.approx((0.75 + 1.0) / 2)
     assert "choices" not in methods["oslsm"]["1-shot"]  # not counted: nothing to summarise
+
+
+def test_an_update_replaces_only_the_named_folds_and_records_itself(tmp_path, capsys):
+    old, new = tmp_path / "old", tmp_path / "new"
+    for fold in (1, 2):
+        for seed in (0, 1):
+            write(old, "proto", fold, seed, metrics(0.3))
+    out = tmp_path / "summary.json"
+    main([str(old), str(out), "--folds", "1,2", "--seeds", "0,1", "--date", "d1", "--command", "c1"])
+    for seed in (0, 1):
+        write(new, "proto", 2, seed, metrics(0.4))
+        checked = new / f"proto-f2-s{seed}" / "eval-checked" / "metrics.json"
+        checked.parent.mkdir()
+        checked.write_text(json.dumps(metrics(0.45)))
+    main([str(new), str(out), "--folds", "2", "--seeds", "0,1", "--date", "d2", "--command", "c2", "--update"])
+    data = json.loads(out.read_text())
+    assert data["folds"]["1"]["methods"]["prototype"]["1-shot"]["pixel_miou"]["mean"] == pytest.approx(0.3)
+    assert data["folds"]["2"]["methods"]["prototype"]["1-shot"]["pixel_miou"]["mean"] == pytest.approx(0.4)
+    assert "prototype + support check" in data["folds"]["2"]["methods"]
+    assert data["date"] == "d1" and data["updates"] == [{"folds": [2], "machine": "2-core CPU", "date": "d2"}]
+    assert data["commands"] == ["c1", "c2"] and list(data["folds"]) == ["1", "2"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ("missing file", "not a file"),
+    ("other seeds", "differ"),
+    ("other episodes", "other episodes"),
+    ("method dropped", "no runs for oslsm"),
+    ("fold without runs", "fold 3"),
+])
+def test_an_update_that_would_lose_or_mix_figures_is_refused_and_the_file_kept(tmp_path, capsys, change, message):
+    old, new = tmp_path / "old", tmp_path / "new"
+    for seed in (0, 1):
+        write(old, "proto", 1, seed, metrics(0.3))
+        write(old, "oslsm", 1, seed, metrics(0.2))
+    out = tmp_path / "summary.json"
+    main([str(old), str(out), "--folds", "1", "--seeds", "0,1", "--date", "d"])
+    before = out.read_text()
+    seeds, folds = "0,1", "1"
+    other = {"nothing": {v: {"pixel": {"miou": 0.5}} for v in VARIANTS}}
+    baselines = other if change == "other episodes" else None
+    for seed in (0, 1, 2):
+        write(new, "proto", 1, seed, metrics(0.4, baselines=baselines))
+        if change != "method dropped":
+            write(new, "oslsm", 1, seed, metrics(0.2, baselines=baselines))
+    if change == "other seeds":
+        seeds = "0,1,2"
+    if change == "fold without runs":
+        folds = "1,3"
+    target = tmp_path / "absent.json" if change == "missing file" else out
+    with pytest.raises(SystemExit) as exit_:
+        main([str(new), str(target), "--folds", folds, "--seeds", seeds, "--date", "d2", "--update"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()[-1]) > 0
+    assert out.read_text() == before and not (tmp_path / "absent.json").exists()
