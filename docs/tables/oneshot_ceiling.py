@@ -8,10 +8,9 @@ from pathlib import Path
 from panosis_models.experiments.oneshot_protocol import METHODS
 
 from ._format import load, number, table
-from .oneshot_folds import PROTOCOL
-from .oneshot_resolution import LARGER
+from .oneshot_resolution import SIZES
 
-SOURCES = {PROTOCOL: "64×128", **{source: "128×256" for source in LARGER.values()}}
+SOURCES = SIZES
 SHOTS = {"1": ("1-shot",), "5": ("5-shot-or", "5-shot-mean")}
 
 

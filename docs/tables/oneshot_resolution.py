@@ -10,6 +10,7 @@ from .oneshot_folds import PROTOCOL, VARIANTS, against_target
 
 LARGER = {"1": "oneshot-fold1-128x256-3seeds.json", "2": "oneshot-fold2-128x256-3seeds.json"}
 SOURCES = [PROTOCOL, *LARGER.values()]
+SIZES = {PROTOCOL: "64×128", **{source: "128×256" for source in LARGER.values()}}  # file → panorama size
 
 
 def method_rows(fold: str, method: str, low, high: dict) -> list:

@@ -8,7 +8,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 sys.path.insert(0, str(DOCS))
 
-from tables import oneshot_ceiling  # noqa: E402
+from tables import oneshot_ceiling, oneshot_folds  # noqa: E402
 
 
 def scores(iou: dict) -> dict:
@@ -36,7 +36,7 @@ def test_the_ceiling_takes_each_class_from_its_best_predictor_over_both_five_sho
 
 def test_the_rows_give_the_target_the_methods_and_the_ceiling_against_it_at_each_size_of_a_fold(tmp_path):
     for source in oneshot_ceiling.SOURCES:
-        folds = {"0": fold(), "1": fold()} if source == oneshot_ceiling.PROTOCOL else {source.split("fold")[1][0]: fold()}
+        folds = {"0": fold(), "1": fold()} if source == oneshot_folds.PROTOCOL else {source.split("fold")[1][0]: fold()}
         if "fold2" in source:
             folds["2"]["methods"]["oslsm"] = folds["2"]["methods"]["prototype"]
         (tmp_path / source).write_text(json.dumps({"target": {"minus_best_trivial": 0.05}, "folds": folds}))

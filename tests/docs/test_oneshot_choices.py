@@ -9,7 +9,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 sys.path.insert(0, str(DOCS))
 
-from tables import oneshot_choices  # noqa: E402
+from tables import oneshot_choices, oneshot_folds  # noqa: E402
 
 
 def share(*per_seed) -> dict:
@@ -22,23 +22,27 @@ def figures(tmp_path, counted: bool = True) -> Path:
     graded = {"network": {"share": share(0.25, 0.45)}, "network, colour cue ×2": {"share": share(0.3, 0.1)},
               "network, colour cue ×4": {"share": share(0.2, 0.1)}, "colour in support rows": colour}
     variants = ("1-shot", "5-shot-or", "5-shot-mean")
-    for fold, source in oneshot_choices.LARGER.items():
-        methods = {"prototype": {v: {} for v in variants},
-                   "prototype + support check": {v: {"choices": plain} if counted else {} for v in variants},
-                   "prototype + support check, colour gains": {v: {"choices": graded} if counted else {}
-                                                               for v in variants}}
-        (tmp_path / source).write_text(json.dumps({"folds": {fold: {"classes": [2, 10], "methods": methods}}}))
+    methods = {"prototype": {v: {} for v in variants},
+               "prototype + support check": {v: {"choices": plain} if counted else {} for v in variants},
+               "prototype + support check, colour gains": {v: {"choices": graded} if counted else {} for v in variants}}
+    uncounted = {"prototype + support check": {v: {} for v in variants}}
+    for source in oneshot_choices.SOURCES:
+        folds = {"0": methods, "1": uncounted} if source == oneshot_folds.PROTOCOL else {source.split("fold")[1][0]: methods}
+        (tmp_path / source).write_text(json.dumps({"folds": {fold: {"classes": [2, 10], "methods": ms}
+                                                             for fold, ms in folds.items()}}))
     return tmp_path
 
 
 def test_each_checked_method_gets_a_row_per_number_of_supports_with_its_shares_over_seeds(tmp_path):
     rows = [line.split(" | ") for line in oneshot_choices.render(figures(tmp_path)).splitlines()[2:]]
-    assert [row[:3] for row in rows] == [[f"| {fold}", method, shots] for fold in ("1", "2")
+    # fold 1 at 64×128 never counted: only its 128×256 rows
+    assert [row[:4] for row in rows] == [[f"| {fold}", size, method, shots]
+                                         for fold, size in (("0", "64×128"), ("1", "128×256"), ("2", "128×256"))
                                          for method in ("prototype + support check",
                                                         "prototype + support check, colour gains")
                                          for shots in ("1", "5")]
-    assert rows[0][3:] == ["70 ± 7 %", "–", "30 ± 7 %", "sky 95 ± 7 %, building 5 ± 7 % |"]
-    assert rows[2][3:6] == ["35 ± 14 %", "35 ± 21 %", "30 ± 7 %"]  # the raised gains summed per seed: 50 %, 20 %
+    assert rows[0][4:] == ["70 ± 7 %", "–", "30 ± 7 %", "sky 95 ± 7 %, building 5 ± 7 % |"]
+    assert rows[2][4:7] == ["35 ± 14 %", "35 ± 21 %", "30 ± 7 %"]  # the raised gains summed per seed: 50 %, 20 %
 
 
 def test_figures_that_never_counted_the_choices_are_refused(tmp_path):
