@@ -92,6 +92,13 @@ def choice_summary(metrics: list, variant: str) -> dict:
             for name in counted[0]}
 
 
+def trivial_scores(baselines: dict) -> dict:
+    """The trivial predictors' per-pixel and area-weighted scores: equal exactly when two
+    evaluations drew the same episodes (whatever else later evaluations add, such as ranking)."""
+    return {name: {variant: {key: scores[key] for key in ("pixel", "area")} for variant, scores in variants.items()}
+            for name, variants in baselines.items()}
+
+
 def summarise(root: Path, folds, seeds) -> dict:
     """The summary of every method whose runs exist for all ``seeds`` of a fold."""
     result = {}
@@ -105,7 +112,7 @@ def summarise(root: Path, folds, seeds) -> dict:
             continue
         first = next(iter(runs.values()))[0]
         for metrics in (m for ms in runs.values() for m in ms):
-            if metrics["baselines"] != first["baselines"]:
+            if trivial_scores(metrics["baselines"]) != trivial_scores(first["baselines"]):
                 raise ValueError(f"fold {fold}: the runs were scored on different episodes (their baselines differ)")
         result[str(fold)] = {
             "classes": first["classes"], "episodes": first["episodes"], "panoramas": first["panoramas"],
@@ -128,7 +135,7 @@ def updated(existing: dict, folds_summary: dict, seeds: list, commands: list, up
         old = existing["folds"].get(fold)
         if old is None:
             continue
-        if old["baselines"] != summary["baselines"]:
+        if trivial_scores(old["baselines"]) != trivial_scores(summary["baselines"]):
             raise ValueError(f"fold {fold}: the runs were scored on other episodes than the file's (their baselines differ)")
         missing = [m for m in old["methods"] if m not in summary["methods"]]
         if missing:

@@ -7,11 +7,16 @@ import pytest
 from panosis_models.experiments.oneshot_protocol import VARIANTS, main, paired, summarise
 
 
+def trivial(miou: float) -> dict:
+    """Baselines as evaluate writes them, every trivial predictor reduced to one."""
+    return {"nothing": {v: {"pixel": {"miou": miou}, "area": {"miou": miou}} for v in VARIANTS}}
+
+
 def metrics(miou: float, best: float = 0.2, baselines=None) -> dict:
     score = {"pixel": {"miou": miou, "iou": {"1": miou}}, "area": {"miou": miou + 0.01, "iou": {"1": miou}}}
     return {"classes": [1], "episodes": 10, "panoramas": 4, "threshold": 0.0,
             "scores": {v: score for v in VARIANTS},
-            "baselines": baselines or {"nothing": {v: {"pixel": {"miou": 0.0}} for v in VARIANTS}},
+            "baselines": baselines or trivial(0.0),
             "best_baseline": {v: {"name": "colour", "miou": best} for v in VARIANTS}}
 
 
@@ -46,7 +51,7 @@ def test_a_method_without_every_seed_is_left_out_and_an_empty_root_refused(tmp_p
 
 def test_runs_scored_on_different_episodes_are_refused(tmp_path, capsys):
     write(tmp_path, "proto", 3, 0, metrics(0.3))
-    write(tmp_path, "proto", 3, 1, metrics(0.3, baselines={"nothing": {v: {"pixel": {"miou": 0.1}} for v in VARIANTS}}))
+    write(tmp_path, "proto", 3, 1, metrics(0.3, baselines=trivial(0.1)))
     with pytest.raises(ValueError, match="different episodes"):
         summarise(tmp_path, [3], [0, 1])
     with pytest.raises(SystemExit) as exit_:
@@ -128,8 +133,10 @@ def test_an_update_replaces_only_the_named_folds_and_records_itself(tmp_path, ca
             write(old, "proto", fold, seed, metrics(0.3))
     out = tmp_path / "summary.json"
     main([str(old), str(out), "--folds", "1,2", "--seeds", "0,1", "--date", "d1", "--command", "c1"])
+    ranked = metrics(0.4)
+    ranked["baselines"]["nothing"]["1-shot"]["ranking"] = {"mean_auc": 0.5}  # added by a later evaluation
     for seed in (0, 1):
-        write(new, "proto", 2, seed, metrics(0.4))
+        write(new, "proto", 2, seed, ranked)
         checked = new / f"proto-f2-s{seed}" / "eval-checked" / "metrics.json"
         checked.parent.mkdir()
         checked.write_text(json.dumps(metrics(0.45)))
@@ -158,7 +165,7 @@ def test_an_update_that_would_lose_or_mix_figures_is_refused_and_the_file_kept(t
     main([str(old), str(out), "--folds", "1", "--seeds", "0,1", "--date", "d"])
     before = out.read_text()
     seeds, folds = "0,1", "1"
-    other = {"nothing": {v: {"pixel": {"miou": 0.5}} for v in VARIANTS}}
+    other = trivial(0.5)
     baselines = other if change == "other episodes" else None
     for seed in (0, 1, 2):
         write(new, "proto", 1, seed, metrics(0.4, baselines=baselines))
