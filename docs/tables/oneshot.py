@@ -14,7 +14,7 @@ from pathlib import Path
 from panosis_models.data.cityscapes import FINE_NAMES
 
 from ._format import load, mean_std, number, table, yes_no
-from .oneshot_folds import PROTOCOL
+from .oneshot_folds import PROTOCOL, fold_date
 
 SOURCES = [PROTOCOL, "oneshot-fold0-ablations.json", "oneshot-trivial-baselines.json",
            "oslsm-fold0-episodes.json", "oslsm-folds123-std.json",
@@ -65,7 +65,7 @@ def fold0_seeds(data: dict) -> str:
 def ablations(defaults: dict, data: dict) -> str:
     """Mean ± std of the per-pixel mean IoU per variant of the training, the defaults first."""
     columns = [("prototype", "1-shot"), ("prototype", "5-shot-mean"), ("oslsm", "1-shot"), ("oslsm", "5-shot-mean")]
-    header = ["variant", "seeds", "prototype 1-shot", "prototype 5-shot, mean logits", "OSLSM 1-shot",
+    header = ["variant", "seeds", "runs of", "prototype 1-shot", "prototype 5-shot, mean logits", "OSLSM 1-shot",
               "OSLSM 5-shot, mean logits"]
     entries = [("the defaults, 20 epochs (above)", defaults)]
     entries += [(ABLATIONS.get(key, key), value) for key, value in data.items() if isinstance(value, dict)]
@@ -75,7 +75,7 @@ def ablations(defaults: dict, data: dict) -> str:
         for method, variant in columns:
             s = entry["methods"].get(method, {}).get(variant)
             cells.append(mean_std(s["pixel_miou"]["per_seed"]) if s else "–")
-        rows.append([label, ", ".join(map(str, entry["seeds"])), *cells])
+        rows.append([label, ", ".join(map(str, entry["seeds"])), entry["date"], *cells])
     return table(header, rows)
 
 
@@ -138,7 +138,7 @@ def comparison(data: dict) -> str:
 
 def render(figures: Path) -> str:
     protocol = load(figures, PROTOCOL)
-    fold0 = {**protocol["folds"]["0"], "seeds": protocol["seeds"]}
+    fold0 = {**protocol["folds"]["0"], "seeds": protocol["seeds"], "date": fold_date(protocol, "0")}
     oslsm = load(figures, "oslsm-fold0-episodes.json")
     return (section("fold0-seeds", fold0_seeds(fold0))
             + section("fold0-ablations", ablations(fold0, load(figures, "oneshot-fold0-ablations.json")))

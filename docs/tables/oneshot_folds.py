@@ -14,6 +14,13 @@ SOURCES = [PROTOCOL]
 VARIANTS = {"1-shot": "1", "5-shot-or": "5, OR", "5-shot-mean": "5, mean logits"}
 
 
+def fold_date(data: dict, fold: str) -> str:
+    """The date of the runs behind ``fold``'s entry: the last update that summarised it again,
+    else the file's."""
+    dates = [u["date"] for u in data.get("updates", []) if int(fold) in u["folds"]]
+    return dates[-1] if dates else data["date"]
+
+
 def over_one_shot(variants: dict, variant: str) -> tuple:
     """(text, above twice its std) of ``variant``'s per-seed gain over one support."""
     gain = paired(variants[variant]["pixel_miou"]["per_seed"], variants["1-shot"]["pixel_miou"]["per_seed"])

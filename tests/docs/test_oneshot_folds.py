@@ -106,3 +106,14 @@ def test_a_method_run_only_at_128x256_gets_dashes_in_the_64x128_columns(tmp_path
     rows = [line.split(" | ") for line in oneshot_resolution.render(tmp_path).splitlines() if line.startswith("| 1 ")]
     assert [row[1] for row in rows] == ["prototype"] * 3 + ["prototype + support check, colour gains"] * 3
     assert rows[3][3:6] == ["–", "–", "0.200 ± 0.000"] and rows[0][3] == "0.200 ± 0.000"
+
+
+def test_a_folds_runs_are_dated_by_the_last_update_that_summarised_it_and_the_ablations_say_so():
+    from tables import oneshot
+    data = {"date": "d1", "updates": [{"folds": [0, 3], "date": "d2"}, {"folds": [3], "date": "d3"}]}
+    assert [oneshot_folds.fold_date(data, f) for f in ("0", "1", "3")] == ["d2", "d1", "d3"]
+    one = {"prototype": {"1-shot": {"pixel_miou": {"per_seed": [0.3, 0.4]}}}}
+    rows = oneshot.ablations({"methods": one, "seeds": [0, 1], "date": "d2"},
+                             {"what": "text", "no cues": {"methods": one, "seeds": [0, 1], "date": "d0"}}).splitlines()
+    assert rows[0].split(" | ")[2] == "runs of"
+    assert [row.split(" | ")[2] for row in rows[2:]] == ["d2", "d0"]
