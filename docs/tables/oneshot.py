@@ -24,9 +24,9 @@ VARIANTS = {"1-shot": "1", "5-shot-or": "5, OR", "5-shot-mean": "5, mean logits"
 METHODS = {"prototype": "prototype", "oslsm": "oslsm"}
 ABLATIONS = {"no alignment": "`--align 0`, 20 epochs",
              "no cues": "`--no-cues --align 0`, 20 epochs",
-             "10 epochs": "without cues or alignment, 10 epochs (2026-12-03)",
-             "no latitude, 10 epochs": "without cues or alignment, `--no-latitude`, 10 epochs (2026-12-03)",
-             "novel background, 10 epochs": "without cues or alignment, `--novel background`, 10 epochs (2026-12-03)"}
+             "10 epochs": "without cues or alignment, 10 epochs",
+             "no latitude, 10 epochs": "without cues or alignment, `--no-latitude`, 10 epochs",
+             "novel background, 10 epochs": "without cues or alignment, `--novel background`, 10 epochs"}
 
 
 def class_names(ids) -> list:
