@@ -1,8 +1,8 @@
 """One-shot page: how often the support check gave an episode to the network, to the network
 with its colour cue raised (``--colour-gains``) and to colour in the support's rows, on the test
 episodes of every fold and size whose evaluations counted it — over all the fold's episodes, and
-per class for colour, as a percentage (mean ± std over seeds). The choice is made once per episode and number of
-supports, so OR-ed and averaged five-support predictions share it."""
+per class for colour, as a percentage (mean ± std over seeds). The choice is made once per
+episode and number of supports, so OR-ed and averaged five-support predictions share it."""
 from pathlib import Path
 
 from panosis_models.oneshot.support_check import COLOUR_NAME, NETWORK_NAME

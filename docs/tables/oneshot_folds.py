@@ -54,8 +54,8 @@ def render(figures: Path) -> str:
               "− best trivial", "> 2 std", "− 1 shot", "target met"]
     rows = [row for fold, summary in data["folds"].items() for row in fold_rows(fold, summary)]
     seeds = ", ".join(map(str, data["seeds"]))
-    updates = "".join(f"; folds {', '.join(map(str, u['folds']))} summarised again from the runs of {u['date']} ({u['machine']})"
-                      for u in data.get("updates", []))
+    updates = "".join(f"; folds {', '.join(map(str, u['folds']))} summarised again from the runs of "
+                      f"{u['date']} ({u['machine']})" for u in data.get("updates", []))
     return (f"Seeds {seeds}; {data['machine']}, {data['date']}{updates}. Target: one support at least "
             f"+{data['target']['minus_best_trivial']} over the best trivial predictor with a seed standard "
             f"deviation under {data['target']['seed_std_below']}; five supports above one, paired per seed "

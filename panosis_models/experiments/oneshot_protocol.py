@@ -136,7 +136,8 @@ def updated(existing: dict, folds_summary: dict, seeds: list, commands: list, up
         if old is None:
             continue
         if trivial_scores(old["baselines"]) != trivial_scores(summary["baselines"]):
-            raise ValueError(f"fold {fold}: the runs were scored on other episodes than the file's (their baselines differ)")
+            raise ValueError(f"fold {fold}: the runs were scored on other episodes than the file's "
+                             "(their baselines differ)")
         missing = [m for m in old["methods"] if m not in summary["methods"]]
         if missing:
             raise ValueError(f"fold {fold}: no runs for {', '.join(missing)}, which the file holds")
@@ -185,6 +186,7 @@ def main(argv=None) -> None:
     with atomic_file(args.out) as tmp:
         tmp.write_text(json.dumps(data, indent=1) + "\n")
     print(args.out)
+
 
 if __name__ == "__main__":
     main()

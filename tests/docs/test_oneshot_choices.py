@@ -9,7 +9,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 sys.path.insert(0, str(DOCS))
 
-from tables import oneshot_choices, oneshot_folds  # noqa: E402
+from tables import oneshot_choices, oneshot_folds, oneshot_resolution  # noqa: E402
 
 
 def share(*per_seed) -> dict:
@@ -26,8 +26,9 @@ def figures(tmp_path, counted: bool = True) -> Path:
                "prototype + support check": {v: {"choices": plain} if counted else {} for v in variants},
                "prototype + support check, colour gains": {v: {"choices": graded} if counted else {} for v in variants}}
     uncounted = {"prototype + support check": {v: {} for v in variants}}
+    larger = {source: fold for fold, source in oneshot_resolution.LARGER.items()}
     for source in oneshot_choices.SOURCES:
-        folds = {"0": methods, "1": uncounted} if source == oneshot_folds.PROTOCOL else {source.split("fold")[1][0]: methods}
+        folds = {"0": methods, "1": uncounted} if source == oneshot_folds.PROTOCOL else {larger[source]: methods}
         (tmp_path / source).write_text(json.dumps({"folds": {fold: {"classes": [2, 10], "methods": ms}
                                                              for fold, ms in folds.items()}}))
     return tmp_path
